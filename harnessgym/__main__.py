@@ -1,0 +1,3 @@
+from harnessgym.cli import main
+
+main()

@@ -1,0 +1,49 @@
+"""Suite-wide rules: anyio on asyncio, no skips in CI, and no process left behind."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator
+
+import pytest
+
+from mcp_host.procs import descendants
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if os.environ.get("HARNESSGYM_NO_SKIP") == "1" and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which counts as a failure: {reason}"
+    return report
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_processes() -> Generator[None, None, None]:
+    """Every test must leave no child process of the test runner behind."""
+    before = set(descendants(os.getpid()))
+    yield
+    left = [pid for pid in descendants(os.getpid()) if pid not in before]
+    if left:
+        from mcp_host.procs import kill_tree_sync
+
+        cmds = []
+        for pid in left:
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                    cmdline = fh.read().replace(b"\0", b" ").decode(errors="replace")
+                cmds.append(f"{pid}: {cmdline[:200]}")
+            except OSError:
+                continue
+            kill_tree_sync(pid, grace=0.5)
+        if cmds:
+            pytest.fail("the test left processes running:\n" + "\n".join(cmds))
