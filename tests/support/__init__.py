@@ -1,0 +1,1 @@
+"""Shared test support: installers for the pinned npm tools, the scripted model server, hostile servers."""
