@@ -8,8 +8,10 @@ this module, so three rules hold everywhere:
 * its output is streamed to files as it arrives, never buffered whole in memory (a bounded tail is kept for
   messages);
 * a timeout, a cancellation or the end of the leader kills the whole tree: the process group plus every
-  descendant found through ``/proc`` (which also catches children that called ``setsid``), with SIGTERM, a
-  grace period, then SIGKILL.
+  descendant found through ``/proc``, with SIGTERM, a grace period, then SIGKILL;
+* every child of :func:`run_process` carries ``HARNESSGYM_PROC_TAG=<random>`` in its environment, and when it
+  ends, every process still carrying that tag is killed too. This catches what escapes both the group and the
+  tree: Claude Code runs its Bash tool in a new session, so a backgrounded command is re-parented to init.
 
 It must never leave a process behind, and never block the event loop.
 
@@ -23,6 +25,7 @@ import os
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,16 +37,24 @@ from anyio.streams.buffered import BufferedByteReceiveStream
 
 __all__ = [
     "DEFAULT_GRACE_SECONDS",
+    "PROC_TAG_VAR",
     "ProcResult",
     "descendants",
     "kill_tree",
     "kill_tree_sync",
     "run_process",
     "spawn",
+    "spawn_detached",
+    "sweep_tagged",
+    "tagged_pids",
 ]
 
 DEFAULT_GRACE_SECONDS = 2.0
 """How long a process tree gets between SIGTERM and SIGKILL."""
+
+PROC_TAG_VAR = "HARNESSGYM_PROC_TAG"
+"""Set in the environment of every :func:`run_process` child; every process carrying it dies with the child.
+(Named without KEY/TOKEN/SECRET, which some agent CLIs strip from the commands they run.)"""
 
 _TAIL_BYTES = 16 * 1024
 _DRAIN_SECONDS = 2.0
@@ -69,7 +80,8 @@ class ProcResult:
     cancelled: bool = False
     """True when the caller was cancelled while the process ran (the tree was killed)."""
     pid: int | None = None
-    extra: dict[str, object] = field(default_factory=dict)
+    swept: list[int] = field(default_factory=list)
+    """Processes that escaped the tree (e.g. via ``setsid``) and were killed through the environment tag."""
 
     @property
     def ok(self) -> bool:
@@ -196,6 +208,42 @@ async def kill_tree(pid: int, grace: float = DEFAULT_GRACE_SECONDS) -> list[int]
     return pids
 
 
+def tagged_pids(tag: str) -> list[int]:
+    """Every live process whose initial environment carries ``PROC_TAG_VAR=tag``."""
+    needle = f"{PROC_TAG_VAR}={tag}".encode()
+    found: list[int] = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return found
+    me = os.getpid()
+    for entry in entries:
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as fh:
+                environ = fh.read()
+        except OSError:
+            continue
+        if needle in environ.split(b"\0") and _alive(int(entry)):
+            found.append(int(entry))
+    return found
+
+
+async def sweep_tagged(tag: str, grace: float = 1.0) -> list[int]:
+    """Kill every process (and its tree) whose environment carries ``tag``; return their pids."""
+    killed: list[int] = []
+    with anyio.CancelScope(shield=True):
+        for _ in range(3):  # a dying tree may spawn once more; a few passes settle it
+            pids = [p for p in tagged_pids(tag) if p not in killed]
+            if not pids:
+                break
+            for pid in pids:
+                await kill_tree(pid, grace=grace)
+            killed.extend(pids)
+    return killed
+
+
 async def _wait_gone(pids: Sequence[int], limit: float) -> None:
     # Polling: these are not all our children, so there is nothing to wait on but /proc.
     with anyio.move_on_after(limit):
@@ -318,6 +366,8 @@ async def run_process(
     * A program that cannot be started gives ``returncode=None`` and ``error``, not an exception.
     """
     argv = [str(a) for a in argv]
+    tag = uuid.uuid4().hex
+    env = {**(os.environ if env is None else env), PROC_TAG_VAR: tag}
     for path in (stdout_path, stderr_path):
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -352,6 +402,7 @@ async def run_process(
         )
     timed_out = False
     cancelled = False
+    swept: list[int] = []
     out_done, err_done = anyio.Event(), anyio.Event()
     try:
         async with anyio.create_task_group() as tg:
@@ -368,6 +419,7 @@ async def run_process(
             finally:
                 # The leader is done (or must be): nothing it started may outlive it.
                 await kill_tree(proc.pid, grace)
+                swept = await sweep_tagged(tag, grace)
                 with anyio.CancelScope(shield=True):
                     with anyio.move_on_after(grace + 1):
                         await proc.wait()
@@ -394,4 +446,37 @@ async def run_process(
         stderr_tail=err.tail,
         cancelled=cancelled,
         pid=proc.pid,
+        swept=swept,
     )
+
+
+def spawn_detached(
+    argv: Sequence[str],
+    *,
+    cwd: Path | str | None = None,
+    env: Mapping[str, str] | None = None,
+    log_path: Path | None = None,
+) -> int:
+    """Start a daemon that outlives the caller, in its own session, stdin and stdout on /dev/null; return its pid.
+
+    stderr goes to ``log_path`` (or /dev/null). The daemon is responsible for its own exit (an idle timeout).
+    """
+    if log_path is not None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+    err = open(log_path, "ab") if log_path is not None else subprocess.DEVNULL
+    try:
+        proc = subprocess.Popen(
+            [str(a) for a in argv],
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+        )
+    finally:
+        if log_path is not None and not isinstance(err, int):
+            err.close()
+    # Not waited for: the daemon outlives us; the init process reaps it.
+    proc.returncode = 0
+    return proc.pid

@@ -1,0 +1,56 @@
+"""Agent CLI adapters behind one contract (:class:`runners.base.Runner`), chosen by name.
+
+``fake`` drives :mod:`runners.fake_agent`, a scripted stand-in spawned exactly like a real CLI; ``claude``
+and ``codex`` (alias ``exec``) drive the real CLIs. Runner modules are imported only when chosen.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from runners.base import McpLaunch, Phase, PhaseOutcome, PhaseRequest, PhaseStatus, Runner
+from runners.options import RunnerOptions
+
+__all__ = [
+    "RUNNERS",
+    "McpLaunch",
+    "Phase",
+    "PhaseOutcome",
+    "PhaseRequest",
+    "PhaseStatus",
+    "Runner",
+    "RunnerOptions",
+    "UnknownRunner",
+    "get_runner",
+]
+
+RUNNERS: dict[str, tuple[str, str]] = {
+    "fake": ("runners.fake", "FakeRunner"),
+    "claude": ("runners.claude", "ClaudeRunner"),
+    "codex": ("runners.codex", "CodexRunner"),
+    "exec": ("runners.codex", "CodexRunner"),
+}
+
+
+class UnknownRunner(LookupError):
+    """No runner has this name, or its module cannot be loaded."""
+
+    def __init__(self, name: str, reason: str = "") -> None:
+        self.name = name
+        known = ", ".join(RUNNERS)
+        super().__init__(reason or f"unknown runner {name!r}; choose one of: {known}")
+
+
+def get_runner(name: str, options: RunnerOptions) -> Runner:
+    """The runner called ``name``, built with ``options``."""
+    try:
+        module_name, class_name = RUNNERS[name]
+    except KeyError:
+        raise UnknownRunner(name) from None
+    try:
+        module = importlib.import_module(module_name)
+        cls = getattr(module, class_name)
+    except (ImportError, AttributeError) as exc:
+        raise UnknownRunner(name, f"runner {name!r} is not available ({exc})") from exc
+    runner: Runner = cls(options)
+    return runner

@@ -17,6 +17,8 @@ class RunnerOptions(BaseModel):
     # fake
     fake_script: Path | None = None
     """A JSON script for the fake agent (see ``runners.fake_agent``); None runs the built-in demo script."""
+    fake_home: Path | None = None
+    """Where the fake agent keeps its sessions (like ``~/.claude``); None uses a folder in the temp dir."""
 
     # claude
     claude_bin: str = "claude"
