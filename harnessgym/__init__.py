@@ -1,0 +1,105 @@
+"""harnessgym: run a coding agent on a task, let it build the instruments it missed, qualify them, and hand
+them to the next fresh session.
+
+Public names are loaded on first use, so ``harnessgym --help`` does not pay for pydantic or the MCP SDK.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harnessgym.api import resume, resume_async, run, run_async
+    from harnessgym.artifacts import list_artifacts, promote_artifact, qualify_artifact, quarantine_artifact
+    from harnessgym.config import RunConfig
+    from harnessgym.duration import Duration, parse_duration
+    from harnessgym.errors import (
+        ArtifactError,
+        ArtifactNotFoundError,
+        ConfigError,
+        DurationError,
+        HarnessgymError,
+        ResumeError,
+        RunNotFoundError,
+        TaskNotFoundError,
+        UnknownRunnerError,
+        WorkspaceError,
+        WorkspaceLockedError,
+        WorkspaceNotWritableError,
+    )
+    from harnessgym.events import RunEvent, RunInfo
+    from harnessgym.records import IterationRecord, RunSummary, Verdict
+    from harnessgym.registry import ArtifactEntry, ArtifactVerdict
+    from harnessgym.runs import get_run, list_runs
+    from harnessgym.verify import score_workspace
+
+__all__ = [
+    "ArtifactEntry",
+    "ArtifactError",
+    "ArtifactNotFoundError",
+    "ArtifactVerdict",
+    "ConfigError",
+    "Duration",
+    "DurationError",
+    "HarnessgymError",
+    "IterationRecord",
+    "ResumeError",
+    "RunConfig",
+    "RunEvent",
+    "RunInfo",
+    "RunNotFoundError",
+    "RunSummary",
+    "TaskNotFoundError",
+    "UnknownRunnerError",
+    "Verdict",
+    "WorkspaceError",
+    "WorkspaceLockedError",
+    "WorkspaceNotWritableError",
+    "get_run",
+    "list_artifacts",
+    "list_runs",
+    "parse_duration",
+    "promote_artifact",
+    "qualify_artifact",
+    "quarantine_artifact",
+    "resume",
+    "resume_async",
+    "run",
+    "run_async",
+    "score_workspace",
+]
+
+_HOME: dict[str, str] = {
+    **dict.fromkeys(["resume", "resume_async", "run", "run_async"], "harnessgym.api"),
+    **dict.fromkeys(
+        ["list_artifacts", "promote_artifact", "qualify_artifact", "quarantine_artifact"], "harnessgym.artifacts"
+    ),
+    "RunConfig": "harnessgym.config",
+    "Duration": "harnessgym.duration",
+    "parse_duration": "harnessgym.duration",
+    **dict.fromkeys(
+        [n for n in __all__ if n.endswith("Error")], "harnessgym.errors"
+    ),
+    "RunEvent": "harnessgym.events",
+    "RunInfo": "harnessgym.events",
+    **dict.fromkeys(["IterationRecord", "RunSummary", "Verdict"], "harnessgym.records"),
+    "ArtifactEntry": "harnessgym.registry",
+    "ArtifactVerdict": "harnessgym.registry",
+    "get_run": "harnessgym.runs",
+    "list_runs": "harnessgym.runs",
+    "score_workspace": "harnessgym.verify",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module 'harnessgym' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -406,7 +406,6 @@ async def _main(args: argparse.Namespace) -> int:
             "type": "result",
             "subtype": "success",
             "is_error": False,
-            "total_cost_usd": 0.0,
             "result": f"{args.phase} of iteration {args.iteration} done",
         }
     )

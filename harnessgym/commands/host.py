@@ -1,11 +1,41 @@
-"""Placeholder: replaced by the module that implements `harnessgym host`."""
+"""``harnessgym host``: serve the workspace's active MCP servers as one MCP server on stdio."""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 import click
+
+__all__ = ["host"]
 
 
 @click.command(name="host")
-def host() -> None:
-    """Not implemented yet."""
-    raise click.ClickException("harnessgym host is not implemented yet")
+@click.option("--workspace", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="The workspace whose active servers (.harnessgym/host/active.json) are served.")
+@click.option("--run-id", default=None, help="Run id recorded with every call (default: $HARNESSGYM_RUN_ID).")
+@click.option("--iteration", type=int, default=None, help="Iteration recorded with every call.")
+@click.option("--phase", default=None, help="Phase recorded with every call.")
+@click.option("--no-stdio", is_flag=True, help="Serve only the unix socket (a daemon for `harnessgym mcp call`).")
+@click.option("--no-socket", is_flag=True, help="Do not listen on the workspace's unix socket.")
+@click.option("--idle-timeout", type=float, default=600.0, show_default=True,
+              help="With --no-stdio: exit after this many seconds without a client.")
+def host(workspace: Path, run_id: str | None, iteration: int | None, phase: str | None, no_stdio: bool,
+         no_socket: bool, idle_timeout: float) -> None:
+    """Serve every active server's tools as <server>__<tool> over MCP (stdio), recording every call."""
+    import anyio
+
+    from mcp_host import HostOptions, RunTag, run_host
+
+    logging.basicConfig(level=logging.WARNING, format="harnessgym host: %(message)s")
+    env_tag = RunTag.from_env()
+    tag = RunTag(
+        run_id=run_id if run_id is not None else env_tag.run_id,
+        iteration=iteration if iteration is not None else env_tag.iteration,
+        phase=phase if phase is not None else env_tag.phase,
+    )
+    if not workspace.is_dir():
+        raise click.ClickException(f"the workspace {workspace} is not a directory")
+    options = HostOptions(workspace=workspace, tag=tag, stdio=not no_stdio, listen=not no_socket,
+                          idle_timeout=idle_timeout if no_stdio else None)
+    anyio.run(run_host, options)

@@ -1,11 +1,213 @@
-"""Placeholder: replaced by the module that implements `harnessgym run`."""
+"""``harnessgym run``: options → a RunConfig → one library call. Top-level imports stay light (click, stdlib)."""
 
 from __future__ import annotations
 
+import signal
+from pathlib import Path
+from typing import Any
+
 import click
+
+__all__ = ["run"]
+
+
+def _duration(_ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    from harnessgym.errors import DurationError
+
+    try:
+        from harnessgym.duration import parse_duration
+
+        return parse_duration(value)
+    except DurationError as exc:
+        raise click.BadParameter(str(exc), param=param) from None
+
+
+def _durations(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[float, ...]:
+    if not value:
+        return ()
+    return tuple(_duration(ctx, param, part.strip()) or 0.0 for part in value.split(",") if part.strip())
+
+
+def _read_task(task: str, workspace: Path) -> tuple[str, Path]:
+    from harnessgym.errors import TaskNotFoundError
+
+    given = Path(task).expanduser()
+    candidates = [given] if given.is_absolute() else [Path.cwd() / given, workspace / given]
+    path = next((p for p in candidates if p.is_file()), candidates[0])
+    try:
+        return path.read_text(encoding="utf-8"), path.absolute()
+    except FileNotFoundError:
+        raise TaskNotFoundError(path.absolute()) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TaskNotFoundError(path.absolute(), str(exc)) from None
 
 
 @click.command(name="run")
-def run() -> None:
-    """Not implemented yet."""
-    raise click.ClickException("harnessgym run is not implemented yet")
+@click.option("--task", "task", help="File holding the task (relative: to the current dir, then the workspace).")
+@click.option("--task-text", help="The task itself.")
+@click.option("--workspace", type=click.Path(path_type=Path), default=Path("."), show_default=True)
+@click.option("--iterations", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--runner", type=click.Choice(["fake", "claude", "codex", "exec"]), default="fake", show_default=True)
+@click.option("--attempt-timeout", default="45m", callback=_duration, show_default=True)
+@click.option("--attempt-timeouts", callback=_durations, help="Per-iteration limits, e.g. 5m,8m (last one reused).")
+@click.option("--reflection-timeout", callback=_duration, help="Defaults to the build timeout.")
+@click.option("--build-timeout", default="20m", callback=_duration, show_default=True)
+@click.option("--verify-timeout", default="2m", callback=_duration, show_default=True)
+@click.option("--task-state", type=click.Choice(["continue", "reset"]), default="continue", show_default=True)
+@click.option("--build-after-solve", is_flag=True, help="Still reflect and build after a solved attempt.")
+@click.option("--verify-command", help="Shell command harnessgym runs after each attempt; its verdict decides.")
+@click.option("--score-key", default="score", show_default=True)
+@click.option("--stop-score", type=float)
+@click.option("--higher-is-better", is_flag=True)
+@click.option("--run-id", help="Name of the run folder (default: a timestamp and random suffix).")
+@click.option("--resume", "resume_id", metavar="RUN_ID", help="Continue an interrupted run in --workspace.")
+@click.option("--qualify-artifacts/--no-qualify-artifacts", default=True, show_default=True)
+@click.option("--artifact-repair-attempts", type=click.IntRange(min=0), default=1, show_default=True)
+@click.option("--claude-bin", default="claude", show_default=True)
+@click.option("--claude-model")
+@click.option("--claude-permission-mode", default="bypassPermissions", show_default=True)
+@click.option("--claude-max-budget-usd", type=float)
+@click.option("--claude-extra-arg", "claude_extra_args", multiple=True, help="Repeatable; appended verbatim.")
+@click.option("--codex-bin", default="codex", show_default=True)
+@click.option("--codex-model")
+@click.option("--codex-sandbox", type=click.Choice(["read-only", "workspace-write", "danger-full-access"]))
+@click.option("--codex-config", multiple=True, metavar="KEY=VALUE", help="Repeatable.")
+@click.option("--fake-script", type=click.Path(path_type=Path), help="JSON script for the fake agent.")
+def run(**opts: Any) -> None:
+    """Run the agent on a task for up to N iterations, building and qualifying tools between attempts."""
+    from harnessgym.errors import HarnessgymError
+
+    workspace = Path(opts["workspace"]).expanduser().absolute()
+    try:
+        if opts["resume_id"]:
+            summary = _run_cli(lambda on_event: _resume(workspace, opts["resume_id"], on_event), workspace)
+        else:
+            config = _config(opts, workspace)
+            summary = _run_cli(lambda on_event: _start(config, on_event), workspace)
+    except HarnessgymError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:  # the environment refused something mid-run (disk full, permissions, ...)
+        raise click.ClickException(
+            f"{exc}; everything recorded so far is kept, and an interrupted run can be continued with --resume"
+        ) from None
+    from harnessgym.progress import print_summary
+
+    print_summary(summary)
+    if summary.status == "interrupted":
+        click.echo(f"Resume with: harnessgym run --resume {summary.run_id} --workspace {workspace}", err=True)
+        raise SystemExit(130)
+    if summary.status == "error":
+        raise SystemExit(1)
+
+
+def _config(opts: dict[str, Any], workspace: Path) -> Any:
+    from pydantic import ValidationError
+
+    from harnessgym.config import RunConfig
+    from runners.options import RunnerOptions
+
+    if bool(opts["task"]) == bool(opts["task_text"]):
+        raise click.UsageError("pass exactly one of --task FILE and --task-text TEXT")
+    if opts["fake_script"] is not None and not Path(opts["fake_script"]).is_file():
+        raise click.UsageError(f"--fake-script {opts['fake_script']} is not a file")
+    task_path = None
+    if opts["task"]:
+        task_text, task_path = _read_task(opts["task"], workspace)
+    else:
+        task_text = opts["task_text"]
+    fields = {
+        "workspace": workspace, "task_text": task_text, "task_path": task_path,
+        "iterations": opts["iterations"], "runner": opts["runner"],
+        "attempt_timeout": opts["attempt_timeout"], "attempt_timeouts": opts["attempt_timeouts"],
+        "build_timeout": opts["build_timeout"], "reflection_timeout": opts["reflection_timeout"],
+        "verify_timeout": opts["verify_timeout"], "task_state": opts["task_state"],
+        "build_after_solve": opts["build_after_solve"], "verify_command": opts["verify_command"],
+        "score_key": opts["score_key"], "stop_score": opts["stop_score"],
+        "higher_is_better": opts["higher_is_better"], "qualify_artifacts": opts["qualify_artifacts"],
+        "artifact_repair_attempts": opts["artifact_repair_attempts"],
+        "runner_options": RunnerOptions(
+            fake_script=Path(opts["fake_script"]).absolute() if opts["fake_script"] else None,
+            claude_bin=opts["claude_bin"], claude_model=opts["claude_model"],
+            claude_permission_mode=opts["claude_permission_mode"],
+            claude_max_budget_usd=opts["claude_max_budget_usd"],
+            claude_extra_args=tuple(opts["claude_extra_args"]),
+            codex_bin=opts["codex_bin"], codex_model=opts["codex_model"], codex_sandbox=opts["codex_sandbox"],
+            codex_config=tuple(opts["codex_config"]),
+        ),
+    }  # fmt: skip
+    if opts["run_id"]:
+        fields["run_id"] = opts["run_id"]
+    try:
+        return RunConfig.model_validate(fields)
+    except ValidationError as exc:
+        msgs = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
+        )
+        raise click.UsageError(msgs) from None
+
+
+async def _start(config: Any, on_event: Any) -> Any:
+    from harnessgym.api import run_async
+
+    return await run_async(config, on_event)
+
+
+async def _resume(workspace: Path, run_id: str, on_event: Any) -> Any:
+    from harnessgym.api import resume_async
+
+    return await resume_async(workspace, run_id, on_event)
+
+
+def _run_cli(start: Any, workspace: Path) -> Any:
+    """Run under anyio; SIGINT/SIGTERM cancel the run (which kills the agent tree and records the interruption)."""
+    import anyio
+
+    from harnessgym.errors import HarnessgymError
+    from harnessgym.progress import ProgressPrinter
+    from harnessgym.records import RunSummary
+
+    printer = ProgressPrinter()
+    outcome: dict[str, Any] = {}
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tg:
+
+            async def watch() -> None:
+                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                    async for signum in signals:
+                        outcome["signal"] = signum
+                        printer.console.print(f"[bold red]{signal.Signals(signum).name}: stopping the agent...")
+                        tg.cancel_scope.cancel()
+                        return
+
+            tg.start_soon(watch)
+            try:
+                outcome["summary"] = await start(printer)
+            except HarnessgymError as exc:  # raised again outside the task group, unwrapped
+                outcome["error"] = exc
+            tg.cancel_scope.cancel()
+
+    anyio.run(main)
+    if "error" in outcome:
+        raise outcome["error"]
+    if "summary" in outcome:
+        summary: RunSummary = outcome["summary"]
+        return summary
+    return _interrupted_summary(workspace)
+
+
+def _interrupted_summary(workspace: Path) -> Any:
+    """The summary the cancelled run wrote (the newest run of the workspace)."""
+    from harnessgym import store
+    from harnessgym.layout import Layout
+    from harnessgym.records import RunSummary
+
+    layout = Layout(workspace)
+    runs = sorted(layout.runs.iterdir(), key=lambda d: d.stat().st_mtime) if layout.runs.is_dir() else []
+    for run_dir in reversed(runs):
+        summary = store.read_model(layout.run(run_dir.name).summary, RunSummary)
+        if summary is not None:
+            return summary
+    raise click.ClickException("the run was interrupted before it recorded anything")

@@ -1,11 +1,39 @@
-"""Placeholder: replaced by the module that implements `harnessgym schema`."""
+"""``harnessgym schema NAME``: print the JSON Schema of a record harnessgym reads or writes."""
 
 from __future__ import annotations
 
+import json
+
 import click
+
+__all__ = ["schema"]
+
+# name -> (module, model): every persisted or exchanged record.
+RECORDS: dict[str, tuple[str, str]] = {
+    "run-config": ("harnessgym.config", "RunConfig"),
+    "result": ("harnessgym.records", "AgentResult"),
+    "iteration": ("harnessgym.records", "IterationRecord"),
+    "verdict": ("harnessgym.records", "Verdict"),
+    "summary": ("harnessgym.records", "RunSummary"),
+    "journal-entry": ("harnessgym.records", "JournalEntry"),
+    "registry": ("harnessgym.registry", "Registry"),
+    "activation": ("harnessgym.registry", "ActivationRecord"),
+    "qualification": ("harnessgym.registry", "QualificationReport"),
+    "run-event": ("harnessgym.events", "RunEvent"),
+    "run-info": ("harnessgym.events", "RunInfo"),
+}
 
 
 @click.command(name="schema")
-def schema() -> None:
-    """Not implemented yet."""
-    raise click.ClickException("harnessgym schema is not implemented yet")
+@click.argument("name", required=False, type=click.Choice(sorted(RECORDS)))
+def schema(name: str | None) -> None:
+    """Print the JSON Schema of record NAME (without NAME: list the names)."""
+    if name is None:
+        for key in sorted(RECORDS):
+            click.echo(key)
+        return
+    import importlib
+
+    module, attr = RECORDS[name]
+    model = getattr(importlib.import_module(module), attr)
+    click.echo(json.dumps(model.model_json_schema(), indent=2))

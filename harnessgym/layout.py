@@ -1,0 +1,171 @@
+"""Where every file under ``<workspace>/.harnessgym`` lives. Nothing else in harnessgym spells these paths.
+
+The layout is the upstream one, so existing bundles keep working::
+
+    .harnessgym/
+      registry.json  activation.json  lock  mcp_calls.jsonl  cache/mcp/
+      skills/ mcp/ tools/ verifiers/ fixtures/ tests/ docs/ scripts/
+      task_state/initial/
+      runs/<run_id>/
+        run_config.json  journal.jsonl  summary.json
+        qualification/workspace_template/
+        iterations/<n>/
+          result.json  iteration.json  activation.json  post_build_activation.json
+          {attempt,reflection,build}.{prompt,stdout,stderr,transcript}.txt
+          verify.{stdout,stderr}.txt  verify.json
+          qualification/attempt_<k>/{qualification.json, workspace/}
+          repair_<k>/build.{prompt,stdout,stderr,transcript}.txt
+
+This module only computes paths; :mod:`harnessgym.store` reads and writes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+__all__ = ["ARTIFACT_DIRS", "KIND_DIRS", "ArtifactKind", "Layout", "PhaseFiles", "RunLayout"]
+
+ArtifactKind = Literal["skill", "mcp", "tool", "verifier", "fixture", "test", "docs", "script"]
+
+KIND_DIRS: dict[ArtifactKind, str] = {
+    "skill": "skills",
+    "mcp": "mcp",
+    "tool": "tools",
+    "verifier": "verifiers",
+    "fixture": "fixtures",
+    "test": "tests",
+    "docs": "docs",
+    "script": "scripts",
+}
+ARTIFACT_DIRS: tuple[str, ...] = tuple(KIND_DIRS.values())
+
+HARNESS_DIR = ".harnessgym"
+
+
+@dataclass(frozen=True)
+class PhaseFiles:
+    """The four files of one agent phase."""
+
+    prompt: Path
+    stdout: Path
+    stderr: Path
+    transcript: Path
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Paths of one workspace's ``.harnessgym`` folder."""
+
+    workspace: Path
+
+    @property
+    def root(self) -> Path:
+        return self.workspace / HARNESS_DIR
+
+    @property
+    def registry(self) -> Path:
+        return self.root / "registry.json"
+
+    @property
+    def activation(self) -> Path:
+        return self.root / "activation.json"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / "lock"
+
+    @property
+    def mcp_cache(self) -> Path:
+        """Where mcp_host keeps qualification verdicts by digest."""
+        return self.root / "cache" / "mcp"
+
+    @property
+    def runs(self) -> Path:
+        return self.root / "runs"
+
+    @property
+    def task_state(self) -> Path:
+        return self.root / "task_state" / "initial"
+
+    def kind_dir(self, kind: ArtifactKind) -> Path:
+        return self.root / KIND_DIRS[kind]
+
+    def run(self, run_id: str) -> RunLayout:
+        return RunLayout(self.runs / run_id)
+
+    def agents_skill_link(self, name: str) -> Path:
+        """Where Codex looks for a skill."""
+        return self.workspace / ".agents" / "skills" / name
+
+    def claude_skill_link(self, name: str) -> Path:
+        """Where Claude Code looks for a skill."""
+        return self.workspace / ".claude" / "skills" / name
+
+    @property
+    def skill_link_dirs(self) -> tuple[Path, Path]:
+        return (self.workspace / ".agents" / "skills", self.workspace / ".claude" / "skills")
+
+
+@dataclass(frozen=True)
+class RunLayout:
+    """Paths of one run's folder."""
+
+    dir: Path
+
+    @property
+    def config(self) -> Path:
+        return self.dir / "run_config.json"
+
+    @property
+    def journal(self) -> Path:
+        return self.dir / "journal.jsonl"
+
+    @property
+    def summary(self) -> Path:
+        return self.dir / "summary.json"
+
+    @property
+    def template(self) -> Path:
+        return self.dir / "qualification" / "workspace_template"
+
+    def iteration_dir(self, n: int) -> Path:
+        return self.dir / "iterations" / str(n)
+
+    def result(self, n: int) -> Path:
+        """The agent-facing result.json of iteration ``n``."""
+        return self.iteration_dir(n) / "result.json"
+
+    def iteration_record(self, n: int) -> Path:
+        return self.iteration_dir(n) / "iteration.json"
+
+    def activation(self, n: int, *, post_build: bool = False) -> Path:
+        name = "post_build_activation.json" if post_build else "activation.json"
+        return self.iteration_dir(n) / name
+
+    def phase(self, n: int, phase: str, repair: int | None = None) -> PhaseFiles:
+        base = self.iteration_dir(n) if repair is None else self.iteration_dir(n) / f"repair_{repair}"
+        name = "build" if repair is not None else phase
+        return PhaseFiles(
+            prompt=base / f"{name}.prompt.txt",
+            stdout=base / f"{name}.stdout.txt",
+            stderr=base / f"{name}.stderr.txt",
+            transcript=base / f"{name}.transcript.txt",
+        )
+
+    def verify_files(self, n: int) -> tuple[Path, Path, Path]:
+        """stdout, stderr and the verdict JSON of the verify command after attempt ``n``."""
+        base = self.iteration_dir(n)
+        return base / "verify.stdout.txt", base / "verify.stderr.txt", base / "verify.json"
+
+    def qualification_dir(self, n: int, attempt: int) -> Path:
+        return self.iteration_dir(n) / "qualification" / f"attempt_{attempt}"
+
+    def qualification_report(self, n: int, attempt: int) -> Path:
+        return self.qualification_dir(n, attempt) / "qualification.json"
+
+
+def is_run_id(text: str) -> bool:
+    """Whether ``text`` is safe as a run folder name."""
+    return bool(text) and text not in {".", ".."} and all(c.isalnum() or c in "-_." for c in text)

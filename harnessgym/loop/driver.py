@@ -1,0 +1,204 @@
+"""The state machine: run the phases of each iteration in order, journal each one, stop when solved.
+
+A run can end four ways: solved or out of iterations (``run_finished``), cancelled (Ctrl-C, SIGTERM,
+a cancelled ``run_async``: the agent's tree is killed, summary.json says ``interrupted``), or killed outright
+(kill -9: nothing more is written). Everything but ``run_finished`` is resumable from the journal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+import anyio
+
+from harnessgym import store
+from harnessgym.config import RunConfig
+from harnessgym.errors import ConfigError, ResumeError, RunNotFoundError, UnknownRunnerError
+from harnessgym.events import Emitter, EventHandler
+from harnessgym.layout import Layout
+from harnessgym.loop import attempt as attempt_mod
+from harnessgym.loop import prepare as prepare_mod
+from harnessgym.loop import qualify as qualify_mod
+from harnessgym.loop import reflect as reflect_mod
+from harnessgym.loop.context import RunContext
+from harnessgym.orphans import marker_env, reap_orphans
+from harnessgym.records import IterationRecord, LoopPhase, RunStatus, RunSummary, utcnow
+from harnessgym.registry import ActivationRecord
+from harnessgym.runs import build_summary, iteration_records
+from runners.base import Runner
+
+__all__ = ["PHASES", "resume_run", "start_run"]
+
+PhaseFn = Callable[[RunContext, IterationRecord], Awaitable[None]]
+PHASES: tuple[tuple[LoopPhase, PhaseFn], ...] = (
+    ("prepare", prepare_mod.prepare),
+    ("attempt", attempt_mod.attempt),
+    ("verify", attempt_mod.verify),
+    ("reflection", reflect_mod.reflection),
+    ("build", reflect_mod.build),
+    ("qualify", qualify_mod.qualify),
+    ("activate", qualify_mod.activate),
+)
+_AFTER_SOLVE: frozenset[LoopPhase] = frozenset({"reflection", "build", "qualify", "activate"})
+
+
+def _runner(config: RunConfig, env: dict[str, str]) -> Runner:
+    from runners import RUNNERS, UnknownRunner, get_runner
+
+    options = config.runner_options.model_copy(update={"agent_env": {**config.runner_options.agent_env, **env}})
+    try:
+        return get_runner(config.runner, options)
+    except UnknownRunner as exc:
+        raise UnknownRunnerError(config.runner, tuple(RUNNERS)) from exc
+
+
+async def _run_iteration(ctx: RunContext, record: IterationRecord) -> None:
+    n = record.iteration
+    for name, fn in PHASES:
+        if name in record.completed_phases:
+            continue
+        if name in _AFTER_SOLVE and record.solved and not ctx.config.build_after_solve:
+            record.skipped_phases.append(name)
+        else:
+            await ctx.emit("phase_started", f"iteration {n}: {name}", iteration=n, phase=name)
+            ctx.journal("phase_started", iteration=n, phase=name)
+            await fn(ctx, record)
+        record.completed_phases.append(name)
+        ctx.save(record)
+        ctx.journal("phase_completed", iteration=n, phase=name, record=record)
+        if name not in record.skipped_phases:
+            await ctx.emit("phase_finished", f"iteration {n}: {name} done", iteration=n, phase=name,
+                           data={"status": record.status})
+    ctx.journal("iteration_completed", iteration=n, record=record)
+    await ctx.emit("iteration_finished", f"iteration {n}: {record.status}", iteration=n,
+                   data={"status": record.status, "solved": record.solved, "evidence": record.evidence,
+                         "score": record.score})
+
+
+async def _drive(ctx: RunContext, records: dict[int, IterationRecord], first: int) -> RunSummary:
+    status: RunStatus = "not_solved"
+    message = ""
+    current: IterationRecord | None = None
+    try:
+        if not any(r.solved for r in records.values()):
+            for n in range(first, ctx.config.iterations + 1):
+                current = records.get(n) or IterationRecord(run_id=ctx.run_id, iteration=n)
+                records[n] = current
+                if not current.completed_phases:
+                    await ctx.emit("iteration_started", f"iteration {n} of {ctx.config.iterations}", iteration=n)
+                await _run_iteration(ctx, current)
+                attempt = current.phases.get("attempt")
+                if attempt is not None and attempt.error_kind == "not_started":
+                    # No later iteration can do better: the agent CLI itself is missing or unrunnable.
+                    message = f"the agent could not be started ({attempt.message}); fix the runner options"
+                    return await _finish(ctx, records, None, "error", message)
+                if current.solved:
+                    break
+        status = "solved" if any(r.solved for r in records.values()) else "not_solved"
+    except anyio.get_cancelled_exc_class():
+        with anyio.CancelScope(shield=True):
+            await _finish(ctx, records, current, "interrupted", "the run was interrupted; resume it with --resume")
+        raise
+    except BaseException as exc:
+        with anyio.CancelScope(shield=True):
+            await _finish(ctx, records, current, "error", f"the run stopped on an error: {exc}")
+        raise
+    return await _finish(ctx, records, None, status, message)
+
+
+async def _finish(
+    ctx: RunContext, records: dict[int, IterationRecord], current: IterationRecord | None, status: RunStatus,
+    message: str,
+) -> RunSummary:
+    if current is not None and status in ("interrupted", "error") and "activate" not in current.completed_phases:
+        current.status = "interrupted"
+        ctx.save(current)
+    registry, _ = store.read_registry(ctx.layout)
+    summary = build_summary(
+        ctx.layout, ctx.run_id, [records[k] for k in sorted(records)], status=status, started_at=ctx.started_at,
+        higher_is_better=ctx.config.higher_is_better, registry=registry, message=message,
+    )
+    store.write_model(ctx.run.summary, summary)
+    finished = status in ("solved", "not_solved")
+    kind: Literal["run_finished", "run_interrupted"] = "run_finished" if finished else "run_interrupted"
+    ctx.journal(kind, message=message or status)
+    await ctx.emit(kind, f"run {ctx.run_id}: {status}", data={"status": status, "solved": summary.solved,
+                                                               "evidence": summary.evidence})
+    return summary
+
+
+async def _with_context(
+    config: RunConfig, on_event: EventHandler | None, body: Callable[[RunContext], Awaitable[RunSummary]],
+    started_at: datetime | None = None,
+) -> RunSummary:
+    layout = store.ensure_workspace(config.workspace)
+    lock = store.WorkspaceLock.acquire(layout, config.run_id)
+    runner = None
+    try:
+        await reap_orphans(layout.workspace)
+        env = marker_env(layout.workspace, config.run_id)
+        runner = _runner(config, env)
+        ctx = RunContext(config=config, layout=layout, runner=runner, emit=Emitter(config.run_id, on_event),
+                         env=env, started_at=started_at or utcnow())
+        ctx.next_seq = len(store.read_journal(ctx.run.journal))
+        ctx.activation = store.read_model(layout.activation, ActivationRecord)
+        return await body(ctx)
+    finally:
+        with anyio.CancelScope(shield=True):
+            if runner is not None:
+                await runner.aclose()
+            await reap_orphans(layout.workspace, own=True)
+        lock.release()
+
+
+async def start_run(config: RunConfig, on_event: EventHandler | None = None) -> RunSummary:
+    """Start a new run."""
+
+    async def body(ctx: RunContext) -> RunSummary:
+        if ctx.run.config.exists() or ctx.run.journal.exists():
+            raise ConfigError(f"run id {ctx.run_id!r} is already used in {ctx.layout.workspace}; choose another "
+                              "--run-id, or continue that run with --resume")  # fmt: skip
+        store.write_model(ctx.run.config, config)
+        if config.task_state == "reset":
+            store.snapshot_task_state(ctx.layout)
+        if config.qualify_artifacts:
+            store.capture_template(ctx.layout, ctx.run_id)
+        ctx.journal("run_started", message=f"runner {config.runner}, {config.iterations} iteration(s)")
+        await ctx.emit("run_started", f"run {ctx.run_id} in {ctx.layout.workspace}",
+                       data={"run_dir": str(ctx.run.dir), "runner": config.runner})
+        return await _drive(ctx, {}, 1)
+
+    return await _with_context(config, on_event, body)
+
+
+async def resume_run(workspace: Path, run_id: str, on_event: EventHandler | None = None) -> RunSummary:
+    """Continue an interrupted run after its last completed phase."""
+    layout = Layout(Path(workspace).absolute())
+    run = layout.run(run_id)
+    if not run.dir.is_dir():
+        raise RunNotFoundError(layout.workspace, run_id)
+    config = store.read_model(run.config, RunConfig)
+    if config is None:
+        raise ResumeError(run_id, f"{run.config} is missing or unreadable; start a new run instead")
+    entries = store.read_journal(run.journal)
+    if any(e.kind == "run_finished" for e in entries):
+        raise ResumeError(run_id, "it already finished; start a new run to continue improving")
+    records = iteration_records(entries)
+    done = [e.iteration for e in entries if e.kind == "iteration_completed" and e.iteration is not None]
+    first = max(done) + 1 if done else 1
+    started = entries[0].at if entries else None
+
+    async def body(ctx: RunContext) -> RunSummary:
+        if config.qualify_artifacts and not ctx.run.template.is_dir():
+            store.capture_template(ctx.layout, run_id)
+        ctx.journal("run_resumed", iteration=first, message=f"resuming at iteration {first}")
+        await ctx.emit("run_resumed", f"run {run_id} resumed at iteration {first}", iteration=first)
+        for rec in records.values():
+            if rec.status == "interrupted":
+                rec.status = "running"
+        return await _drive(ctx, records, first)
+
+    return await _with_context(config, on_event, body, started_at=started)

@@ -1,0 +1,233 @@
+"""Records of a run: what the agent wrote (read leniently), what harnessgym measured, and what it persists.
+
+Agent claims and measurements are kept apart on purpose: :class:`AgentClaim` is what result.json says,
+:class:`Verdict` is what harnessgym measured by running the verify command itself. "solved" follows the
+verdict when there is one; :data:`Evidence` says which kind of evidence stands behind it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from runners.base import PhaseOutcome
+
+__all__ = [
+    "AgentClaim",
+    "AgentResult",
+    "Evidence",
+    "IterationBrief",
+    "IterationRecord",
+    "IterationStatus",
+    "JournalEntry",
+    "JournalKind",
+    "LoopPhase",
+    "RunStatus",
+    "RunSummary",
+    "SelectedImprovement",
+    "Verdict",
+    "utcnow",
+]
+
+Evidence = Literal["verified", "agent_claim", "none"]
+LoopPhase = Literal["prepare", "attempt", "verify", "reflection", "build", "qualify", "activate"]
+IterationStatus = Literal["running", "solved", "blocked", "incomplete", "failed", "tooling_built", "interrupted"]
+RunStatus = Literal["solved", "not_solved", "interrupted", "error"]
+JournalKind = Literal[
+    "run_started",
+    "run_resumed",
+    "phase_started",
+    "phase_completed",
+    "iteration_completed",
+    "run_finished",
+    "run_interrupted",
+]
+
+AGENT_STATUSES: frozenset[str] = frozenset({"solved", "blocked", "incomplete", "tooling_built", "failed"})
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class SelectedImprovement(BaseModel):
+    """The one addition a reflection chose (upstream ``reflection.selected_improvement``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: str | None = None
+    """``skill``, ``mcp``, ``tool``, ... as the agent wrote it."""
+    name: str | None = None
+    reason: str | None = None
+    target_path: str | None = None
+
+
+class AgentReflection(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    recommendations: list[JsonValue] = Field(default_factory=list)
+    selected_improvement: SelectedImprovement | None = None
+
+
+class AgentResult(BaseModel):
+    """The agent-facing ``result.json`` (upstream RESULT_SHAPE). Unknown keys are kept, never rejected."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: str | None = None
+    """``solved``, ``blocked``, ``incomplete``, ``tooling_built`` or ``failed``, as the agent claims."""
+    verified: bool | None = None
+    """Whether the agent claims to have verified its solution."""
+    summary: str | None = None
+    blockers: list[JsonValue] = Field(default_factory=list)
+    missing_tooling: list[JsonValue] = Field(default_factory=list)
+    reflection: AgentReflection | None = None
+    verification: dict[str, JsonValue] | None = None
+    metrics: dict[str, JsonValue] | None = None
+    used_harness_tools: list[JsonValue] = Field(default_factory=list)
+    used_harness_artifacts: list[JsonValue] = Field(default_factory=list)
+
+
+class AgentClaim(BaseModel):
+    """What the agent claimed after its attempt, extracted from result.json."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: str | None = None
+    """The claimed status; None when result.json was missing or unreadable."""
+    verified: bool | None = None
+    score: float | None = None
+    """A score the agent wrote; never overrides a measured one."""
+    summary: str | None = None
+    used_harness_tools: list[str] = Field(default_factory=list)
+
+
+class Verdict(BaseModel):
+    """What harnessgym measured by running a verify or score command itself."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal[1] = 1
+    command: str
+    status: Literal["passed", "failed", "timeout", "error"]
+    """``error``: the command could not be started."""
+    score: float | None = None
+    score_key: str = "score"
+    return_code: int | None = None
+    timed_out: bool = False
+    duration_seconds: float = 0.0
+    stdout_path: Path | None = None
+    stderr_path: Path | None = None
+    payload: dict[str, JsonValue] | None = None
+    """The command's stdout parsed as a JSON object, if it was one."""
+    decided_by: Literal["json_status", "exit_code"] = "exit_code"
+    """Whether the JSON ``status`` or the exit code decided pass/fail."""
+    message: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+class IterationRecord(BaseModel):
+    """harnessgym's own record of one iteration (``iterations/<n>/iteration.json``), updated after each phase."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal[1] = 1
+    run_id: str
+    iteration: int
+    status: IterationStatus = "running"
+    completed_phases: list[LoopPhase] = Field(default_factory=list)
+    """Phases done (or deliberately skipped); a resumed run starts after the last of them."""
+    skipped_phases: list[LoopPhase] = Field(default_factory=list)
+    phases: dict[str, PhaseOutcome] = Field(default_factory=dict)
+    """Agent phases by name: ``attempt``, ``reflection``, ``build``, ``repair_1`` ..."""
+    agent_claim: AgentClaim | None = None
+    """What result.json claimed after the attempt."""
+    verdict: Verdict | None = None
+    """What the verify command measured after the attempt (None without a verify command)."""
+    solved: bool = False
+    evidence: Evidence = "none"
+    score: float | None = None
+    """The score that counts: measured when there is a verify command, else the agent's claim."""
+    target_reached: bool = False
+    selected_improvement: SelectedImprovement | None = None
+    qualification_status: Literal["passed", "failed", "skipped", "not_run"] = "not_run"
+    qualification_report: Path | None = None
+    mcp_calls: int = 0
+    """MCP tool calls the host recorded for this iteration's attempt."""
+    active_artifacts: list[str] = Field(default_factory=list)
+    """Artifact ids active for the next fresh session, after this iteration."""
+    quarantined_artifacts: list[str] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list)
+    """What went wrong with what the agent wrote or did (malformed result.json, a bad registry entry, ...)."""
+    started_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class IterationBrief(BaseModel):
+    """One line of the summary per iteration."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    iteration: int
+    status: IterationStatus
+    solved: bool
+    evidence: Evidence
+    score: float | None = None
+    verdict_status: str | None = None
+    claim_status: str | None = None
+    attempt_status: str | None = None
+    record_path: Path
+    cost_usd: float | None = None
+
+
+class RunSummary(BaseModel):
+    """``runs/<id>/summary.json``: written at the end of a run, including an interrupted one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal[1] = 1
+    run_id: str
+    workspace: Path
+    run_dir: Path
+    status: RunStatus
+    solved: bool
+    evidence: Evidence
+    """``verified``: the verify command passed; ``agent_claim``: only the agent says so; ``none``: not solved."""
+    solved_iteration: int | None = None
+    best_score: float | None = None
+    iterations: list[IterationBrief] = Field(default_factory=list)
+    active_artifacts: list[str] = Field(default_factory=list)
+    quarantined_artifacts: list[str] = Field(default_factory=list)
+    cost_usd: float | None = None
+    started_at: datetime
+    finished_at: datetime = Field(default_factory=utcnow)
+    message: str = ""
+
+
+class JournalEntry(BaseModel):
+    """One line of ``runs/<id>/journal.jsonl``: append-only, fsynced, the truth a resume starts from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal[1] = 1
+    seq: int
+    at: datetime = Field(default_factory=utcnow)
+    kind: JournalKind
+    iteration: int | None = None
+    phase: LoopPhase | None = None
+    pid: int | None = None
+    """The harnessgym process that wrote the line."""
+    record: IterationRecord | None = None
+    """The iteration record as it stood after the phase."""
+    summary: RunSummary | None = None
+    message: str = ""
+
+
+def json_dump(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json")

@@ -1,0 +1,165 @@
+"""What every control tool shares: argument types, error conversion, run views and progress relaying."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import anyio
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import Field, ValidationError
+
+import harnessgym as hg
+from harnessgym.config import RunConfig
+from harnessgym.errors import HarnessgymError
+from harnessgym.serve._models import RunView, summary_uri
+from harnessgym.serve._roots import resolve_inside
+from harnessgym.serve._runs import LiveRun
+from harnessgym.serve._state import ControlState, Ctx
+
+__all__ = [
+    "RunId",
+    "Seconds",
+    "Workspace",
+    "library_errors",
+    "locate",
+    "run_config",
+    "seconds",
+    "state_of",
+    "task_of",
+    "view",
+    "wait_with_progress",
+    "with_heartbeat",
+]
+
+_RECENT_EVENTS = 10
+HEARTBEAT_SECONDS = 5.0
+"""How often a waiting tool tells the client it is still alive."""
+T = TypeVar("T")
+
+Workspace = Annotated[
+    str | None,
+    Field(description="The workspace folder (absolute, or relative to the first allowed root); default: that root."),
+]
+RunId = Annotated[str, Field(description="The run id, as start_run or list_runs returned it.")]
+Seconds = Annotated[str | float | None, Field(description="A duration: seconds, or text like '90s', '45m', '1h30m'.")]
+
+
+@contextmanager
+def library_errors() -> Iterator[None]:
+    """The library's deliberate errors already say what to do; hand them to the model unchanged."""
+    try:
+        yield
+    except HarnessgymError as exc:
+        raise ToolError(str(exc)) from exc
+
+
+def state_of(ctx: Ctx) -> ControlState:
+    return ctx.request_context.lifespan_context
+
+
+def locate(state: ControlState, run_id: str, workspace: str | None) -> Path:
+    """The workspace holding ``run_id``: the one named, else the only known one that has it."""
+    if workspace is not None:
+        return state.workspace(workspace)
+    found = state.holders(run_id)
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise ToolError(f"run id {run_id!r} is in several workspaces ({', '.join(map(str, found))}); pass workspace")
+    where = ", ".join(str(w) for w in state.known_workspaces()) or "none yet"
+    raise ToolError(
+        f"no run {run_id!r} in the workspaces this server knows ({where}); pass its workspace, or call list_runs"
+    )
+
+
+def view(state: ControlState, workspace: Path, run_id: str) -> RunView:
+    with library_errors():
+        info = hg.get_run(workspace, run_id)
+    live = state.runs.get(run_id)
+    if live is not None and live.workspace != workspace:
+        live = None
+    events = list(live.events)[-_RECENT_EVENTS:] if live is not None else []
+    return RunView(
+        run=info,
+        live=live is not None and live.running,
+        last_event=events[-1] if events else None,
+        recent_events=events,
+        error=live.error if live is not None else None,
+        summary_uri=summary_uri(run_id),
+    )
+
+
+async def wait_with_progress(ctx: Ctx, live: LiveRun, limit: float) -> None:
+    """Wait until ``live`` ends or ``limit`` seconds pass, relaying each new event as a progress notification,
+    and a heartbeat when nothing happened for a while (long agent phases are silent)."""
+    seen, sent = live.event_count, 0
+    with anyio.move_on_after(limit):
+        while live.running:
+            await live.wait_change(HEARTBEAT_SECONDS)
+            event = live.last_event
+            if live.event_count != seen:
+                seen = live.event_count
+                message = event.message if event is not None else None
+            else:
+                where = f"iteration {event.iteration}, {event.phase or event.kind}" if event is not None else "starting"
+                message = f"run {live.run_id} still running ({where})"
+            sent += 1
+            await ctx.report_progress(sent, None, message)
+
+
+async def with_heartbeat(ctx: Ctx, message: str, work: Callable[[], Awaitable[T]]) -> T:
+    """Await ``work()`` while sending a progress notification every few seconds, so clients see it is alive."""
+    outcome: list[T] = []
+    failure: list[Exception] = []
+
+    async def beat() -> None:
+        for sent in itertools.count(1):
+            await ctx.report_progress(sent, None, f"{message} ({(sent - 1) * HEARTBEAT_SECONDS:g} s)")
+            await anyio.sleep(HEARTBEAT_SECONDS)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(beat)
+        try:
+            outcome.append(await work())
+        except Exception as exc:  # re-raised below, unwrapped: a task group would wrap it in an ExceptionGroup
+            failure.append(exc)
+        finally:
+            tg.cancel_scope.cancel()
+    if failure:
+        raise failure[0]
+    return outcome[0]
+
+
+def run_config(fields: dict[str, Any]) -> RunConfig:
+    """A :class:`RunConfig` from the tool arguments that were given; invalid ones become one clear ToolError."""
+    try:
+        return RunConfig.model_validate({k: v for k, v in fields.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ToolError(f"the run options are invalid: {problems}") from exc
+
+
+def task_of(state: ControlState, task_file: str | None, task_text: str | None) -> tuple[str, Path | None]:
+    """The task text and, for a file, its resolved path (inside the allowed roots)."""
+    if (task_file is None) == (task_text is None):
+        raise ToolError("pass exactly one of task_file (a file under an allowed root) or task_text")
+    if task_text is not None:
+        return task_text, None
+    path = resolve_inside(state.roots, task_file or "", what="task file")
+    try:
+        return path.read_text(encoding="utf-8"), path
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ToolError(f"task file {path} cannot be read ({exc}); pass an existing UTF-8 file or task_text") from exc
+
+
+def seconds(value: str | float | None, default: float) -> float:
+    if value is None:
+        return default
+    with library_errors():
+        return hg.parse_duration(value)

@@ -1,0 +1,248 @@
+"""Tools that start, follow, stop and resume runs, and step single iterations.
+
+Runs go on in the lifespan's task group, so a client may disconnect; the journal on disk is the record.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import anyio
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import Field
+
+import harnessgym as hg
+from harnessgym.config import RunConfig
+from harnessgym.errors import RunNotFoundError
+from harnessgym.serve._common import (
+    RunId,
+    Seconds,
+    Workspace,
+    library_errors,
+    locate,
+    run_config,
+    state_of,
+    task_of,
+    view,
+    wait_with_progress,
+)
+from harnessgym.serve._models import IterationView, RunList, RunView, StartedRun, summary_uri
+from harnessgym.serve._records import read_iteration, read_summary, workspace_busy
+from harnessgym.serve._runs import EventSink, LiveRun, Work
+from harnessgym.serve._state import ControlState, Ctx
+
+__all__ = ["RUN_TOOLS"]
+
+_MAX_WAIT_SECONDS = 600.0
+_JOURNAL_POLL_SECONDS = 1.0
+_START_CONFIRM_SECONDS = 15.0
+"""How long start_run waits for the run's first event, so a refusal (a locked workspace) is reported at once."""
+
+TaskFile = Annotated[str | None, Field(description="A task file (e.g. task.md) under an allowed root.")]
+TaskText = Annotated[str | None, Field(description="The task itself, instead of task_file.")]
+Runner = Annotated[str, Field(description="The agent CLI: fake (offline, for trying things out), claude or codex.")]
+Verify = Annotated[
+    str | None, Field(description="A shell command run in the workspace after each attempt; its verdict decides.")
+]
+
+
+async def _launch(state: ControlState, run_id: str, ws: Path, work: Work) -> LiveRun:
+    """Start ``work`` in the background and wait briefly for its first event or its failure."""
+    existing = state.runs.get(run_id)
+    if existing is not None and existing.running:
+        raise ToolError(f"run {run_id} is already running; follow it with get_run")
+    if workspace_busy(ws):
+        raise ToolError(f"workspace {ws} is in use by another harnessgym run; wait for it, cancel it, or use another")
+    state.remember(ws)
+    live = state.runs.launch(run_id, ws, work)
+    with anyio.move_on_after(_START_CONFIRM_SECONDS):
+        while live.running and live.event_count == 0:
+            await live.wait_change(_START_CONFIRM_SECONDS)
+    if live.error is not None:
+        raise ToolError(f"run {run_id} could not start: {live.error}")
+    return live
+
+
+def _exists(ws: Path, run_id: str) -> bool:
+    try:
+        hg.get_run(ws, run_id)
+    except RunNotFoundError:
+        return False
+    return True
+
+
+def _start(config: RunConfig) -> Work:
+    async def work(on_event: EventSink) -> object:
+        return await hg.run_async(config, on_event=on_event)
+
+    return work
+
+
+async def _stop(state: ControlState, live: LiveRun) -> None:
+    if not await state.runs.cancel(live):
+        raise ToolError(f"run {live.run_id} is still stopping its agent; call get_run in a moment to see it end")
+
+
+async def start_run(
+    ctx: Ctx,
+    workspace: Workspace = None,
+    task_file: TaskFile = None,
+    task_text: TaskText = None,
+    runner: Runner = "fake",
+    iterations: Annotated[int | None, Field(gt=0, description="At most this many iterations (default 3).")] = None,
+    verify_command: Verify = None,
+    score_key: Annotated[str | None, Field(description="Where the score is in the verify JSON.")] = None,
+    stop_score: Annotated[float | None, Field(description="Stop once the score reaches this.")] = None,
+    higher_is_better: bool | None = None,
+    attempt_timeout: Seconds = None,
+    build_timeout: Seconds = None,
+    reflection_timeout: Seconds = None,
+    verify_timeout: Seconds = None,
+    task_state: Literal["continue", "reset"] | None = None,
+    build_after_solve: bool | None = None,
+    qualify_artifacts: bool | None = None,
+    artifact_repair_attempts: Annotated[int | None, Field(ge=0)] = None,
+    runner_options: Annotated[
+        dict[str, Any] | None, Field(description="Runner settings: claude_model, codex_model, fake_script, ...")
+    ] = None,
+    run_id: Annotated[str | None, Field(description="A run id to use; default: a new timestamped one.")] = None,
+) -> StartedRun:
+    """Start a harnessgym run in the background and return its id at once. The run goes on if this client
+    disconnects; follow it with get_run (wait_seconds waits for progress), stop it with cancel_run, continue an
+    interrupted one with resume_run."""
+    state = state_of(ctx)
+    ws = state.workspace(workspace)
+    text, path = task_of(state, task_file, task_text)
+    config = run_config(
+        {
+            "workspace": ws, "task_text": text, "task_path": path, "runner": runner, "iterations": iterations,
+            "verify_command": verify_command, "score_key": score_key, "stop_score": stop_score,
+            "higher_is_better": higher_is_better, "attempt_timeout": attempt_timeout, "build_timeout": build_timeout,
+            "reflection_timeout": reflection_timeout, "verify_timeout": verify_timeout, "task_state": task_state,
+            "build_after_solve": build_after_solve, "qualify_artifacts": qualify_artifacts,
+            "artifact_repair_attempts": artifact_repair_attempts, "runner_options": runner_options, "run_id": run_id,
+        }
+    )
+    if run_id is not None and _exists(ws, run_id):
+        raise ToolError(f"run id {run_id!r} is already used in {ws}; continue it with resume_run or omit run_id")
+    await _launch(state, config.run_id, ws, _start(config))
+    return StartedRun(run_id=config.run_id, workspace=ws, summary_uri=summary_uri(config.run_id))
+
+
+async def get_run(
+    ctx: Ctx,
+    run_id: RunId,
+    workspace: Workspace = None,
+    wait_seconds: Annotated[
+        float,
+        Field(ge=0, le=_MAX_WAIT_SECONDS, description="Wait up to this long for the run to end, sending progress."),
+    ] = 0,
+) -> RunView:
+    """A run's status, current iteration and phase, verdicts, scores, evidence and cost so far."""
+    state = state_of(ctx)
+    ws = locate(state, run_id, workspace)
+    live = state.runs.get(run_id)
+    if wait_seconds > 0 and live is not None:
+        await wait_with_progress(ctx, live, wait_seconds)
+    elif wait_seconds > 0:
+        await _watch_journal(ctx, ws, run_id, wait_seconds)
+    return view(state, ws, run_id)
+
+
+async def _watch_journal(ctx: Ctx, ws: Path, run_id: str, limit: float) -> None:
+    """Wait for a run another process drives (``harnessgym run``) by re-reading its journal, with progress."""
+    seen = None
+    with anyio.move_on_after(limit), library_errors():
+        while (info := hg.get_run(ws, run_id)).status == "running":
+            if info.updated_at != seen:
+                seen = info.updated_at
+                await ctx.report_progress(info.current_iteration or 0, info.iterations_planned, info.current_phase)
+            await anyio.sleep(_JOURNAL_POLL_SECONDS)
+
+
+async def list_runs(ctx: Ctx, workspace: Workspace = None) -> RunList:
+    """Every run in one workspace, or in every workspace this server knows (its roots and the workspaces it has
+    run in) when none is named. Runs from before a restart are listed too."""
+    state = state_of(ctx)
+    workspaces = [state.workspace(workspace)] if workspace is not None else state.known_workspaces()
+    runs = []
+    with library_errors():
+        for ws in workspaces:
+            runs.extend(hg.list_runs(ws))
+    return RunList(runs=runs, workspaces=workspaces)
+
+
+async def cancel_run(ctx: Ctx, run_id: RunId, workspace: Workspace = None) -> RunView:
+    """Stop a run this server is driving: the agent is stopped and the run stays resumable (resume_run)."""
+    state = state_of(ctx)
+    ws = locate(state, run_id, workspace)
+    live = state.runs.get(run_id)
+    if live is None or not live.running:
+        status = view(state, ws, run_id).run.status
+        raise ToolError(
+            f"run {run_id} is not running in this server (status {status}); only runs started or resumed here can "
+            "be cancelled"
+        )
+    await _stop(state, live)
+    return view(state, ws, run_id)
+
+
+async def resume_run(ctx: Ctx, run_id: RunId, workspace: Workspace = None) -> StartedRun:
+    """Continue an interrupted run in the background after its last completed phase."""
+    state = state_of(ctx)
+    ws = locate(state, run_id, workspace)
+    with library_errors():
+        info = hg.get_run(ws, run_id)
+    if info.status in ("solved", "not_solved"):
+        raise ToolError(f"run {run_id} already finished ({info.status}); start a new run to keep improving")
+
+    async def work(on_event: EventSink) -> object:
+        return await hg.resume_async(ws, run_id, on_event=on_event)
+
+    await _launch(state, run_id, ws, work)
+    return StartedRun(run_id=run_id, workspace=ws, summary_uri=summary_uri(run_id))
+
+
+async def start_iteration(
+    ctx: Ctx,
+    workspace: Workspace = None,
+    task_file: TaskFile = None,
+    task_text: TaskText = None,
+    runner: Runner = "fake",
+    verify_command: Verify = None,
+    score_key: str | None = None,
+    attempt_timeout: Seconds = None,
+    build_timeout: Seconds = None,
+    build_after_solve: bool | None = None,
+    runner_options: dict[str, Any] | None = None,
+) -> IterationView:
+    """Run one iteration (attempt, verify, reflection, build, qualification) as a one-iteration run and wait for
+    it, sending progress notifications. What it qualifies is active for the next call on the same workspace."""
+    state = state_of(ctx)
+    ws = state.workspace(workspace)
+    text, path = task_of(state, task_file, task_text)
+    config = run_config(
+        {
+            "workspace": ws, "task_text": text, "task_path": path, "runner": runner, "iterations": 1,
+            "verify_command": verify_command, "score_key": score_key, "attempt_timeout": attempt_timeout,
+            "build_timeout": build_timeout, "build_after_solve": build_after_solve, "runner_options": runner_options,
+        }
+    )
+    live = await _launch(state, config.run_id, ws, _start(config))
+    try:
+        await wait_with_progress(ctx, live, float("inf"))
+    finally:
+        if live.running:  # the client gave up on the call: stop the iteration with it
+            with anyio.CancelScope(shield=True):
+                await state.runs.cancel(live)
+    return IterationView(
+        run_id=config.run_id,
+        workspace=ws,
+        summary=read_summary(ws, config.run_id),
+        iteration=read_iteration(ws, config.run_id, 1),
+        error=live.error,
+    )
+
+
+RUN_TOOLS = (start_run, get_run, list_runs, cancel_run, resume_run, start_iteration)

@@ -1,0 +1,77 @@
+"""Building the control server and running it on a transport."""
+
+from __future__ import annotations
+
+import signal
+
+import anyio
+from mcp.server import MCPServer
+from mcp.types import ToolAnnotations
+
+from harnessgym.serve._resources import register_resources
+from harnessgym.serve._run_tools import RUN_TOOLS
+from harnessgym.serve._settings import ServeSettings
+from harnessgym.serve._state import ControlState, control_lifespan
+from harnessgym.serve._workspace_tools import WORKSPACE_TOOLS
+
+__all__ = ["build_server", "run_server", "serve_async"]
+
+_INSTRUCTIONS = """\
+harnessgym runs a coding agent on a task for several iterations; after each attempt the agent reflects and
+builds the instruments it missed (skills, MCP tools, verifiers), which are qualified and handed to the next
+fresh session. Start with start_run (task_file or task_text, workspace, verify_command), then poll get_run
+with wait_seconds until its status is no longer 'running'. Workspaces must be under the server's allowed roots.
+"""
+
+
+_READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+_ANNOTATIONS: dict[str, ToolAnnotations] = {
+    "get_run": _READ_ONLY,
+    "list_runs": _READ_ONLY,
+    "list_artifacts": _READ_ONLY,
+    "cancel_run": ToolAnnotations(destructive_hint=True, idempotent_hint=True, open_world_hint=False),
+    "quarantine_artifact": ToolAnnotations(destructive_hint=True, idempotent_hint=True, open_world_hint=False),
+}
+
+
+def build_server(settings: ServeSettings) -> MCPServer[ControlState]:
+    """The control server: tools and resources over the library, with runs in its lifespan's task group."""
+    from importlib.metadata import version
+
+    server: MCPServer[ControlState] = MCPServer(
+        "harnessgym",
+        version=version("harnessgym"),
+        instructions=_INSTRUCTIONS,
+        lifespan=control_lifespan(settings),
+        log_level="WARNING",
+    )
+    for tool in (*RUN_TOOLS, *WORKSPACE_TOOLS):
+        server.add_tool(tool, annotations=_ANNOTATIONS.get(tool.__name__))
+    register_resources(server)
+    return server
+
+
+async def _stop_on_signal(scope: anyio.CancelScope) -> None:
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
+        async for _ in signals:
+            scope.cancel()
+            return
+
+
+async def serve_async(settings: ServeSettings) -> None:
+    """Serve until the client goes away (stdio) or the process is signalled (both); runs are left resumable."""
+    server = build_server(settings)
+    if settings.transport == "http":
+        from harnessgym.serve._http import serve_http
+
+        # uvicorn handles SIGTERM/SIGINT itself and shuts the lifespan down (cancelling runs) on its way out.
+        await serve_http(server, settings)
+        return
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(_stop_on_signal, tg.cancel_scope)
+        await server.run_stdio_async()
+        tg.cancel_scope.cancel()
+
+
+def run_server(settings: ServeSettings) -> None:
+    anyio.run(serve_async, settings)

@@ -1,0 +1,57 @@
+"""Every read and write under ``<workspace>/.harnessgym``: atomic record writes, lenient reads of what agents
+wrote, the append-only run journal, the registry, the copies qualification and task-state reset need, and the
+workspace lock.
+
+Nothing else in harnessgym opens these paths (they are computed by :mod:`harnessgym.layout`). This package must
+never raise for what an agent wrote: malformed files become problem strings for the caller to record.
+"""
+
+from harnessgym.store.bundle import (
+    artifact_digest,
+    artifact_root,
+    capture_template,
+    copy_bundle,
+    discover_artifacts,
+    ensure_workspace,
+    fresh_copy,
+    ignore_for_template,
+    read_registry,
+    restore_task_state,
+    snapshot_task_state,
+    sync_registry,
+    write_registry,
+)
+from harnessgym.store.files import (
+    append_journal,
+    atomic_write_text,
+    read_agent_result,
+    read_journal,
+    read_model,
+    write_model,
+)
+from harnessgym.store.lock import WorkspaceLock, lock_holder_run, lock_is_held
+
+__all__ = [
+    "WorkspaceLock",
+    "append_journal",
+    "artifact_digest",
+    "artifact_root",
+    "atomic_write_text",
+    "capture_template",
+    "copy_bundle",
+    "discover_artifacts",
+    "ensure_workspace",
+    "fresh_copy",
+    "ignore_for_template",
+    "lock_holder_run",
+    "lock_is_held",
+    "read_agent_result",
+    "read_journal",
+    "read_model",
+    "read_registry",
+    "restore_task_state",
+    "snapshot_task_state",
+    "sync_registry",
+    "write_model",
+    "write_registry",
+]

@@ -1,0 +1,209 @@
+"""The workspace's harness folder: its creation, the registry, artifact discovery, and the copies that
+qualification and task-state reset need."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from harnessgym.errors import WorkspaceError, WorkspaceNotWritableError
+from harnessgym.layout import ARTIFACT_DIRS, HARNESS_DIR, KIND_DIRS, Layout
+from harnessgym.records import utcnow
+from harnessgym.registry import ArtifactEntry, Registry, parse_registry
+from harnessgym.store.files import load_json, write_model
+
+__all__ = [
+    "artifact_digest",
+    "artifact_root",
+    "capture_template",
+    "copy_bundle",
+    "discover_artifacts",
+    "ensure_workspace",
+    "fresh_copy",
+    "ignore_for_template",
+    "read_registry",
+    "restore_task_state",
+    "snapshot_task_state",
+    "sync_registry",
+    "write_registry",
+]
+
+TEMPLATE_EXCLUDED_NAMES = frozenset(
+    {".agents", ".claude", ".codex", ".git", HARNESS_DIR, ".harnessgym_build", ".pytest_cache", "__pycache__"}
+)
+TEMPLATE_EXCLUDED_SUFFIXES = (".o", ".pyc", ".pyo", ".so", ".dylib")
+MCP_MANIFEST_NAMES = ("harnessgym-mcp.json", "mcp.json", "server.json")
+
+
+def ensure_workspace(workspace: Path) -> Layout:
+    """Check the workspace can be used and create ``.harnessgym`` and its artifact folders."""
+    if not workspace.exists():
+        raise WorkspaceError(workspace, f"workspace {workspace} does not exist; create it or pass another --workspace")
+    if not workspace.is_dir():
+        raise WorkspaceError(workspace, f"workspace {workspace} is not a directory; pass a directory as --workspace")
+    layout = Layout(workspace)
+    try:
+        for name in ARTIFACT_DIRS:
+            (layout.root / name).mkdir(parents=True, exist_ok=True)
+        layout.runs.mkdir(exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-probe.", dir=layout.root)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise WorkspaceNotWritableError(workspace, exc.strerror or str(exc)) from exc
+    return layout
+
+
+def read_registry(layout: Layout) -> tuple[Registry, list[str]]:
+    data, problems = load_json(layout.registry, "registry.json", "a new registry was started")
+    if data is None:
+        missing = not layout.registry.exists()
+        return Registry(), [] if missing else problems
+    registry, more = parse_registry(data, layout.workspace)
+    return registry, problems + more
+
+
+def write_registry(layout: Layout, registry: Registry) -> None:
+    registry.updated_at = utcnow().isoformat()
+    write_model(layout.registry, registry)
+
+
+def _artifact_files(root: Path) -> Iterable[Path]:
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
+            yield path
+
+
+def discover_artifacts(layout: Layout) -> list[tuple[str, str]]:
+    """(kind, relative path) of every artifact file in the artifact folders, as upstream registers them."""
+    found: list[tuple[str, str]] = []
+    for kind, dirname in KIND_DIRS.items():
+        root = layout.root / dirname
+        if not root.is_dir():
+            continue
+        if kind == "skill":
+            paths = [p for p in _artifact_files(root) if p.name == "SKILL.md"]
+        elif kind == "mcp":
+            by_dir: dict[Path, Path] = {}
+            for p in _artifact_files(root):
+                if p.name in MCP_MANIFEST_NAMES:
+                    best = by_dir.get(p.parent)
+                    if best is None or MCP_MANIFEST_NAMES.index(p.name) < MCP_MANIFEST_NAMES.index(best.name):
+                        by_dir[p.parent] = p
+            paths = sorted(by_dir.values())
+        else:
+            paths = list(_artifact_files(root))
+        found.extend((kind, p.relative_to(layout.workspace).as_posix()) for p in paths)
+    return found
+
+
+def sync_registry(layout: Layout, registry: Registry, iteration: int | None) -> list[str]:
+    """Add artifact files nobody registered; drop entries whose files are gone. Returns what changed."""
+    notes: list[str] = []
+    kept: list[ArtifactEntry] = []
+    for entry in registry.artifacts:
+        if (layout.workspace / entry.path).exists():
+            kept.append(entry)
+        else:
+            notes.append(f"artifact {entry.id!r} was deleted ({entry.path} is gone); it left the registry")
+    registry.artifacts = kept
+    known = {e.path for e in kept} | {str(Path(e.path).parent / "SKILL.md") for e in kept if e.kind == "skill"}
+    for kind, rel in discover_artifacts(layout):
+        if rel in known or str(Path(rel).parent) in known:
+            continue
+        parsed, _ = parse_registry({"schema_version": 1, "artifacts": [{"kind": kind, "path": rel}]}, layout.workspace)
+        new = parsed.artifacts[0]
+        new.iteration = iteration
+        new.created_at = utcnow().isoformat()
+        new.metadata["source"] = "discovered"
+        registry.artifacts.append(new)
+        notes.append(f"artifact {new.id!r} was found on disk without a registry entry; it was registered")
+    return notes
+
+
+def artifact_root(layout: Layout, entry: ArtifactEntry) -> Path:
+    """The file or folder that makes up an artifact: a skill's or MCP server's folder, else the file itself."""
+    path = layout.workspace / entry.path
+    if entry.kind in ("skill", "mcp") and path.is_file():
+        return path.parent
+    return path
+
+
+def artifact_digest(layout: Layout, entry: ArtifactEntry) -> str | None:
+    root = artifact_root(layout, entry)
+    digest = hashlib.sha256()
+    files = [root] if root.is_file() else list(_artifact_files(root)) if root.is_dir() else []
+    if not files:
+        return None
+    for path in files:
+        digest.update(path.relative_to(root.parent).as_posix().encode())
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            continue
+    return digest.hexdigest()
+
+
+# -- copies ----------------------------------------------------------------------------------------------
+
+
+def ignore_for_template(_dir: str, names: list[str]) -> set[str]:
+    return {n for n in names if n in TEMPLATE_EXCLUDED_NAMES or n.endswith(TEMPLATE_EXCLUDED_SUFFIXES)}
+
+
+def capture_template(layout: Layout, run_id: str) -> Path:
+    """Copy the pre-run workspace (no harness, caches, VCS or binaries) as the run's clean template."""
+    target = layout.run(run_id).template
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(layout.workspace, target, symlinks=True, ignore=ignore_for_template)
+    return target
+
+
+def copy_bundle(layout: Layout, dest_workspace: Path) -> None:
+    """Copy the artifact folders and registry.json into another workspace's ``.harnessgym``."""
+    dest = Layout(dest_workspace)
+    dest.root.mkdir(parents=True, exist_ok=True)
+    for name in ARTIFACT_DIRS:
+        src = layout.root / name
+        if src.is_dir():
+            shutil.copytree(src, dest.root / name, symlinks=True, dirs_exist_ok=True)
+    if layout.registry.exists():
+        shutil.copy2(layout.registry, dest.registry)
+
+
+def fresh_copy(template: Path, dest: Path) -> None:
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(template, dest, symlinks=True)
+
+
+def snapshot_task_state(layout: Layout) -> None:
+    """``--task-state reset``: remember the workspace (everything but ``.harnessgym``) once per workspace."""
+    if layout.task_state.exists():
+        return
+    tmp = layout.task_state.with_name("initial.partial")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    shutil.copytree(layout.workspace, tmp, symlinks=True, ignore=lambda _d, n: {HARNESS_DIR} & set(n))
+    os.replace(tmp, layout.task_state)
+
+
+def restore_task_state(layout: Layout) -> None:
+    """Put the remembered workspace back (``.harnessgym`` is left alone)."""
+    if not layout.task_state.is_dir():
+        return
+    for child in layout.workspace.iterdir():
+        if child.name == HARNESS_DIR:
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+    shutil.copytree(layout.task_state, layout.workspace, symlinks=True, dirs_exist_ok=True)
+
+

@@ -1,0 +1,62 @@
+"""The workspace lock: one run per workspace, released by the OS when the holder dies."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+
+from harnessgym.errors import WorkspaceLockedError
+from harnessgym.layout import Layout
+
+__all__ = ["WorkspaceLock", "lock_holder_run", "lock_is_held"]
+
+
+class WorkspaceLock:
+    """An exclusive ``flock`` on ``.harnessgym/lock``; the OS releases it when the holder dies, even by kill -9."""
+
+    def __init__(self, layout: Layout, fd: int) -> None:
+        self.layout = layout
+        self._fd: int | None = fd
+
+    @classmethod
+    def acquire(cls, layout: Layout, run_id: str) -> WorkspaceLock:
+        layout.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(layout.lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "unknown holder"
+            os.close(fd)
+            raise WorkspaceLockedError(layout.workspace, holder) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} run {run_id}\n".encode(), 0)
+        return cls(layout, fd)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def lock_is_held(layout: Layout) -> bool:
+    """Whether some run holds the workspace right now (works across processes and within one)."""
+    try:
+        fd = os.open(layout.lock, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def lock_holder_run(layout: Layout) -> str | None:
+    """The run id the last lock holder wrote into the lock file."""
+    try:
+        parts = layout.lock.read_text(encoding="utf-8").split()
+    except OSError:
+        return None
+    return parts[3] if len(parts) >= 4 and parts[2] == "run" else None

@@ -1,0 +1,144 @@
+"""Evidence, not claims: run a verify (or score) command the way the loop does and turn it into a Verdict.
+
+The command runs through :func:`mcp_host.procs.run_process` (own process group, timeout that kills the tree,
+output streamed to files). Its stdout is read as a JSON verdict when it is one, else the exit code decides.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from harnessgym.records import Verdict
+from mcp_host.procs import run_process
+
+__all__ = ["PASSING_STATUSES", "extract_score", "parse_verdict", "run_verify", "score_workspace"]
+
+PASSING_STATUSES = frozenset({"passed", "pass", "ok", "success", "solved"})
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def extract_score(payload: Mapping[str, Any], key: str = "score") -> float | None:
+    """The first number at ``d[key]``, ``d.score``, ``metrics[key]``, ``metrics.score``, ``objective.*``,
+    ``verification.*`` (upstream's order)."""
+    candidates: list[Any] = [payload.get(key), payload.get("score")]
+    for section in ("metrics", "objective", "verification"):
+        inner = payload.get(section)
+        if isinstance(inner, Mapping):
+            candidates += [inner.get(key), inner.get("score")]
+    for value in candidates:
+        number = _number(value)
+        if number is not None:
+            return number
+    return None
+
+
+def _json_object(stdout: str) -> dict[str, Any] | None:
+    """The whole stdout as a JSON object, else its last non-empty line (verifiers often log first)."""
+    text = stdout.strip()
+    lines = [line for line in text.splitlines() if line.strip()]
+    for candidate in (text, lines[-1] if lines else ""):
+        try:
+            value = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def parse_verdict(
+    command: str, stdout: str, return_code: int | None, *, timed_out: bool = False, score_key: str = "score"
+) -> Verdict:
+    """Decide pass/fail from one finished command."""
+    payload = _json_object(stdout)
+    score = extract_score(payload, score_key) if payload is not None else None
+    if timed_out:
+        return Verdict(command=command, status="timeout", score=score, score_key=score_key, return_code=return_code,
+                       timed_out=True, payload=payload, message="the verify command timed out; its tree was killed")
+    status_value = payload.get("status") if payload is not None else None
+    if isinstance(status_value, str):
+        passed = status_value.strip().lower() in PASSING_STATUSES
+        decided_by = "json_status"
+        message = f"the verifier reported status {status_value!r}"
+    else:
+        passed = return_code == 0
+        decided_by = "exit_code"
+        message = f"the verifier exited with {return_code}"
+    return Verdict(
+        command=command,
+        status="passed" if passed else "failed",
+        score=score,
+        score_key=score_key,
+        return_code=return_code,
+        payload=payload,
+        decided_by=decided_by,
+        message=message,
+    )
+
+
+async def run_verify(
+    command: str,
+    *,
+    workspace: Path,
+    timeout: float,
+    stdout_path: Path,
+    stderr_path: Path,
+    score_key: str = "score",
+    env: Mapping[str, str] | None = None,
+) -> Verdict:
+    """Run ``command`` with ``/bin/sh -c`` in ``workspace`` and return its verdict (never raises for failures)."""
+    child_env = {**os.environ, **(env or {})}
+    result = await run_process(
+        ["/bin/sh", "-c", command],
+        cwd=workspace,
+        env=child_env,
+        timeout=timeout,
+        stdout_path=stdout_path,
+        stderr_path=stderr_path,
+    )
+    if result.error is not None:
+        return Verdict(command=command, status="error", score_key=score_key, message=result.error,
+                       stdout_path=stdout_path, stderr_path=stderr_path)
+    try:
+        stdout = stdout_path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        stdout = result.stdout_tail
+    verdict = parse_verdict(command, stdout, result.returncode, timed_out=result.timed_out, score_key=score_key)
+    return verdict.model_copy(
+        update={"duration_seconds": result.duration_seconds, "stdout_path": stdout_path, "stderr_path": stderr_path}
+    )
+
+
+async def score_workspace(
+    workspace: Path, command: str, *, score_key: str = "score", timeout: float = 120.0
+) -> Verdict:
+    """Run a verify/score command on ``workspace`` now, outside any run; its output goes to a temporary folder."""
+    out_dir = Path(tempfile.mkdtemp(prefix="harnessgym-score-"))
+    return await run_verify(
+        command,
+        workspace=Path(workspace),
+        timeout=timeout,
+        stdout_path=out_dir / "score.stdout.txt",
+        stderr_path=out_dir / "score.stderr.txt",
+        score_key=score_key,
+    )
