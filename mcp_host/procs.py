@@ -88,70 +88,58 @@ class ProcResult:
         return self.error is None and not self.timed_out and self.returncode == 0
 
 
-def _proc_children_map() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
+def _pids() -> list[int]:
     try:
-        entries = os.listdir("/proc")
+        return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
     except OSError:
-        return children
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                stat = fh.read()
-        except OSError:
-            continue
-        # The command name may hold spaces and parentheses; fields restart after the last ')'.
-        rest = stat[stat.rfind(b")") + 2 :].split()
-        if len(rest) < 2:
-            continue
-        children.setdefault(int(rest[1]), []).append(int(entry))
-    return children
+        return []
+
+
+def _stat_fields(pid: int) -> list[bytes] | None:
+    """The fields of /proc/<pid>/stat after the command name: state, ppid, pgrp, ... (None if gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    # The command name may hold spaces and parentheses; fields restart after the last ')'.
+    rest = stat[stat.rfind(b")") + 2 :].split()
+    return rest if len(rest) >= 3 else None
+
+
+def _process_table() -> list[tuple[int, int, int]]:
+    """(pid, ppid, pgid) of every process, read once from /proc."""
+    table: list[tuple[int, int, int]] = []
+    for pid in _pids():
+        fields = _stat_fields(pid)
+        if fields is not None:
+            table.append((pid, int(fields[1]), int(fields[2])))
+    return table
 
 
 def descendants(pid: int) -> list[int]:
     """Every live descendant of ``pid`` (children, grandchildren, ...), found through /proc."""
-    tree = _proc_children_map()
+    children: dict[int, list[int]] = {}
+    for child, parent, _ in _process_table():
+        children.setdefault(parent, []).append(child)
     found: list[int] = []
-    stack = list(tree.get(pid, []))
+    stack = list(children.get(pid, []))
     while stack:
         child = stack.pop()
         if child in found:
             continue
         found.append(child)
-        stack.extend(tree.get(child, []))
+        stack.extend(children.get(child, []))
     return found
 
 
 def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
-    except OSError:
-        return False
-    state = stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3]
-    return state not in (b"Z", b"X")
+    fields = _stat_fields(pid)
+    return fields is not None and fields[0] not in (b"Z", b"X")
 
 
 def _group_members(pgid: int) -> list[int]:
-    members: list[int] = []
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return members
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                stat = fh.read()
-        except OSError:
-            continue
-        rest = stat[stat.rfind(b")") + 2 :].split()
-        if len(rest) >= 3 and int(rest[2]) == pgid:
-            members.append(int(entry))
-    return members
+    return [pid for pid, _, group in _process_table() if group == pgid]
 
 
 def _signal_all(pgid: int, pids: Sequence[int], sig: signal.Signals) -> None:
@@ -212,21 +200,16 @@ def tagged_pids(tag: str) -> list[int]:
     """Every live process whose initial environment carries ``PROC_TAG_VAR=tag``."""
     needle = f"{PROC_TAG_VAR}={tag}".encode()
     found: list[int] = []
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return found
-    me = os.getpid()
-    for entry in entries:
-        if not entry.isdigit() or int(entry) == me:
+    for pid in _pids():
+        if pid == os.getpid():
             continue
         try:
-            with open(f"/proc/{entry}/environ", "rb") as fh:
+            with open(f"/proc/{pid}/environ", "rb") as fh:
                 environ = fh.read()
         except OSError:
             continue
-        if needle in environ.split(b"\0") and _alive(int(entry)):
-            found.append(int(entry))
+        if needle in environ.split(b"\0") and _alive(pid):
+            found.append(pid)
     return found
 
 
