@@ -1,0 +1,61 @@
+"""One client connection to the host: its transport, framing, run tag and in-flight calls.
+
+A session reads frames from its transport (newline JSON, or Content-Length when the client sends that; the
+reply framing follows the client's first message) and writes whole frames under a lock, so responses from
+several servers never interleave on the wire.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING, Any, Protocol
+
+import anyio
+
+from .framing import WireFraming, encode
+from .telemetry import RunTag
+
+if TYPE_CHECKING:
+    from .relay import RelayedCall
+
+__all__ = ["Session", "Transport"]
+
+_ids = itertools.count(1)
+
+
+class Transport(Protocol):
+    """A byte stream: stdio (:class:`mcp_host.fdio.FdStream`) or a unix socket connection."""
+
+    async def receive(self) -> bytes: ...
+
+    async def send(self, data: bytes) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+class Session:
+    """A connected client."""
+
+    def __init__(self, transport: Transport, tag: RunTag, label: str) -> None:
+        self.id = next(_ids)
+        self.transport = transport
+        self.tag = tag
+        self.label = label
+        self.framing: WireFraming | None = None
+        self.initialized = False
+        self.closed = False
+        self.protocol_version: str | None = None
+        self.calls: dict[Any, RelayedCall] = {}
+        """In-flight tools/call by the client's request id."""
+        self._lock = anyio.Lock(fast_acquire=True)
+
+    async def send(self, body: bytes) -> None:
+        """Send one message; a client that went away is noted, never raised."""
+        if self.closed:
+            return
+        data = encode(body, self.framing or "newline")
+        try:
+            async with self._lock:
+                await self.transport.send(data)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+            self.closed = True

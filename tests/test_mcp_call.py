@@ -1,0 +1,62 @@
+"""`harnessgym mcp call` with no host running starts a daemon that keeps servers and exits when idle."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+
+import anyio
+import pytest
+from hostile.helpers import ROOT, make_manifest
+
+from mcp_host import load_manifest, write_active_servers
+from mcp_host.paths import socket_path
+from mcp_host.procs import run_process
+
+pytestmark = pytest.mark.anyio
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                    if text.encode() in fh.read():
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+async def test_mcp_call_starts_an_idle_exiting_daemon_that_keeps_server_state(tmp_path: Path) -> None:
+    write_active_servers(tmp_path, [load_manifest(make_manifest(tmp_path, "nl", framing="newline"), tmp_path)])
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "PYTHONPATH")}
+    env["HARNESSGYM_RUN_ID"] = "daemon-run"
+    call = shlex.join([sys.executable, "-m", "harnessgym", "mcp", "call", "--workspace", str(tmp_path),
+                       "--server", "nl", "--idle-timeout", "1"])
+    sock = shlex.quote(str(socket_path(tmp_path)))
+    # One shell, as in an agent session: the daemon outlives each `mcp call` and exits when idle.
+    wait = f"for i in $(seq 50); do [ -e {sock} ] || break; sleep 0.1; done"
+    script = f"{call} --tool pid; {call} --tool pid; {call} --tool nope; echo rc=$?; {wait}; [ -e {sock} ] || echo gone"
+    with anyio.fail_after(40):
+        result = await run_process(["sh", "-c", script], cwd=ROOT, env=env, timeout=35)
+    out = result.stdout_tail.split("\n")
+    assert result.returncode == 0, result.stderr_tail
+    first, second = json.loads(out[0]), json.loads(out[1])
+    assert first == second  # the same server process answered both calls
+    assert "no tool 'nope'" in result.stdout_tail and "rc=1" in result.stdout_tail
+    assert out[-2] == "gone" and not _processes_mentioning(str(tmp_path))
+    lines = (tmp_path / ".harnessgym" / "mcp_calls.jsonl").read_text().splitlines()
+    assert [json.loads(line)["run_id"] for line in lines] == ["daemon-run", "daemon-run"]
+
+
+async def test_mcp_call_without_a_host_and_no_start_fails_clearly(tmp_path: Path) -> None:
+    argv = [sys.executable, "-m", "harnessgym", "mcp", "call", "--workspace", str(tmp_path), "--server", "x",
+            "--tool", "y", "--no-start"]
+    with anyio.fail_after(20):
+        result = await run_process(argv, cwd=ROOT, timeout=15)
+    assert result.returncode == 1 and "no harnessgym host is running" in result.stderr_tail
