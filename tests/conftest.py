@@ -47,3 +47,32 @@ def _no_leftover_processes() -> Generator[None, None, None]:
             kill_tree_sync(pid, grace=0.5)
         if cmds:
             pytest.fail("the test left processes running:\n" + "\n".join(cmds))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Install the pinned npm tools once, before any test runs, when a collected test needs them.
+
+    On a fresh machine this downloads about 640 MB from the npm registry; doing it here keeps that outside
+    the per-test timeout of whichever test happens to ask first. A failure here is not fatal: the tests that
+    need the tools call the same installer and skip with its reason (a failure in CI).
+    """
+    import importlib
+
+    needed: set[str] = set()
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is None:
+            continue
+        names = vars(module)
+        if "ensure_real_clis" in names:
+            needed.add("real_clis")
+        if "ensure_node22" in names:
+            needed.add("node22")
+    for name in sorted(needed):
+        support = importlib.import_module(f"support.{name}")
+        installer = getattr(support, "ensure_real_clis" if name == "real_clis" else "ensure_node22")
+        try:
+            installer()
+        except BaseException as exc:  # pytest.skip raises a BaseException; each test reports it
+            if isinstance(exc, KeyboardInterrupt):
+                raise
