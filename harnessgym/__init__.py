@@ -10,7 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from harnessgym.api import resume, resume_async, run, run_async
+    from harnessgym.api import continue_async, continue_run, resume, resume_async, run, run_async
     from harnessgym.artifacts import list_artifacts, promote_artifact, qualify_artifact, quarantine_artifact
     from harnessgym.config import RunConfig
     from harnessgym.duration import Duration, parse_duration
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         ArtifactError,
         ArtifactNotFoundError,
         ConfigError,
+        ContinueError,
         DurationError,
         HarnessgymError,
         ResumeError,
@@ -40,6 +41,7 @@ __all__ = [
     "ArtifactNotFoundError",
     "ArtifactVerdict",
     "ConfigError",
+    "ContinueError",
     "Duration",
     "DurationError",
     "HarnessgymError",
@@ -56,6 +58,8 @@ __all__ = [
     "WorkspaceError",
     "WorkspaceLockedError",
     "WorkspaceNotWritableError",
+    "continue_async",
+    "continue_run",
     "get_run",
     "list_artifacts",
     "list_runs",
@@ -71,7 +75,9 @@ __all__ = [
 ]
 
 _HOME: dict[str, str] = {
-    **dict.fromkeys(["resume", "resume_async", "run", "run_async"], "harnessgym.api"),
+    **dict.fromkeys(
+        ["continue_async", "continue_run", "resume", "resume_async", "run", "run_async"], "harnessgym.api"
+    ),
     **dict.fromkeys(
         ["list_artifacts", "promote_artifact", "qualify_artifact", "quarantine_artifact"], "harnessgym.artifacts"
     ),

@@ -1,4 +1,4 @@
-"""The library surface: start, resume and inspect runs (sync and async twins)."""
+"""The library surface: start, resume and continue runs (sync and async twins)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from harnessgym.config import RunConfig
 from harnessgym.events import EventHandler
 from harnessgym.records import RunSummary
 
-__all__ = ["resume", "resume_async", "run", "run_async"]
+__all__ = ["continue_async", "continue_run", "resume", "resume_async", "run", "run_async"]
 
 
 async def run_async(config: RunConfig, on_event: EventHandler | None = None) -> RunSummary:
@@ -36,3 +36,32 @@ async def resume_async(workspace: Path, run_id: str, on_event: EventHandler | No
 def resume(workspace: Path, run_id: str, on_event: EventHandler | None = None) -> RunSummary:
     """Blocking twin of :func:`resume_async`."""
     return anyio.run(resume_async, workspace, run_id, on_event)
+
+
+async def continue_async(
+    workspace: Path,
+    run_id: str,
+    iterations: int = 1,
+    on_event: EventHandler | None = None,
+    *,
+    allow_solved: bool = False,
+) -> RunSummary:
+    """Run ``iterations`` more iterations of a finished or interrupted run: iteration n+1 onwards, in the same
+    run folder and journal, with the same run config otherwise. An unfinished iteration is completed first and
+    counts as one of them. Raises :class:`~harnessgym.errors.ContinueError` while the run is still running, and
+    for a run that already solved the task unless ``allow_solved``."""
+    from harnessgym.loop import continue_run as continue_loop
+
+    return await continue_loop(Path(workspace), run_id, iterations, on_event, allow_solved=allow_solved)
+
+
+def continue_run(
+    workspace: Path,
+    run_id: str,
+    iterations: int = 1,
+    on_event: EventHandler | None = None,
+    *,
+    allow_solved: bool = False,
+) -> RunSummary:
+    """Blocking twin of :func:`continue_async`."""
+    return anyio.run(lambda: continue_async(workspace, run_id, iterations, on_event, allow_solved=allow_solved))

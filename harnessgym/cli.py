@@ -17,6 +17,7 @@ __all__ = ["cli", "main"]
 # (module under harnessgym.commands, attribute): every subcommand, in help order.
 _COMMANDS: tuple[tuple[str, str], ...] = (
     ("run", "run"),
+    ("compare", "compare"),
     ("schema", "schema"),
     ("host", "host"),
     ("mcp", "mcp"),

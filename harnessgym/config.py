@@ -70,6 +70,9 @@ class RunConfig(BaseModel):
     """Qualify new artifacts in a clean copy of the workspace before activating them."""
     artifact_repair_attempts: int = Field(default=1, ge=0)
     """How many times the build session may repair artifacts that failed qualification."""
+    attempt_only: bool = False
+    """Attempts only (``harnessgym compare``): no reflection, build or qualification; the artifacts already
+    active in the workspace are activated as usual."""
 
     @field_validator("workspace")
     @classmethod

@@ -12,6 +12,7 @@
     │   └── WorkspaceLockedError    another run holds the workspace
     ├── RunNotFoundError            no run with that id in this workspace
     ├── ResumeError                 the run cannot be resumed (finished, config missing, ...)
+    │   └── ContinueError           it cannot be continued by more iterations (still running, solved, ...)
     └── ArtifactError               an artifact operation cannot be done
         └── ArtifactNotFoundError
 
@@ -27,6 +28,7 @@ __all__ = [
     "ArtifactError",
     "ArtifactNotFoundError",
     "ConfigError",
+    "ContinueError",
     "DurationError",
     "HarnessgymError",
     "ResumeError",
@@ -106,9 +108,16 @@ class RunNotFoundError(HarnessgymError):
 
 
 class ResumeError(HarnessgymError):
+    verb = "resumed"
+
     def __init__(self, run_id: str, reason: str) -> None:
         self.run_id = run_id
-        super().__init__(f"run {run_id!r} cannot be resumed: {reason}")
+        self.reason = reason
+        super().__init__(f"run {run_id!r} cannot be {self.verb}: {reason}")
+
+
+class ContinueError(ResumeError):
+    verb = "continued"
 
 
 class ArtifactError(HarnessgymError):

@@ -17,6 +17,7 @@ __all__ = ["Emitter", "EventHandler", "EventKind", "RunEvent", "RunInfo", "RunIn
 EventKind = Literal[
     "run_started",
     "run_resumed",
+    "run_continued",
     "iteration_started",
     "phase_started",
     "phase_finished",

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 __all__ = ["ARTIFACT_DIRS", "KIND_DIRS", "ArtifactKind", "Layout", "PhaseFiles", "RunLayout"]
 
@@ -54,6 +54,21 @@ class PhaseFiles:
     transcript: Path
 
 
+class _Below:
+    """A fixed path below a layout's folder, read as an attribute: ``registry = _Below("registry.json")``."""
+
+    def __init__(self, *parts: str) -> None:
+        self.parts = parts
+
+    def __get__(self, layout: _Folder, owner: type[Any] | None = None) -> Path:
+        return layout.folder.joinpath(*self.parts)
+
+
+class _Folder(Protocol):
+    @property
+    def folder(self) -> Path: ...
+
+
 @dataclass(frozen=True)
 class Layout:
     """Paths of one workspace's ``.harnessgym`` folder."""
@@ -64,30 +79,14 @@ class Layout:
     def root(self) -> Path:
         return self.workspace / HARNESS_DIR
 
-    @property
-    def registry(self) -> Path:
-        return self.root / "registry.json"
-
-    @property
-    def activation(self) -> Path:
-        return self.root / "activation.json"
-
-    @property
-    def lock(self) -> Path:
-        return self.root / "lock"
-
-    @property
-    def mcp_cache(self) -> Path:
-        """Where mcp_host keeps qualification verdicts by digest."""
-        return self.root / "cache" / "mcp"
-
-    @property
-    def runs(self) -> Path:
-        return self.root / "runs"
-
-    @property
-    def task_state(self) -> Path:
-        return self.root / "task_state" / "initial"
+    folder = root  # what the paths below hang from
+    registry = _Below("registry.json")
+    activation = _Below("activation.json")
+    lock = _Below("lock")
+    mcp_cache = _Below("cache", "mcp")
+    """Where mcp_host keeps qualification verdicts by digest."""
+    runs = _Below("runs")
+    task_state = _Below("task_state", "initial")
 
     def kind_dir(self, kind: ArtifactKind) -> Path:
         return self.root / KIND_DIRS[kind]
@@ -115,20 +114,13 @@ class RunLayout:
     dir: Path
 
     @property
-    def config(self) -> Path:
-        return self.dir / "run_config.json"
+    def folder(self) -> Path:
+        return self.dir
 
-    @property
-    def journal(self) -> Path:
-        return self.dir / "journal.jsonl"
-
-    @property
-    def summary(self) -> Path:
-        return self.dir / "summary.json"
-
-    @property
-    def template(self) -> Path:
-        return self.dir / "qualification" / "workspace_template"
+    config = _Below("run_config.json")
+    journal = _Below("journal.jsonl")
+    summary = _Below("summary.json")
+    template = _Below("qualification", "workspace_template")
 
     def iteration_dir(self, n: int) -> Path:
         return self.dir / "iterations" / str(n)

@@ -12,6 +12,7 @@ __all__ = ["ProgressPrinter", "print_summary"]
 _STYLE = {
     "run_started": "bold",
     "run_resumed": "bold",
+    "run_continued": "bold",
     "iteration_started": "bold cyan",
     "phase_started": "dim",
     "verdict": "magenta",

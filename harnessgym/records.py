@@ -39,6 +39,7 @@ RunStatus = Literal["solved", "not_solved", "interrupted", "error"]
 JournalKind = Literal[
     "run_started",
     "run_resumed",
+    "run_continued",
     "phase_started",
     "phase_completed",
     "iteration_completed",

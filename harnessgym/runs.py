@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from harnessgym import store
 from harnessgym.errors import RunNotFoundError
 from harnessgym.events import RunInfo, RunInfoStatus
-from harnessgym.layout import Layout
-from harnessgym.records import IterationBrief, IterationRecord, JournalEntry, RunStatus, RunSummary
+from harnessgym.layout import Layout, RunLayout
+from harnessgym.records import IterationBrief, IterationRecord, JournalEntry, JournalKind, RunStatus, RunSummary
 from harnessgym.registry import Registry
+from harnessgym.store import iteration_records
 
-__all__ = ["build_summary", "get_run", "iteration_records", "list_runs"]
+__all__ = ["build_summary", "get_run", "is_finished", "iteration_records", "list_runs"]
+
+_LIFECYCLE: frozenset[JournalKind] = frozenset(
+    {"run_started", "run_resumed", "run_continued", "run_finished", "run_interrupted"}
+)
 
 
 def _cost(record: IterationRecord) -> float | None:
@@ -43,6 +49,26 @@ def _best(scores: Sequence[float | None], higher_is_better: bool) -> float | Non
     return max(known) if higher_is_better else min(known)
 
 
+@dataclass(frozen=True)
+class _Tally:
+    """What a summary and a listing both say about a run's iterations."""
+
+    solved: IterationRecord | None
+    best_score: float | None
+    cost_usd: float | None
+    iterations: list[IterationBrief]
+
+
+def _tally(run: RunLayout, records: Sequence[IterationRecord], higher_is_better: bool) -> _Tally:
+    costs = [c for c in (_cost(r) for r in records) if c is not None]
+    return _Tally(
+        solved=next((r for r in records if r.solved), None),
+        best_score=_best([r.score for r in records], higher_is_better),
+        cost_usd=sum(costs) if costs else None,
+        iterations=[brief(r, run.iteration_record(r.iteration)) for r in records],
+    )
+
+
 def build_summary(
     layout: Layout,
     run_id: str,
@@ -55,33 +81,30 @@ def build_summary(
     message: str = "",
 ) -> RunSummary:
     run = layout.run(run_id)
-    solved_rec = next((r for r in records if r.solved), None)
-    costs = [c for c in (_cost(r) for r in records) if c is not None]
+    tally = _tally(run, records, higher_is_better)
     return RunSummary(
         run_id=run_id,
         workspace=layout.workspace,
         run_dir=run.dir,
         status=status,
-        solved=solved_rec is not None,
-        evidence=solved_rec.evidence if solved_rec is not None else "none",
-        solved_iteration=solved_rec.iteration if solved_rec is not None else None,
-        best_score=_best([r.score for r in records], higher_is_better),
-        iterations=[brief(r, run.iteration_record(r.iteration)) for r in records],
+        solved=tally.solved is not None,
+        evidence=tally.solved.evidence if tally.solved is not None else "none",
+        solved_iteration=tally.solved.iteration if tally.solved is not None else None,
+        best_score=tally.best_score,
+        iterations=tally.iterations,
         active_artifacts=[a.id for a in registry.artifacts if a.state == "active"] if registry else [],
         quarantined_artifacts=[a.id for a in registry.artifacts if a.state == "quarantined"] if registry else [],
-        cost_usd=sum(costs) if costs else None,
+        cost_usd=tally.cost_usd,
         started_at=started_at,
         message=message,
     )
 
 
-def iteration_records(entries: Sequence[JournalEntry]) -> dict[int, IterationRecord]:
-    """The latest journaled record of each iteration."""
-    records: dict[int, IterationRecord] = {}
-    for entry in entries:
-        if entry.record is not None:
-            records[entry.record.iteration] = entry.record
-    return records
+def is_finished(entries: Sequence[JournalEntry]) -> bool:
+    """Whether the run's latest start, resume or continuation ended in ``run_finished``: a continued run is
+    live again, and resumable if it is interrupted or killed."""
+    last = next((e.kind for e in reversed(entries) if e.kind in _LIFECYCLE), None)
+    return last == "run_finished"
 
 
 def _info(layout: Layout, run_id: str) -> RunInfo:
@@ -94,7 +117,7 @@ def _info(layout: Layout, run_id: str) -> RunInfo:
     records = iteration_records(entries)
     last = entries[-1] if entries else None
     higher = config.higher_is_better if config else False
-    finished = any(e.kind == "run_finished" for e in entries)
+    finished = is_finished(entries)
     status: RunInfoStatus
     if finished and summary is not None:
         status = summary.status
@@ -104,9 +127,7 @@ def _info(layout: Layout, run_id: str) -> RunInfo:
         status = "interrupted"
     else:
         status = "unknown"
-    ordered = [records[k] for k in sorted(records)]
-    solved = next((r for r in ordered if r.solved), None)
-    costs = [c for c in (_cost(r) for r in ordered) if c is not None]
+    tally = _tally(run, [records[k] for k in sorted(records)], higher)
     return RunInfo(
         run_id=run_id,
         workspace=layout.workspace,
@@ -114,13 +135,13 @@ def _info(layout: Layout, run_id: str) -> RunInfo:
         current_iteration=last.iteration if last else None,
         current_phase=last.phase if last else None,
         iterations_planned=config.iterations if config else None,
-        solved=solved is not None,
-        evidence=solved.evidence if solved else "none",
-        best_score=_best([r.score for r in ordered], higher),
-        cost_usd=sum(costs) if costs else None,
+        solved=tally.solved is not None,
+        evidence=tally.solved.evidence if tally.solved else "none",
+        best_score=tally.best_score,
+        cost_usd=tally.cost_usd,
         started_at=entries[0].at if entries else None,
         updated_at=last.at if last else None,
-        iterations=[brief(r, run.iteration_record(r.iteration)) for r in ordered],
+        iterations=tally.iterations,
         run_dir=run.dir,
     )
 

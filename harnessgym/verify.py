@@ -130,13 +130,30 @@ async def run_verify(
 
 
 async def score_workspace(
-    workspace: Path, command: str, *, score_key: str = "score", timeout: float = 120.0
+    workspace: Path,
+    command: str,
+    *,
+    score_key: str = "score",
+    timeout: float = 120.0,
+    output_dir: Path | None = None,
 ) -> Verdict:
-    """Run a verify/score command on ``workspace`` now, outside any run; its output goes to a temporary folder."""
-    out_dir = Path(tempfile.mkdtemp(prefix="harnessgym-score-"))
+    """Run a verify/score command on ``workspace`` now, outside any run.
+
+    Its stdout and stderr are kept as ``score.stdout.txt`` and ``score.stderr.txt`` in ``output_dir`` when one
+    is given (the verdict names them); otherwise they go to a temporary folder that is removed before this
+    returns, so the verdict names no files and nothing is left behind.
+    """
+    if output_dir is not None:
+        return await _score(Path(workspace), command, Path(output_dir), score_key, timeout)
+    with tempfile.TemporaryDirectory(prefix="harnessgym-score-") as tmp:
+        verdict = await _score(Path(workspace), command, Path(tmp), score_key, timeout)
+    return verdict.model_copy(update={"stdout_path": None, "stderr_path": None})
+
+
+async def _score(workspace: Path, command: str, out_dir: Path, score_key: str, timeout: float) -> Verdict:
     return await run_verify(
         command,
-        workspace=Path(workspace),
+        workspace=workspace,
         timeout=timeout,
         stdout_path=out_dir / "score.stdout.txt",
         stderr_path=out_dir / "score.stderr.txt",

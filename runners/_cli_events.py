@@ -1,4 +1,5 @@
-"""What the Claude Code and Codex runners share: environment, transcript, the run itself, stray-process sweep.
+"""What the agent CLI runners share: environment, transcript, the run itself, stray-process sweep (Claude Code
+and Codex), and reading a CLI's JSON lines and judging its exit (the fake runner too).
 
 :func:`run_cli` starts the agent CLI through :func:`mcp_host.procs.run_process` with the prompt file as stdin
 (never an open pipe, never argv: prompts can exceed the argument-length limit), hands every stdout line that is
@@ -21,21 +22,25 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from mcp_host.procs import ProcResult, run_process
 
 from .base import PhaseOutcome, PhaseRequest
 
 __all__ = [
+    "CliEvents",
     "Transcript",
     "agent_environment",
     "clip",
     "int_usage",
+    "json_lines",
     "outcome_from_process",
     "run_cli",
+    "run_cli_phase",
     "secret_like",
     "summarize",
+    "write_prompt_file",
 ]
 
 
@@ -98,6 +103,43 @@ class Transcript:
             self._fh = None
 
 
+class CliEvents(Protocol):
+    """A runner's reader of its CLI's events: it writes the transcript as they arrive and refines the outcome."""
+
+    transcript: Transcript
+
+    def handle(self, event: dict[str, Any]) -> None: ...
+
+    def apply(self, outcome: PhaseOutcome) -> None:
+        """Refine the outcome the process alone gave (session id, usage, the CLI's own verdict)."""
+
+
+def write_prompt_file(request: PhaseRequest) -> None:
+    """Write the prompt to ``request.prompt_path`` unless the loop already did: it is the CLI's stdin."""
+    if not request.prompt_path.exists():
+        request.prompt_path.parent.mkdir(parents=True, exist_ok=True)
+        request.prompt_path.write_text(request.prompt, encoding="utf-8")
+
+
+def json_lines(on_event: Callable[[dict[str, Any]], None], on_text: Callable[[str], None]) -> Callable[[str], None]:
+    """A stdout line handler: JSON objects go to ``on_event``, any other non-empty line to ``on_text``."""
+
+    def on_line(line: str) -> None:
+        text = line.strip()
+        event: Any = None
+        if text.startswith("{"):
+            try:
+                event = json.loads(text)
+            except ValueError:
+                event = None
+        if isinstance(event, dict):
+            on_event(event)
+        elif text:
+            on_text(text)
+
+    return on_line
+
+
 async def run_cli(
     argv: Sequence[str],
     request: PhaseRequest,
@@ -106,23 +148,7 @@ async def run_cli(
     transcript: Transcript,
 ) -> tuple[ProcResult, list[int]]:
     """Run the CLI for ``request``; return the process result and the pids of stray processes swept after it."""
-    if not request.prompt_path.exists():
-        request.prompt_path.parent.mkdir(parents=True, exist_ok=True)
-        request.prompt_path.write_text(request.prompt, encoding="utf-8")
-
-    def on_line(line: str) -> None:
-        line = line.strip()
-        if not line.startswith("{"):
-            if line:
-                transcript.write("stdout", clip(line))
-            return
-        try:
-            event = json.loads(line)
-        except ValueError:
-            transcript.write("stdout", clip(line))
-            return
-        if isinstance(event, dict):
-            on_event(event)
+    write_prompt_file(request)
 
     def on_stderr(line: str) -> None:
         if line.strip():
@@ -137,12 +163,32 @@ async def run_cli(
         stdout_path=request.stdout_path,
         stderr_path=request.stderr_path,
         stdin_path=request.prompt_path,
-        on_stdout_line=on_line,
+        on_stdout_line=json_lines(on_event, lambda text: transcript.write("stdout", clip(text))),
         on_stderr_line=on_stderr,
     )
     if result.swept:
         transcript.write("cleanup", f"killed {len(result.swept)} process(es) the agent left behind: {result.swept}")
     return result, result.swept
+
+
+async def run_cli_phase(
+    label: str, argv: Sequence[str], request: PhaseRequest, env: Mapping[str, str], events: CliEvents, mode: str
+) -> PhaseOutcome:
+    """One phase of an agent CLI from start to outcome: a transcript header, the run (:func:`run_cli`), the
+    outcome as the process tells it refined by the CLI's events, and a closing transcript line. The transcript
+    is closed whatever happens."""
+    transcript = events.transcript
+    transcript.header(f"{label} {request.phase} (run {request.run_id}, iteration {request.iteration}), {mode}")
+    try:
+        result, swept = await run_cli(argv, request, env, events.handle, transcript)
+        outcome = outcome_from_process(request, result)
+        events.apply(outcome)
+        if swept:
+            outcome.details["stray_processes_killed"] = len(swept)
+        transcript.write("outcome", summarize(outcome))
+    finally:
+        transcript.close()
+    return outcome
 
 
 def summarize(outcome: PhaseOutcome) -> str:

@@ -49,10 +49,8 @@ from ._cli_events import (
     agent_environment,
     clip,
     int_usage,
-    outcome_from_process,
-    run_cli,
+    run_cli_phase,
     secret_like,
-    summarize,
 )
 from .base import McpLaunch, PhaseOutcome, PhaseRequest, Runner
 from .options import RunnerOptions
@@ -133,30 +131,19 @@ class ClaudeRunner(Runner):
             config_path = self.mcp_config_path(request)
             config_path.parent.mkdir(parents=True, exist_ok=True)
             config_path.write_text(json.dumps(self.mcp_config(request, request.mcp, env), indent=2))
-        transcript = Transcript(request.transcript_path)
-        events = _ClaudeEvents(transcript)
         argv = self.argv(request, session_id, config_path)
         mode = f"resuming session {session_id}" if request.session_id else f"new session {session_id}"
-        transcript.header(f"claude {request.phase} (run {request.run_id}, iteration {request.iteration}), {mode}")
-        try:
-            result, swept = await run_cli(argv, request, env, events.handle, transcript)
-            outcome = outcome_from_process(request, result)
-            if outcome.error_kind != "not_started":
-                outcome.session_id = events.session_id or session_id
-            events.apply(outcome)
-            if swept:
-                outcome.details["stray_processes_killed"] = len(swept)
-            transcript.write("outcome", summarize(outcome))
-        finally:
-            transcript.close()
-        return outcome
+        events = _ClaudeEvents(Transcript(request.transcript_path), session_id)
+        return await run_cli_phase("claude", argv, request, env, events, mode)
 
 
 class _ClaudeEvents:
     """Reads stream-json events: transcript lines as they arrive, the final result for the outcome."""
 
-    def __init__(self, transcript: Transcript) -> None:
+    def __init__(self, transcript: Transcript, requested_session: str) -> None:
         self.transcript = transcript
+        self.requested_session = requested_session
+        """The session the CLI was told to start or resume; used when it reports none."""
         self.session_id: str | None = None
         self.result: dict[str, Any] | None = None
         self.mcp_servers: list[dict[str, Any]] = []
@@ -205,6 +192,8 @@ class _ClaudeEvents:
                 self.transcript.write(label, clip(str(body), 600))
 
     def apply(self, outcome: PhaseOutcome) -> None:
+        if outcome.error_kind != "not_started":
+            outcome.session_id = self.session_id or self.requested_session
         outcome.details["mcp_servers"] = self.mcp_servers
         result = self.result
         if result is None:

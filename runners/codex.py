@@ -48,9 +48,7 @@ from ._cli_events import (
     agent_environment,
     clip,
     int_usage,
-    outcome_from_process,
-    run_cli,
-    summarize,
+    run_cli_phase,
 )
 from .base import McpLaunch, PhaseOutcome, PhaseRequest, Runner
 from .options import RunnerOptions
@@ -131,28 +129,19 @@ class CodexRunner(Runner):
 
     async def run_phase(self, request: PhaseRequest) -> PhaseOutcome:
         env = self.environment()
-        transcript = Transcript(request.transcript_path)
-        events = _CodexEvents(transcript)
+        argv = self.argv(request, env)
         mode = f"resuming thread {request.session_id}" if request.session_id else "new thread"
-        transcript.header(f"codex {request.phase} (run {request.run_id}, iteration {request.iteration}), {mode}")
-        try:
-            result, swept = await run_cli(self.argv(request, env), request, env, events.handle, transcript)
-            outcome = outcome_from_process(request, result)
-            outcome.session_id = events.thread_id or request.session_id
-            events.apply(outcome)
-            if swept:
-                outcome.details["stray_processes_killed"] = len(swept)
-            transcript.write("outcome", summarize(outcome))
-        finally:
-            transcript.close()
-        return outcome
+        events = _CodexEvents(Transcript(request.transcript_path), request.session_id)
+        return await run_cli_phase("codex", argv, request, env, events, mode)
 
 
 class _CodexEvents:
     """Reads ``--json`` events: transcript lines as they arrive, usage and failures for the outcome."""
 
-    def __init__(self, transcript: Transcript) -> None:
+    def __init__(self, transcript: Transcript, resumed_thread: str | None) -> None:
         self.transcript = transcript
+        self.resumed_thread = resumed_thread
+        """The thread the CLI was told to resume; used when it reports none."""
         self.thread_id: str | None = None
         self.usage: dict[str, int] = {}
         self.turns_completed = 0
@@ -219,6 +208,7 @@ class _CodexEvents:
             self.transcript.write(f"item/{itype}", clip(json.dumps(item), 300))
 
     def apply(self, outcome: PhaseOutcome) -> None:
+        outcome.session_id = self.thread_id or self.resumed_thread
         outcome.usage = dict(self.usage)
         outcome.final_text = self.final_text
         outcome.details.update(

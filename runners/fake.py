@@ -2,8 +2,9 @@
 
 argv names the phase, iteration and session to resume; the prompt goes through stdin from the prompt file
 (never argv, so prompts of any size work); stdout is a stream of JSON events (the first one carries the
-session id) that becomes the transcript as it arrives; exit codes and timeouts mean what they mean for real
-CLIs. Everything runs through :func:`mcp_host.procs.run_process`.
+session id) that becomes the transcript as it arrives; exit codes, signals and timeouts mean what they mean for
+real CLIs (the same :func:`runners._cli_events.outcome_from_process` judges them). Everything runs through
+:func:`mcp_host.procs.run_process`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from mcp_host.procs import run_process
+from runners._cli_events import json_lines, outcome_from_process, write_prompt_file
 from runners.base import PhaseOutcome, PhaseRequest, Runner
 from runners.options import RunnerOptions
 
@@ -62,27 +64,21 @@ class FakeRunner(Runner):
         return argv
 
     async def run_phase(self, request: PhaseRequest) -> PhaseOutcome:
-        if not request.prompt_path.exists():
-            request.prompt_path.parent.mkdir(parents=True, exist_ok=True)
-            request.prompt_path.write_text(request.prompt, encoding="utf-8")
+        write_prompt_file(request)
         request.transcript_path.parent.mkdir(parents=True, exist_ok=True)
         seen: dict[str, Any] = {}
         with open(request.transcript_path, "w", encoding="utf-8") as transcript:
 
-            def on_line(line: str) -> None:
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    event = None
-                if not isinstance(event, dict):
-                    transcript.write(f"[text] {line}\n")
-                else:
-                    if isinstance(event.get("session_id"), str):
-                        seen.setdefault("session_id", event["session_id"])
-                    if event.get("type") == "result":
-                        seen["result"] = event
-                    transcript.write(_transcript_line(event))
+            def write(line: str) -> None:
+                transcript.write(line)
                 transcript.flush()
+
+            def on_event(event: dict[str, Any]) -> None:
+                if isinstance(event.get("session_id"), str):
+                    seen.setdefault("session_id", event["session_id"])
+                if event.get("type") == "result":
+                    seen["result"] = event
+                write(_transcript_line(event))
 
             result = await run_process(
                 self.argv(request),
@@ -92,35 +88,16 @@ class FakeRunner(Runner):
                 stdout_path=request.stdout_path,
                 stderr_path=request.stderr_path,
                 stdin_path=request.prompt_path,
-                on_stdout_line=on_line,
+                on_stdout_line=json_lines(on_event, lambda text: write(f"[text] {text}\n")),
             )
-        outcome = PhaseOutcome(
-            phase=request.phase,
-            status="completed",
-            session_id=seen.get("session_id"),
-            return_code=result.returncode,
-            timed_out=result.timed_out,
-            duration_seconds=result.duration_seconds,
-            prompt_path=request.prompt_path,
-            stdout_path=request.stdout_path,
-            stderr_path=request.stderr_path,
-            transcript_path=request.transcript_path,
-        )
+        outcome = outcome_from_process(request, result)
+        outcome.session_id = seen.get("session_id")
         final = seen.get("result")
         if isinstance(final, dict):
             cost = final.get("total_cost_usd")
             outcome.cost_usd = float(cost) if isinstance(cost, int | float) else None
             outcome.final_text = str(final.get("result", "")) or None
-        stderr_last = next((ln for ln in reversed(result.stderr_tail.splitlines()) if ln.strip()), "")
-        if result.error is not None:
-            outcome.status, outcome.error_kind, outcome.message = "failed", "not_started", result.error
-        elif result.timed_out:
-            outcome.status, outcome.error_kind = "timeout", "timeout"
-            outcome.message = f"the fake agent did not finish within {request.timeout_seconds:g}s; its tree was killed"
-        elif result.returncode != 0:
-            outcome.status, outcome.error_kind = "failed", "nonzero_exit"
-            outcome.message = f"the fake agent exited with {result.returncode}: {stderr_last}".rstrip(": ")
-        elif isinstance(final, dict) and final.get("is_error"):
-            outcome.status, outcome.error_kind = "failed", "turn_failed"
-            outcome.message = str(final.get("result", "the fake agent reported an error"))
+            if outcome.status == "completed" and final.get("is_error"):
+                outcome.status, outcome.error_kind = "failed", "turn_failed"
+                outcome.message = str(final.get("result", "the fake agent reported an error"))
         return outcome

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import anyio
@@ -55,10 +56,27 @@ def test_score_is_found_where_upstream_looked(payload: dict[str, object], score:
 async def test_score_workspace_runs_the_command_like_the_loop(tmp_path: Path) -> None:
     (tmp_path / "v.py").write_text('import json; print(json.dumps({"status": "failed", "score": 0.25}))')
     with anyio.fail_after(20):
-        verdict = await score_workspace(tmp_path, "python v.py")
+        verdict = await score_workspace(tmp_path, "python v.py", output_dir=tmp_path / "out")
         slow = await score_workspace(tmp_path, "sleep 30", timeout=0.5)
         missing = await score_workspace(tmp_path, "no-such-program-xyz")
     assert (verdict.status, verdict.score, verdict.return_code) == ("failed", 0.25, 0)
-    assert verdict.stdout_path is not None and "0.25" in verdict.stdout_path.read_text()
+    assert verdict.stdout_path == tmp_path / "out" / "score.stdout.txt" and "0.25" in verdict.stdout_path.read_text()
     assert (slow.status, slow.timed_out) == ("timeout", True)
     assert (missing.status, missing.return_code) == ("failed", 127)
+
+
+@pytest.mark.anyio
+async def test_score_workspace_without_an_output_dir_leaves_nothing_in_the_temp_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    (tmp_path / "v.py").write_text('import json; print(json.dumps({"status": "passed", "score": 1}))')
+    with anyio.fail_after(20):
+        verdict = await score_workspace(tmp_path, "python v.py")
+        slow = await score_workspace(tmp_path, "sleep 30", timeout=0.5)
+        missing = await score_workspace(tmp_path, "no-such-program-xyz")
+    assert (verdict.status, verdict.score, verdict.stdout_path, verdict.stderr_path) == ("passed", 1.0, None, None)
+    assert (slow.status, missing.status) == ("timeout", "failed")
+    assert list(temp.iterdir()) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,13 @@ from runners.options import RunnerOptions
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "numerical_debug_task"
 VERIFY = "python verifier.py"
+FIX = {
+    "do": "replace",
+    "path": "numerics.py",
+    "old": "    return math.log(sum(math.exp(x) for x in xs))",
+    "new": "    m = max(xs)\n    return m + math.log(sum(math.exp(x - m) for x in xs))",
+}
+"""A fake-agent action that fixes the example task's ``numerics.py``."""
 
 
 def example_workspace(tmp_path: Path, name: str = "ws") -> Path:
@@ -41,6 +49,11 @@ def step(phase: str, *actions: dict[str, Any], iteration: int | None = None) -> 
 
 def result(**fields: Any) -> dict[str, Any]:
     return {"do": "result", "set": fields}
+
+
+def hang_once(children: int = 1, marker: str = ".hang-once") -> dict[str, Any]:
+    """An action that hangs (with ``children`` sleepers) the first time it runs in a workspace."""
+    return {"do": "once", "marker": marker, "actions": [{"do": "hang", "children": children}]}
 
 
 def config(ws: Path, tmp_path: Path, fake_script: Path | None = None, **fields: Any) -> RunConfig:
@@ -95,3 +108,19 @@ def marked_processes(ws: Path) -> list[int]:
 
 def harnessgym_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "harnessgym", *args]
+
+
+async def wait_until(condition: Callable[[], bool], seconds: float = 30) -> None:
+    with anyio.fail_after(seconds):
+        while not condition():  # noqa: ASYNC110 - polling files another process writes
+            await anyio.sleep(0.05)
+
+
+def hanging_children(ws: Path, iteration: int) -> list[int]:
+    """The sleepers a ``hang`` action started in iteration ``iteration``'s attempt, from its transcript."""
+    for transcript in (ws / ".harnessgym" / "runs").glob(f"*/iterations/{iteration}/attempt.transcript.txt"):
+        for line in transcript.read_text().splitlines():
+            if line.startswith("[action]") and '"children"' in line:
+                children: list[int] = json.loads(line.split(" ", 1)[1])["children"]
+                return children
+    return []

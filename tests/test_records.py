@@ -10,7 +10,14 @@ import pytest
 from harnessgym import DurationError, RunConfig, parse_duration
 from harnessgym.layout import Layout
 from harnessgym.records import JournalEntry
-from harnessgym.store import append_journal, atomic_write_text, read_agent_result, read_journal
+from harnessgym.store import (
+    TRANSCRIPT_LIMIT_BYTES,
+    append_journal,
+    atomic_write_text,
+    read_agent_result,
+    read_journal,
+    read_phase_files,
+)
 
 
 @pytest.mark.parametrize(
@@ -98,3 +105,21 @@ def test_every_public_name_resolves_and_the_list_is_exact() -> None:
         assert getattr(harnessgym, name) is not None
     with pytest.raises(AttributeError):
         _ = harnessgym.not_a_name  # type: ignore[attr-defined]
+
+
+def test_phase_files_are_read_back_from_their_end_with_what_was_left_out_noted(tmp_path: Path) -> None:
+    layout = Layout(tmp_path)
+    run = layout.run("r1")
+    files = run.phase(2, "attempt")
+    files.transcript.parent.mkdir(parents=True)
+    files.transcript.write_bytes(b"x" * 10 + b"y" * TRANSCRIPT_LIMIT_BYTES)
+    files.stdout.write_text('{"type": "result"}\n')
+    run.result(2).write_text('{"status": "solved", "verified": "sure"}')
+
+    texts = read_phase_files(layout, "r1", 2, "attempt")
+    assert texts.transcript == "[... the first 10 bytes are omitted ...]\n" + "y" * TRANSCRIPT_LIMIT_BYTES
+    assert (texts.stdout, texts.stderr) == ('{"type": "result"}\n', None)
+    assert texts.result is not None and texts.result.status == "solved"
+    assert texts.problems == ["result.json of iteration 2: field 'verified' has the wrong shape and was ignored"]
+    empty = read_phase_files(layout, "r1", 3, "build")
+    assert (empty.result, empty.problems, empty.transcript, empty.stdout, empty.stderr) == (None, [], None, None, None)

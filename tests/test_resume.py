@@ -5,21 +5,24 @@ from __future__ import annotations
 import json
 import os
 import signal
-from collections.abc import Callable
 from pathlib import Path
 
 import anyio
 import pytest
 from test_loop_support import (
+    FIX,
     VERIFY,
     alive,
     config,
     example_workspace,
+    hang_once,
+    hanging_children,
     harnessgym_argv,
     marked_processes,
     result,
     script,
     step,
+    wait_until,
 )
 
 from harnessgym import RunEvent, WorkspaceLockedError, get_run, list_runs, resume_async, run_async
@@ -28,20 +31,8 @@ from mcp_host.procs import run_process, spawn
 
 pytestmark = pytest.mark.anyio
 
-FIX = {
-    "do": "replace",
-    "path": "numerics.py",
-    "old": "    return math.log(sum(math.exp(x) for x in xs))",
-    "new": "    m = max(xs)\n    return m + math.log(sum(math.exp(x - m) for x in xs))",
-}
-
-
 def log(name: str) -> dict[str, object]:
     return {"do": "write", "path": "calls.log", "text": f"{name}-{{iteration}}\n", "append": True}
-
-
-def hang_once(children: int = 1) -> dict[str, object]:
-    return {"do": "once", "marker": ".hang-once", "actions": [{"do": "hang", "children": children}]}
 
 
 def crash_script(tmp_path: Path, hang_iteration: int) -> Path:
@@ -54,21 +45,6 @@ def crash_script(tmp_path: Path, hang_iteration: int) -> Path:
         step("attempt", log("attempt"), *([hang_once(2)] if hang_iteration == 2 else []), FIX,
              result(status="solved"), iteration=2),
     )  # fmt: skip
-
-
-async def wait_until(condition: Callable[[], bool], seconds: float = 30) -> None:
-    with anyio.fail_after(seconds):
-        while not condition():  # noqa: ASYNC110 - polling files another process writes
-            await anyio.sleep(0.05)
-
-
-def hanging_children(ws: Path, iteration: int) -> list[int]:
-    for transcript in (ws / ".harnessgym" / "runs").glob(f"*/iterations/{iteration}/attempt.transcript.txt"):
-        for line in transcript.read_text().splitlines():
-            if line.startswith("[action]") and '"children"' in line:
-                children: list[int] = json.loads(line.split(" ", 1)[1])["children"]
-                return children
-    return []
 
 
 def calls(ws: Path) -> list[str]:

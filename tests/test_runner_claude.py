@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import anyio
 import pytest
 from scripted_model import ScriptedModel, scripted_model
 from support.real_clis import claude_env, ensure_real_clis, phase_request, pid_gone
+from support.runner_cases import LONG_PROMPT, SHELL_WRITE, probe_calls, probe_launch, shared_scripts
 
 from runners.base import McpLaunch
 from runners.claude import ClaudeRunner
@@ -19,29 +19,19 @@ from runners.options import RunnerOptions
 
 pytestmark = [pytest.mark.anyio, pytest.mark.real_cli]
 
-PROBE_SERVER = Path(__file__).parent / "scripted_model" / "probe_mcp_server.py"
-SHELL_WRITE = "echo shell-ran > shell_marker.txt"
-START_SLEEP = "nohup sleep 300 >/dev/null 2>&1 & echo $! > sleep.pid; echo started"
+
+def shell(command: str) -> dict[str, Any]:
+    return {"tool": "Bash", "arguments": {"command": command}}
+
 
 SCRIPT: dict[str, Any] = {
     "scripts": [
-        {
-            "marker": "HG_FRESH",
-            "steps": [{"tool": "Bash", "arguments": {"command": SHELL_WRITE}}, {"text": "fresh done"}],
-        },
-        {"marker": "HG_RESUME", "steps": [{"text": "resumed done"}]},
-        {"marker": "HG_DENIED", "steps": [{"tool": "Bash", "arguments": {"command": SHELL_WRITE}}, {"text": "denied"}]},
-        {"marker": "HG_STALL", "steps": [{"tool": "Bash", "arguments": {"command": START_SLEEP}}, {"stall": 120}]},
+        *shared_scripts(shell, "claude"),
+        {"marker": "HG_DENIED", "steps": [shell(SHELL_WRITE), {"text": "denied"}]},
         {
             "marker": "HG_BUDGET",
-            "steps": [{"tool": "Bash", "arguments": {"command": f"echo {i}"}} for i in range(6)] + [{"text": "spent"}],
+            "steps": [shell(f"echo {i}") for i in range(6)] + [{"text": "spent"}],
             "usage": {"input_tokens": 100_000, "output_tokens": 100},
-        },
-        {"marker": "HG_ERROR500", "steps": [{"error": {"status": 500, "message": "scripted outage"}}]},
-        {"marker": "HG_ERROR400", "steps": [{"error": {"status": 400, "message": "scripted bad request"}}]},
-        {
-            "marker": "HG_MCP",
-            "steps": [{"tool": "mcp__probe__write_marker", "arguments": {"text": "from claude"}}, {"text": "mcp done"}],
         },
     ]
 }
@@ -67,9 +57,7 @@ async def test_fresh_session_then_resume_keeps_the_session_and_sends_the_history
     claude_bin: Path, model: ScriptedModel, tmp_path: Path
 ) -> None:
     runner = _runner(claude_bin, model, tmp_path)
-    # Longer than one argv string may be (128 KiB): the prompt must travel through stdin.
-    long_prompt = "HG_FRESH please work.\n" + ("context line that pads the prompt\n" * 6000)
-    fresh = await runner.run_phase(phase_request(tmp_path, "attempt", long_prompt))
+    fresh = await runner.run_phase(phase_request(tmp_path, "attempt", LONG_PROMPT))
 
     assert fresh.status == "completed", fresh.message
     assert fresh.session_id is not None and fresh.final_text == "fresh done"
@@ -158,24 +146,16 @@ async def test_a_model_http_error_is_a_failed_phase(
 async def test_the_mcp_launch_is_the_one_server_the_agent_calls(
     claude_bin: Path, model: ScriptedModel, tmp_path: Path
 ) -> None:
-    probe_log = tmp_path / "probe.jsonl"
-    launch = McpLaunch(
-        name="probe",
-        command=sys.executable,
-        args=[str(PROBE_SERVER)],
-        env={"PROBE_LOG": str(probe_log), "PROBE_VALUE": "run-7"},
-    )
     runner = _runner(claude_bin, model, tmp_path)
-    outcome = await runner.run_phase(phase_request(tmp_path, "attempt", "HG_MCP call it", mcp=launch))
+    outcome = await runner.run_phase(phase_request(tmp_path, "attempt", "HG_MCP call it", mcp=probe_launch(tmp_path)))
 
     assert outcome.status == "completed", outcome.message
     assert (tmp_path / "ws" / "mcp_marker.txt").read_text() == "from claude"
     assert outcome.details["mcp_servers"] == [{"name": "probe", "status": "connected"}]
-    entries = [json.loads(line) for line in probe_log.read_text().splitlines()]
-    env = entries[0]["env"]
+    env, messages = probe_calls(tmp_path)
     assert env["probe_value"] == "run-7" and env["cwd"] == str(tmp_path / "ws")
     assert env["has_anthropic_key"] is False, "the API key leaked into the MCP server's environment"
-    assert any(e.get("method") == "tools/call" for e in entries[1:])
+    assert any(e.get("method") == "tools/call" for e in messages)
     offered = {t["name"] for t in model.requests("anthropic")[0]["body"]["tools"]}
     assert {"mcp__probe__write_marker", "mcp__probe__echo"} <= offered
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 from scripted_model import ScriptedModel, scripted_model
 from support.real_clis import codex_config, codex_env, ensure_real_clis, phase_request, pid_gone
+from support.runner_cases import LONG_PROMPT, SHELL_WRITE, probe_calls, probe_launch, shared_scripts
 
 from runners.base import McpLaunch
 from runners.codex import CodexRunner
@@ -19,26 +19,12 @@ from runners.options import RunnerOptions
 
 pytestmark = [pytest.mark.anyio, pytest.mark.real_cli]
 
-PROBE_SERVER = Path(__file__).parent / "scripted_model" / "probe_mcp_server.py"
-SHELL_WRITE = "echo shell-ran > shell_marker.txt"
-START_SLEEP = "nohup sleep 300 >/dev/null 2>&1 & echo $! > sleep.pid; echo started"
 
-SCRIPT: dict[str, Any] = {
-    "scripts": [
-        {
-            "marker": "HG_FRESH",
-            "steps": [{"tool": "exec_command", "arguments": {"cmd": SHELL_WRITE}}, {"text": "fresh done"}],
-        },
-        {"marker": "HG_RESUME", "steps": [{"text": "resumed done"}]},
-        {"marker": "HG_STALL", "steps": [{"tool": "exec_command", "arguments": {"cmd": START_SLEEP}}, {"stall": 120}]},
-        {"marker": "HG_ERROR500", "steps": [{"error": {"status": 500, "message": "scripted outage"}}]},
-        {"marker": "HG_ERROR400", "steps": [{"error": {"status": 400, "message": "scripted bad request"}}]},
-        {
-            "marker": "HG_MCP",
-            "steps": [{"tool": "mcp__probe__write_marker", "arguments": {"text": "from codex"}}, {"text": "mcp done"}],
-        },
-    ]
-}
+def shell(command: str) -> dict[str, Any]:
+    return {"tool": "exec_command", "arguments": {"cmd": command}}
+
+
+SCRIPT: dict[str, Any] = {"scripts": shared_scripts(shell, "codex")}
 
 
 @pytest.fixture(scope="module")
@@ -67,9 +53,7 @@ async def test_fresh_thread_then_resume_keeps_the_thread_and_sends_the_history(
     codex_bin: Path, model: ScriptedModel, tmp_path: Path
 ) -> None:
     runner = _runner(codex_bin, model, tmp_path, codex_sandbox="workspace-write")
-    # Longer than one argv string may be (128 KiB): the prompt must travel through stdin.
-    long_prompt = "HG_FRESH please work.\n" + ("context line that pads the prompt\n" * 6000)
-    fresh = await runner.run_phase(phase_request(tmp_path, "attempt", long_prompt))
+    fresh = await runner.run_phase(phase_request(tmp_path, "attempt", LONG_PROMPT))
 
     assert fresh.status == "completed", fresh.message
     assert fresh.session_id is not None and fresh.final_text == "fresh done"
@@ -121,24 +105,16 @@ async def test_a_model_http_error_is_a_failed_phase(
 async def test_the_mcp_launch_is_the_one_server_the_agent_calls(
     codex_bin: Path, model: ScriptedModel, tmp_path: Path
 ) -> None:
-    probe_log = tmp_path / "probe.jsonl"
-    launch = McpLaunch(
-        name="probe",
-        command=sys.executable,
-        args=[str(PROBE_SERVER)],
-        env={"PROBE_LOG": str(probe_log), "PROBE_VALUE": "run-7"},
-    )
     runner = _runner(codex_bin, model, tmp_path)
-    outcome = await runner.run_phase(phase_request(tmp_path, "attempt", "HG_MCP call it", mcp=launch))
+    outcome = await runner.run_phase(phase_request(tmp_path, "attempt", "HG_MCP call it", mcp=probe_launch(tmp_path)))
 
     assert outcome.status == "completed", outcome.message
     assert (tmp_path / "ws" / "mcp_marker.txt").read_text() == "from codex"
     assert outcome.details["mcp_tool_calls"] == [{"server": "probe", "tool": "write_marker", "status": "completed"}]
-    entries = [json.loads(line) for line in probe_log.read_text().splitlines()]
-    env = entries[0]["env"]
+    env, messages = probe_calls(tmp_path)
     assert env["probe_value"] == "run-7" and env["cwd"] == str(tmp_path / "ws")
     assert env["phase_tag"], "env_vars should forward the phase tag to the server"
-    assert any(e.get("method") == "tools/call" for e in entries[1:])
+    assert any(e.get("method") == "tools/call" for e in messages)
     tools = model.requests("openai")[0]["body"]["tools"]
     mcp_namespaces = [t["name"] for t in tools if t.get("type") == "namespace" and t["name"].startswith("mcp__")]
     assert mcp_namespaces == ["mcp__probe"]

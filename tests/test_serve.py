@@ -15,28 +15,12 @@ import anyio
 import pytest
 from mcp import Client, MCPError
 from mcp.server import MCPServer
+from support.serve_client import EXAMPLE, VERIFY, call, hang_script, refused
 
 import harnessgym
 from harnessgym.serve import ServeSettings, build_server
 
 pytestmark = pytest.mark.anyio
-
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "numerical_debug_task"
-VERIFY = "python verifier.py"
-# An attempt that hangs (with a child) the first time and solves on the next try: for cancel and resume.
-HANG_ONCE = {
-    "steps": [
-        {
-            "phase": "attempt",
-            "actions": [
-                {"do": "once", "marker": ".hang_once", "actions": [{"do": "hang", "children": 1}]},
-                {"do": "write", "path": "done.txt", "text": "ok"},
-                {"do": "result", "set": {"status": "solved", "summary": "wrote done.txt"}},
-            ],
-        }
-    ]
-}
-
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
@@ -55,27 +39,6 @@ def server(root: Path, tmp_path: Path) -> MCPServer[Any]:
 async def client(server: MCPServer[Any]) -> AsyncIterator[Client]:
     async with Client(server, read_timeout_seconds=60) as c:
         yield c
-
-
-async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
-    result = await client.call_tool(tool, arguments)
-    assert not result.is_error, result.content
-    assert result.structured_content is not None
-    return result.structured_content
-
-
-async def refused(client: Client, tool: str, **arguments: Any) -> str:
-    result = await client.call_tool(tool, arguments)
-    assert result.is_error, result.structured_content
-    text = result.content[0].text  # type: ignore[union-attr]
-    assert isinstance(text, str)
-    return text
-
-
-def hang_script(root: Path) -> str:
-    path = root / "hang_once.json"
-    path.write_text(json.dumps(HANG_ONCE))
-    return str(path)
 
 
 async def wait_for_file(path: Path, seconds: float = 30) -> None:
@@ -303,6 +266,41 @@ async def test_start_iteration_runs_one_iteration_with_progress_and_returns_its_
     second = await call(client, "start_iteration", workspace="task", task_file="task/task.md", verify_command=VERIFY)
     assert second["run_id"] != view["run_id"]
     assert second["iteration"]["active_artifacts"] == ["tool:.harnessgym/tools/numerics_probe.py"]
+
+
+async def test_start_iteration_with_a_run_id_steps_that_run_on_to_its_next_iteration(
+    client: Client, root: Path
+) -> None:
+    with anyio.fail_after(120):
+        first = await call(client, "start_iteration", workspace="task", task_file="task/task.md", verify_command=VERIFY)
+        run_id = first["run_id"]
+        second = await call(client, "start_iteration", run_id=run_id)
+        assert (second["run_id"], second["error"], second["iteration"]["iteration"]) == (run_id, None, 2)
+        assert (second["summary"]["status"], second["summary"]["run_dir"]) == ("solved", first["summary"]["run_dir"])
+        assert [i["iteration"] for i in second["summary"]["iterations"]] == [1, 2]
+        assert [r["run_id"] for r in (await call(client, "list_runs", workspace="task"))["runs"]] == [run_id]
+
+        assert "iteration 2 already solved the task" in await refused(client, "start_iteration", run_id=run_id)
+        text = await refused(client, "start_iteration", run_id=run_id, task_text="x", runner="codex")
+        assert "drop task_text, runner, or omit run_id" in text
+        third = await call(client, "start_iteration", run_id=run_id, allow_solved=True)
+    assert (third["iteration"]["iteration"], third["summary"]["solved_iteration"]) == (3, 2)
+
+
+async def test_start_iteration_refuses_a_live_run_and_completes_an_interrupted_iteration(
+    client: Client, root: Path
+) -> None:
+    started = await call(
+        client, "start_run", workspace="task", task_text="write done.txt", verify_command="test -f done.txt",
+        iterations=1, runner_options={"fake_script": hang_script(root)},
+    )  # fmt: skip
+    run_id = started["run_id"]
+    await wait_for_file(root / "task" / ".hang_once")
+    assert "already running" in await refused(client, "start_iteration", run_id=run_id)
+    with anyio.fail_after(30):
+        await call(client, "cancel_run", run_id=run_id)
+        stepped = await call(client, "start_iteration", run_id=run_id)
+    assert (stepped["iteration"]["iteration"], stepped["summary"]["status"]) == (1, "solved")
 
 
 async def test_score_workspace_runs_the_verify_command_and_returns_verdict_and_score(client: Client) -> None:

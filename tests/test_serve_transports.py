@@ -7,52 +7,30 @@ traffic is allowed in this environment), counts as reachable by others and must 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
 
 import anyio
 import httpx2
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
+from support.serve_client import EXAMPLE, VERIFY, call, hang_script
 from support.serve_http import serve_http
 
 from mcp_host.procs import run_process
 
 pytestmark = pytest.mark.anyio
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "numerical_debug_task"
-VERIFY = "python verifier.py"
 TOKEN = "s3cret-token-for-tests"
-HANG_ONCE = {
-    "steps": [
-        {
-            "phase": "attempt",
-            "actions": [
-                {"do": "once", "marker": ".hang_once", "actions": [{"do": "hang", "children": 1}]},
-                {"do": "write", "path": "done.txt", "text": "ok"},
-                {"do": "result", "set": {"status": "solved"}},
-            ],
-        }
-    ]
-}
 INITIALIZE = {
     "jsonrpc": "2.0",
     "id": 1,
     "method": "initialize",
     "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
 }
-
-
-async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
-    result = await client.call_tool(tool, arguments)
-    assert not result.is_error, result.content
-    assert result.structured_content is not None
-    return result.structured_content
 
 
 def stdio_params(tmp_path: Path, root: Path) -> StdioServerParameters:
@@ -69,13 +47,13 @@ async def test_over_stdio_a_run_survives_the_client_leaving_and_a_restarted_serv
 ) -> None:
     root = tmp_path / "root"
     shutil.copytree(EXAMPLE, root / "task")
-    (root / "hang.json").write_text(json.dumps(HANG_ONCE))
+    fake_script = hang_script(root)
     with anyio.fail_after(90):
         async with Client(stdio_params(tmp_path, root), read_timeout_seconds=30) as first:
             assert len((await first.list_tools()).tools) == 11
             started = await call(
                 first, "start_run", workspace="task", task_text="write done.txt", iterations=1,
-                verify_command="test -f done.txt", runner_options={"fake_script": str(root / "hang.json")},
+                verify_command="test -f done.txt", runner_options={"fake_script": fake_script},
             )
             run_id = started["run_id"]
             while not (root / "task" / ".hang_once").exists():  # noqa: ASYNC110 - the agent is another process

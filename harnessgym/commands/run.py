@@ -8,53 +8,44 @@ from typing import Any
 
 import click
 
+from harnessgym.commands._help import SectionedCommand
+from harnessgym.commands._options import (
+    agent_cli_options,
+    duration,
+    durations,
+    read_task,
+    runner_option,
+    runner_options_from,
+    task_options,
+    validation_message,
+)
+
 __all__ = ["run"]
 
 
-def _duration(_ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
-    if value is None:
-        return None
-    from harnessgym.errors import DurationError
+_HELP_SECTIONS = (
+    ("Task", ("task", "task_text", "workspace")),
+    ("Run", ("iterations", "run_id", "resume_id", "task_state", "build_after_solve")),
+    ("Evidence", ("verify_command", "score_key", "stop_score", "higher_is_better")),
+    ("Time limits", ("attempt_timeout", "attempt_timeouts", "reflection_timeout", "build_timeout", "verify_timeout")),
+    ("Artifacts", ("qualify_artifacts", "artifact_repair_attempts")),
+    ("Agent", ("runner", "fake_script")),
+    ("Claude Code", ("claude_bin", "claude_model", "claude_permission_mode", "claude_max_budget_usd",
+                     "claude_extra_args")),
+    ("Codex", ("codex_bin", "codex_model", "codex_sandbox", "codex_config")),
+)  # fmt: skip
+"""How ``harnessgym run --help`` groups its options (by parameter name); anything unlisted follows at the end."""
 
-    try:
-        from harnessgym.duration import parse_duration
-
-        return parse_duration(value)
-    except DurationError as exc:
-        raise click.BadParameter(str(exc), param=param) from None
-
-
-def _durations(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[float, ...]:
-    if not value:
-        return ()
-    return tuple(_duration(ctx, param, part.strip()) or 0.0 for part in value.split(",") if part.strip())
-
-
-def _read_task(task: str, workspace: Path) -> tuple[str, Path]:
-    from harnessgym.errors import TaskNotFoundError
-
-    given = Path(task).expanduser()
-    candidates = [given] if given.is_absolute() else [Path.cwd() / given, workspace / given]
-    path = next((p for p in candidates if p.is_file()), candidates[0])
-    try:
-        return path.read_text(encoding="utf-8"), path.absolute()
-    except FileNotFoundError:
-        raise TaskNotFoundError(path.absolute()) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TaskNotFoundError(path.absolute(), str(exc)) from None
-
-
-@click.command(name="run")
-@click.option("--task", "task", help="File holding the task (relative: to the current dir, then the workspace).")
-@click.option("--task-text", help="The task itself.")
+@click.command(name="run", cls=SectionedCommand, sections=_HELP_SECTIONS)
+@task_options("the workspace")
 @click.option("--workspace", type=click.Path(path_type=Path), default=Path("."), show_default=True)
 @click.option("--iterations", type=click.IntRange(min=1), default=3, show_default=True)
-@click.option("--runner", type=click.Choice(["fake", "claude", "codex", "exec"]), default="fake", show_default=True)
-@click.option("--attempt-timeout", default="45m", callback=_duration, show_default=True)
-@click.option("--attempt-timeouts", callback=_durations, help="Per-iteration limits, e.g. 5m,8m (last one reused).")
-@click.option("--reflection-timeout", callback=_duration, help="Defaults to the build timeout.")
-@click.option("--build-timeout", default="20m", callback=_duration, show_default=True)
-@click.option("--verify-timeout", default="2m", callback=_duration, show_default=True)
+@runner_option
+@click.option("--attempt-timeout", default="45m", callback=duration, show_default=True)
+@click.option("--attempt-timeouts", callback=durations, help="Per-iteration limits, e.g. 5m,8m (last one reused).")
+@click.option("--reflection-timeout", callback=duration, help="Defaults to the build timeout.")
+@click.option("--build-timeout", default="20m", callback=duration, show_default=True)
+@click.option("--verify-timeout", default="2m", callback=duration, show_default=True)
 @click.option("--task-state", type=click.Choice(["continue", "reset"]), default="continue", show_default=True)
 @click.option("--build-after-solve", is_flag=True, help="Still reflect and build after a solved attempt.")
 @click.option("--verify-command", help="Shell command harnessgym runs after each attempt; its verdict decides.")
@@ -65,16 +56,7 @@ def _read_task(task: str, workspace: Path) -> tuple[str, Path]:
 @click.option("--resume", "resume_id", metavar="RUN_ID", help="Continue an interrupted run in --workspace.")
 @click.option("--qualify-artifacts/--no-qualify-artifacts", default=True, show_default=True)
 @click.option("--artifact-repair-attempts", type=click.IntRange(min=0), default=1, show_default=True)
-@click.option("--claude-bin", default="claude", show_default=True)
-@click.option("--claude-model")
-@click.option("--claude-permission-mode", default="bypassPermissions", show_default=True)
-@click.option("--claude-max-budget-usd", type=float)
-@click.option("--claude-extra-arg", "claude_extra_args", multiple=True, help="Repeatable; appended verbatim.")
-@click.option("--codex-bin", default="codex", show_default=True)
-@click.option("--codex-model")
-@click.option("--codex-sandbox", type=click.Choice(["read-only", "workspace-write", "danger-full-access"]))
-@click.option("--codex-config", multiple=True, metavar="KEY=VALUE", help="Repeatable.")
-@click.option("--fake-script", type=click.Path(path_type=Path), help="JSON script for the fake agent.")
+@agent_cli_options
 def run(**opts: Any) -> None:
     """Run the agent on a task for up to N iterations, building and qualifying tools between attempts."""
     from harnessgym.errors import HarnessgymError
@@ -106,15 +88,13 @@ def _config(opts: dict[str, Any], workspace: Path) -> Any:
     from pydantic import ValidationError
 
     from harnessgym.config import RunConfig
-    from runners.options import RunnerOptions
 
     if bool(opts["task"]) == bool(opts["task_text"]):
         raise click.UsageError("pass exactly one of --task FILE and --task-text TEXT")
-    if opts["fake_script"] is not None and not Path(opts["fake_script"]).is_file():
-        raise click.UsageError(f"--fake-script {opts['fake_script']} is not a file")
+    runner_options = runner_options_from(opts)
     task_path = None
     if opts["task"]:
-        task_text, task_path = _read_task(opts["task"], workspace)
+        task_text, task_path = read_task(opts["task"], workspace)
     else:
         task_text = opts["task_text"]
     fields = {
@@ -127,25 +107,14 @@ def _config(opts: dict[str, Any], workspace: Path) -> Any:
         "score_key": opts["score_key"], "stop_score": opts["stop_score"],
         "higher_is_better": opts["higher_is_better"], "qualify_artifacts": opts["qualify_artifacts"],
         "artifact_repair_attempts": opts["artifact_repair_attempts"],
-        "runner_options": RunnerOptions(
-            fake_script=Path(opts["fake_script"]).absolute() if opts["fake_script"] else None,
-            claude_bin=opts["claude_bin"], claude_model=opts["claude_model"],
-            claude_permission_mode=opts["claude_permission_mode"],
-            claude_max_budget_usd=opts["claude_max_budget_usd"],
-            claude_extra_args=tuple(opts["claude_extra_args"]),
-            codex_bin=opts["codex_bin"], codex_model=opts["codex_model"], codex_sandbox=opts["codex_sandbox"],
-            codex_config=tuple(opts["codex_config"]),
-        ),
+        "runner_options": runner_options,
     }  # fmt: skip
     if opts["run_id"]:
         fields["run_id"] = opts["run_id"]
     try:
         return RunConfig.model_validate(fields)
     except ValidationError as exc:
-        msgs = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
-        )
-        raise click.UsageError(msgs) from None
+        raise click.UsageError(validation_message(exc)) from None
 
 
 async def _start(config: Any, on_event: Any) -> Any:

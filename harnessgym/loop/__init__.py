@@ -2,9 +2,11 @@
 
 Per iteration: ``prepare`` → ``attempt`` → ``verify`` → ``reflection`` → ``build`` → ``qualify`` → ``activate``.
 Each phase is an async function ``(ctx, record) -> None`` in its own module; :mod:`harnessgym.loop.driver`
-runs them in order, journals each completed phase, and resumes after the last one journaled.
+runs them in order and journals each completed phase; :mod:`harnessgym.loop.pickup` resumes a run after the
+last one journaled or continues it by more iterations.
 """
 
-from harnessgym.loop.driver import resume_run, start_run
+from harnessgym.loop.driver import start_run
+from harnessgym.loop.pickup import continue_run, resume_run
 
-__all__ = ["resume_run", "start_run"]
+__all__ = ["continue_run", "resume_run", "start_run"]

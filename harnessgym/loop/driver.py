@@ -2,23 +2,22 @@
 
 A run can end four ways: solved or out of iterations (``run_finished``), cancelled (Ctrl-C, SIGTERM,
 a cancelled ``run_async``: the agent's tree is killed, summary.json says ``interrupted``), or killed outright
-(kill -9: nothing more is written). Everything but ``run_finished`` is resumable from the journal.
+(kill -9: nothing more is written). Everything but ``run_finished`` is resumable from the journal, and any
+run can be continued by more iterations (:mod:`harnessgym.loop.pickup`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Literal
 
 import anyio
 
 from harnessgym import store
 from harnessgym.config import RunConfig
-from harnessgym.errors import ConfigError, ResumeError, RunNotFoundError, UnknownRunnerError
+from harnessgym.errors import ConfigError, UnknownRunnerError
 from harnessgym.events import Emitter, EventHandler
-from harnessgym.layout import Layout
 from harnessgym.loop import attempt as attempt_mod
 from harnessgym.loop import prepare as prepare_mod
 from harnessgym.loop import qualify as qualify_mod
@@ -27,10 +26,10 @@ from harnessgym.loop.context import RunContext
 from harnessgym.orphans import marker_env, reap_orphans
 from harnessgym.records import IterationRecord, LoopPhase, RunStatus, RunSummary, utcnow
 from harnessgym.registry import ActivationRecord
-from harnessgym.runs import build_summary, iteration_records
+from harnessgym.runs import build_summary
 from runners.base import Runner
 
-__all__ = ["PHASES", "resume_run", "start_run"]
+__all__ = ["PHASES", "drive", "start_run", "with_context"]
 
 PhaseFn = Callable[[RunContext, IterationRecord], Awaitable[None]]
 PHASES: tuple[tuple[LoopPhase, PhaseFn], ...] = (
@@ -60,7 +59,7 @@ async def _run_iteration(ctx: RunContext, record: IterationRecord) -> None:
     for name, fn in PHASES:
         if name in record.completed_phases:
             continue
-        if name in _AFTER_SOLVE and record.solved and not ctx.config.build_after_solve:
+        if name in _AFTER_SOLVE and (ctx.config.attempt_only or (record.solved and not ctx.config.build_after_solve)):
             record.skipped_phases.append(name)
         else:
             await ctx.emit("phase_started", f"iteration {n}: {name}", iteration=n, phase=name)
@@ -78,12 +77,16 @@ async def _run_iteration(ctx: RunContext, record: IterationRecord) -> None:
                          "score": record.score})
 
 
-async def _drive(ctx: RunContext, records: dict[int, IterationRecord], first: int) -> RunSummary:
+async def drive(
+    ctx: RunContext, records: dict[int, IterationRecord], first: int, *, past_solved: bool = False
+) -> RunSummary:
+    """Run iterations ``first`` to ``ctx.config.iterations`` (an unfinished one after its last journaled phase)
+    and finish the run; ``past_solved`` keeps going although an earlier iteration solved the task."""
     status: RunStatus = "not_solved"
     message = ""
     current: IterationRecord | None = None
     try:
-        if not any(r.solved for r in records.values()):
+        if past_solved or not any(r.solved for r in records.values()):
             for n in range(first, ctx.config.iterations + 1):
                 current = records.get(n) or IterationRecord(run_id=ctx.run_id, iteration=n)
                 records[n] = current
@@ -130,10 +133,11 @@ async def _finish(
     return summary
 
 
-async def _with_context(
+async def with_context(
     config: RunConfig, on_event: EventHandler | None, body: Callable[[RunContext], Awaitable[RunSummary]],
     started_at: datetime | None = None,
 ) -> RunSummary:
+    """Lock the workspace, set up the runner and the run's context, run ``body``; always clean up after it."""
     layout = store.ensure_workspace(config.workspace)
     lock = store.WorkspaceLock.acquire(layout, config.run_id)
     runner = None
@@ -169,36 +173,6 @@ async def start_run(config: RunConfig, on_event: EventHandler | None = None) -> 
         ctx.journal("run_started", message=f"runner {config.runner}, {config.iterations} iteration(s)")
         await ctx.emit("run_started", f"run {ctx.run_id} in {ctx.layout.workspace}",
                        data={"run_dir": str(ctx.run.dir), "runner": config.runner})
-        return await _drive(ctx, {}, 1)
+        return await drive(ctx, {}, 1)
 
-    return await _with_context(config, on_event, body)
-
-
-async def resume_run(workspace: Path, run_id: str, on_event: EventHandler | None = None) -> RunSummary:
-    """Continue an interrupted run after its last completed phase."""
-    layout = Layout(Path(workspace).absolute())
-    run = layout.run(run_id)
-    if not run.dir.is_dir():
-        raise RunNotFoundError(layout.workspace, run_id)
-    config = store.read_model(run.config, RunConfig)
-    if config is None:
-        raise ResumeError(run_id, f"{run.config} is missing or unreadable; start a new run instead")
-    entries = store.read_journal(run.journal)
-    if any(e.kind == "run_finished" for e in entries):
-        raise ResumeError(run_id, "it already finished; start a new run to continue improving")
-    records = iteration_records(entries)
-    done = [e.iteration for e in entries if e.kind == "iteration_completed" and e.iteration is not None]
-    first = max(done) + 1 if done else 1
-    started = entries[0].at if entries else None
-
-    async def body(ctx: RunContext) -> RunSummary:
-        if config.qualify_artifacts and not ctx.run.template.is_dir():
-            store.capture_template(ctx.layout, run_id)
-        ctx.journal("run_resumed", iteration=first, message=f"resuming at iteration {first}")
-        await ctx.emit("run_resumed", f"run {run_id} resumed at iteration {first}", iteration=first)
-        for rec in records.values():
-            if rec.status == "interrupted":
-                rec.status = "running"
-        return await _drive(ctx, records, first)
-
-    return await _with_context(config, on_event, body, started_at=started)
+    return await with_context(config, on_event, body)

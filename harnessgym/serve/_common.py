@@ -134,10 +134,15 @@ async def with_heartbeat(ctx: Ctx, message: str, work: Callable[[], Awaitable[T]
     return outcome[0]
 
 
-def run_config(fields: dict[str, Any]) -> RunConfig:
-    """A :class:`RunConfig` from the tool arguments that were given; invalid ones become one clear ToolError."""
+def run_config(
+    state: ControlState, workspace: Path, task_file: str | None, task_text: str | None, **fields: Any
+) -> RunConfig:
+    """A new run's :class:`RunConfig` from the tool arguments that were given (``None`` keeps the default), with
+    the task from ``task_file`` or ``task_text``; invalid ones become one clear ToolError."""
+    text, path = task_of(state, task_file, task_text)
+    given = {"workspace": workspace, "task_text": text, "task_path": path, **fields}
     try:
-        return RunConfig.model_validate({k: v for k, v in fields.items() if v is not None})
+        return RunConfig.model_validate({k: v for k, v in given.items() if v is not None})
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}" for err in exc.errors()

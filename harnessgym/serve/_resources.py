@@ -14,8 +14,9 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
 import harnessgym as hg
+from harnessgym import store
 from harnessgym.errors import HarnessgymError
-from harnessgym.serve._records import read_iteration, read_summary, read_transcript
+from harnessgym.layout import Layout
 from harnessgym.serve._state import ControlState, Ctx
 
 __all__ = ["register_resources"]
@@ -45,10 +46,9 @@ def register_resources(server: MCPServer[ControlState]) -> None:
         state = ctx.request_context.lifespan_context
         ws = _find(state, run_id)
         try:
-            summary = read_summary(ws, run_id)
-            if summary is not None:
-                return summary.model_dump_json(indent=2)
-            return hg.get_run(ws, run_id).model_dump_json(indent=2)
+            info = hg.get_run(ws, run_id)
+            summary = store.read_summary(Layout(ws), run_id) if info.status != "running" else None
+            return (summary or info).model_dump_json(indent=2)
         except HarnessgymError as exc:
             raise ResourceError(str(exc)) from exc
 
@@ -58,7 +58,7 @@ def register_resources(server: MCPServer[ControlState]) -> None:
         state = ctx.request_context.lifespan_context
         ws = _find(state, run_id)
         try:
-            record = read_iteration(ws, run_id, _iteration(n))
+            record = store.read_iteration(Layout(ws), run_id, _iteration(n))
         except HarnessgymError as exc:
             raise ResourceError(str(exc)) from exc
         if record is None:
@@ -73,7 +73,7 @@ def register_resources(server: MCPServer[ControlState]) -> None:
         state = ctx.request_context.lifespan_context
         ws = _find(state, run_id)
         try:
-            text = read_transcript(ws, run_id, _iteration(n), phase)
+            text = store.read_phase_files(Layout(ws), run_id, _iteration(n), phase).transcript
         except HarnessgymError as exc:
             raise ResourceError(str(exc)) from exc
         if text is None:

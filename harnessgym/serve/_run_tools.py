@@ -13,8 +13,10 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 import harnessgym as hg
+from harnessgym import store
 from harnessgym.config import RunConfig
 from harnessgym.errors import RunNotFoundError
+from harnessgym.layout import Layout
 from harnessgym.serve._common import (
     RunId,
     Seconds,
@@ -23,12 +25,10 @@ from harnessgym.serve._common import (
     locate,
     run_config,
     state_of,
-    task_of,
     view,
     wait_with_progress,
 )
 from harnessgym.serve._models import IterationView, RunList, RunView, StartedRun, summary_uri
-from harnessgym.serve._records import read_iteration, read_summary, workspace_busy
 from harnessgym.serve._runs import EventSink, LiveRun, Work
 from harnessgym.serve._state import ControlState, Ctx
 
@@ -42,6 +42,7 @@ _START_CONFIRM_SECONDS = 15.0
 TaskFile = Annotated[str | None, Field(description="A task file (e.g. task.md) under an allowed root.")]
 TaskText = Annotated[str | None, Field(description="The task itself, instead of task_file.")]
 Runner = Annotated[str, Field(description="The agent CLI: fake (offline, for trying things out), claude or codex.")]
+MaybeRunner = Annotated[str | None, Field(description="The agent CLI: fake (the default; offline), claude or codex.")]
 Verify = Annotated[
     str | None, Field(description="A shell command run in the workspace after each attempt; its verdict decides.")
 ]
@@ -52,7 +53,7 @@ async def _launch(state: ControlState, run_id: str, ws: Path, work: Work) -> Liv
     existing = state.runs.get(run_id)
     if existing is not None and existing.running:
         raise ToolError(f"run {run_id} is already running; follow it with get_run")
-    if workspace_busy(ws):
+    if store.lock_is_held(Layout(ws)):
         raise ToolError(f"workspace {ws} is in use by another harnessgym run; wait for it, cancel it, or use another")
     state.remember(ws)
     live = state.runs.launch(run_id, ws, work)
@@ -75,6 +76,13 @@ def _exists(ws: Path, run_id: str) -> bool:
 def _start(config: RunConfig) -> Work:
     async def work(on_event: EventSink) -> object:
         return await hg.run_async(config, on_event=on_event)
+
+    return work
+
+
+def _continue(ws: Path, run_id: str, allow_solved: bool) -> Work:
+    async def work(on_event: EventSink) -> object:
+        return await hg.continue_async(ws, run_id, 1, on_event, allow_solved=allow_solved)
 
     return work
 
@@ -113,17 +121,14 @@ async def start_run(
     interrupted one with resume_run."""
     state = state_of(ctx)
     ws = state.workspace(workspace)
-    text, path = task_of(state, task_file, task_text)
     config = run_config(
-        {
-            "workspace": ws, "task_text": text, "task_path": path, "runner": runner, "iterations": iterations,
-            "verify_command": verify_command, "score_key": score_key, "stop_score": stop_score,
-            "higher_is_better": higher_is_better, "attempt_timeout": attempt_timeout, "build_timeout": build_timeout,
-            "reflection_timeout": reflection_timeout, "verify_timeout": verify_timeout, "task_state": task_state,
-            "build_after_solve": build_after_solve, "qualify_artifacts": qualify_artifacts,
-            "artifact_repair_attempts": artifact_repair_attempts, "runner_options": runner_options, "run_id": run_id,
-        }
-    )
+        state, ws, task_file, task_text, runner=runner, iterations=iterations, verify_command=verify_command,
+        score_key=score_key, stop_score=stop_score, higher_is_better=higher_is_better,
+        attempt_timeout=attempt_timeout, build_timeout=build_timeout, reflection_timeout=reflection_timeout,
+        verify_timeout=verify_timeout, task_state=task_state, build_after_solve=build_after_solve,
+        qualify_artifacts=qualify_artifacts, artifact_repair_attempts=artifact_repair_attempts,
+        runner_options=runner_options, run_id=run_id,
+    )  # fmt: skip
     if run_id is not None and _exists(ws, run_id):
         raise ToolError(f"run id {run_id!r} is already used in {ws}; continue it with resume_run or omit run_id")
     await _launch(state, config.run_id, ws, _start(config))
@@ -195,7 +200,10 @@ async def resume_run(ctx: Ctx, run_id: RunId, workspace: Workspace = None) -> St
     with library_errors():
         info = hg.get_run(ws, run_id)
     if info.status in ("solved", "not_solved"):
-        raise ToolError(f"run {run_id} already finished ({info.status}); start a new run to keep improving")
+        raise ToolError(
+            f"run {run_id} already finished ({info.status}); step it on with start_iteration and this run_id, or "
+            "start a new run"
+        )
 
     async def work(on_event: EventSink) -> object:
         return await hg.resume_async(ws, run_id, on_event=on_event)
@@ -207,40 +215,63 @@ async def resume_run(ctx: Ctx, run_id: RunId, workspace: Workspace = None) -> St
 async def start_iteration(
     ctx: Ctx,
     workspace: Workspace = None,
+    run_id: Annotated[
+        str | None,
+        Field(description="Step this run: its next iteration, numbered on from its last, with the run's own "
+              "options. Omit to start a new one-iteration run from the options below."),
+    ] = None,
     task_file: TaskFile = None,
     task_text: TaskText = None,
-    runner: Runner = "fake",
+    runner: MaybeRunner = None,
     verify_command: Verify = None,
     score_key: str | None = None,
     attempt_timeout: Seconds = None,
     build_timeout: Seconds = None,
     build_after_solve: bool | None = None,
     runner_options: dict[str, Any] | None = None,
+    allow_solved: Annotated[
+        bool, Field(description="With run_id: step on although the run already solved the task.")
+    ] = False,
 ) -> IterationView:
-    """Run one iteration (attempt, verify, reflection, build, qualification) as a one-iteration run and wait for
-    it, sending progress notifications. What it qualifies is active for the next call on the same workspace."""
+    """Run one iteration (attempt, verify, reflection, build, qualification) and wait for it, sending progress
+    notifications: with run_id the next iteration of that run, else a new one-iteration run. What it qualifies
+    is active for the next iteration; step on with the returned run_id."""
     state = state_of(ctx)
-    ws = state.workspace(workspace)
-    text, path = task_of(state, task_file, task_text)
-    config = run_config(
-        {
-            "workspace": ws, "task_text": text, "task_path": path, "runner": runner, "iterations": 1,
-            "verify_command": verify_command, "score_key": score_key, "attempt_timeout": attempt_timeout,
-            "build_timeout": build_timeout, "build_after_solve": build_after_solve, "runner_options": runner_options,
-        }
-    )
-    live = await _launch(state, config.run_id, ws, _start(config))
+    options = {
+        "runner": runner, "verify_command": verify_command, "score_key": score_key,
+        "attempt_timeout": attempt_timeout, "build_timeout": build_timeout, "build_after_solve": build_after_solve,
+        "runner_options": runner_options,
+    }  # fmt: skip
+    work: Work
+    if run_id is None:
+        ws = state.workspace(workspace)
+        config = run_config(state, ws, task_file, task_text, iterations=1, **options)
+        run_id, work = config.run_id, _start(config)
+    else:
+        named = {"task_file": task_file, "task_text": task_text, **options}
+        given = [name for name, value in named.items() if value is not None]
+        if given:
+            raise ToolError(
+                f"run {run_id} steps on with its own options; drop {', '.join(given)}, or omit run_id to start a "
+                "new run"
+            )
+        ws = locate(state, run_id, workspace)
+        work = _continue(ws, run_id, allow_solved)
+    live = await _launch(state, run_id, ws, work)
     try:
         await wait_with_progress(ctx, live, float("inf"))
     finally:
         if live.running:  # the client gave up on the call: stop the iteration with it
             with anyio.CancelScope(shield=True):
                 await state.runs.cancel(live)
+    layout = Layout(ws)
+    summary = store.read_summary(layout, run_id)
+    last = max((i.iteration for i in summary.iterations), default=None) if summary is not None else None
     return IterationView(
-        run_id=config.run_id,
+        run_id=run_id,
         workspace=ws,
-        summary=read_summary(ws, config.run_id),
-        iteration=read_iteration(ws, config.run_id, 1),
+        summary=summary,
+        iteration=store.read_iteration(layout, run_id, last) if last is not None else None,
         error=live.error,
     )
 

@@ -20,7 +20,9 @@ _INSTRUCTIONS = """\
 harnessgym runs a coding agent on a task for several iterations; after each attempt the agent reflects and
 builds the instruments it missed (skills, MCP tools, verifiers), which are qualified and handed to the next
 fresh session. Start with start_run (task_file or task_text, workspace, verify_command), then poll get_run
-with wait_seconds until its status is no longer 'running'. Workspaces must be under the server's allowed roots.
+with wait_seconds until its status is no longer 'running'. To step the loop yourself, call start_iteration,
+then start_iteration with the returned run_id for each next iteration. Workspaces must be under the server's
+allowed roots.
 """
 
 

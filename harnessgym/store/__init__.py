@@ -1,6 +1,6 @@
 """Every read and write under ``<workspace>/.harnessgym``: atomic record writes, lenient reads of what agents
-wrote, the append-only run journal, the registry, the copies qualification and task-state reset need, and the
-workspace lock.
+wrote, the append-only run journal, the registry, the copies qualification and task-state reset need, the
+workspace lock, and reading a run's records back for clients (summary, iteration records, phase logs).
 
 Nothing else in harnessgym opens these paths (they are computed by :mod:`harnessgym.layout`). This package must
 never raise for what an agent wrote: malformed files become problem strings for the caller to record.
@@ -11,6 +11,7 @@ from harnessgym.store.bundle import (
     artifact_root,
     capture_template,
     copy_bundle,
+    copy_usable_artifacts,
     discover_artifacts,
     ensure_workspace,
     fresh_copy,
@@ -30,8 +31,21 @@ from harnessgym.store.files import (
     write_model,
 )
 from harnessgym.store.lock import WorkspaceLock, lock_holder_run, lock_is_held
+from harnessgym.store.reading import (
+    OUTPUT_LIMIT_BYTES,
+    TRANSCRIPT_LIMIT_BYTES,
+    PhaseTexts,
+    iteration_records,
+    read_iteration,
+    read_phase_files,
+    read_summary,
+    read_tail,
+)
 
 __all__ = [
+    "OUTPUT_LIMIT_BYTES",
+    "TRANSCRIPT_LIMIT_BYTES",
+    "PhaseTexts",
     "WorkspaceLock",
     "append_journal",
     "artifact_digest",
@@ -39,16 +53,22 @@ __all__ = [
     "atomic_write_text",
     "capture_template",
     "copy_bundle",
+    "copy_usable_artifacts",
     "discover_artifacts",
     "ensure_workspace",
     "fresh_copy",
     "ignore_for_template",
+    "iteration_records",
     "lock_holder_run",
     "lock_is_held",
     "read_agent_result",
+    "read_iteration",
     "read_journal",
     "read_model",
+    "read_phase_files",
     "read_registry",
+    "read_summary",
+    "read_tail",
     "restore_task_state",
     "snapshot_task_state",
     "sync_registry",

@@ -21,6 +21,7 @@ __all__ = [
     "artifact_root",
     "capture_template",
     "copy_bundle",
+    "copy_usable_artifacts",
     "discover_artifacts",
     "ensure_workspace",
     "fresh_copy",
@@ -174,6 +175,31 @@ def copy_bundle(layout: Layout, dest_workspace: Path) -> None:
             shutil.copytree(src, dest.root / name, symlinks=True, dirs_exist_ok=True)
     if layout.registry.exists():
         shutil.copy2(layout.registry, dest.registry)
+
+
+_BYTECODE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
+
+
+def copy_usable_artifacts(source: Layout, dest_workspace: Path) -> tuple[list[ArtifactEntry], list[str]]:
+    """Copy the source's non-quarantined artifacts, and a registry of just them, into another workspace.
+
+    Returns the entries copied and the problems found in the source registry. Quarantined artifacts and files
+    nobody registered stay behind."""
+    registry, problems = read_registry(source)
+    dest = Layout(dest_workspace)
+    kept = [e for e in registry.artifacts if e.state != "quarantined"]
+    for entry in kept:
+        root = artifact_root(source, entry)
+        target = dest.workspace / root.relative_to(source.workspace)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if root.is_dir():
+            shutil.copytree(root, target, symlinks=True, dirs_exist_ok=True, ignore=_BYTECODE)
+        elif root.exists():
+            shutil.copy2(root, target)
+        else:
+            problems.append(f"artifact {entry.id!r} is registered but {entry.path} is missing; it was not copied")
+    write_registry(dest, Registry(artifacts=kept, metadata=registry.metadata))
+    return kept, problems
 
 
 def fresh_copy(template: Path, dest: Path) -> None:

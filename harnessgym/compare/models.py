@@ -1,0 +1,341 @@
+"""The records of a comparison: its configuration, one record per trial, the group summaries, the tests and
+the verdict, and where each is written under ``--output-dir``.
+
+Layout of the output folder (harnessgym's own files; the trial workspaces hold their own ``.harnessgym``)::
+
+    <output-dir>/
+      compare_report.json                  CompareReport, written at the end (also when interrupted)
+      plain/trial_<i>/{trial.json, workspace/}
+      harnessed/trial_<i>/{trial.json, workspace/}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from harnessgym.config import RUNNER_NAMES, RunConfig
+from harnessgym.duration import Duration
+from harnessgym.records import Evidence, RunStatus, utcnow
+from runners.options import RunnerOptions
+
+__all__ = [
+    "GROUPS",
+    "CompareConfig",
+    "CompareReport",
+    "CompareVerdict",
+    "Comparison",
+    "Distribution",
+    "Group",
+    "GroupSummary",
+    "InvalidKind",
+    "OutputLayout",
+    "ShiftTest",
+    "TrialKey",
+    "TrialRecord",
+]
+
+Group = Literal["plain", "harnessed"]
+GROUPS: tuple[Group, Group] = ("plain", "harnessed")
+InvalidKind = Literal["runner_error", "run_error", "runner_failure", "no_attempt", "no_active_harness",
+                      "no_harness_tool_use"]  # fmt: skip
+SCHEMA_VERSION = 1
+
+
+class CompareConfig(BaseModel):
+    """Everything one comparison needs; persisted inside the report so it can be repeated."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    task_text: str
+    """The task, as given or read from the task file."""
+    task_path: Path | None = None
+    """Where the task came from; a file inside the template is mapped into each trial's copy."""
+    workspace_template: Path
+    """The clean starting point; every trial gets a fresh copy (without harness, VCS, caches or binaries)."""
+    artifact_source: Path | None = None
+    """The workspace whose non-quarantined artifacts the harnessed trials get."""
+    output_dir: Path
+    """Where trials and the report go."""
+    trials: int = Field(default=3, gt=0)
+    """Trials per group."""
+    iterations: int = Field(default=1, gt=0)
+    """Attempts per trial (attempt-only: no reflection, build or qualification)."""
+    runner: str = "fake"
+    """``fake``, ``claude``, ``codex`` or ``exec``."""
+    runner_options: RunnerOptions = Field(default_factory=RunnerOptions)
+    """How to drive the agent CLI."""
+    attempt_timeout: Duration = 45 * 60.0
+    """Wall-clock limit of one attempt."""
+    attempt_timeouts: tuple[Duration, ...] = ()
+    """Per-iteration attempt limits; the last one is reused."""
+    verify_command: str
+    """The evidence: a trial is solved only when harnessgym's own run of this command passes."""
+    verify_timeout: Duration = 120.0
+    """Limit of one verify run."""
+    score_key: str = "score"
+    """Where the score is found in the verify command's JSON output."""
+    stop_score: float | None = None
+    """A trial also counts as solved once its measured score reaches this."""
+    higher_is_better: bool = False
+    """Direction of the score; lower is better by default."""
+    task_state: Literal["continue", "reset"] = "reset"
+    """``reset`` restores the trial's workspace before each attempt after the first (as upstream compare)."""
+    require_active_harness: bool = True
+    """A harnessed trial with no active artifact is invalid."""
+    require_harness_tool_use: bool = False
+    """A harnessed trial without a single MCP tool call is invalid."""
+    overwrite: bool = False
+    """Replace the trials of an earlier comparison in ``output_dir``."""
+    seed: int = 0
+    """Seeds the trial order and the bootstrap, so a comparison can be repeated exactly."""
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+    """Significance level of the pre-declared primary test."""
+    bootstrap_resamples: int = Field(default=2000, ge=100)
+    """Resamples for the bootstrap interval of the median difference."""
+
+    @field_validator("workspace_template", "artifact_source", "output_dir", "task_path")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        return value.expanduser().absolute() if value is not None else None
+
+    @field_validator("runner")
+    @classmethod
+    def _known_runner(cls, value: str) -> str:
+        if value not in RUNNER_NAMES:
+            raise ValueError(f"unknown runner {value!r}; choose one of: {', '.join(RUNNER_NAMES)}")
+        return value
+
+    def run_config(self, workspace: Path, run_id: str) -> RunConfig:
+        """The attempt-only run of one trial in ``workspace``."""
+        task_path = self.task_path
+        if task_path is not None and task_path.is_relative_to(self.workspace_template):
+            task_path = workspace / task_path.relative_to(self.workspace_template)
+        return RunConfig(
+            workspace=workspace, task_text=self.task_text, task_path=task_path, run_id=run_id,
+            iterations=self.iterations, runner=self.runner, runner_options=self.runner_options,
+            attempt_timeout=self.attempt_timeout, attempt_timeouts=self.attempt_timeouts,
+            verify_command=self.verify_command, verify_timeout=self.verify_timeout, score_key=self.score_key,
+            stop_score=self.stop_score, higher_is_better=self.higher_is_better, task_state=self.task_state,
+            qualify_artifacts=False, attempt_only=True,
+        )  # fmt: skip
+
+
+class TrialKey(BaseModel):
+    """One slot of the trial order."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    group: Group
+    index: int
+    """1-based within its group."""
+
+
+class TrialRecord(BaseModel):
+    """``<group>/trial_<i>/trial.json``: one trial, measured by harnessgym."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal[1] = 1
+    group: Group
+    index: int
+    """1-based within its group."""
+    position: int = 0
+    """1-based place in the run order across both groups."""
+    workspace: Path
+    """The trial's own fresh copy of the template."""
+    run_id: str
+    """The run inside the trial workspace (``compare-<group>-<i>``)."""
+    run_dir: Path | None = None
+    run_status: RunStatus | None = None
+    """How the run ended; None when it raised before ending."""
+    solved: bool = False
+    """Solved on harnessgym's own verify run (never on the agent's word)."""
+    evidence: Evidence = "none"
+    """``verified`` when solved."""
+    verify_status: str | None = None
+    """The last verify run's status (passed, failed, timeout, error)."""
+    iterations_completed: int = 0
+    attempt_duration_seconds: float | None = None
+    """The last attempt's wall-clock time."""
+    cumulative_attempt_duration_seconds: float | None = None
+    """All attempts of the trial together."""
+    score: float | None = None
+    """The last measured score (the final state of the workspace)."""
+    best_score: float | None = None
+    """The best measured score over the trial's attempts."""
+    cost_usd: float | None = None
+    """As reported by the agent CLI, when it reports one."""
+    tokens: dict[str, int] = Field(default_factory=dict)
+    """Token counts of the attempts as reported by the agent CLI (summed)."""
+    copied_artifacts: list[str] = Field(default_factory=list)
+    """Artifact ids copied in from ``--artifact-source`` (harnessed only)."""
+    active_artifact_count: int = 0
+    """Artifacts active for the attempts (skills, MCP servers, tools), the most over its attempts."""
+    active_artifacts: list[str] = Field(default_factory=list)
+    mcp_call_count: int = 0
+    """MCP tool calls the host recorded in the trial workspace."""
+    mcp_tools_called: list[str] = Field(default_factory=list)
+    """``<server>__<tool>`` names called, sorted."""
+    valid: bool = True
+    """Whether the trial counts in the statistics."""
+    invalid_kind: InvalidKind | None = None
+    invalid_reason: str = ""
+    """Why it does not count, in words."""
+    problems: list[str] = Field(default_factory=list)
+    """What went wrong without invalidating the trial (a bad registry entry in the source, ...)."""
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+
+
+class Distribution(BaseModel):
+    """Summary of one measurement over a group's valid trials."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    n: int
+    median: float
+    mean: float
+    min: float
+    max: float
+
+
+class GroupSummary(BaseModel):
+    """One group's valid trials, and how many were set aside."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    group: Group
+    n_trials: int
+    """Trials run (finished)."""
+    n_valid: int
+    n_invalid: int
+    invalid_reasons: dict[str, int] = Field(default_factory=dict)
+    """Invalid trials by kind."""
+    solved: int
+    """Valid trials solved on verified evidence."""
+    solve_rate: float | None = None
+    """solved / n_valid; None without valid trials."""
+    solve_rate_ci: tuple[float, float] | None = None
+    """Wilson 95% interval."""
+    attempt_duration: Distribution | None = None
+    """Last attempt's duration (seconds)."""
+    cumulative_attempt_duration: Distribution | None = None
+    """All attempts of a trial (seconds)."""
+    score: Distribution | None = None
+    """Last measured score, over the valid trials that have one."""
+    mcp_call_count: int = 0
+    """MCP calls over the valid trials."""
+    mcp_tools_called: list[str] = Field(default_factory=list)
+    cost_usd: float | None = None
+    """Total reported cost of the valid trials."""
+
+
+class ShiftTest(BaseModel):
+    """Harnessed against plain on one measurement: harnessed minus plain throughout."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    measure: Literal["cumulative_attempt_duration", "attempt_duration", "score"]
+    n_harnessed: int
+    n_plain: int
+    better: Literal["lower", "higher"]
+    """Which direction is better for this measure."""
+    median_difference: float
+    """median(harnessed) − median(plain)."""
+    median_difference_ci: tuple[float, float] | None = None
+    """Seeded percentile bootstrap 95% interval of the median difference."""
+    hodges_lehmann: float
+    """Hodges–Lehmann estimate of the shift (harnessed − plain)."""
+    mann_whitney_u: float
+    """U of the harnessed group."""
+    p: float
+    """Two-sided Mann–Whitney p."""
+    method: Literal["exact", "normal"]
+    min_p: float
+    """The smallest p these group sizes allow."""
+    favours: Literal["harnessed", "plain", "neither"]
+    """Descriptively, which group the data lean towards (not a significance claim)."""
+
+
+class Comparison(BaseModel):
+    """The tests between the groups' valid trials."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    solve_rate_difference: float | None = None
+    """Harnessed solve rate − plain solve rate."""
+    solve_rate_difference_ci: tuple[float, float] | None = None
+    """Newcombe's hybrid score 95% interval."""
+    fisher_p: float | None = None
+    """Two-sided Fisher exact p of the 2×2 table solved/unsolved × group."""
+    fisher_min_p: float | None = None
+    """The smallest Fisher p these group sizes allow."""
+    cumulative_attempt_duration: ShiftTest | None = None
+    attempt_duration: ShiftTest | None = None
+    score: ShiftTest | None = None
+
+
+class CompareVerdict(BaseModel):
+    """The answer, from the pre-declared primary outcome only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["helped", "hurt", "no_detectable_difference", "insufficient_data"]
+    primary: Literal["solve_rate", "cumulative_attempt_duration"] | None = None
+    """Solve rate; cumulative attempt duration when both groups solved all or none of their valid trials."""
+    p: float | None = None
+    alpha: float
+    headline: str
+    """One sentence: the answer and the numbers behind it."""
+    notes: list[str] = Field(default_factory=list)
+    """Sample sizes, what n a test would need, what was set aside."""
+
+
+class CompareReport(BaseModel):
+    """``<output-dir>/compare_report.json``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal[1] = 1
+    status: Literal["completed", "interrupted"]
+    """``interrupted``: stopped early; only the finished trials are in it."""
+    created_at: datetime
+    finished_at: datetime = Field(default_factory=utcnow)
+    config: CompareConfig
+    artifact_workspace: Path | None = None
+    """The workspace the harnessed trials' artifacts came from."""
+    order: list[TrialKey]
+    """The planned run order (randomized in blocks of one trial per group)."""
+    trials: list[TrialRecord]
+    plain: GroupSummary
+    harnessed: GroupSummary
+    comparison: Comparison
+    verdict: CompareVerdict
+
+
+@dataclass(frozen=True)
+class OutputLayout:
+    """Paths under ``--output-dir``."""
+
+    root: Path
+
+    @property
+    def report(self) -> Path:
+        return self.root / "compare_report.json"
+
+    def group_dir(self, group: Group) -> Path:
+        return self.root / group
+
+    def trial_dir(self, group: Group, index: int) -> Path:
+        return self.group_dir(group) / f"trial_{index}"
+
+    def trial_record(self, group: Group, index: int) -> Path:
+        return self.trial_dir(group, index) / "trial.json"
+
+    def workspace(self, group: Group, index: int) -> Path:
+        return self.trial_dir(group, index) / "workspace"
