@@ -94,6 +94,7 @@ async def run_host(options: HostOptions) -> None:
                     else:
                         await _wait_idle(router, options.idle_timeout)
                 finally:
+                    telemetry.flush()
                     if sock_path is not None:
                         with contextlib.suppress(OSError):
                             sock_path.unlink()

@@ -79,7 +79,6 @@ class RelayedCall:
             msg["id"] = self.client_id
             out = jsonrpc.dumps(msg)
             result_bytes = len(jsonrpc.dumps(msg.get("result", msg.get("error"))))
-        await self.session.send(out)
         status: Literal["completed", "error"] = "completed"
         message = None
         result = msg.get("result")
@@ -87,7 +86,9 @@ class RelayedCall:
             status, message = "error", _error_text(msg["error"])
         elif isinstance(result, dict) and result.get("isError") is True:
             status, message = "error", _content_text(result)
+        # Queued before the answer leaves: a client that exits on the answer may get us killed right after.
         self._record(status, message, result_bytes)
+        await self.session.send(out)
 
     async def fail(self, message: str, status: Literal["error", "timeout"]) -> None:
         if self._finish():
@@ -95,8 +96,8 @@ class RelayedCall:
         if status == "timeout":
             self.server.cancel(self.did, "timed out in the harnessgym host")
         body = jsonrpc.result(self.client_id, {"content": [{"type": "text", "text": message}], "isError": True})
-        await self.session.send(body)
         self._record(status, message, 0)
+        await self.session.send(body)
 
     def cancelled(self, reason: str) -> None:
         """The client cancelled: tell the server, answer nothing (as the spec says), record it."""

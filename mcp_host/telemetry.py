@@ -154,6 +154,7 @@ class TelemetryWriter:
         self.interval = interval
         self._records: list[dict[str, Any]] = []
         self._stop = anyio.Event()
+        self._fd: int | None = None
 
     def record(self, fields: dict[str, Any]) -> None:
         """Queue one record; a float ``created_at`` (epoch seconds) is formatted when written."""
@@ -163,6 +164,7 @@ class TelemetryWriter:
         """Write buffered lines until :meth:`close`; then write what is left."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self._fd = fd
         task_status.started()
         try:
             while not self._stop.is_set():
@@ -170,8 +172,15 @@ class TelemetryWriter:
                     await self._stop.wait()
                 self._flush(fd)
         finally:
+            self._fd = None
             self._flush(fd)
             os.close(fd)
+
+    def flush(self) -> None:
+        """Write what is queued now. Shutdown calls this first: stopping servers can take longer than the
+        grace period a killer allows before SIGKILL, and answered calls must not lose their line."""
+        if self._fd is not None:
+            self._flush(self._fd)
 
     def _flush(self, fd: int) -> None:
         if not self._records:

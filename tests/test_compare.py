@@ -231,10 +231,9 @@ async def test_mcp_calls_of_a_harnessed_trial_are_counted_from_the_hosts_telemet
     (server / "harnessgym-mcp.json").write_text(json.dumps(manifest))
     entry = {"kind": "mcp", "path": ".harnessgym/mcp/lines/harnessgym-mcp.json", "state": "active"}
     (source / ".harnessgym" / "registry.json").write_text(json.dumps({"schema_version": 1, "artifacts": [entry]}))
-    # The caller stays alive a moment after the call: mcp_host.procs.run_process (which the fake agent's actions
-    # use) kills what a finished command left below it, the on-demand host daemon included, and the daemon
-    # writes its telemetry in batches every 0.1 s.
-    call = "{python} -m harnessgym mcp call --workspace . --server lines --tool inspect && sleep 0.4"
+    # The caller exits at once: the on-demand host daemon it started is killed with it (run_process kills what
+    # a finished command leaves behind), and the call's telemetry line must survive that.
+    call = "{python} -m harnessgym mcp call --workspace . --server lines --tool inspect"
     fake = script(tmp_path, step("attempt", {"do": "run", "argv": ["sh", "-c", call]}, result(status="blocked")))
     config = compare_config(tmp_path, fake, source, trials=1, require_harness_tool_use=True)
     try:
