@@ -21,6 +21,8 @@ RECORDS: dict[str, tuple[str, str]] = {
     "qualification": ("harnessgym.registry", "QualificationReport"),
     "run-event": ("harnessgym.events", "RunEvent"),
     "run-info": ("harnessgym.events", "RunInfo"),
+    "compare-report": ("harnessgym.compare.models", "CompareReport"),
+    "compare-trial": ("harnessgym.compare.models", "TrialRecord"),
 }
 
 
