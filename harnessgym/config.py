@@ -66,6 +66,25 @@ class RunConfig(BaseModel):
     """Stop once the measured score reaches this value."""
     higher_is_better: bool = False
     """Direction of the score; lower is better by default, as upstream."""
+    post_attempt_command: str | None = None
+    """A shell command harnessgym runs after every attempt (after the verify command, if any), in the workspace
+    and its own process group. Its stdout is read as a JSON object for a score; it passes when it exits 0, prints
+    a JSON object, and that object's ``status`` (if any) is passing. Without a verify command, its verdict decides
+    "solved" the way a verify command's would."""
+    post_attempt_score_key: str | None = None
+    """Where the score is in the post-attempt command's JSON output; defaults to ``score_key``."""
+    post_attempt_timeout: Duration = 120.0
+    """Limit of one post-attempt command run."""
+    optimization_mode: bool = False
+    """The task is to improve a measured score: the score is measured before iteration 1 (the baseline) and
+    after every attempt, and "solved" means the measured score reached ``stop_score``, never the agent's word.
+    Needs a post-attempt or verify command to measure with."""
+    restore_best: bool = True
+    """Optimization mode only: keep a snapshot of the best-scoring workspace and put it back at the end of the
+    run if the workspace left by the last iteration scores worse."""
+    harness_depth: Literal["standard", "deep"] = "deep"
+    """How much tooling the reflection and build phases ask for: ``standard`` keeps each artifact small and
+    focused; ``deep`` asks for a suite of executable, self-tested tools."""
     qualify_artifacts: bool = True
     """Qualify new artifacts in a clean copy of the workspace before activating them."""
     artifact_repair_attempts: int = Field(default=1, ge=0)
@@ -100,6 +119,30 @@ class RunConfig(BaseModel):
         if not self.task_text.strip():
             raise ValueError("the task is empty; pass --task FILE or --task-text TEXT")
         return self
+
+    @model_validator(mode="after")
+    def _something_to_measure(self) -> RunConfig:
+        if self.optimization_mode and not (self.post_attempt_command or self.verify_command):
+            raise ValueError(
+                "optimization mode measures a score; give a post-attempt or verify command to measure it with "
+                "(--post-attempt-command or --verify-command)"
+            )
+        return self
+
+    @property
+    def post_score_key(self) -> str:
+        """The key the post-attempt command's score is read from."""
+        return self.post_attempt_score_key or self.score_key
+
+    @property
+    def measure_score_key(self) -> str:
+        """The key of the score that counts: the post-attempt command's when there is one, else ``score_key``."""
+        return self.post_score_key if self.post_attempt_command else self.score_key
+
+    @property
+    def measure_command(self) -> str | None:
+        """The command whose score counts in optimization mode: the post-attempt command, else the verify one."""
+        return self.post_attempt_command or self.verify_command
 
     def attempt_timeout_for(self, iteration: int) -> float:
         """The attempt limit of ``iteration`` (1-based)."""

@@ -9,10 +9,13 @@ The layout is the upstream one, so existing bundles keep working::
       runs/<run_id>/
         run_config.json  journal.jsonl  summary.json
         qualification/workspace_template/
+        baseline/baseline.{stdout,stderr}.txt  baseline/baseline.json      (optimization mode)
+        checkpoints/best/{best_manifest.json, workspace/}                  (optimization mode, restore-best)
+        checkpoints/restored_best.{stdout,stderr}.txt
         iterations/<n>/
           result.json  iteration.json  activation.json  post_build_activation.json
           {attempt,reflection,build}.{prompt,stdout,stderr,transcript}.txt
-          verify.{stdout,stderr}.txt  verify.json
+          verify.{stdout,stderr}.txt  verify.json  post_attempt.{stdout,stderr}.txt
           qualification/attempt_<k>/{qualification.json, workspace/}
           repair_<k>/build.{prompt,stdout,stderr,transcript}.txt
 
@@ -150,6 +153,21 @@ class RunLayout:
         """stdout, stderr and the verdict JSON of the verify command after attempt ``n``."""
         base = self.iteration_dir(n)
         return base / "verify.stdout.txt", base / "verify.stderr.txt", base / "verify.json"
+
+    def post_attempt_files(self, n: int) -> tuple[Path, Path]:
+        """stdout and stderr of the post-attempt command after attempt ``n``."""
+        base = self.iteration_dir(n)
+        return base / "post_attempt.stdout.txt", base / "post_attempt.stderr.txt"
+
+    baseline_stdout = _Below("baseline", "baseline.stdout.txt")
+    baseline_stderr = _Below("baseline", "baseline.stderr.txt")
+    baseline = _Below("baseline", "baseline.json")
+    """The measurement of the untouched workspace before iteration 1 (optimization mode)."""
+    checkpoints = _Below("checkpoints")
+    best_checkpoint = _Below("checkpoints", "best")
+    """The best-scoring workspace: ``best_manifest.json`` and the files under ``workspace/``."""
+    restored_stdout = _Below("checkpoints", "restored_best.stdout.txt")
+    restored_stderr = _Below("checkpoints", "restored_best.stderr.txt")
 
     def qualification_dir(self, n: int, attempt: int) -> Path:
         return self.iteration_dir(n) / "qualification" / f"attempt_{attempt}"

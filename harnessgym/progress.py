@@ -47,8 +47,25 @@ def print_summary(summary: RunSummary, console: Console | None = None) -> None:
     out.print(f"Solved: {summary.solved}" + (f" (iteration {summary.solved_iteration})" if summary.solved else ""))
     out.print(f"Evidence: {summary.evidence}")
     out.print(f"Solved and verified: {verified}")
-    if summary.best_score is not None:
+    opt = summary.optimization
+    if opt is not None:
+        def show(value: float | None) -> str:
+            return "none" if value is None else f"{value:g}"
+
+        out.print(f"Optimization improved: {opt.improved}")
+        out.print(f"Baseline score: {show(opt.baseline_score)}")
+        where = {None: "", 0: " (baseline)"}.get(opt.best_iteration, f" (iteration {opt.best_iteration})")
+        out.print(f"Best score: {show(opt.best_score)}{where}")
+    elif summary.best_score is not None:
         out.print(f"Best score: {summary.best_score:g}")
+    restored = summary.restored_best
+    if restored is not None and restored.restored:
+        after = restored.post_restore_score
+        out.print(f"Restored best: iteration {restored.iteration}, re-measured "
+                  f"{'passed' if restored.post_restore_passed else 'not passed'}"
+                  + (f", score {after:g}" if after is not None else ""))
+    elif restored is not None and restored.reason == "failed":
+        out.print(f"Restored best: {restored.message}")
     if summary.cost_usd is not None:
         out.print(f"Cost: ${summary.cost_usd:.4f}")
     if summary.active_artifacts or summary.quarantined_artifacts:

@@ -1,8 +1,11 @@
 """Records of a run: what the agent wrote (read leniently), what harnessgym measured, and what it persists.
 
 Agent claims and measurements are kept apart on purpose: :class:`AgentClaim` is what result.json says,
-:class:`Verdict` is what harnessgym measured by running the verify command itself. "solved" follows the
-verdict when there is one; :data:`Evidence` says which kind of evidence stands behind it.
+:class:`Verdict` is what harnessgym measured by running the verify command itself, and
+:class:`~harnessgym.scores.Measurement` what the post-attempt command measured. "solved" follows, in order:
+in optimization mode, the measured score reaching the target (and nothing else); else the verify command's
+verdict; else, without a verify command, the post-attempt command's verdict (a passing one is evidence like a
+verify command); else the agent's claim. :data:`Evidence` says which kind of evidence stands behind it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from harnessgym.scores import Measurement, OptimizationStep, OptimizationSummary, RestoredBest
 from runners.base import PhaseOutcome
 
 __all__ = [
@@ -151,10 +155,18 @@ class IterationRecord(BaseModel):
     """What result.json claimed after the attempt."""
     verdict: Verdict | None = None
     """What the verify command measured after the attempt (None without a verify command)."""
+    post_attempt: Measurement | None = None
+    """What the post-attempt command measured after the attempt (and after the verify command). Without a verify
+    command its verdict decides "solved" outside optimization mode: passed means solved, with ``verified``
+    evidence; failed means not solved, whatever the agent claims."""
     solved: bool = False
+    """In optimization mode: the measured score reached ``stop_score``. Otherwise see the module docstring."""
     evidence: Evidence = "none"
     score: float | None = None
-    """The score that counts: measured when there is a verify command, else the agent's claim."""
+    """The score that counts: the post-attempt command's, else the verify command's, else (with neither) the
+    agent's claim. In optimization mode only a score from passing commands counts, never the agent's."""
+    optimization: OptimizationStep | None = None
+    """Optimization mode only: the score against the baseline and the best so far."""
     target_reached: bool = False
     selected_improvement: SelectedImprovement | None = None
     qualification_status: Literal["passed", "failed", "skipped", "not_run"] = "not_run"
@@ -202,6 +214,11 @@ class RunSummary(BaseModel):
     """``verified``: the verify command passed; ``agent_claim``: only the agent says so; ``none``: not solved."""
     solved_iteration: int | None = None
     best_score: float | None = None
+    optimization: OptimizationSummary | None = None
+    """Optimization mode only: baseline, best score and improvement."""
+    restored_best: RestoredBest | None = None
+    """Optimization mode with restore-best only, at the normal end of a run: whether the best checkpoint was put
+    back and what re-measuring it gave."""
     iterations: list[IterationBrief] = Field(default_factory=list)
     active_artifacts: list[str] = Field(default_factory=list)
     quarantined_artifacts: list[str] = Field(default_factory=list)

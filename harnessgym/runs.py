@@ -13,6 +13,7 @@ from harnessgym.events import RunInfo, RunInfoStatus
 from harnessgym.layout import Layout, RunLayout
 from harnessgym.records import IterationBrief, IterationRecord, JournalEntry, JournalKind, RunStatus, RunSummary
 from harnessgym.registry import Registry
+from harnessgym.scores import OptimizationSummary, RestoredBest
 from harnessgym.store import iteration_records
 
 __all__ = ["build_summary", "get_run", "is_finished", "iteration_records", "list_runs"]
@@ -79,6 +80,8 @@ def build_summary(
     higher_is_better: bool,
     registry: Registry | None = None,
     message: str = "",
+    optimization: OptimizationSummary | None = None,
+    restored_best: RestoredBest | None = None,
 ) -> RunSummary:
     run = layout.run(run_id)
     tally = _tally(run, records, higher_is_better)
@@ -91,6 +94,8 @@ def build_summary(
         evidence=tally.solved.evidence if tally.solved is not None else "none",
         solved_iteration=tally.solved.iteration if tally.solved is not None else None,
         best_score=tally.best_score,
+        optimization=optimization,
+        restored_best=restored_best,
         iterations=tally.iterations,
         active_artifacts=[a.id for a in registry.artifacts if a.state == "active"] if registry else [],
         quarantined_artifacts=[a.id for a in registry.artifacts if a.state == "quarantined"] if registry else [],

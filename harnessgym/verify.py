@@ -12,12 +12,21 @@ import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from harnessgym.records import Verdict
+from harnessgym.scores import Measurement
 from mcp_host.procs import run_process
 
-__all__ = ["PASSING_STATUSES", "extract_score", "parse_verdict", "run_verify", "score_workspace"]
+__all__ = [
+    "PASSING_STATUSES",
+    "extract_score",
+    "measurement_of",
+    "parse_verdict",
+    "run_measurement",
+    "run_verify",
+    "score_workspace",
+]
 
 PASSING_STATUSES = frozenset({"passed", "pass", "ok", "success", "solved"})
 
@@ -127,6 +136,53 @@ async def run_verify(
     return verdict.model_copy(
         update={"duration_seconds": result.duration_seconds, "stdout_path": stdout_path, "stderr_path": stderr_path}
     )
+
+
+def measurement_of(verdict: Verdict, rule: Literal["post_attempt", "verify"]) -> Measurement:
+    """A finished command's :class:`Measurement`; ``rule`` picks the pass rule (see :mod:`harnessgym.scores`)."""
+    if verdict.status == "error":
+        status: Literal["completed", "failed", "timeout", "error"] = "error"
+    elif verdict.timed_out:
+        status = "timeout"
+    else:
+        status = "completed" if verdict.return_code == 0 else "failed"
+    if rule == "verify":
+        passed = verdict.passed
+    else:
+        reported = verdict.payload.get("status") if verdict.payload is not None else None
+        passed = (
+            status == "completed"
+            and verdict.payload is not None
+            and (reported is None or str(reported).strip().lower() in PASSING_STATUSES)
+        )
+    message = verdict.message
+    if status == "timeout":
+        message = "the command timed out; its process tree was killed"
+    elif rule == "post_attempt" and status == "completed" and verdict.payload is None:
+        message = "the command exited 0 but printed no JSON object, so it does not count as passed"
+    return Measurement(
+        command=verdict.command, rule=rule, status=status, passed=passed, score=verdict.score,
+        score_key=verdict.score_key, return_code=verdict.return_code, timed_out=verdict.timed_out,
+        duration_seconds=verdict.duration_seconds, stdout_path=verdict.stdout_path, stderr_path=verdict.stderr_path,
+        payload=verdict.payload, message=message,
+    )  # fmt: skip
+
+
+async def run_measurement(
+    command: str,
+    rule: Literal["post_attempt", "verify"],
+    *,
+    workspace: Path,
+    timeout: float,
+    stdout_path: Path,
+    stderr_path: Path,
+    score_key: str = "score",
+    env: Mapping[str, str] | None = None,
+) -> Measurement:
+    """Run ``command`` exactly like a verify command and measure it by ``rule`` (never raises for failures)."""
+    verdict = await run_verify(command, workspace=workspace, timeout=timeout, stdout_path=stdout_path,
+                               stderr_path=stderr_path, score_key=score_key, env=env)  # fmt: skip
+    return measurement_of(verdict, rule)
 
 
 async def score_workspace(

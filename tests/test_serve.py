@@ -160,6 +160,9 @@ async def test_start_run_reports_bad_options_and_a_missing_task_in_words_a_model
     assert "'45x' is not a duration" in text
     text = await refused(client, "start_run", workspace="task", task_file="task/none.md")
     assert "cannot be read" in text
+    text = await refused(client, "start_run", workspace="task", task_text="fix it", optimization_mode=True,
+                         restore_best=False, harness_depth="standard", post_attempt_timeout="1m")  # fmt: skip
+    assert "give a post-attempt or verify command" in text
 
 
 async def test_unknown_run_ids_are_refused_with_a_pointer_to_list_runs(client: Client) -> None:

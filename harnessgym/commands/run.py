@@ -26,9 +26,11 @@ __all__ = ["run"]
 _HELP_SECTIONS = (
     ("Task", ("task", "task_text", "workspace")),
     ("Run", ("iterations", "run_id", "resume_id", "task_state", "build_after_solve")),
-    ("Evidence", ("verify_command", "score_key", "stop_score", "higher_is_better")),
-    ("Time limits", ("attempt_timeout", "attempt_timeouts", "reflection_timeout", "build_timeout", "verify_timeout")),
-    ("Artifacts", ("qualify_artifacts", "artifact_repair_attempts")),
+    ("Evidence", ("verify_command", "score_key", "stop_score", "higher_is_better", "post_attempt_command",
+                  "post_attempt_score_key", "optimization_mode", "restore_best")),
+    ("Time limits", ("attempt_timeout", "attempt_timeouts", "reflection_timeout", "build_timeout", "verify_timeout",
+                     "post_attempt_timeout")),
+    ("Artifacts", ("qualify_artifacts", "artifact_repair_attempts", "harness_depth")),
     ("Agent", ("runner", "fake_script")),
     ("Claude Code", ("claude_bin", "claude_model", "claude_permission_mode", "claude_max_budget_usd",
                      "claude_extra_args")),
@@ -52,6 +54,16 @@ _HELP_SECTIONS = (
 @click.option("--score-key", default="score", show_default=True)
 @click.option("--stop-score", type=float)
 @click.option("--higher-is-better", is_flag=True)
+@click.option("--post-attempt-command", help="Shell command run after every attempt (after --verify-command); "
+              "its JSON output gives the measured score.")
+@click.option("--post-attempt-score-key", help="Where its score is in the JSON output (default: --score-key).")
+@click.option("--post-attempt-timeout", default="2m", callback=duration, show_default=True)
+@click.option("--optimization-mode", is_flag=True,
+              help="Improve a measured score: baseline first, solved = --stop-score reached by measurement.")
+@click.option("--restore-best/--no-restore-best", default=True, show_default=True,
+              help="Optimization mode: put the best-scoring workspace back at the end.")
+@click.option("--harness-depth", type=click.Choice(["standard", "deep"]), default="deep", show_default=True,
+              help="How much tooling reflection and build ask for.")
 @click.option("--run-id", help="Name of the run folder (default: a timestamp and random suffix).")
 @click.option("--resume", "resume_id", metavar="RUN_ID", help="Continue an interrupted run in --workspace.")
 @click.option("--qualify-artifacts/--no-qualify-artifacts", default=True, show_default=True)
@@ -107,6 +119,10 @@ def _config(opts: dict[str, Any], workspace: Path) -> Any:
         "score_key": opts["score_key"], "stop_score": opts["stop_score"],
         "higher_is_better": opts["higher_is_better"], "qualify_artifacts": opts["qualify_artifacts"],
         "artifact_repair_attempts": opts["artifact_repair_attempts"],
+        "post_attempt_command": opts["post_attempt_command"],
+        "post_attempt_score_key": opts["post_attempt_score_key"],
+        "post_attempt_timeout": opts["post_attempt_timeout"], "optimization_mode": opts["optimization_mode"],
+        "restore_best": opts["restore_best"], "harness_depth": opts["harness_depth"],
         "runner_options": runner_options,
     }  # fmt: skip
     if opts["run_id"]:

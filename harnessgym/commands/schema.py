@@ -14,6 +14,8 @@ RECORDS: dict[str, tuple[str, str]] = {
     "result": ("harnessgym.records", "AgentResult"),
     "iteration": ("harnessgym.records", "IterationRecord"),
     "verdict": ("harnessgym.records", "Verdict"),
+    "measurement": ("harnessgym.scores", "Measurement"),
+    "best-manifest": ("harnessgym.scores", "BestCheckpoint"),
     "summary": ("harnessgym.records", "RunSummary"),
     "journal-entry": ("harnessgym.records", "JournalEntry"),
     "registry": ("harnessgym.registry", "Registry"),

@@ -2,7 +2,9 @@
 
 Per iteration: ``prepare`` → ``attempt`` → ``verify`` → ``reflection`` → ``build`` → ``qualify`` → ``activate``.
 Each phase is an async function ``(ctx, record) -> None`` in its own module; :mod:`harnessgym.loop.driver`
-runs them in order and journals each completed phase; :mod:`harnessgym.loop.pickup` resumes a run after the
+runs them in order and journals each completed phase (``verify`` also runs the post-attempt command and, in
+optimization mode, scores the iteration against the baseline and keeps the best workspace:
+:mod:`harnessgym.loop.optimize`); :mod:`harnessgym.loop.pickup` resumes a run after the
 last one journaled or continues it by more iterations.
 """
 

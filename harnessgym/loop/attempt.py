@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from harnessgym import mcp_artifacts, prompting, store
+from harnessgym.loop import optimize
 from harnessgym.loop.agent import run_agent_phase
 from harnessgym.loop.context import RunContext
-from harnessgym.records import AGENT_STATUSES, AgentClaim, IterationRecord
+from harnessgym.records import AGENT_STATUSES, AgentClaim, IterationRecord, Verdict
+from harnessgym.scores import Measurement, reached
 from harnessgym.verify import extract_score, run_verify
 
 __all__ = ["attempt", "verify"]
@@ -28,8 +30,10 @@ async def attempt(ctx: RunContext, record: IterationRecord) -> None:
         quarantined=sum(a.state == "quarantined" for a in registry.artifacts),
         verify_command=cfg.verify_command,
         stop_score=cfg.stop_score,
-        score_key=cfg.score_key,
+        score_key=cfg.measure_score_key,
         mcp_servers=servers,
+        post_attempt_command=cfg.post_attempt_command,
+        optimization=optimize.attempt_note(ctx, n),
     )
     outcome = await run_agent_phase(ctx, record, "attempt", prompt, timeout=cfg.attempt_timeout_for(n))
     result, problems = store.read_agent_result(ctx.run.result(n), n, "attempt")
@@ -44,7 +48,7 @@ async def attempt(ctx: RunContext, record: IterationRecord) -> None:
         claim = AgentClaim(
             status=status,
             verified=result.verified,
-            score=extract_score(payload, cfg.score_key),
+            score=extract_score(payload, cfg.measure_score_key),
             summary=result.summary,
             used_harness_tools=[str(t) for t in result.used_harness_tools],
         )
@@ -57,17 +61,13 @@ async def attempt(ctx: RunContext, record: IterationRecord) -> None:
         record.status = "incomplete"
 
 
-def _reached(score: float | None, target: float | None, higher_is_better: bool) -> bool:
-    if score is None or target is None:
-        return False
-    return score >= target if higher_is_better else score <= target
-
-
 async def verify(ctx: RunContext, record: IterationRecord) -> None:
-    """Decide "solved" from evidence: the verify command's verdict if configured, else the agent's claim."""
+    """Decide "solved" from evidence (see :mod:`harnessgym.records`): the measured target in optimization mode,
+    else the verify command's verdict, else the post-attempt command's, else the agent's claim."""
     n = record.iteration
     cfg = ctx.config
     claim = record.agent_claim or AgentClaim()
+    verdict = None
     if cfg.verify_command:
         stdout, stderr, verdict_path = ctx.run.verify_files(n)
         verdict = await run_verify(
@@ -76,22 +76,12 @@ async def verify(ctx: RunContext, record: IterationRecord) -> None:
         )
         store.write_model(verdict_path, verdict)
         record.verdict = verdict
-        record.score = verdict.score
-        record.solved = verdict.passed
-        record.evidence = "verified" if verdict.passed else "none"
-        if claim.status == "solved" and not verdict.passed:
-            record.problems.append(
-                f"the agent claimed iteration {n} solved, but `{cfg.verify_command}` says {verdict.status}"
-            )
+    post = await optimize.post_attempt(ctx, record)
+    if cfg.optimization_mode:
+        optimize.score_iteration(ctx, record, verdict, post)
     else:
-        record.score = claim.score
-        record.solved = claim.status == "solved"
-        record.evidence = "agent_claim" if record.solved else "none"
+        _judge(ctx, record, claim, verdict, post)
     record.mcp_calls = mcp_artifacts.calls_by_iteration(ctx.layout.workspace, ctx.run_id).get(n, 0)
-    record.target_reached = _reached(record.score, cfg.stop_score, cfg.higher_is_better)
-    if record.target_reached and not record.solved:
-        record.solved = True
-        record.evidence = "verified" if cfg.verify_command else "agent_claim"
     if record.solved:
         record.status = "solved"
     elif record.status == "running":
@@ -99,6 +89,34 @@ async def verify(ctx: RunContext, record: IterationRecord) -> None:
     data: dict[str, str | float | bool | None] = {
         "solved": record.solved, "evidence": record.evidence, "score": record.score,
         "verdict": record.verdict.status if record.verdict else None, "claim": claim.status,
+        "post_attempt": post.status if post else None,
     }
-    await ctx.emit("verdict", f"iteration {n}: {'solved' if record.solved else 'not solved'} ({record.evidence})",
+    await ctx.emit("verdict", f"iteration {n}: {'solved' if record.solved else 'not solved'} ({record.evidence})"
+                   + (f", score {record.score:g}" if record.score is not None else ""),
                    iteration=n, phase="verify", data=dict(data))
+
+
+def _judge(
+    ctx: RunContext, record: IterationRecord, claim: AgentClaim, verdict: Verdict | None, post: Measurement | None
+) -> None:
+    """Outside optimization mode: a verify command decides, else a post-attempt command, else the claim; a
+    measured score (the post-attempt command's first) reaching the target also solves."""
+    cfg = ctx.config
+    gate: Verdict | Measurement | None = verdict if verdict is not None else post
+    measured = [m.score for m in (post, verdict) if m is not None and m.score is not None]
+    if gate is not None:
+        record.score = measured[0] if measured else None
+        record.solved = gate.passed
+        record.evidence = "verified" if gate.passed else "none"
+        if claim.status == "solved" and not gate.passed:
+            record.problems.append(
+                f"the agent claimed iteration {record.iteration} solved, but `{gate.command}` says {gate.status}"
+            )
+    else:
+        record.score = claim.score
+        record.solved = claim.status == "solved"
+        record.evidence = "agent_claim" if record.solved else "none"
+    record.target_reached = reached(record.score, cfg.stop_score, cfg.higher_is_better)
+    if record.target_reached and not record.solved:
+        record.solved = True
+        record.evidence = "verified" if gate is not None else "agent_claim"

@@ -3,7 +3,8 @@
 A run can end four ways: solved or out of iterations (``run_finished``), cancelled (Ctrl-C, SIGTERM,
 a cancelled ``run_async``: the agent's tree is killed, summary.json says ``interrupted``), or killed outright
 (kill -9: nothing more is written). Everything but ``run_finished`` is resumable from the journal, and any
-run can be continued by more iterations (:mod:`harnessgym.loop.pickup`).
+run can be continued by more iterations (:mod:`harnessgym.loop.pickup`). In optimization mode the untouched
+workspace is measured before iteration 1, and a normal end puts the best-scoring workspace back.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from harnessgym.config import RunConfig
 from harnessgym.errors import ConfigError, UnknownRunnerError
 from harnessgym.events import Emitter, EventHandler
 from harnessgym.loop import attempt as attempt_mod
+from harnessgym.loop import optimize
 from harnessgym.loop import prepare as prepare_mod
 from harnessgym.loop import qualify as qualify_mod
 from harnessgym.loop import reflect as reflect_mod
@@ -27,6 +29,7 @@ from harnessgym.orphans import marker_env, reap_orphans
 from harnessgym.records import IterationRecord, LoopPhase, RunStatus, RunSummary, utcnow
 from harnessgym.registry import ActivationRecord
 from harnessgym.runs import build_summary
+from harnessgym.scores import RestoredBest
 from runners.base import Runner
 
 __all__ = ["PHASES", "drive", "start_run", "with_context"]
@@ -78,14 +81,19 @@ async def _run_iteration(ctx: RunContext, record: IterationRecord) -> None:
 
 
 async def drive(
-    ctx: RunContext, records: dict[int, IterationRecord], first: int, *, past_solved: bool = False
+    ctx: RunContext, records: dict[int, IterationRecord], first: int, *, past_solved: bool = False,
+    measure_baseline: bool = False,
 ) -> RunSummary:
     """Run iterations ``first`` to ``ctx.config.iterations`` (an unfinished one after its last journaled phase)
-    and finish the run; ``past_solved`` keeps going although an earlier iteration solved the task."""
+    and finish the run; ``past_solved`` keeps going although an earlier iteration solved the task;
+    ``measure_baseline`` measures the untouched workspace first in optimization mode, unless it was."""
     status: RunStatus = "not_solved"
     message = ""
     current: IterationRecord | None = None
+    restored: RestoredBest | None = None
     try:
+        if measure_baseline:
+            await optimize.measure_baseline(ctx)
         if past_solved or not any(r.solved for r in records.values()):
             for n in range(first, ctx.config.iterations + 1):
                 current = records.get(n) or IterationRecord(run_id=ctx.run_id, iteration=n)
@@ -101,6 +109,7 @@ async def drive(
                 if current.solved:
                     break
         status = "solved" if any(r.solved for r in records.values()) else "not_solved"
+        restored = await optimize.restore_best(ctx)
     except anyio.get_cancelled_exc_class():
         with anyio.CancelScope(shield=True):
             await _finish(ctx, records, current, "interrupted", "the run was interrupted; resume it with --resume")
@@ -109,12 +118,12 @@ async def drive(
         with anyio.CancelScope(shield=True):
             await _finish(ctx, records, current, "error", f"the run stopped on an error: {exc}")
         raise
-    return await _finish(ctx, records, None, status, message)
+    return await _finish(ctx, records, None, status, message, restored)
 
 
 async def _finish(
     ctx: RunContext, records: dict[int, IterationRecord], current: IterationRecord | None, status: RunStatus,
-    message: str,
+    message: str, restored: RestoredBest | None = None,
 ) -> RunSummary:
     if current is not None and status in ("interrupted", "error") and "activate" not in current.completed_phases:
         current.status = "interrupted"
@@ -123,6 +132,7 @@ async def _finish(
     summary = build_summary(
         ctx.layout, ctx.run_id, [records[k] for k in sorted(records)], status=status, started_at=ctx.started_at,
         higher_is_better=ctx.config.higher_is_better, registry=registry, message=message,
+        optimization=optimize.summary_block(ctx, records), restored_best=restored,
     )
     store.write_model(ctx.run.summary, summary)
     finished = status in ("solved", "not_solved")
@@ -173,6 +183,6 @@ async def start_run(config: RunConfig, on_event: EventHandler | None = None) -> 
         ctx.journal("run_started", message=f"runner {config.runner}, {config.iterations} iteration(s)")
         await ctx.emit("run_started", f"run {ctx.run_id} in {ctx.layout.workspace}",
                        data={"run_dir": str(ctx.run.dir), "runner": config.runner})
-        return await drive(ctx, {}, 1)
+        return await drive(ctx, {}, 1, measure_baseline=True)
 
     return await with_context(config, on_event, body)

@@ -36,6 +36,8 @@ class _Saved:
     """The last iteration the journal saw complete; 0 for none."""
     finished: bool
     started_at: datetime | None
+    began: bool
+    """Whether any phase ever started (after that, the workspace is no longer the untouched baseline)."""
 
 
 def _saved(workspace: Path, run_id: str, error: type[ResumeError]) -> _Saved:
@@ -55,6 +57,7 @@ def _saved(workspace: Path, run_id: str, error: type[ResumeError]) -> _Saved:
         completed=max(done, default=0),
         finished=is_finished(entries),
         started_at=entries[0].at if entries else None,
+        began=any(e.kind == "phase_started" for e in entries),
     )
 
 
@@ -70,7 +73,7 @@ async def _pick_up(
     for record in saved.records.values():
         if record.status == "interrupted":
             record.status = "running"
-    return await drive(ctx, dict(saved.records), first, past_solved=past_solved)
+    return await drive(ctx, dict(saved.records), first, past_solved=past_solved, measure_baseline=not saved.began)
 
 
 async def resume_run(workspace: Path, run_id: str, on_event: EventHandler | None = None) -> RunSummary:

@@ -111,6 +111,18 @@ async def start_run(
     build_after_solve: bool | None = None,
     qualify_artifacts: bool | None = None,
     artifact_repair_attempts: Annotated[int | None, Field(ge=0)] = None,
+    post_attempt_command: Annotated[
+        str | None, Field(description="A shell command run after every attempt; its JSON output gives the score.")
+    ] = None,
+    post_attempt_score_key: Annotated[str | None, Field(description="Default: score_key.")] = None,
+    post_attempt_timeout: Seconds = None,
+    optimization_mode: Annotated[
+        bool | None, Field(description="Improve a measured score: baseline first, solved = stop_score reached.")
+    ] = None,
+    restore_best: Annotated[
+        bool | None, Field(description="Optimization mode: put the best workspace back at the end (default on).")
+    ] = None,
+    harness_depth: Literal["standard", "deep"] | None = None,
     runner_options: Annotated[
         dict[str, Any] | None, Field(description="Runner settings: claude_model, codex_model, fake_script, ...")
     ] = None,
@@ -127,7 +139,9 @@ async def start_run(
         attempt_timeout=attempt_timeout, build_timeout=build_timeout, reflection_timeout=reflection_timeout,
         verify_timeout=verify_timeout, task_state=task_state, build_after_solve=build_after_solve,
         qualify_artifacts=qualify_artifacts, artifact_repair_attempts=artifact_repair_attempts,
-        runner_options=runner_options, run_id=run_id,
+        post_attempt_command=post_attempt_command, post_attempt_score_key=post_attempt_score_key,
+        post_attempt_timeout=post_attempt_timeout, optimization_mode=optimization_mode, restore_best=restore_best,
+        harness_depth=harness_depth, runner_options=runner_options, run_id=run_id,
     )  # fmt: skip
     if run_id is not None and _exists(ws, run_id):
         raise ToolError(f"run id {run_id!r} is already used in {ws}; continue it with resume_run or omit run_id")

@@ -1,6 +1,7 @@
 """Every read and write under ``<workspace>/.harnessgym``: atomic record writes, lenient reads of what agents
 wrote, the append-only run journal, the registry, the copies qualification and task-state reset need, the
-workspace lock, and reading a run's records back for clients (summary, iteration records, phase logs).
+best-workspace checkpoint of optimization runs, the workspace lock, and reading a run's records back for
+clients (summary, iteration records, phase logs).
 
 Nothing else in harnessgym opens these paths (they are computed by :mod:`harnessgym.layout`). This package must
 never raise for what an agent wrote: malformed files become problem strings for the caller to record.
@@ -21,6 +22,14 @@ from harnessgym.store.bundle import (
     snapshot_task_state,
     sync_registry,
     write_registry,
+)
+from harnessgym.store.checkpoint import (
+    read_baseline,
+    read_best_checkpoint,
+    restore_best_checkpoint,
+    save_baseline,
+    save_best_checkpoint,
+    workspace_matches_checkpoint,
 )
 from harnessgym.store.files import (
     append_journal,
@@ -62,6 +71,8 @@ __all__ = [
     "lock_holder_run",
     "lock_is_held",
     "read_agent_result",
+    "read_baseline",
+    "read_best_checkpoint",
     "read_iteration",
     "read_journal",
     "read_model",
@@ -69,9 +80,13 @@ __all__ = [
     "read_registry",
     "read_summary",
     "read_tail",
+    "restore_best_checkpoint",
     "restore_task_state",
+    "save_baseline",
+    "save_best_checkpoint",
     "snapshot_task_state",
     "sync_registry",
+    "workspace_matches_checkpoint",
     "write_model",
     "write_registry",
 ]
