@@ -28,6 +28,7 @@ from .errors import (
     ServerStartError,
     ServerTimeoutError,
 )
+from .health import HealthPolicy
 from .host import HostOptions, run_host
 from .manifest import SelfTestSpec, ServerSpec, discover_manifests, load_manifest, load_manifests
 from .qualify import ServerVerdict, qualify_servers
@@ -38,6 +39,7 @@ __all__ = [
     "CallRecord",
     "CallSummary",
     "FramingError",
+    "HealthPolicy",
     "HostOptions",
     "HostUnavailableError",
     "MCPHostError",

@@ -10,6 +10,9 @@ Framing: see :mod:`mcp_host.handshake` (``auto`` probes both framings at start).
 Crashes: when stdout ends, every in-flight request fails at once with the exit code and stderr tail, the
 whole process tree is killed, and the next :meth:`Downstream.ensure_running` restarts it after a backoff
 (0 s, 0.5 s, 1 s, 2 s ... 30 s; reset after 30 s of uptime).
+
+Wedges: a server that is alive but stopped answering is found by :mod:`mcp_host.health`, which calls
+:meth:`Downstream.kill_wedged`; from there it is handled like a crash.
 """
 
 from __future__ import annotations
@@ -99,10 +102,39 @@ class Downstream:
         self._next_start = 0.0
         self.learned_framing: WireFraming | None = framing_hint
         self._stopping = False
+        # Health bookkeeping (mcp_host.health), kept off the per-call path.
+        self.probing = False
+        """A health ping is in flight."""
+        self.probe_wanted = False
+        """A call timed out since the last ping: ask whether the server still answers."""
+        self.answers_pings: bool | None = None
+        """Whether this process answers ``ping`` (None: not known yet; False: it is probed with ``tools/list``)."""
+        self.last_probe = 0.0
+        """``time.monotonic()`` of the last health ping (or of the start)."""
+        self.busy_until = 0.0
+        """Calls the client cancelled may keep the server busy until their deadline; no idle ping before."""
 
     @property
     def is_running(self) -> bool:
         return self.state == "running"
+
+    @property
+    def pid(self) -> int | None:
+        """The current process's id, if one was started."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def next_id(self) -> int:
+        """The id the next request will carry (ids only grow)."""
+        return self._next_id
+
+    def has_live_calls(self, now: float, before: int | None = None) -> bool:
+        """Whether a call is in flight that is still within its timeout (the supervisor's own requests aside);
+        with ``before``, only calls sent before the request of that id count."""
+        if now < self.busy_until:
+            return True
+        return any(now < w.deadline < float("inf") and (before is None or did < before)
+                   for did, w in self.pending.items())
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -146,7 +178,9 @@ class Downstream:
             os.close(child_out)
         self._proc = proc
         io = self._io = FdStream(from_child, to_child, own=True)
-        self._started_at = time.monotonic()
+        self._started_at = self.last_probe = time.monotonic()
+        self.probe_wanted = False
+        self.answers_pings = None
         self.returncode = None
         self.stderr.note(f"started pid {proc.pid}: {' '.join(spec.argv)}")
         self._tg.start_soon(self._drain_stderr, proc)
@@ -185,6 +219,34 @@ class Downstream:
             await self._kill(proc)
         self.state = "stopped"
         await self._fail_all(f"server {self.name!r} was stopped", "error")
+
+    async def kill_wedged(self, message: str) -> None:
+        """Kill a server that is alive but stopped answering: fail its calls with ``message``, kill its tree,
+        and let the next call restart it (with the crash backoff)."""
+        proc, io = self._proc, self._io
+        if proc is None or not self.is_running:
+            return
+        self.stderr.note(message)
+        # Marked stopping so that its reader, seeing the end of output, leaves the bookkeeping to us.
+        self._stopping = True
+        if time.monotonic() - self._started_at > _UPTIME_RESETS_BACKOFF:
+            self._failures = 0
+        self._failed(message)
+        await self._fail_all(message, "error")
+        with anyio.CancelScope(shield=True):
+            # SIGTERM stays pending on a stopped process; the SIGKILL after the grace ends it either way.
+            # Killed before its stdin is closed, so a write blocked on the full pipe wakes with EPIPE.
+            await procs.kill_tree(proc.pid, grace=0.5)
+            with anyio.move_on_after(2):
+                await proc.wait()
+            if io is not None:
+                io.close_writer()
+            with contextlib.suppress(OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
+                await proc.aclose()
+        if proc is self._proc:
+            self.returncode = proc.returncode
+        if self.listener is not None:
+            self.listener.on_exit(self, message)
 
     async def _kill(self, proc: anyio.abc.Process) -> None:
         with anyio.CancelScope(shield=True):
@@ -228,10 +290,13 @@ class Downstream:
         msg: dict[str, Any] = {"jsonrpc": "2.0", "id": did, "method": method}
         if params is not None:
             msg["params"] = params
-        await self.write(jsonrpc.dumps(msg))
-        with anyio.move_on_after(timeout):
-            await fut.event.wait()
-        self.pending.pop(did, None)
+        try:
+            # The write is bounded too: a stopped server leaves its stdin pipe full.
+            with anyio.move_on_after(timeout):
+                await self.write(jsonrpc.dumps(msg))
+                await fut.event.wait()
+        finally:
+            self.pending.pop(did, None)
         if fut.msg is not None:
             return fut.msg
         if fut.error is not None:
@@ -260,6 +325,8 @@ class Downstream:
     async def expire(self, now: float) -> None:
         """Fail every request whose deadline has passed; a late answer is then dropped."""
         late = [did for did, w in self.pending.items() if w.deadline <= now]
+        if late:
+            self.probe_wanted = True
         for did in late:
             waiter = self.pending.pop(did, None)
             if waiter is None:
@@ -268,7 +335,9 @@ class Downstream:
 
     def cancel(self, did: int, reason: str) -> None:
         """Forget request ``did`` and tell the server it was cancelled (fire and forget)."""
-        self.pending.pop(did, None)
+        waiter = self.pending.pop(did, None)
+        if waiter is not None:  # the server may work on until the call's deadline
+            self.busy_until = max(self.busy_until, waiter.deadline)
         params = {"requestId": did, "reason": reason}
         self._tg.start_soon(self._notify_quietly, "notifications/cancelled", params)
 

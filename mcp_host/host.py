@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict
 from .active import file_identity, read_active_servers
 from .fdio import claim_stdio
 from .framing import DEFAULT_MAX_MESSAGE_BYTES
+from .health import HealthPolicy
 from .paths import active_path, calls_path, logs_dir, socket_path
 from .router import Router
 from .session import Session
@@ -59,6 +60,8 @@ class HostOptions(BaseModel):
     """Seconds between checks of the active-set file."""
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     """Largest message accepted from a client or a server."""
+    health: HealthPolicy = HealthPolicy()
+    """When servers are pinged to find wedged ones, and how long a ping may take."""
 
 
 async def run_host(options: HostOptions) -> None:
@@ -77,8 +80,10 @@ async def run_host(options: HostOptions) -> None:
                     log_dir=logs_dir(workspace),
                     instructions=INSTRUCTIONS,
                     max_message_bytes=options.max_message_bytes,
+                    health=options.health,
                 )
                 tg.start_soon(router.tick)
+                tg.start_soon(router.watch_health)
                 tg.start_soon(_watch_signals, tg.cancel_scope)
                 tg.start_soon(_watch_active, router, workspace, options.poll_interval)
                 sock_path: Path | None = None

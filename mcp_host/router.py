@@ -11,7 +11,8 @@ client gets it, and one telemetry line is queued. Never in lockstep: any number 
 * A call past its server's tool timeout gets an ``isError`` result saying so, the server gets
   ``notifications/cancelled``, and a late answer is dropped.
 * A crash fails only that server's in-flight calls (``isError`` with the exit code and stderr tail); the
-  next call restarts it with backoff.
+  next call restarts it with backoff. A server that is alive but stopped answering pings is killed and
+  handled the same way (:mod:`mcp_host.health`); a busy one is left alone.
 * ``notifications/cancelled`` from the client reaches the server under the remapped id; progress tokens are
   remapped both ways; server log messages go to every client; a server's ``tools/list_changed`` makes the
   host re-list it and tell every client.
@@ -37,6 +38,7 @@ from .errors import ServerError
 from .framing import DEFAULT_MAX_MESSAGE_BYTES, Decoder, Frame
 from .framing_memo import recall_framing, remember_framing
 from .handshake import list_tools
+from .health import HealthPolicy, watch
 from .manifest import ServerSpec
 from .names import build_catalog
 from .relay import RelayedCall
@@ -72,8 +74,10 @@ class Router:
         server_name: str = "harnessgym",
         instructions: str | None = None,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        health: HealthPolicy | None = None,
     ) -> None:
         self.workspace = workspace
+        self.health = health or HealthPolicy()
         self.telemetry = telemetry
         self.log_dir = log_dir
         self.prefix = prefix
@@ -175,6 +179,10 @@ class Router:
             for server in list(self.servers.values()):
                 if server.pending:
                     await server.expire(now)
+
+    async def watch_health(self) -> None:
+        """Find wedged servers and kill them, forever (see :mod:`mcp_host.health`)."""
+        await watch(self.servers.values, self.health, self._tg)
 
     # -- Listener ------------------------------------------------------------------------------------
 

@@ -20,12 +20,16 @@ __all__ = ["host"]
 @click.option("--no-socket", is_flag=True, help="Do not listen on the workspace's unix socket.")
 @click.option("--idle-timeout", type=float, default=600.0, show_default=True,
               help="With --no-stdio: exit after this many seconds without a client.")
+@click.option("--ping-timeout", type=float, default=5.0, show_default=True,
+              help="Seconds a health ping may take before a server counts as wedged and is restarted.")
+@click.option("--idle-ping-after", type=float, default=30.0, show_default=True,
+              help="Ping a server after this many seconds with no call in flight.")
 def host(workspace: Path, run_id: str | None, iteration: int | None, phase: str | None, no_stdio: bool,
-         no_socket: bool, idle_timeout: float) -> None:
+         no_socket: bool, idle_timeout: float, ping_timeout: float, idle_ping_after: float) -> None:
     """Serve every active server's tools as <server>__<tool> over MCP (stdio), recording every call."""
     import anyio
 
-    from mcp_host import HostOptions, RunTag, run_host
+    from mcp_host import HealthPolicy, HostOptions, RunTag, run_host
 
     logging.basicConfig(level=logging.WARNING, format="harnessgym host: %(message)s")
     env_tag = RunTag.from_env()
@@ -37,5 +41,6 @@ def host(workspace: Path, run_id: str | None, iteration: int | None, phase: str 
     if not workspace.is_dir():
         raise click.ClickException(f"the workspace {workspace} is not a directory")
     options = HostOptions(workspace=workspace, tag=tag, stdio=not no_stdio, listen=not no_socket,
-                          idle_timeout=idle_timeout if no_stdio else None)
+                          idle_timeout=idle_timeout if no_stdio else None,
+                          health=HealthPolicy(ping_timeout=ping_timeout, idle_ping_after=idle_ping_after))
     anyio.run(run_host, options)

@@ -1,10 +1,12 @@
 """An SDK-free MCP server with hostile tools, in either framing. Starts in ~20 ms.
 
-Usage: toy_server.py [--framing newline|content-length] [--ignore-sigterm] [--banner] [--self-test]
+Usage: toy_server.py [--framing newline|content-length] [--ignore-sigterm] [--ignore-ping] [--banner] [--self-test]
                      [--name NAME] [--tools a,b]   (extra echo-like tools)
 
 Tools: echo, big(size), sleep(seconds), crash, hang, env, stderr_flood(kb), spawn_child, notify_first,
-garbage, bad_length, add_tool. Each tools/call runs in its own thread, so calls are not answered in lockstep.
+garbage, bad_length, add_tool, pid, deadlock(answer) (takes the output lock for ever: alive, never answers again),
+block(seconds) (sleeps on the main thread: no ping is answered meanwhile). Every other tools/call runs in its
+own thread, so calls are not answered in lockstep.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ TOOLS = [
     "bad_length",
     "add_tool",
     "pid",
+    "deadlock",
+    "block",
 ]
 
 
@@ -115,6 +119,14 @@ def call(rid: object, params: dict) -> None:
         os._exit(3)
     elif name == "hang":
         return
+    elif name == "deadlock":
+        if args.get("answer"):
+            send({"jsonrpc": "2.0", "id": rid, "result": text("locking up")})
+        LOCK.acquire()  # never released: every later write, ping answers included, blocks for ever
+        return
+    elif name == "block":
+        time.sleep(float(args.get("seconds", 1)))
+        result = text(f"blocked {args.get('seconds')}")
     elif name == "pid":
         result = text(str(os.getpid()))
     elif name == "env":
@@ -195,9 +207,13 @@ def main() -> None:
             )
         elif method == "tools/list":
             send({"jsonrpc": "2.0", "id": rid, "result": {"tools": tool_list()}})
+        elif method == "tools/call" and (msg.get("params") or {}).get("name") == "block":
+            call(rid, msg["params"])
         elif method == "tools/call":
             threading.Thread(target=call, args=(rid, msg.get("params") or {}), daemon=True).start()
         elif method == "ping":
+            if "--ignore-ping" in argv:
+                continue
             send({"jsonrpc": "2.0", "id": rid, "result": {}})
         elif rid is not None and method is not None:
             send({"jsonrpc": "2.0", "id": rid, "error": {"code": -32601, "message": "Method not found"}})
