@@ -10,7 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from harnessgym.api import continue_async, continue_run, resume, resume_async, run, run_async
+    from harnessgym.api import continue_async, continue_run, interrupt_run, resume, resume_async, run, run_async
     from harnessgym.artifacts import list_artifacts, promote_artifact, qualify_artifact, quarantine_artifact
     from harnessgym.config import RunConfig
     from harnessgym.duration import Duration, parse_duration
@@ -61,6 +61,7 @@ __all__ = [
     "continue_async",
     "continue_run",
     "get_run",
+    "interrupt_run",
     "list_artifacts",
     "list_runs",
     "parse_duration",
@@ -76,7 +77,8 @@ __all__ = [
 
 _HOME: dict[str, str] = {
     **dict.fromkeys(
-        ["continue_async", "continue_run", "resume", "resume_async", "run", "run_async"], "harnessgym.api"
+        ["continue_async", "continue_run", "interrupt_run", "resume", "resume_async", "run", "run_async"],
+        "harnessgym.api",
     ),
     **dict.fromkeys(
         ["list_artifacts", "promote_artifact", "qualify_artifact", "quarantine_artifact"], "harnessgym.artifacts"

@@ -10,7 +10,7 @@ from harnessgym.config import RunConfig
 from harnessgym.events import EventHandler
 from harnessgym.records import RunSummary
 
-__all__ = ["continue_async", "continue_run", "resume", "resume_async", "run", "run_async"]
+__all__ = ["continue_async", "continue_run", "interrupt_run", "resume", "resume_async", "run", "run_async"]
 
 
 async def run_async(config: RunConfig, on_event: EventHandler | None = None) -> RunSummary:
@@ -65,3 +65,30 @@ def continue_run(
 ) -> RunSummary:
     """Blocking twin of :func:`continue_async`."""
     return anyio.run(lambda: continue_async(workspace, run_id, iterations, on_event, allow_solved=allow_solved))
+
+
+async def interrupt_run(workspace: Path, run_id: str, *, wait: float = 30.0) -> bool:
+    """Stop a run that another process is driving (``harnessgym run``, another server) the way Ctrl-C would.
+
+    The process holding the workspace lock for ``run_id`` gets SIGTERM: it kills the agent's tree, writes
+    summary.json with status ``interrupted`` (resumable) and releases the lock, which this waits for, up to
+    ``wait`` seconds. Returns False when no process holds the workspace for that run.
+    """
+    import os
+    import signal
+
+    from harnessgym import store
+    from harnessgym.layout import Layout
+
+    layout = Layout(workspace.resolve())
+    holder = store.lock_holder(layout)
+    if holder is None or holder[1] != run_id:
+        return False
+    try:
+        os.kill(holder[0], signal.SIGTERM)
+    except ProcessLookupError:
+        return True
+    with anyio.move_on_after(wait):
+        while store.lock_is_held(layout):  # noqa: ASYNC110 - another process's flock; nothing to wait on but polling
+            await anyio.sleep(0.05)
+    return True

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from support.serve_client import EXAMPLE, VERIFY, call, hang_script, refused
 
 import harnessgym
 from harnessgym.serve import ServeSettings, build_server
+from mcp_host.procs import kill_tree, spawn
 
 pytestmark = pytest.mark.anyio
 
@@ -191,7 +194,7 @@ async def test_cancel_run_stops_the_agent_and_resume_run_finishes_the_interrupte
     with anyio.fail_after(30):
         cancelled = await call(client, "cancel_run", run_id=run_id)
     assert (cancelled["live"], cancelled["run"]["status"]) == (False, "interrupted")
-    assert "not running in this server (status interrupted)" in await refused(client, "cancel_run", run_id=run_id)
+    assert "is not running (status interrupted)" in await refused(client, "cancel_run", run_id=run_id)
 
     resumed = await call(client, "resume_run", run_id=run_id)
     assert resumed["run_id"] == run_id
@@ -220,6 +223,30 @@ async def test_a_restarted_server_lists_earlier_runs_from_its_index_and_reads_th
         assert (view["live"], view["run"]["workspace"]) == (False, str(elsewhere))
         summary = await second.read_resource(f"harnessgym://runs/{run_id}/summary")
         assert json.loads(summary.contents[0].text)["status"] == "solved"  # type: ignore[union-attr]
+
+
+async def test_cancel_run_interrupts_a_run_that_another_process_drives_and_leaves_it_resumable(
+    client: Client, root: Path
+) -> None:
+    ws = root / "task"
+    argv = [sys.executable, "-m", "harnessgym", "run", "--workspace", str(ws), "--task-text", "write done.txt",
+            "--verify-command", "test -f done.txt", "--iterations", "1", "--run-id", "elsewhere",
+            "--fake-script", hang_script(root)]  # fmt: skip
+    proc = await spawn(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        await wait_for_file(ws / ".hang_once")
+        with anyio.fail_after(30):
+            cancelled = await call(client, "cancel_run", run_id="elsewhere", workspace="task")
+            assert await proc.wait() == 130
+    finally:
+        await kill_tree(proc.pid, grace=0.5)
+        await proc.aclose()
+    assert cancelled["run"]["status"] == "interrupted"
+    assert "is not running (status interrupted)" in await refused(client, "cancel_run", run_id="elsewhere")
+    resumed = await call(client, "resume_run", run_id="elsewhere", workspace="task")
+    assert resumed["run_id"] == "elsewhere"
+    finished = await call(client, "get_run", run_id="elsewhere", wait_seconds=60)
+    assert (finished["run"]["status"], finished["run"]["evidence"]) == ("solved", "verified")
 
 
 async def test_get_run_follows_a_run_driven_elsewhere_by_reading_its_journal(client: Client, root: Path) -> None:

@@ -193,17 +193,16 @@ async def list_runs(ctx: Ctx, workspace: Workspace = None) -> RunList:
 
 
 async def cancel_run(ctx: Ctx, run_id: RunId, workspace: Workspace = None) -> RunView:
-    """Stop a run this server is driving: the agent is stopped and the run stays resumable (resume_run)."""
+    """Stop a run: the agent is stopped and the run stays resumable (resume_run). A run another process drives
+    (``harnessgym run``, another server) is interrupted the way Ctrl-C would."""
     state = state_of(ctx)
     ws = locate(state, run_id, workspace)
     live = state.runs.get(run_id)
-    if live is None or not live.running:
+    if live is not None and live.running:
+        await _stop(state, live)
+    elif not await hg.interrupt_run(ws, run_id):
         status = view(state, ws, run_id).run.status
-        raise ToolError(
-            f"run {run_id} is not running in this server (status {status}); only runs started or resumed here can "
-            "be cancelled"
-        )
-    await _stop(state, live)
+        raise ToolError(f"run {run_id} is not running (status {status}); resume it with resume_run")
     return view(state, ws, run_id)
 
 

@@ -39,7 +39,7 @@ from harnessgym.store.files import (
     read_model,
     write_model,
 )
-from harnessgym.store.lock import WorkspaceLock, lock_holder_run, lock_is_held
+from harnessgym.store.lock import WorkspaceLock, lock_holder, lock_holder_run, lock_is_held
 from harnessgym.store.reading import (
     OUTPUT_LIMIT_BYTES,
     TRANSCRIPT_LIMIT_BYTES,
@@ -68,6 +68,7 @@ __all__ = [
     "fresh_copy",
     "ignore_for_template",
     "iteration_records",
+    "lock_holder",
     "lock_holder_run",
     "lock_is_held",
     "read_agent_result",

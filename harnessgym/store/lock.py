@@ -8,7 +8,7 @@ import os
 from harnessgym.errors import WorkspaceLockedError
 from harnessgym.layout import Layout
 
-__all__ = ["WorkspaceLock", "lock_holder_run", "lock_is_held"]
+__all__ = ["WorkspaceLock", "lock_holder", "lock_holder_run", "lock_is_held"]
 
 
 class WorkspaceLock:
@@ -55,8 +55,25 @@ def lock_is_held(layout: Layout) -> bool:
 
 def lock_holder_run(layout: Layout) -> str | None:
     """The run id the last lock holder wrote into the lock file."""
+    holder = _written_holder(layout)
+    return holder[1] if holder is not None else None
+
+
+def lock_holder(layout: Layout) -> tuple[int, str] | None:
+    """``(pid, run_id)`` of the process holding the workspace now; None when nobody holds it.
+
+    Only a held lock counts: the OS releases it when its holder dies, so the pid cannot have been reused.
+    """
+    if not lock_is_held(layout):
+        return None
+    return _written_holder(layout)
+
+
+def _written_holder(layout: Layout) -> tuple[int, str] | None:
     try:
         parts = layout.lock.read_text(encoding="utf-8").split()
     except OSError:
         return None
-    return parts[3] if len(parts) >= 4 and parts[2] == "run" else None
+    if len(parts) >= 4 and parts[0] == "pid" and parts[1].isdigit() and parts[2] == "run":
+        return int(parts[1]), parts[3]
+    return None
