@@ -84,6 +84,8 @@ class Layout:
 
     folder = root  # what the paths below hang from
     registry = _Below("registry.json")
+    registry_unreadable = _Below("registry.unreadable.json")
+    """Where an unreadable registry.json is kept when a new one replaces it."""
     activation = _Below("activation.json")
     lock = _Below("lock")
     mcp_cache = _Below("cache", "mcp")

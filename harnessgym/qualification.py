@@ -31,6 +31,10 @@ def check_artifact(workspace: Path, entry: ArtifactEntry) -> ArtifactVerdict:
 
     if not path.exists():
         return verdict(False, ["exists"], f"{entry.path} is missing from the clean copy")
+    if not store.is_inside(workspace, path) or (entry.kind == "skill" and not store.is_inside(workspace,
+                                                                                              _skill_md(path))):
+        return verdict(False, ["exists", "inside_workspace"],
+                       f"{entry.path} leads outside the workspace through a symlink; artifacts must live inside it")
     if entry.kind == "skill":
         problem = check_skill(_skill_md(path))
         return verdict(problem is None, ["exists", "front_matter"], problem or "")

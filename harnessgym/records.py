@@ -33,6 +33,7 @@ __all__ = [
     "RunSummary",
     "SelectedImprovement",
     "Verdict",
+    "json_too_deep",
     "utcnow",
 ]
 
@@ -52,6 +53,25 @@ JournalKind = Literal[
 ]
 
 AGENT_STATUSES: frozenset[str] = frozenset({"solved", "blocked", "incomplete", "tooling_built", "failed"})
+
+
+MAX_JSON_DEPTH = 64
+"""Agent-written or command-printed JSON nested deeper than this is refused: the records that keep it (pydantic
+``JsonValue``) cannot hold much more than 250 levels, and no honest verdict or result comes near 64."""
+
+
+def json_too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether parsed JSON nests lists and objects deeper than ``limit`` (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
 
 
 def utcnow() -> datetime:

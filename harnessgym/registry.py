@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from harnessgym.layout import KIND_DIRS, ArtifactKind
 from harnessgym.records import utcnow
@@ -98,13 +98,29 @@ class Registry(BaseModel):
         return next((a for a in self.artifacts if a.id == artifact_id), None)
 
 
+_MAX_PATH_BYTES = 4096
+_MAX_NAME_BYTES = 255
+"""Longer paths or names no file system holds; checking them would raise instead of saying no."""
+
+
+def _unusable_path(raw: str) -> str | None:
+    """Why ``raw`` cannot name a file at all (checking it would raise, not say no), or None."""
+    if "\0" in raw:
+        return "holds a NUL character"
+    if len(raw.encode("utf-8", "surrogateescape")) > _MAX_PATH_BYTES:
+        return f"is longer than {_MAX_PATH_BYTES} bytes"
+    if any(len(part.encode("utf-8", "surrogateescape")) > _MAX_NAME_BYTES for part in PurePosixPath(raw).parts):
+        return f"has a name longer than {_MAX_NAME_BYTES} bytes"
+    return None
+
+
 def _relative_path(raw: str, workspace: Path) -> str | None:
     """The workspace-relative form of ``raw``, or None when it points outside the workspace."""
     path = Path(raw)
     if path.is_absolute():
         try:
             path = path.resolve().relative_to(workspace.resolve())
-        except ValueError:
+        except (ValueError, OSError, RuntimeError):  # outside, or a symlink loop that leads nowhere
             return None
     parts: list[str] = []
     for part in PurePosixPath(path.as_posix()).parts:
@@ -130,6 +146,9 @@ def _entry(raw: Any, workspace: Path, upstream: bool) -> ArtifactEntry | str:
         return f"unknown artifact kind {raw.get('kind')!r}; use one of {', '.join(KIND_DIRS)}"
     if not isinstance(raw.get("path"), str) or not raw["path"].strip():
         return "artifact entry has no 'path'"
+    unusable = _unusable_path(raw["path"])
+    if unusable is not None:
+        return f"artifact path {_short(raw['path'])} {unusable}"
     rel = _relative_path(raw["path"].strip(), workspace)
     if rel is None:
         return f"artifact path {raw['path']!r} is outside the workspace"
@@ -158,16 +177,27 @@ def _entry(raw: Any, workspace: Path, upstream: bool) -> ArtifactEntry | str:
         created_at=str(raw["created_at"]) if raw.get("created_at") else None,
         state=state,
         quarantine_reason=str(reason) if reason else None,
-        qualification=QualificationNote.model_validate(qual) if isinstance(qual, dict) else None,
+        qualification=_qualification(qual),
         digest=str(raw["digest"]) if isinstance(raw.get("digest"), str) else None,
         metadata=metadata,
     )
 
 
+def _qualification(raw: Any) -> QualificationNote | None:
+    """The entry's qualification note; one of the wrong shape is dropped (qualification writes a new one)."""
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return QualificationNote.model_validate(raw)
+    except ValidationError:
+        return None
+
+
 def parse_registry(data: Any, workspace: Path) -> tuple[Registry, list[str]]:
     """A registry from parsed JSON (ours or upstream's) and the problems found in it."""
     if not isinstance(data, dict):
-        return Registry(), ["registry.json does not hold a JSON object; it was set aside and a new one started"]
+        return Registry(), ["registry.json does not hold a JSON object; it is kept as registry.unreadable.json "
+                            "and a new one was started"]
     upstream = "schema_version" not in data
     problems: list[str] = []
     registry = Registry(
@@ -175,7 +205,8 @@ def parse_registry(data: Any, workspace: Path) -> tuple[Registry, list[str]]:
         updated_at=str(data["updated_at"]) if data.get("updated_at") else None,
         metadata=data["metadata"] if isinstance(data.get("metadata"), dict) else {},
     )
-    for old in data.get("rejected") or []:
+    old_rejected = data.get("rejected")
+    for old in old_rejected if isinstance(old_rejected, list) else []:
         if isinstance(old, dict) and "reason" in old:
             registry.rejected.append(RejectedEntry(entry=old.get("entry"), reason=str(old["reason"])))
     seen: set[str] = set()

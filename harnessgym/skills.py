@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from harnessgym.layout import Layout
+from harnessgym.store import read_regular
 
 __all__ = ["MAX_DESCRIPTION", "check_skill", "link_skill", "parse_front_matter", "remove_stale_links"]
 
@@ -46,9 +47,11 @@ def parse_front_matter(text: str) -> dict[str, str] | None:
 def check_skill(skill_md: Path) -> str | None:
     """Why the CLIs would reject this SKILL.md, or None when it is fine."""
     try:
-        text = skill_md.read_text(encoding="utf-8")
+        text = read_regular(skill_md, limit=1024 * 1024).decode("utf-8")
     except OSError as exc:
         return f"{skill_md.name} cannot be read ({exc.strerror or exc})"
+    except UnicodeDecodeError as exc:
+        return f"{skill_md.name} is not UTF-8 text (byte {exc.start}); the CLIs cannot read it"
     fields = parse_front_matter(text)
     if fields is None:
         return "SKILL.md has no front matter (a block between '---' lines holding name and description)"
@@ -96,14 +99,20 @@ def link_skill(layout: Layout, skill_dir: Path) -> tuple[list[Path], list[str]]:
 def remove_stale_links(layout: Layout, keep: set[str]) -> list[Path]:
     """Remove links into ``.harnessgym/skills`` whose skill name is not in ``keep``."""
     removed: list[Path] = []
-    skills_root = layout.kind_dir("skill").resolve()
+    try:
+        skills_root = layout.kind_dir("skill").resolve()
+    except (OSError, RuntimeError):  # the agent made the skills folder a symlink loop: no link can be ours
+        return removed
     for folder in layout.skill_link_dirs:
         if not folder.is_dir():
             continue
         for link in folder.iterdir():
             if not link.is_symlink() or link.name in keep:
                 continue
-            target = (link.parent / os.readlink(link)).resolve()
+            try:
+                target = (link.parent / os.readlink(link)).resolve()
+            except (OSError, RuntimeError):  # a symlink loop someone made is not one of our links
+                continue
             if target.parent == skills_root or skills_root in target.parents:
                 link.unlink()
                 removed.append(link)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from harnessgym.records import Verdict
+from harnessgym.records import Verdict, json_too_deep
 from harnessgym.scores import Measurement
 from mcp_host.procs import run_process
 
@@ -29,13 +29,18 @@ __all__ = [
 ]
 
 PASSING_STATUSES = frozenset({"passed", "pass", "ok", "success", "solved"})
+STDOUT_LIMIT_BYTES = 16 * 1024 * 1024
+"""How much of a verify command's stdout is read for its verdict: the end, where verifiers print it."""
 
 
 def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            return None
     elif isinstance(value, str):
         try:
             number = float(value.strip())
@@ -68,9 +73,9 @@ def _json_object(stdout: str) -> dict[str, Any] | None:
     for candidate in (text, lines[-1] if lines else ""):
         try:
             value = json.loads(candidate)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
-        if isinstance(value, dict):
+        if isinstance(value, dict) and not json_too_deep(value):
             return value
     return None
 
@@ -129,7 +134,11 @@ async def run_verify(
         return Verdict(command=command, status="error", score_key=score_key, message=result.error,
                        stdout_path=stdout_path, stderr_path=stderr_path)
     try:
-        stdout = stdout_path.read_text(encoding="utf-8", errors="replace")
+        with stdout_path.open("rb") as fh:
+            # A verdict is small; a command that prints gigabytes is judged by its tail (its last line).
+            size = fh.seek(0, 2)
+            fh.seek(max(0, size - STDOUT_LIMIT_BYTES))
+            stdout = fh.read(STDOUT_LIMIT_BYTES).decode("utf-8", errors="replace")
     except OSError:
         stdout = result.stdout_tail
     verdict = parse_verdict(command, stdout, result.returncode, timed_out=result.timed_out, score_key=score_key)

@@ -13,6 +13,7 @@ from harnessgym.events import Emitter
 from harnessgym.layout import Layout, RunLayout
 from harnessgym.records import IterationRecord, JournalEntry, JournalKind, LoopPhase, utcnow
 from harnessgym.registry import ActivationRecord, Registry
+from harnessgym.scores import Measurement
 from runners.base import McpLaunch, Runner
 
 __all__ = ["RunContext"]
@@ -31,6 +32,11 @@ class RunContext:
     started_at: datetime = field(default_factory=utcnow)
     activation: ActivationRecord | None = None
     next_seq: int = 0
+    records: dict[int, IterationRecord] = field(default_factory=dict)
+    """The run's iteration records as this process holds them. Phases read earlier iterations from here, never
+    from disk, where the agent can rewrite them."""
+    baseline: Measurement | None = None
+    """The baseline measurement (optimization mode), read once before any agent of this process ran."""
 
     @property
     def run_id(self) -> str:

@@ -91,6 +91,9 @@ async def drive(
     message = ""
     current: IterationRecord | None = None
     restored: RestoredBest | None = None
+    ctx.records = records
+    if ctx.config.optimization_mode:
+        ctx.baseline = store.read_baseline(ctx.layout, ctx.run_id)
     try:
         if measure_baseline:
             await optimize.measure_baseline(ctx)

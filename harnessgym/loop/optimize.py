@@ -53,17 +53,18 @@ async def _measure(ctx: RunContext, stdout: Path, stderr: Path) -> Measurement:
 
 
 def _baseline_score(ctx: RunContext) -> float | None:
-    baseline = store.read_baseline(ctx.layout, ctx.run_id)
+    baseline = ctx.baseline
     return baseline.score if baseline is not None and baseline.passed else None
 
 
 async def measure_baseline(ctx: RunContext) -> None:
     """Optimization mode: measure the untouched workspace once, before iteration 1, and checkpoint it."""
     cfg = ctx.config
-    if not cfg.optimization_mode or store.read_baseline(ctx.layout, ctx.run_id) is not None:
+    if not cfg.optimization_mode or ctx.baseline is not None:
         return
     measurement = await _measure(ctx, ctx.run.baseline_stdout, ctx.run.baseline_stderr)
     store.save_baseline(ctx.layout, ctx.run_id, measurement)
+    ctx.baseline = measurement
     if cfg.restore_best and measurement.passed and measurement.score is not None:
         store.save_best_checkpoint(ctx.layout, ctx.run_id, 0, measurement.score)
     counted = measurement.passed and measurement.score is not None
@@ -90,12 +91,8 @@ def _scores(ctx: RunContext, records: Mapping[int, IterationRecord]) -> tuple[fl
 
 
 def _earlier(ctx: RunContext, n: int) -> dict[int, IterationRecord]:
-    found: dict[int, IterationRecord] = {}
-    for k in range(1, n):
-        record = store.read_iteration(ctx.layout, ctx.run_id, k)
-        if record is not None:
-            found[k] = record
-    return found
+    """Iterations before ``n`` as the run holds them (the agent may have rewritten their files on disk)."""
+    return {k: record for k, record in ctx.records.items() if k < n}
 
 
 def score_iteration(

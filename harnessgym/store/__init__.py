@@ -17,6 +17,8 @@ from harnessgym.store.bundle import (
     ensure_workspace,
     fresh_copy,
     ignore_for_template,
+    ignore_special,
+    is_inside,
     read_registry,
     restore_task_state,
     snapshot_task_state,
@@ -37,6 +39,7 @@ from harnessgym.store.files import (
     read_agent_result,
     read_journal,
     read_model,
+    read_regular,
     write_model,
 )
 from harnessgym.store.lock import WorkspaceLock, lock_holder, lock_holder_run, lock_is_held
@@ -67,6 +70,8 @@ __all__ = [
     "ensure_workspace",
     "fresh_copy",
     "ignore_for_template",
+    "ignore_special",
+    "is_inside",
     "iteration_records",
     "lock_holder",
     "lock_holder_run",
@@ -79,6 +84,7 @@ __all__ = [
     "read_model",
     "read_phase_files",
     "read_registry",
+    "read_regular",
     "read_summary",
     "read_tail",
     "restore_best_checkpoint",

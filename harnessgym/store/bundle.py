@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,6 +27,8 @@ __all__ = [
     "ensure_workspace",
     "fresh_copy",
     "ignore_for_template",
+    "ignore_special",
+    "is_inside",
     "read_registry",
     "restore_task_state",
     "snapshot_task_state",
@@ -60,7 +63,8 @@ def ensure_workspace(workspace: Path) -> Layout:
 
 
 def read_registry(layout: Layout) -> tuple[Registry, list[str]]:
-    data, problems = load_json(layout.registry, "registry.json", "a new registry was started")
+    data, problems = load_json(layout.registry, "registry.json",
+                                "it is kept as registry.unreadable.json and a new registry was started")
     if data is None:
         missing = not layout.registry.exists()
         return Registry(), [] if missing else problems
@@ -69,14 +73,21 @@ def read_registry(layout: Layout) -> tuple[Registry, list[str]]:
 
 
 def write_registry(layout: Layout, registry: Registry) -> None:
+    """Write the registry; a registry.json that could not be read is first kept as registry.unreadable.json."""
     registry.updated_at = utcnow().isoformat()
+    if layout.registry.exists() or layout.registry.is_symlink():
+        data, _ = load_json(layout.registry, "registry.json", "")
+        if not isinstance(data, dict):
+            os.replace(layout.registry, layout.registry_unreadable)
     write_model(layout.registry, registry)
 
 
-def _artifact_files(root: Path) -> Iterable[Path]:
+def _artifact_files(root: Path, workspace: Path) -> Iterable[Path]:
+    """Regular files under ``root``; a symlink counts only when it stays inside ``workspace``."""
     for path in sorted(root.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
-            yield path
+            if not path.is_symlink() or is_inside(workspace, path):
+                yield path
 
 
 def discover_artifacts(layout: Layout) -> list[tuple[str, str]]:
@@ -84,20 +95,20 @@ def discover_artifacts(layout: Layout) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for kind, dirname in KIND_DIRS.items():
         root = layout.root / dirname
-        if not root.is_dir():
+        if not root.is_dir() or not is_inside(layout.workspace, root):
             continue
         if kind == "skill":
-            paths = [p for p in _artifact_files(root) if p.name == "SKILL.md"]
+            paths = [p for p in _artifact_files(root, layout.workspace) if p.name == "SKILL.md"]
         elif kind == "mcp":
             by_dir: dict[Path, Path] = {}
-            for p in _artifact_files(root):
+            for p in _artifact_files(root, layout.workspace):
                 if p.name in MCP_MANIFEST_NAMES:
                     best = by_dir.get(p.parent)
                     if best is None or MCP_MANIFEST_NAMES.index(p.name) < MCP_MANIFEST_NAMES.index(best.name):
                         by_dir[p.parent] = p
             paths = sorted(by_dir.values())
         else:
-            paths = list(_artifact_files(root))
+            paths = list(_artifact_files(root, layout.workspace))
         found.extend((kind, p.relative_to(layout.workspace).as_posix()) for p in paths)
     return found
 
@@ -136,8 +147,10 @@ def artifact_root(layout: Layout, entry: ArtifactEntry) -> Path:
 
 def artifact_digest(layout: Layout, entry: ArtifactEntry) -> str | None:
     root = artifact_root(layout, entry)
+    if not is_inside(layout.workspace, root):
+        return None
     digest = hashlib.sha256()
-    files = [root] if root.is_file() else list(_artifact_files(root)) if root.is_dir() else []
+    files = [root] if root.is_file() else list(_artifact_files(root, layout.workspace)) if root.is_dir() else []
     if not files:
         return None
     for path in files:
@@ -152,8 +165,23 @@ def artifact_digest(layout: Layout, entry: ArtifactEntry) -> str | None:
 # -- copies ----------------------------------------------------------------------------------------------
 
 
-def ignore_for_template(_dir: str, names: list[str]) -> set[str]:
-    return {n for n in names if n in TEMPLATE_EXCLUDED_NAMES or n.endswith(TEMPLATE_EXCLUDED_SUFFIXES)}
+def ignore_special(directory: str, names: list[str]) -> set[str]:
+    """FIFOs, sockets and devices under ``directory``: a copy skips them (copying a FIFO fails, reading one blocks).
+    Symlinks are kept, as links."""
+    special: set[str] = set()
+    for name in names:
+        try:
+            mode = os.lstat(os.path.join(directory, name)).st_mode
+        except OSError:
+            continue
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)):
+            special.add(name)
+    return special
+
+
+def ignore_for_template(directory: str, names: list[str]) -> set[str]:
+    excluded = {n for n in names if n in TEMPLATE_EXCLUDED_NAMES or n.endswith(TEMPLATE_EXCLUDED_SUFFIXES)}
+    return excluded | ignore_special(directory, [n for n in names if n not in excluded])
 
 
 def capture_template(layout: Layout, run_id: str) -> Path:
@@ -171,13 +199,25 @@ def copy_bundle(layout: Layout, dest_workspace: Path) -> None:
     dest.root.mkdir(parents=True, exist_ok=True)
     for name in ARTIFACT_DIRS:
         src = layout.root / name
-        if src.is_dir():
-            shutil.copytree(src, dest.root / name, symlinks=True, dirs_exist_ok=True)
-    if layout.registry.exists():
+        if src.is_dir() and not src.is_symlink():  # a linked folder would copy whatever it points at
+            shutil.copytree(src, dest.root / name, symlinks=True, dirs_exist_ok=True, ignore=ignore_special)
+    if layout.registry.is_file() and not layout.registry.is_symlink():
         shutil.copy2(layout.registry, dest.registry)
 
 
 _BYTECODE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
+
+
+def _ignore_for_artifacts(directory: str, names: list[str]) -> set[str]:
+    return _BYTECODE(directory, names) | ignore_special(directory, names)
+
+
+def is_inside(workspace: Path, path: Path) -> bool:
+    """Whether ``path``, every symlink followed, stays inside ``workspace`` (a loop or a bad name does not)."""
+    try:
+        return path.resolve().is_relative_to(workspace.resolve())
+    except (OSError, RuntimeError, ValueError):
+        return False
 
 
 def copy_usable_artifacts(source: Layout, dest_workspace: Path) -> tuple[list[ArtifactEntry], list[str]]:
@@ -188,16 +228,27 @@ def copy_usable_artifacts(source: Layout, dest_workspace: Path) -> tuple[list[Ar
     registry, problems = read_registry(source)
     dest = Layout(dest_workspace)
     kept = [e for e in registry.artifacts if e.state != "quarantined"]
+    copied: list[ArtifactEntry] = []
     for entry in kept:
         root = artifact_root(source, entry)
         target = dest.workspace / root.relative_to(source.workspace)
+        if not root.exists():
+            problems.append(f"artifact {entry.id!r} is registered but {entry.path} is missing; it was not copied")
+            continue
+        if not is_inside(source.workspace, root):
+            problems.append(f"artifact {entry.id!r} ({entry.path}) leads outside the workspace through a symlink; "
+                            "it was not copied")  # fmt: skip
+            continue
         target.parent.mkdir(parents=True, exist_ok=True)
         if root.is_dir():
-            shutil.copytree(root, target, symlinks=True, dirs_exist_ok=True, ignore=_BYTECODE)
-        elif root.exists():
+            shutil.copytree(root, target, symlinks=True, dirs_exist_ok=True, ignore=_ignore_for_artifacts)
+        elif root.is_file():
             shutil.copy2(root, target)
         else:
-            problems.append(f"artifact {entry.id!r} is registered but {entry.path} is missing; it was not copied")
+            problems.append(f"artifact {entry.id!r} ({entry.path}) is not a regular file; it was not copied")
+            continue
+        copied.append(entry)
+    kept = copied
     write_registry(dest, Registry(artifacts=kept, metadata=registry.metadata))
     return kept, problems
 
@@ -215,7 +266,8 @@ def snapshot_task_state(layout: Layout) -> None:
     tmp = layout.task_state.with_name("initial.partial")
     if tmp.exists():
         shutil.rmtree(tmp)
-    shutil.copytree(layout.workspace, tmp, symlinks=True, ignore=lambda _d, n: {HARNESS_DIR} & set(n))
+    shutil.copytree(layout.workspace, tmp, symlinks=True,
+                    ignore=lambda d, n: ({HARNESS_DIR} & set(n)) | ignore_special(d, n))  # fmt: skip
     os.replace(tmp, layout.task_state)
 
 
@@ -230,6 +282,9 @@ def restore_task_state(layout: Layout) -> None:
             shutil.rmtree(child)
         else:
             child.unlink()
-    shutil.copytree(layout.task_state, layout.workspace, symlinks=True, dirs_exist_ok=True)
+    top = str(layout.task_state)
+    # The remembered copy lives where the agent can write; a .harnessgym in it must not overwrite the real one.
+    shutil.copytree(layout.task_state, layout.workspace, symlinks=True, dirs_exist_ok=True,
+                    ignore=lambda d, n: ({HARNESS_DIR} & set(n) if d == top else set()) | ignore_special(d, n))
 
 

@@ -134,5 +134,7 @@ def restore_best_checkpoint(layout: Layout, run_id: str) -> int:
             shutil.rmtree(child)
         else:
             child.unlink()
-    shutil.copytree(snapshot, layout.workspace, symlinks=True, dirs_exist_ok=True)
+    # The snapshot lives where the agent can write: copy back only what a checkpoint can hold, so a forged one
+    # never writes into .harnessgym or through an agent folder that is kept (and may be a link out).
+    shutil.copytree(snapshot, layout.workspace, symlinks=True, dirs_exist_ok=True, ignore=ignore_for_template)
     return len(_files(snapshot))

@@ -2,20 +2,49 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from harnessgym.records import AgentResult, JournalEntry
+from harnessgym.records import MAX_JSON_DEPTH, AgentResult, JournalEntry, json_too_deep
 
-__all__ = ["append_journal", "atomic_write_text", "load_json", "read_agent_result", "read_journal", "read_model",
-           "write_model"]
+__all__ = ["AGENT_FILE_LIMIT_BYTES", "append_journal", "atomic_write_text", "load_json", "read_agent_result",
+           "read_journal", "read_model", "read_regular", "write_model"]
 
 M = TypeVar("M", bound=BaseModel)
+
+AGENT_FILE_LIMIT_BYTES = 32 * 1024 * 1024
+"""A JSON file an agent can write (result.json, registry.json) or replace (our records) larger than this is not
+read: no honest one comes close, and reading it whole would cost the loop its memory."""
+
+
+def read_regular(path: Path, limit: int | None = AGENT_FILE_LIMIT_BYTES) -> bytes:
+    """The bytes of a regular file (symlinks followed) of at most ``limit`` bytes.
+
+    Anything an agent can put at ``path`` is refused with an :class:`OSError` whose ``strerror`` says why, and
+    never blocks: the file is opened non-blocking and checked before it is read, so a FIFO (whose read would
+    wait forever for a writer) or a device is refused rather than read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "it is not a regular file", str(path))
+        if limit is not None and info.st_size > limit:
+            raise OSError(errno.EFBIG, f"it is larger than {limit} bytes", str(path))
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read() if limit is None else fh.read(limit + 1)
+    finally:
+        os.close(fd)
+    if limit is not None and len(data) > limit:  # it grew while we read it
+        raise OSError(errno.EFBIG, f"it is larger than {limit} bytes", str(path))
+    return data
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -45,8 +74,8 @@ def write_model(path: Path, model: BaseModel) -> None:
 def read_model(path: Path, model: type[M]) -> M | None:
     """A record harnessgym wrote itself; None when missing or unreadable (it is rewritten later)."""
     try:
-        return model.model_validate_json(path.read_text(encoding="utf-8"))
-    except (OSError, ValidationError, ValueError):
+        return model.model_validate_json(read_regular(path))
+    except (OSError, ValidationError, ValueError, RecursionError):
         return None
 
 
@@ -55,17 +84,26 @@ def read_model(path: Path, model: type[M]) -> M | None:
 
 def load_json(path: Path, label: str, consequence: str) -> tuple[Any, list[str]]:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = read_regular(path).decode("utf-8", errors="replace")
     except FileNotFoundError:
         return None, [f"{label} was not written; {consequence}"]
     except OSError as exc:
-        return None, [f"{label} cannot be read ({exc.strerror}); {consequence}"]
+        return None, [f"{label} cannot be read ({exc.strerror or exc}); {consequence}"]
     if not text.strip():
         return None, [f"{label} is empty; {consequence}"]
     try:
-        return json.loads(text), []
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         return None, [f"{label} is not JSON (line {exc.lineno}, column {exc.colno}); {consequence}"]
+    except ValueError:  # an integer of more digits than Python converts
+        return None, [f"{label} holds a number too long to read; {consequence}"]
+    except RecursionError:
+        data = None
+    if data is None or json_too_deep(data):
+        if data is None and text.strip() == "null":
+            return None, [f"{label} holds a JSON null, not an object; {consequence}"]
+        return None, [f"{label} is nested more than {MAX_JSON_DEPTH} levels deep; {consequence}"]
+    return data, []
 
 
 def read_agent_result(path: Path, iteration: int, phase: str = "attempt") -> tuple[AgentResult | None, list[str]]:
@@ -95,7 +133,11 @@ def append_journal(path: Path, entry: JournalEntry) -> None:
     """Append one line and fsync it, so the line survives a kill -9 right after."""
     path.parent.mkdir(parents=True, exist_ok=True)
     line = entry.model_dump_json() + "\n"
-    with open(path, "a", encoding="utf-8") as fh:
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        # An agent put something else here (a FIFO would block the open forever); keep it aside, start afresh.
+        os.replace(path, path.with_name(f"{path.name}.displaced-{os.getpid()}"))
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    with os.fdopen(fd, "a", encoding="utf-8") as fh:
         fh.write(line)
         fh.flush()
         os.fsync(fh.fileno())
@@ -105,13 +147,13 @@ def read_journal(path: Path) -> list[JournalEntry]:
     """Every intact line; a torn last line (a kill during the write) is skipped."""
     entries: list[JournalEntry] = []
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = read_regular(path, limit=None).decode("utf-8", errors="replace").splitlines()
     except OSError:
         return entries
     for line in lines:
         try:
             entries.append(JournalEntry.model_validate_json(line))
-        except ValidationError:
+        except (ValidationError, RecursionError):
             continue
     return entries
 

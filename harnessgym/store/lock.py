@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import stat
 
-from harnessgym.errors import WorkspaceLockedError
+from harnessgym.errors import WorkspaceLockedError, WorkspaceNotWritableError
 from harnessgym.layout import Layout
+from harnessgym.store.files import read_regular
 
 __all__ = ["WorkspaceLock", "lock_holder", "lock_holder_run", "lock_is_held"]
 
@@ -21,7 +24,7 @@ class WorkspaceLock:
     @classmethod
     def acquire(cls, layout: Layout, run_id: str) -> WorkspaceLock:
         layout.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(layout.lock, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = _open_lock_file(layout)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -38,10 +41,29 @@ class WorkspaceLock:
             self._fd = None
 
 
+def _open_lock_file(layout: Layout) -> int:
+    """The lock file, opened read-write; a symlink, FIFO or anything else put in its place is replaced first, so
+    taking the lock never writes through a link to someone's file nor waits on a pipe."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    for _ in range(3):
+        try:
+            fd = os.open(layout.lock, flags, 0o644)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:  # ELOOP: the lock is a symlink
+                raise
+        else:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                os.set_blocking(fd, True)
+                return fd
+            os.close(fd)
+        layout.lock.unlink(missing_ok=True)
+    raise WorkspaceNotWritableError(layout.workspace, f"{layout.lock} keeps being replaced by something not a file")
+
+
 def lock_is_held(layout: Layout) -> bool:
     """Whether some run holds the workspace right now (works across processes and within one)."""
     try:
-        fd = os.open(layout.lock, os.O_RDONLY)
+        fd = os.open(layout.lock, os.O_RDONLY | os.O_NONBLOCK)  # never wait on a FIFO an agent put there
     except OSError:
         return False
     try:
@@ -71,7 +93,7 @@ def lock_holder(layout: Layout) -> tuple[int, str] | None:
 
 def _written_holder(layout: Layout) -> tuple[int, str] | None:
     try:
-        parts = layout.lock.read_text(encoding="utf-8").split()
+        parts = read_regular(layout.lock, limit=4096).decode("utf-8", errors="replace").split()
     except OSError:
         return None
     if len(parts) >= 4 and parts[0] == "pid" and parts[1].isdigit() and parts[2] == "run":

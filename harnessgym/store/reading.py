@@ -6,6 +6,8 @@ served from their end so a long session costs a bounded read.
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -54,10 +56,14 @@ class PhaseTexts(BaseModel):
 def read_tail(path: Path, limit: int) -> str | None:
     """The last ``limit`` bytes of a text file, with a note of what was left out; None when it cannot be read."""
     try:
-        with path.open("rb") as fh:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # a FIFO put here must not block the read
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            os.set_blocking(fd, True)
             size = fh.seek(0, 2)
             fh.seek(max(0, size - limit))
-            data = fh.read()
+            data = fh.read(limit)
     except OSError:
         return None
     text = data.decode("utf-8", errors="replace")
