@@ -20,9 +20,10 @@ import anyio
 import anyio.abc
 
 from . import jsonrpc, procs
+from .env import host_env
 from .errors import HostUnavailableError
 from .framing import Decoder, Frame, encode
-from .paths import host_dir, socket_path
+from .paths import host_dir, private_dir, socket_path
 from .router import LATEST_VERSION
 from .telemetry import RunTag
 
@@ -86,13 +87,18 @@ def _owner(tool: dict[str, Any]) -> tuple[str, str]:
 async def _connect(workspace: Path, start: bool, wait: float, idle: float) -> anyio.abc.SocketStream:
     path = socket_path(workspace)
     try:
+        private_dir(path.parent)  # a socket in a directory another user controls may be theirs
+    except OSError as exc:
+        raise HostUnavailableError(f"will not use the host socket {path}: {exc}") from None
+    try:
         return await anyio.connect_unix(path)
     except OSError as exc:
         if not start:
             raise HostUnavailableError(f"no harnessgym host is running for {workspace} ({path}: {exc})") from None
     argv = [sys.executable, "-m", "harnessgym", "host", "--workspace", str(workspace), "--no-stdio",
             "--idle-timeout", str(idle)]
-    procs.spawn_detached(argv, cwd=workspace, log_path=host_dir(workspace) / "daemon.log")
+    # The daemon's servers can read its /proc/<pid>/environ: it gets no more than the host's allow-list.
+    procs.spawn_detached(argv, cwd=workspace, env=host_env(), log_path=host_dir(workspace) / "daemon.log")
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         await anyio.sleep(0.05)

@@ -6,6 +6,7 @@ Each raises :class:`~mcp_host.errors.ManifestError` naming the file and the fiel
 from __future__ import annotations
 
 import json
+import math
 import re
 import shlex
 import sys
@@ -18,6 +19,8 @@ from .spec import SelfTestSpec
 
 __all__ = ["program", "seconds", "self_test", "str_list", "timeout"]
 
+MAX_SECONDS = 86_400.0
+"""The longest timeout a manifest may ask for: a day."""
 _PYTHON = re.compile(r"python(3(\.\d+)?)?")
 
 
@@ -50,11 +53,16 @@ def seconds(path: Path, field: str, value: object, scale: float = 1.0) -> float:
         number = float(match.group(1))
         seconds = number * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[unit] if unit else number * scale
     elif isinstance(value, int | float):
-        seconds = float(value) * scale
+        try:
+            seconds = float(value) * scale
+        except OverflowError:
+            seconds = math.inf
     else:
         raise ManifestError(path, field, f"must be a number of seconds, got {json.dumps(value)[:40]}")
-    if seconds <= 0:
-        raise ManifestError(path, field, f"must be positive, got {value!r}")
+    if not seconds > 0:  # NaN too
+        raise ManifestError(path, field, f"must be positive, got {str(value)[:40]}")
+    if seconds > MAX_SECONDS:  # infinity too: every wait is bounded
+        raise ManifestError(path, field, f"must be at most {MAX_SECONDS:g} s (a day), got {str(value)[:40]}")
     return seconds
 
 

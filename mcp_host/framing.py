@@ -125,7 +125,11 @@ class Decoder:
                 self._scan = len(buf)
             return False
         end = nl - 1 if nl and buf[nl - 1] == 0x0D else nl
-        out.append(Frame(bytes(buf[:end]), "newline"))
+        if end > self.max_size:  # its end arrived in the chunk that took it over the limit
+            err = MessageTooLargeError(end, self.max_size)
+            out.append(Junk(str(err), bytes(buf[:200]), err))
+        else:
+            out.append(Frame(bytes(buf[:end]), "newline"))
         del buf[: nl + 1]
         self._scan = 0
         return True

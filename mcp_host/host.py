@@ -26,7 +26,7 @@ from .active import file_identity, read_active_servers
 from .fdio import claim_stdio
 from .framing import DEFAULT_MAX_MESSAGE_BYTES
 from .health import HealthPolicy
-from .paths import active_path, calls_path, logs_dir, socket_path
+from .paths import active_path, calls_path, logs_dir, private_dir, socket_path
 from .router import Router
 from .session import Session
 from .telemetry import RunTag, TelemetryWriter
@@ -144,7 +144,11 @@ async def _wait_idle(router: Router, idle_timeout: float | None) -> None:
 
 async def _listen(tg: anyio.abc.TaskGroup, router: Router, workspace: Path, tag: RunTag) -> Path | None:
     path = socket_path(workspace)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        private_dir(path.parent)
+    except OSError as exc:
+        log.warning("not listening on %s: %s", path, exc)
+        return None
     if path.exists():
         probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:

@@ -13,15 +13,19 @@ path given), optionally wrapped as ``{"mcpServers": {name: {...}}}`` with one en
 * ``enabled_tools``; timeouts in every upstream spelling (:func:`mcp_host.fields.timeout`);
 * ``self_test`` as ``true``, a string, a list or an object.
 
-A bad manifest raises :class:`~mcp_host.errors.ManifestError` naming the file and the field. The spec's
-``digest`` covers the manifest's directory and every file the command line references, so a verdict can be
-cached until the artifact changes.
+A bad manifest raises :class:`~mcp_host.errors.ManifestError` naming the file and the field; so does one that
+is not a regular file (a FIFO is never waited on), holds over 1 MiB or JSON nested too deeply, asks for a
+timeout that is not a positive number of seconds up to a day, or holds what no program can be started with (a
+NUL byte, ``=`` in a variable's name). The spec's ``digest`` covers the manifest's directory and every file the
+command line references, so a verdict can be cached until the artifact changes.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -44,6 +48,8 @@ __all__ = [
 
 MANIFEST_NAMES = ("mcp.json", "server.json", "harnessgym-mcp.json")
 """Manifest file names, in order of precedence within one directory."""
+MAX_MANIFEST_BYTES = 1 << 20
+"""A manifest is a few hundred bytes; anything over 1 MiB is refused rather than read into memory."""
 
 
 
@@ -87,13 +93,15 @@ def load_manifest(path: Path, workspace: Path) -> ServerSpec:
     workspace = workspace.resolve()
     path = _locate(path)
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(_read_bounded(path).decode("utf-8"))
     except OSError as exc:
         raise ManifestError(path, None, f"cannot be read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise ManifestError(path, None, "is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise ManifestError(path, None, f"is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise ManifestError(path, None, "is JSON nested too deeply to read") from None
     if not isinstance(raw, dict):
         raise ManifestError(path, None, f"must be a JSON object, not {type(raw).__name__}")
     default_name = path.parent.name
@@ -105,6 +113,24 @@ def load_manifest(path: Path, workspace: Path) -> ServerSpec:
         if not isinstance(raw, dict):
             raise ManifestError(path, f"mcpServers.{default_name}", "must be an object")
     return _spec(path, workspace, raw, str(default_name))
+
+
+def _read_bounded(path: Path) -> bytes:
+    """The file's bytes; a FIFO, a device or a file over :data:`MAX_MANIFEST_BYTES` is refused, never waited on."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ManifestError(path, None, "is not a regular file")
+        if st.st_size > MAX_MANIFEST_BYTES:
+            raise ManifestError(path, None, f"is {st.st_size} bytes; a manifest may hold {MAX_MANIFEST_BYTES} at most")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(MAX_MANIFEST_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise ManifestError(path, None, f"holds more than {MAX_MANIFEST_BYTES} bytes")
+    return data
 
 
 def _locate(path: Path) -> Path:
@@ -149,6 +175,8 @@ def _spec(path: Path, workspace: Path, raw: Mapping[str, Any], default_name: str
     for key, value in env_value.items():
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             raise ManifestError(path, f"env.{key}", "must be a string")
+        if not key or "=" in key or "\0" in key or "\0" in str(value):
+            raise ManifestError(path, f"env.{key}", "is not a valid variable (an empty name, '=' or a NUL byte)")
         if is_secret_name(key):
             warnings.append(f"env {key} was dropped: servers never get secret-named variables")
             continue
@@ -173,6 +201,10 @@ def _spec(path: Path, workspace: Path, raw: Mapping[str, Any], default_name: str
                                  DEFAULT_SELF_TEST)
     program = fields.program(command)
     self_test = fields.self_test(path, workspace, raw.get("self_test"), [program, *args], cwd, self_test_timeout)
+    test_argv = self_test.argv if self_test is not None else ()
+    for field, value in (("command", command), *(("args", a) for a in args), *(("self_test", a) for a in test_argv)):
+        if "\0" in value:  # no program can be started with it
+            raise ManifestError(path, field, f"holds a NUL byte: {value[:60]!r}")
     values: dict[str, Any] = {
         "name": name,
         "manifest_path": path.resolve(),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from pathlib import Path
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "calls_path",
     "host_dir",
     "logs_dir",
+    "private_dir",
     "socket_path",
     "verdicts_dir",
     "write_atomic",
@@ -60,6 +62,22 @@ def socket_path(workspace: Path) -> Path:
     if len(str(candidate).encode()) > 100:
         candidate = Path("/tmp") / f"harnessgym-{os.getuid()}" / f"{key}.sock"
     return candidate
+
+
+def private_dir(directory: Path) -> None:
+    """Make sure ``directory`` exists, is a real directory of ours and is closed to other users (mode 0700).
+
+    The socket directory lives in a shared place (``/tmp``): another local user could create it first, then
+    drive our host or put their own socket in its place. Raises ``PermissionError`` when it is not ours.
+    """
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = os.lstat(directory)
+    if not stat.S_ISDIR(st.st_mode):
+        raise PermissionError(f"{directory} is not a directory (a symlink?); remove it")
+    if st.st_uid != os.getuid():
+        raise PermissionError(f"{directory} belongs to uid {st.st_uid}, not to uid {os.getuid()}; remove it")
+    if stat.S_IMODE(st.st_mode) & 0o077:
+        os.chmod(directory, 0o700)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

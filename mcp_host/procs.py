@@ -21,6 +21,7 @@ MCP SDK's ``stdio_client`` kills the group but has no streaming to files or time
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -245,17 +246,22 @@ async def spawn(
 ) -> anyio.abc.Process:
     """Start a long-lived child in its own process group. The caller owns it and must :func:`kill_tree` it.
 
-    Raises ``OSError`` when the program cannot be started.
+    Raises ``OSError`` when the program cannot be started, also for an argument, variable or cwd that no
+    program can be started with (a NUL byte, ``=`` in a variable's name), which ``subprocess`` reports as
+    ``ValueError``.
     """
-    return await anyio.open_process(
-        list(argv),
-        cwd=cwd,
-        env=dict(env) if env is not None else None,
-        stdin=stdin,
-        stdout=stdout,
-        stderr=stderr,
-        start_new_session=True,
-    )
+    try:
+        return await anyio.open_process(
+            list(argv),
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+        )
+    except ValueError as exc:
+        raise OSError(errno.EINVAL, f"invalid command line or environment: {exc}") from None
 
 
 class _Sink:

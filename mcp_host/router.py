@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -236,7 +237,8 @@ class Router:
                     else:
                         log.warning("client %s sent %s: %r", session.label, item.reason, item.head[:80])
                         code = jsonrpc.INVALID_REQUEST if item.error is not None else jsonrpc.PARSE_ERROR
-                        await session.send(jsonrpc.error(None, code, f"skipped {item.reason}"))
+                        rid = _leading_id(item.head) if item.error is not None else None
+                        await session.send(jsonrpc.error(rid, code, f"skipped {item.reason}"))
         finally:
             self.sessions.discard(session)
             session.closed = True
@@ -332,7 +334,16 @@ class Router:
             text = f"Unknown tool: {name}"
             await session.send(jsonrpc.result(rid, {"content": [{"type": "text", "text": text}], "isError": True}))
             return
-        call = RelayedCall(session, rid, server, target[1], name, params.get("arguments"),  # type: ignore[arg-type]
+        if rid in session.calls:  # two answers with one id could not be told apart
+            message = f"request id {rid!r} is already in use by a call in flight"
+            await session.send(jsonrpc.error(rid, jsonrpc.INVALID_REQUEST, message))
+            return
+        arguments = params.get("arguments")
+        if arguments is not None and not isinstance(arguments, dict):
+            message = f"tools/call arguments must be an object, not {type(arguments).__name__}"
+            await session.send(jsonrpc.error(rid, jsonrpc.INVALID_PARAMS, message))
+            return
+        call = RelayedCall(session, rid, server, target[1], name, arguments,  # type: ignore[arg-type]
                            telemetry=self.telemetry, progress=self.progress)
         session.calls[rid] = call
         out = dict(params)
@@ -344,16 +355,29 @@ class Router:
             self.progress[call.token] = (session, meta["progressToken"])
             out["_meta"] = {**meta, "progressToken": call.token}
         msg = {"jsonrpc": "2.0", "id": 0, "method": "tools/call", "params": out}
-        if server.state == "running":
-            await server.send(msg, call)
-        else:
-            self._tg.start_soon(self._start_and_send, server, msg, call)
+        # Never awaited here: a server that stops reading its stdin blocks the write, and this session's
+        # calls to every other server must go on meanwhile.
+        self._tg.start_soon(self._start_and_send, server, msg, call)
 
     async def _start_and_send(self, server: Downstream, msg: dict[str, Any], call: RelayedCall) -> None:
-        try:
-            await server.ensure_running()
-        except ServerError as exc:
-            await call.fail(str(exc), "error")
-            return
+        if server.state != "running":
+            try:
+                await server.ensure_running()
+            except ServerError as exc:
+                await call.fail(str(exc), "error")
+                return
         if not call.done:
             await server.send(msg, call)
+
+
+_ID = re.compile(rb'"id"[ \t]*:[ \t]*(-?\d{1,18}|"[^"\\]{0,100}")[ \t]*[,}]')
+
+
+def _leading_id(head: bytes) -> str | int | None:
+    """The id of a request too large to read, when it shows in its first bytes at the top level (as the SDK
+    writes it, right after ``jsonrpc``), so the client gets its error instead of waiting for its timeout."""
+    m = _ID.search(head)
+    if m is None or head[: m.start()].count(b"{") != 1:
+        return None
+    value: str | int = json.loads(m.group(1))
+    return value

@@ -12,9 +12,12 @@ Recording never delays the response: the router answers first, then queues the l
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import fcntl
 import json
+import logging
 import os
+import stat
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -26,6 +29,11 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from .paths import calls_path
 
 __all__ = ["CallRecord", "CallSummary", "RunTag", "TelemetryWriter", "summarize_calls"]
+
+log = logging.getLogger(__name__)
+
+_MAX_LINE = 1 << 20
+"""A line of ours is a few hundred bytes (argument keys, never values); a longer one is skipped unread."""
 
 CallStatus = Literal["completed", "error", "timeout"]
 
@@ -120,11 +128,15 @@ def summarize_calls(workspace: Path, run_id: str | None = None) -> CallSummary:
     summary = CallSummary()
     path = calls_path(workspace)
     try:
-        fh = open(path, "rb")
+        fd = _open_regular(path, os.O_RDONLY)
     except OSError:
         return summary
-    with fh:
-        for line in fh:
+    with os.fdopen(fd, "rb") as fh:
+        while line := fh.readline(_MAX_LINE + 1):
+            if len(line) > _MAX_LINE:  # not a record of ours: skip to the end of the line, bounded
+                while line and not line.endswith(b"\n"):
+                    line = fh.readline(_MAX_LINE)
+                continue
             try:
                 record = CallRecord.model_validate_json(line)
             except ValidationError:
@@ -163,7 +175,14 @@ class TelemetryWriter:
     async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Write buffered lines until :meth:`close`; then write what is left."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            fd = _open_regular(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        except OSError as exc:
+            # Something else was planted where the calls go (a symlink out of the workspace, a FIFO that
+            # would block the open): it is harnessgym's file, so it is replaced by a fresh one.
+            log.warning("%s is not a regular file (%s); replacing it", self.path, exc.strerror or exc)
+            os.unlink(self.path)
+            fd = _open_regular(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND)
         self._fd = fd
         task_status.started()
         try:
@@ -196,6 +215,16 @@ class TelemetryWriter:
 
     def close(self) -> None:
         self._stop.set()
+
+
+def _open_regular(path: Path, flags: int) -> int:
+    """Open ``path`` without following a symlink or waiting on a FIFO; ``OSError`` unless a regular file."""
+    fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a regular file")
+    os.set_blocking(fd, True)
+    return fd
 
 
 def _append(fd: int, data: bytes) -> None:

@@ -18,7 +18,6 @@ transcript, such as Claude's MCP config, are part of the phase's files).
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -38,18 +37,9 @@ __all__ = [
     "outcome_from_process",
     "run_cli",
     "run_cli_phase",
-    "secret_like",
     "summarize",
     "write_prompt_file",
 ]
-
-
-_SECRET = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|COOKIE", re.IGNORECASE)
-
-
-def secret_like(name: str) -> bool:
-    """Whether an environment variable's name suggests it holds a credential."""
-    return bool(_SECRET.search(name))
 
 
 def clip(text: str, limit: int = 400) -> str:

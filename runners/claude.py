@@ -26,7 +26,9 @@ conversation found"). What the CLI needed, and why:
   written next to the transcript (``<phase>.claude-mcp.json``). ``MCP_TIMEOUT``/``MCP_TOOL_TIMEOUT`` (ms)
   are set unless the caller set them.
 * Claude hands MCP servers its **whole** environment, API key included; the server command is wrapped in
-  ``env -u <NAME>...`` to drop credential-like variables that the launch does not set itself.
+  ``env -u <NAME>...`` to drop every variable outside the host's allow-list (:func:`mcp_host.env.host_may_hold`,
+  the rule that scrubs generated servers) unless the launch sets it: a generated server can read its parent's
+  ``/proc/<pid>/environ``, so the host must not hold what its children may not see.
 * Everything else (``ANTHROPIC_BASE_URL``, ``ANTHROPIC_API_KEY``, ``CLAUDE_CODE_MAX_RETRIES``, ``HOME``) comes
   from the caller's environment or ``RunnerOptions.agent_env``.
 
@@ -44,13 +46,14 @@ import uuid
 from pathlib import Path
 from typing import Any, ClassVar
 
+from mcp_host.env import host_may_hold
+
 from ._cli_events import (
     Transcript,
     agent_environment,
     clip,
     int_usage,
     run_cli_phase,
-    secret_like,
 )
 from .base import McpLaunch, PhaseOutcome, PhaseRequest, Runner
 from .options import RunnerOptions
@@ -94,12 +97,12 @@ class ClaudeRunner(Runner):
         return request.transcript_path.with_name(f"{stem}.claude-mcp.json")
 
     def mcp_config(self, request: PhaseRequest, mcp: McpLaunch, env: dict[str, str]) -> dict[str, Any]:
-        """The ``--mcp-config`` document: the one server, wrapped to drop credentials it does not need."""
+        """The ``--mcp-config`` document: the one server, wrapped to drop what the host's children may not see."""
         command, args = mcp.command, list(mcp.args)
         env_tool = shutil.which("env", path=env.get("PATH")) or "/usr/bin/env"
         prefix: list[str] = []
         for name in sorted(env):
-            if secret_like(name) and name not in mcp.env:
+            if not host_may_hold(name) and name not in mcp.env:
                 prefix += ["-u", name]
         if mcp.cwd is not None and Path(mcp.cwd) != Path(request.workspace):
             prefix += ["-C", str(mcp.cwd)]
