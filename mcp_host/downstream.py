@@ -272,6 +272,20 @@ class Downstream:
         self.pending[did] = waiter
         return did
 
+    def send_now(self, msg: dict[str, Any], waiter: Waiter) -> bool:
+        """Send a small request inline when the server is running and its pipe has room: the hot path, with no
+        task and no await. False means nothing was sent; the caller uses :meth:`send` from its own task."""
+        io = self._io
+        if io is None or self.state != "running" or self._write_lock.locked():
+            return False
+        did = self._next_id
+        msg["id"] = did
+        if not io.try_send_atomic(encode(jsonrpc.dumps(msg), self.framing or "newline")):
+            return False
+        self.register(waiter)
+        waiter.did = did
+        return True
+
     async def send(self, msg: dict[str, Any], waiter: Waiter) -> int:
         """Send request ``msg`` (its id is replaced by a fresh one, returned) and route the answer to ``waiter``."""
         did = self.register(waiter)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import select
 import stat
 
 import anyio
@@ -74,6 +75,20 @@ are only switched back to blocking mode.
             if not data:
                 raise anyio.EndOfStream
             return data
+
+    def try_send_atomic(self, data: bytes) -> bool:
+        """Write ``data`` whole right now, or nothing: only for a pollable pipe and at most ``PIPE_BUF`` bytes,
+        which POSIX writes atomically (a non-blocking write then either fits entirely or fails with EAGAIN).
+        False means nothing was written; the caller falls back to :meth:`send`."""
+        if not (self._w_open and self._poll_w) or len(data) > select.PIPE_BUF:
+            return False
+        try:
+            written = os.write(self._w, data)
+        except (BlockingIOError, BrokenPipeError, ConnectionResetError):
+            return False
+        if written != len(data):  # not a pipe after all; never seen, but the rest must not be lost
+            raise RuntimeError(f"a {len(data)}-byte atomic write wrote {written} bytes")
+        return True
 
     async def send(self, data: bytes) -> None:
         view = memoryview(data)

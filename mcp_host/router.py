@@ -355,9 +355,11 @@ class Router:
             self.progress[call.token] = (session, meta["progressToken"])
             out["_meta"] = {**meta, "progressToken": call.token}
         msg = {"jsonrpc": "2.0", "id": 0, "method": "tools/call", "params": out}
-        # Never awaited here: a server that stops reading its stdin blocks the write, and this session's
-        # calls to every other server must go on meanwhile.
-        self._tg.start_soon(self._start_and_send, server, msg, call)
+        # A small request to a running server goes out inline (an atomic non-blocking write). Anything else is
+        # never awaited here: a server that stops reading its stdin blocks the write, and this session's calls
+        # to every other server must go on meanwhile.
+        if not server.send_now(msg, call):
+            self._tg.start_soon(self._start_and_send, server, msg, call)
 
     async def _start_and_send(self, server: Downstream, msg: dict[str, Any], call: RelayedCall) -> None:
         if server.state != "running":
