@@ -12,9 +12,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from harnessgym.duration import Duration
 from runners.options import RunnerOptions
 
-__all__ = ["RUNNER_NAMES", "RunConfig", "new_run_id"]
+__all__ = ["RUNNER_NAMES", "RunConfig", "known_runner", "new_run_id"]
 
 RUNNER_NAMES: tuple[str, ...] = ("fake", "claude", "codex", "exec")
+
+
+def known_runner(value: str) -> str:
+    """``value`` if it names a runner; the check every config with a ``runner`` field shares."""
+    if value not in RUNNER_NAMES:
+        raise ValueError(f"unknown runner {value!r}; choose one of: {', '.join(RUNNER_NAMES)}")
+    return value
 SCHEMA_VERSION = 1
 
 
@@ -101,9 +108,7 @@ class RunConfig(BaseModel):
     @field_validator("runner")
     @classmethod
     def _known_runner(cls, value: str) -> str:
-        if value not in RUNNER_NAMES:
-            raise ValueError(f"unknown runner {value!r}; choose one of: {', '.join(RUNNER_NAMES)}")
-        return value
+        return known_runner(value)
 
     @field_validator("run_id")
     @classmethod

@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from harnessgym.config import RUNNER_NAMES, RunConfig
+from harnessgym.config import RunConfig, known_runner
 from harnessgym.duration import Duration
 from harnessgym.records import Evidence, RunStatus, utcnow
 from runners.options import RunnerOptions
@@ -106,9 +106,7 @@ class CompareConfig(BaseModel):
     @field_validator("runner")
     @classmethod
     def _known_runner(cls, value: str) -> str:
-        if value not in RUNNER_NAMES:
-            raise ValueError(f"unknown runner {value!r}; choose one of: {', '.join(RUNNER_NAMES)}")
-        return value
+        return known_runner(value)
 
     def run_config(self, workspace: Path, run_id: str) -> RunConfig:
         """The attempt-only run of one trial in ``workspace``."""
