@@ -94,6 +94,7 @@ class Downstream:
         self._tg = task_group
         self._proc: anyio.abc.Process | None = None
         self._io: FdStream | None = None
+        self._stderr_drained: anyio.Event | None = None
         self._next_id = 1
         self._write_lock = anyio.Lock(fast_acquire=True)
         self._start_lock = anyio.Lock()
@@ -183,7 +184,8 @@ class Downstream:
         self.answers_pings = None
         self.returncode = None
         self.stderr.note(f"started pid {proc.pid}: {' '.join(spec.argv)}")
-        self._tg.start_soon(self._drain_stderr, proc)
+        self._stderr_drained = anyio.Event()
+        self._tg.start_soon(self._drain_stderr, proc, self._stderr_drained)
         self._tg.start_soon(self._read, proc, io)
         try:
             with anyio.fail_after(spec.startup_timeout):
@@ -334,7 +336,21 @@ class Downstream:
             async with self._write_lock:
                 await io.send(data)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+            await self._settle_exit()
             raise ServerCrashedError(self.name, self.message("its stdin is closed (it exited)")) from None
+
+    async def _settle_exit(self) -> None:
+        """After a broken pipe, give the dying server a moment (bounded) to be reaped and to have its last
+        stderr read, so the error names its exit code and its own words rather than only 'stdin closed'."""
+        proc, drained = self._proc, self._stderr_drained
+        if proc is None:
+            return
+        with anyio.CancelScope(shield=True), anyio.move_on_after(1):
+            await proc.wait()
+            if drained is not None:
+                await drained.wait()
+        if proc.returncode is not None and proc is self._proc:
+            self.returncode = proc.returncode
 
     async def expire(self, now: float) -> None:
         """Fail every request whose deadline has passed; a late answer is then dropped."""
@@ -361,12 +377,15 @@ class Downstream:
 
     # -- reading -------------------------------------------------------------------------------------
 
-    async def _drain_stderr(self, proc: anyio.abc.Process) -> None:
-        if proc.stderr is None:
-            return
-        with contextlib.suppress(anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
-            while True:
-                self.stderr.write(await proc.stderr.receive(65536))
+    async def _drain_stderr(self, proc: anyio.abc.Process, drained: anyio.Event) -> None:
+        try:
+            if proc.stderr is None:
+                return
+            with contextlib.suppress(anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
+                while True:
+                    self.stderr.write(await proc.stderr.receive(65536))
+        finally:
+            drained.set()
 
     async def _read(self, proc: anyio.abc.Process, io: FdStream) -> None:
         try:

@@ -124,3 +124,26 @@ async def test_a_toy_server_environment_is_the_allow_list(tmp_path: Path, monkey
     assert {"MODE", "HARNESSGYM_WORKSPACE", "PATH"} <= names
     assert not names & {"ANTHROPIC_API_KEY", "SOME_RANDOM_VAR", "MY_SECRET"}
     assert all(n in os.environ or n in {"MODE", "HARNESSGYM_WORKSPACE"} for n in names)
+
+
+@pytest.mark.parametrize("framing", ["newline", "content-length", "auto"])
+async def test_a_server_that_dies_before_its_first_request_is_reported_with_its_own_words(
+    tmp_path: Path, framing: str
+) -> None:
+    # `sh` exits within a millisecond, so the host's first write usually meets a closed pipe (EPIPE) before it
+    # has read the end of stdout: the error must still carry the exit code and the stderr tail, every time.
+    specs = [
+        load_manifest(
+            make_manifest(
+                tmp_path, f"quick{i}", command="sh", args=["-c", "echo 'quick: cannot start' >&2; exit 3"],
+                framing=framing, self_test=["true"],
+            ),
+            tmp_path,
+        )
+        for i in range(6)
+    ]
+    with anyio.fail_after(30):
+        verdicts = await qualify_servers(specs, workspace=tmp_path)
+    for verdict in verdicts:
+        assert (verdict.status, verdict.smoke_status) == ("failed", "failed"), verdict
+        assert "quick: cannot start" in verdict.message and "exit code 3" in verdict.message, verdict.message
