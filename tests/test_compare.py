@@ -247,3 +247,84 @@ async def test_mcp_calls_of_a_harnessed_trial_are_counted_from_the_hosts_telemet
     assert (harnessed.mcp_call_count, harnessed.mcp_tools_called) == (1, ["lines__inspect"])
     assert harnessed.active_artifacts == ["mcp:.harnessgym/mcp/lines/harnessgym-mcp.json"]
     assert report.harnessed.mcp_call_count == 1 and report.plain.mcp_call_count == 0
+
+
+# Upstream-style post command: exits 0 and prints a score with no status, so it passes whenever it measures.
+CASES_PASSED = ("python verifier.py > .verdict.json; python -c \"import json; "
+                "print(json.dumps({'cases_passed': json.load(open('.verdict.json'))['passed_cases']}))\"")  # fmt: skip
+
+
+def post_config(tmp_path: Path, **fields: Any) -> CompareConfig:
+    fields.setdefault("trials", 4)
+    source = artifact_source(tmp_path, fixer_entry())
+    config = compare_config(tmp_path, script(tmp_path, USE_FIXER_IF_PRESENT), source, post_command=CASES_PASSED,
+                            post_score_key="cases_passed", higher_is_better=True, **fields)  # fmt: skip
+    return config.model_copy(update={"verify_command": None})
+
+
+async def test_without_a_verify_command_the_post_command_is_the_evidence_and_its_score_decides(tmp_path: Path) -> None:
+    report = await bounded(post_config(tmp_path, seed=5), 60)
+    # The post command passed everywhere, so every trial is solved: the pre-declared fallback, the post score,
+    # decides (not the attempt duration).
+    assert (report.harnessed.solved, report.plain.solved) == (4, 4)
+    assert (report.verdict.outcome, report.verdict.primary) == ("helped", "post_score")
+    assert report.verdict.p == pytest.approx(2 / 70) and report.comparison.post_score is not None
+    assert report.harnessed.post_score is not None and report.harnessed.post_score.median == 7
+    assert report.plain.post_score is not None and report.plain.post_score.median == 3  # 3 of 7 cases pass unfixed
+    assert "The harness helped on post score: median difference +4" in report.verdict.headline
+    assert report.verdict.notes[0].startswith("Both groups solved all of their valid trials, so the pre-declared "
+                                              "fallback outcome, the post command's score, decides.")  # fmt: skip
+    for trial in report.trials:
+        assert trial.post is not None and trial.post.passed and trial.evidence == "verified"
+        assert trial.verify_status is None  # no verify command ran
+        assert (tmp_path / "out" / trial.group / f"trial_{trial.index}" / "post.stdout.txt").is_file()
+
+
+async def test_with_a_stop_score_the_post_command_decides_solved_and_a_failed_post_has_no_score(
+    tmp_path: Path,
+) -> None:
+    # The first trial's post command times out (its whole tree is killed); the others measure.
+    marker = tmp_path / "slow-once"
+    slow_once = f"if [ ! -e {marker} ]; then touch {marker}; sleep 30; fi; {CASES_PASSED}"
+    config = post_config(tmp_path, trials=2, stop_score=7).model_copy(
+        update={"post_command": slow_once, "post_timeout": 1.0}
+    )
+    report = await bounded(config, 60)
+    first, *rest = report.trials
+    assert first.valid and first.post is not None and first.post.status == "timeout"
+    assert (first.post_score, first.solved) == (None, False)
+    for trial in rest:
+        assert trial.post_score == (7 if trial.group == "harnessed" else 3)
+        assert trial.solved == (trial.group == "harnessed")
+    group = report.harnessed if first.group == "harnessed" else report.plain
+    assert group.post_unmeasured == 1 and group.post_score is not None and group.post_score.n == 1
+    assert report.verdict.primary == "solve_rate"  # the solve rates differ, so they decide
+
+
+async def test_upstream_compare_command_lines_run_unchanged(tmp_path: Path) -> None:
+    source = artifact_source(tmp_path, fixer_entry())
+    fake = script(tmp_path, USE_FIXER_IF_PRESENT)
+    base = ["compare", "--task", str(EXAMPLE / "task.md"), "--workspace-template", str(EXAMPLE),
+            "--artifact-source", str(source), "--output-dir", str(tmp_path / "out"), "--fake-script", str(fake),
+            "--attempt-timeout", "30s", "--trials", "1"]  # fmt: skip
+    # HarnessGym 0.1.1 flags: compat timeouts and --build-after-solve are accepted (compare is attempt-only).
+    upstream = ["--build-timeout", "1s", "--reflection-timeout", "1s", "--build-after-solve",
+                "--post-command", CASES_PASSED, "--post-score-key", "cases_passed", "--higher-is-better",
+                "--post-timeout", "1m"]  # fmt: skip
+    out, err = tmp_path / "cli.out", tmp_path / "cli.err"
+    with anyio.fail_after(60):
+        proc = await run_process(harnessgym_argv(*base, *upstream), timeout=50, stdout_path=out, stderr_path=err,
+                                 cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, err.read_text()
+    printed = out.read_text()
+    assert (
+        "7 (0)" in printed and "Post score (cases_passed) (harnessed − plain, higher is better): median +4" in printed
+    )
+    assert "post score 7" in err.read_text() and "post score 3" in err.read_text()
+    report = CompareReport.model_validate_json((tmp_path / "out" / "compare_report.json").read_text())
+    assert report.config.verify_command is None and report.config.post_command == CASES_PASSED
+    # Neither a verify nor a post command: no evidence, refused before any trial runs.
+    with anyio.fail_after(30):
+        proc = await run_process(harnessgym_argv(*base, "--overwrite"), timeout=25, stdout_path=out,
+                                 stderr_path=err, cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 2 and "pass --verify-command" in err.read_text() and "--post-command" in err.read_text()

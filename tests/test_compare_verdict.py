@@ -60,3 +60,30 @@ def test_invalid_trials_are_counted_but_never_tested() -> None:
     assert (plain.n_trials, plain.n_valid, plain.solved, plain.invalid_reasons) == (5, 4, 0, {"runner_failure": 1})
     assert comparison.fisher_p == pytest.approx(2 / 70) and v.outcome == "helped"
     assert v.notes == ["1 invalid trial(s) were set aside and are not in any test (harnessed 0, plain 1)."]
+
+
+def test_with_a_post_command_the_post_score_is_the_fallback_and_unmeasured_trials_are_named() -> None:
+    from harnessgym.scores import Measurement
+
+    def measured(t: TrialRecord, score: float | None) -> TrialRecord:
+        post = Measurement(command="score", status="completed" if score is not None else "failed",
+                           passed=score is not None, score=score)  # fmt: skip
+        return t.model_copy(update={"post": post, "post_score": score})
+
+    # Harnessed trials are slower but score higher (higher is better): the post score decides, not duration.
+    trials = [measured(trial("plain", i, solved=True, seconds=10), 1.0 + i / 10) for i in range(1, 5)]
+    trials += [measured(trial("harnessed", i, solved=True, seconds=90), 5.0 + i) for i in range(1, 5)]
+    trials += [measured(trial("plain", 5, solved=True, seconds=10), None)]
+    plain, _, comparison, v = analyse(trials, alpha=0.05, higher_is_better=True, seed=0, post_primary=True)
+    assert (v.outcome, v.primary, v.p) == ("helped", "post_score", pytest.approx(2 / 70))
+    assert (plain.post_unmeasured, plain.post_score and plain.post_score.n) == (1, 4)
+    assert comparison.cumulative_attempt_duration is not None
+    assert comparison.cumulative_attempt_duration.favours == "plain"  # described, but it does not decide
+    assert any("1 valid trial(s) have no post score" in note for note in v.notes)
+    # Without the post command the same trials are judged on duration, where the harness looks worse.
+    *_, on_duration = analyse(trials, alpha=0.05, higher_is_better=True, seed=0)
+    assert (on_duration.outcome, on_duration.primary) == ("hurt", "cumulative_attempt_duration")
+    # No group can be tested on the post score when one has no measured trial.
+    unmeasured = [measured(t, None) if t.group == "plain" else t for t in trials]
+    *_, none = analyse(unmeasured, alpha=0.05, higher_is_better=True, seed=0, post_primary=True)
+    assert (none.outcome, none.primary) == ("insufficient_data", "post_score")

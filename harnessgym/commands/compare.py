@@ -53,9 +53,16 @@ __all__ = ["compare"]
 @click.option("--task-state", type=click.Choice(["continue", "reset"]), default="reset", show_default=True)
 @click.option(
     "--verify-command",
-    required=True,
-    help="Shell command harnessgym runs after each attempt; only its verdict makes a trial solved.",
+    help="Shell command harnessgym runs after each attempt; its verdict makes a trial solved. "
+    "At least one of --verify-command and --post-command is required.",
 )
+@click.option(
+    "--post-command",
+    help="Shell command run once on each trial's final workspace; its JSON score is compared between the "
+    "groups (and, without --verify-command, its passing makes a trial solved).",
+)
+@click.option("--post-score-key", help="Where the post score is in its JSON [default: --score-key].")
+@click.option("--post-timeout", default="2m", callback=duration, show_default=True)
 @click.option("--score-key", default="score", show_default=True)
 @click.option("--stop-score", type=float)
 @click.option("--higher-is-better", is_flag=True)
@@ -80,6 +87,10 @@ __all__ = ["compare"]
     show_default=True,
     help="Significance level of the primary test.",
 )
+# Accepted so that HarnessGym 0.1.1 command lines keep working; compare runs attempts only, so they are unused.
+@click.option("--build-timeout", hidden=True, callback=duration, help="Unused (compare is attempt-only).")
+@click.option("--reflection-timeout", hidden=True, callback=duration, help="Unused (compare is attempt-only).")
+@click.option("--build-after-solve", hidden=True, is_flag=True, help="Unused (compare is attempt-only).")
 @agent_cli_options
 def compare(**opts: Any) -> None:
     """Replay plain against harnessed attempt-only sessions from a clean template, in a randomized order, and
@@ -121,6 +132,8 @@ def _config(opts: dict[str, Any]) -> Any:
         "trials": opts["trials"], "iterations": opts["iterations"], "runner": opts["runner"],
         "runner_options": runner_options, "attempt_timeout": opts["attempt_timeout"],
         "attempt_timeouts": opts["attempt_timeouts"], "verify_command": opts["verify_command"],
+        "post_command": opts["post_command"], "post_score_key": opts["post_score_key"],
+        "post_timeout": opts["post_timeout"],
         "verify_timeout": opts["verify_timeout"], "score_key": opts["score_key"], "stop_score": opts["stop_score"],
         "higher_is_better": opts["higher_is_better"], "task_state": opts["task_state"],
         "require_active_harness": opts["require_active_harness"],

@@ -2,9 +2,11 @@
 
 The verdict follows one outcome declared before any trial ran, so that looking at several measures cannot
 turn noise into a finding: the solve rate (Fisher's exact test); only when both groups solved all or none of
-their valid trials, which leaves the solve rate nothing to say, the cumulative attempt duration (Mann–Whitney,
-shorter is better). Everything else (score, last attempt duration) is reported as description. Invalid trials
-never enter a test; they are counted and their reasons listed.
+their valid trials, which leaves the solve rate nothing to say, the post command's score when a post command
+is configured (Mann–Whitney, in the score's direction), else the cumulative attempt duration (Mann–Whitney,
+shorter is better). Everything else (verify score, last attempt duration) is reported as description. Invalid
+trials never enter a test; they are counted and their reasons listed. A post measurement that failed has no
+score: such trials stay in the solve rate but not in the post score test, and each group says how many.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from harnessgym.compare.models import (
 
 __all__ = ["analyse", "summarize_group"]
 
-Measure = Literal["cumulative_attempt_duration", "attempt_duration", "score"]
+Measure = Literal["cumulative_attempt_duration", "attempt_duration", "score", "post_score"]
 _N_LIMIT = 10_000
 
 
@@ -43,6 +45,7 @@ def _values(trials: Sequence[TrialRecord], measure: Measure) -> list[float]:
         "cumulative_attempt_duration": lambda t: t.cumulative_attempt_duration_seconds,
         "attempt_duration": lambda t: t.attempt_duration_seconds,
         "score": lambda t: t.score,
+        "post_score": lambda t: t.post_score,
     }
     return [v for v in (get[measure](t) for t in trials if t.valid) if v is not None]
 
@@ -64,6 +67,8 @@ def summarize_group(group: Group, trials: Sequence[TrialRecord]) -> GroupSummary
         attempt_duration=_distribution(_values(valid, "attempt_duration")),
         cumulative_attempt_duration=_distribution(_values(valid, "cumulative_attempt_duration")),
         score=_distribution(_values(valid, "score")),
+        post_score=_distribution(_values(valid, "post_score")),
+        post_unmeasured=sum(t.post is not None and t.post_score is None for t in valid),
         mcp_call_count=sum(t.mcp_call_count for t in valid),
         mcp_tools_called=sorted({name for t in valid for name in t.mcp_tools_called}),
         cost_usd=sum(costs) if costs else None,
@@ -120,6 +125,7 @@ def _compare(
                                                     **shared)  # fmt: skip
     comparison.attempt_duration = _shift(trials, "attempt_duration", higher_is_better=False, **shared)
     comparison.score = _shift(trials, "score", higher_is_better=higher_is_better, **shared)
+    comparison.post_score = _shift(trials, "post_score", higher_is_better=higher_is_better, **shared)
     return comparison
 
 
@@ -176,7 +182,9 @@ def _why_empty(g: GroupSummary) -> str:
     return f"{g.group} has no valid trial ({g.n_invalid} invalid: {reasons})"
 
 
-def _decide(plain: GroupSummary, harnessed: GroupSummary, comparison: Comparison, alpha: float) -> CompareVerdict:
+def _decide(
+    plain: GroupSummary, harnessed: GroupSummary, comparison: Comparison, alpha: float, *, post_primary: bool
+) -> CompareVerdict:
     if plain.n_valid == 0 or harnessed.n_valid == 0:
         why = "; ".join(_why_empty(g) for g in (harnessed, plain) if g.n_valid == 0)
         return CompareVerdict(outcome="insufficient_data", alpha=alpha, headline=f"No comparison is possible: {why}.")
@@ -187,11 +195,25 @@ def _decide(plain: GroupSummary, harnessed: GroupSummary, comparison: Comparison
                      f"(harnessed {harnessed.n_invalid}, plain {plain.n_invalid}).")  # fmt: skip
     rate_h, rate_p = harnessed.solved / harnessed.n_valid, plain.solved / plain.n_valid
     duration = comparison.cumulative_attempt_duration
-    if rate_h == rate_p and rate_h in (0.0, 1.0) and duration is not None:
+    if rate_h == rate_p and rate_h in (0.0, 1.0):
         both = "all" if rate_h == 1.0 else "none"
-        notes.insert(0, f"Both groups solved {both} of their valid trials, so the pre-declared fallback outcome, "
-                        "the cumulative attempt duration (shorter is better), decides.")  # fmt: skip
-        return _on_duration(duration, plain, harnessed, alpha, notes)
+        if post_primary:
+            unmeasured = plain.post_unmeasured + harnessed.post_unmeasured
+            if unmeasured:
+                notes.append(f"{unmeasured} valid trial(s) have no post score (their post command failed or printed "
+                             f"no number: harnessed {harnessed.post_unmeasured}, plain {plain.post_unmeasured}); "
+                             "they are not in the post score test.")  # fmt: skip
+            notes.insert(0, f"Both groups solved {both} of their valid trials, so the pre-declared fallback "
+                            "outcome, the post command's score, decides.")  # fmt: skip
+            if comparison.post_score is None:
+                return CompareVerdict(outcome="insufficient_data", primary="post_score", alpha=alpha, notes=notes,
+                                      headline="No comparison is possible: the post score decides, and a group "
+                                               "has no trial with a measured post score.")  # fmt: skip
+            return _on_shift(comparison.post_score, plain, harnessed, alpha, notes)
+        if duration is not None:
+            notes.insert(0, f"Both groups solved {both} of their valid trials, so the pre-declared fallback "
+                            "outcome, the cumulative attempt duration (shorter is better), decides.")  # fmt: skip
+            return _on_shift(duration, plain, harnessed, alpha, notes)
     return _on_solve_rate(comparison, plain, harnessed, alpha, notes)
 
 
@@ -216,24 +238,34 @@ def _on_solve_rate(
                           headline=f"{_HEAD[outcome]} on solve rate: {numbers}.", notes=notes)  # fmt: skip
 
 
-def _on_duration(
+def _on_shift(
     t: ShiftTest, plain: GroupSummary, harnessed: GroupSummary, alpha: float, notes: list[str]
 ) -> CompareVerdict:
+    """The verdict on a Mann–Whitney outcome: the cumulative attempt duration or the post score."""
     outcome = _outcome(t.p < alpha, t.favours == "harnessed", t.favours == "plain")
     ci = t.median_difference_ci
-    numbers = (f"median difference {t.median_difference:+.3g} s"
-               + (f" (bootstrap 95% CI {ci[0]:+.3g} to {ci[1]:+.3g} s)" if ci else "")
-               + f", Hodges–Lehmann shift {t.hodges_lehmann:+.3g} s; Mann–Whitney {t.method} p = {t.p:.3g}, "
-               f"alpha {alpha:g}; {_sizes(plain, harnessed)}")  # fmt: skip
+    if t.measure == "post_score":
+        unit, name, higher = "", "post score", "higher"
+        sizes = f"n = {t.n_harnessed} harnessed vs {t.n_plain} plain trials with a post score"
+    else:
+        unit, name, higher = " s", "attempt duration", "longer"
+        sizes = _sizes(plain, harnessed)
+    numbers = (f"median difference {t.median_difference:+.3g}{unit}"
+               + (f" (bootstrap 95% CI {ci[0]:+.3g} to {ci[1]:+.3g}{unit})" if ci else "")
+               + f", Hodges–Lehmann shift {t.hodges_lehmann:+.3g}{unit}; Mann–Whitney {t.method} p = {t.p:.3g}, "
+               f"alpha {alpha:g}; {sizes}")  # fmt: skip
     if outcome == "no_detectable_difference":
         prob = t.mann_whitney_u / (t.n_harnessed * t.n_plain)
         notes += _power_notes(
             min_p=t.min_p, smallest=_smallest_n(lambda n: stats.mann_whitney_min_p(n, n), alpha),
             needed=stats.n_for_shift(prob, alpha=alpha), alpha=alpha, test="the Mann–Whitney test",
-            effect=f"P(harnessed longer) = {prob:.2f}", plain=plain, harnessed=harnessed,
+            effect=f"P(harnessed {higher}) = {prob:.2f}", plain=plain, harnessed=harnessed,
         )  # fmt: skip
-    return CompareVerdict(outcome=outcome, primary="cumulative_attempt_duration", p=t.p, alpha=alpha,
-                          headline=f"{_HEAD[outcome]} on attempt duration: {numbers}.", notes=notes)  # fmt: skip
+    primary: Literal["cumulative_attempt_duration", "post_score"] = (
+        "post_score" if t.measure == "post_score" else "cumulative_attempt_duration"
+    )
+    return CompareVerdict(outcome=outcome, primary=primary, p=t.p, alpha=alpha,
+                          headline=f"{_HEAD[outcome]} on {name}: {numbers}.", notes=notes)  # fmt: skip
 
 
 _HEAD = {
@@ -254,10 +286,17 @@ def _outcome(
 
 
 def analyse(
-    trials: Sequence[TrialRecord], *, alpha: float, higher_is_better: bool, seed: int, resamples: int = 2000
+    trials: Sequence[TrialRecord],
+    *,
+    alpha: float,
+    higher_is_better: bool,
+    seed: int,
+    resamples: int = 2000,
+    post_primary: bool = False,
 ) -> tuple[GroupSummary, GroupSummary, Comparison, CompareVerdict]:
-    """Plain and harnessed summaries, the tests between them, and the verdict."""
+    """Plain and harnessed summaries, the tests between them, and the verdict. ``post_primary`` (a post command
+    is configured) makes the post score the fallback outcome instead of the attempt duration."""
     plain, harnessed = summarize_group("plain", trials), summarize_group("harnessed", trials)
     comparison = _compare(trials, plain, harnessed, higher_is_better=higher_is_better, seed=seed,
                           resamples=resamples)  # fmt: skip
-    return plain, harnessed, comparison, _decide(plain, harnessed, comparison, alpha)
+    return plain, harnessed, comparison, _decide(plain, harnessed, comparison, alpha, post_primary=post_primary)

@@ -16,11 +16,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harnessgym.config import RunConfig, known_runner
 from harnessgym.duration import Duration
 from harnessgym.records import Evidence, RunStatus, utcnow
+from harnessgym.scores import Measurement
 from runners.options import RunnerOptions
 
 __all__ = [
@@ -64,7 +65,8 @@ class CompareConfig(BaseModel):
     trials: int = Field(default=3, gt=0)
     """Trials per group."""
     iterations: int = Field(default=1, gt=0)
-    """Attempts per trial (attempt-only: no reflection, build or qualification)."""
+    """Attempts per trial (attempt-only: no reflection, build or qualification). Without a verify command
+    there is no early stop: every trial makes all its attempts."""
     runner: str = "fake"
     """``fake``, ``claude``, ``codex`` or ``exec``."""
     runner_options: RunnerOptions = Field(default_factory=RunnerOptions)
@@ -73,10 +75,19 @@ class CompareConfig(BaseModel):
     """Wall-clock limit of one attempt."""
     attempt_timeouts: tuple[Duration, ...] = ()
     """Per-iteration attempt limits; the last one is reused."""
-    verify_command: str
-    """The evidence: a trial is solved only when harnessgym's own run of this command passes."""
+    verify_command: str | None = None
+    """The evidence: a trial is solved only when harnessgym's own run of this command (after every attempt)
+    passes. At least one of ``verify_command`` and ``post_command`` is required."""
     verify_timeout: Duration = 120.0
     """Limit of one verify run."""
+    post_command: str | None = None
+    """Run once per trial on its final workspace (upstream's ``--post-command``). It measures the post score;
+    without a verify command it is also the evidence: the trial is solved when it passes (exit 0, a JSON
+    object, a passing or missing ``status``) and, with ``stop_score``, its score reaches that."""
+    post_score_key: str | None = None
+    """Where the post score is found in the post command's JSON output; defaults to ``score_key``."""
+    post_timeout: Duration = 120.0
+    """Limit of the post command; the whole process tree is killed at it."""
     score_key: str = "score"
     """Where the score is found in the verify command's JSON output."""
     stop_score: float | None = None
@@ -107,6 +118,29 @@ class CompareConfig(BaseModel):
     @classmethod
     def _known_runner(cls, value: str) -> str:
         return known_runner(value)
+
+    @field_validator("verify_command", "post_command")
+    @classmethod
+    def _command(cls, value: str | None) -> str | None:
+        return value if value is None or value.strip() else None
+
+    @model_validator(mode="after")
+    def _needs_evidence(self) -> CompareConfig:
+        if self.verify_command is None and self.post_command is None:
+            raise ValueError(
+                "a comparison needs evidence harnessgym gathers itself: pass --verify-command (run "
+                "after every attempt) or --post-command (run once on each trial's final workspace)"
+            )
+        return self
+
+    @property
+    def evidence_command(self) -> Literal["verify", "post"]:
+        """Which command decides "solved": the verify command when there is one, else the post command."""
+        return "verify" if self.verify_command is not None else "post"
+
+    @property
+    def post_key(self) -> str:
+        return self.post_score_key or self.score_key
 
     def run_config(self, workspace: Path, run_id: str) -> RunConfig:
         """The attempt-only run of one trial in ``workspace``."""
@@ -152,7 +186,8 @@ class TrialRecord(BaseModel):
     run_status: RunStatus | None = None
     """How the run ended; None when it raised before ending."""
     solved: bool = False
-    """Solved on harnessgym's own verify run (never on the agent's word)."""
+    """Solved on harnessgym's own run of the verify command (or, without one, of the post command); never on
+    the agent's word."""
     evidence: Evidence = "none"
     """``verified`` when solved."""
     verify_status: str | None = None
@@ -166,6 +201,10 @@ class TrialRecord(BaseModel):
     """The last measured score (the final state of the workspace)."""
     best_score: float | None = None
     """The best measured score over the trial's attempts."""
+    post: Measurement | None = None
+    """The post command's run on the final workspace (when one is configured and the run ended)."""
+    post_score: float | None = None
+    """The post command's score, only when it passed (a failed measurement has no score that counts)."""
     cost_usd: float | None = None
     """As reported by the agent CLI, when it reports one."""
     tokens: dict[str, int] = Field(default_factory=dict)
@@ -226,6 +265,10 @@ class GroupSummary(BaseModel):
     """All attempts of a trial (seconds)."""
     score: Distribution | None = None
     """Last measured score, over the valid trials that have one."""
+    post_score: Distribution | None = None
+    """Post command scores, over the valid trials whose post command passed with a number."""
+    post_unmeasured: int = 0
+    """Valid trials whose post command failed, timed out or printed no score (not in the post score test)."""
     mcp_call_count: int = 0
     """MCP calls over the valid trials."""
     mcp_tools_called: list[str] = Field(default_factory=list)
@@ -238,7 +281,7 @@ class ShiftTest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    measure: Literal["cumulative_attempt_duration", "attempt_duration", "score"]
+    measure: Literal["cumulative_attempt_duration", "attempt_duration", "score", "post_score"]
     n_harnessed: int
     n_plain: int
     better: Literal["lower", "higher"]
@@ -276,6 +319,7 @@ class Comparison(BaseModel):
     cumulative_attempt_duration: ShiftTest | None = None
     attempt_duration: ShiftTest | None = None
     score: ShiftTest | None = None
+    post_score: ShiftTest | None = None
 
 
 class CompareVerdict(BaseModel):
@@ -284,8 +328,9 @@ class CompareVerdict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outcome: Literal["helped", "hurt", "no_detectable_difference", "insufficient_data"]
-    primary: Literal["solve_rate", "cumulative_attempt_duration"] | None = None
-    """Solve rate; cumulative attempt duration when both groups solved all or none of their valid trials."""
+    primary: Literal["solve_rate", "cumulative_attempt_duration", "post_score"] | None = None
+    """Solve rate; when both groups solved all or none of their valid trials, the post score if a post command
+    is configured, else the cumulative attempt duration."""
     p: float | None = None
     alpha: float
     headline: str

@@ -46,13 +46,16 @@ def print_report(report: CompareReport, path: object, console: Console | None = 
     out = console or Console(highlight=False, soft_wrap=True)
     table = Table(title=f"harnessgym compare ({report.status})", title_justify="left", box=box.SIMPLE_HEAD,
                   pad_edge=False)  # fmt: skip
-    for column in ("group", "valid", "solved", "solve % (95% CI)", "median attempt s", "median score",
-                   "MCP calls", "invalid"):  # fmt: skip
+    post = report.config.post_command is not None
+    columns = ["group", "valid", "solved", "solve % (95% CI)", "median attempt s", "median score"]
+    columns += ["median post score (unmeasured)"] if post else []
+    for column in (*columns, "MCP calls", "invalid"):
         table.add_column(column, overflow="fold")
     for g in (report.harnessed, report.plain):
-        table.add_row(g.group, f"{g.n_valid}/{g.n_trials}", str(g.solved), _rate(g),
-                      _median(g.cumulative_attempt_duration), _median(g.score), str(g.mcp_call_count),
-                      _invalid(g))  # fmt: skip
+        row = [g.group, f"{g.n_valid}/{g.n_trials}", str(g.solved), _rate(g), _median(g.cumulative_attempt_duration),
+               _median(g.score)]  # fmt: skip
+        row += [f"{_median(g.post_score)} ({g.post_unmeasured})"] if post else []
+        table.add_row(*row, str(g.mcp_call_count), _invalid(g))
     out.print(table)
     c = report.comparison
     if c.solve_rate_difference is not None and c.solve_rate_difference_ci is not None:
@@ -62,7 +65,8 @@ def print_report(report: CompareReport, path: object, console: Console | None = 
                   f"(smallest possible {c.fisher_min_p:.3g})")  # fmt: skip
     for line in (_shift("Attempt duration", c.cumulative_attempt_duration, " s"),
                  _shift("Score" if report.config.score_key == "score" else f"Score ({report.config.score_key})",
-                        c.score, "")):  # fmt: skip
+                        c.score, ""),
+                 _shift(f"Post score ({report.config.post_key})", c.post_score, "")):  # fmt: skip
         if line:
             out.print(line)
     v = report.verdict
@@ -82,6 +86,12 @@ def trial_line(key: TrialKey, position: int, total: int, record: TrialRecord | N
         return f"{head}: invalid ({record.invalid_kind}: {record.invalid_reason})"
     took = record.cumulative_attempt_duration_seconds or 0.0
     score = f", score {record.score:g}" if record.score is not None else ""
+    if record.post is not None:
+        score += (
+            f", post score {record.post_score:g}"
+            if record.post_score is not None
+            else (f", post {record.post.status}{'' if record.post.passed else ' (not passed)'}")
+        )
     solved = "solved (verified)" if record.solved else "not solved"
     return (
         f"{head}: {solved} in {took:.1f}s{score}, {record.active_artifact_count} active artifact(s), "

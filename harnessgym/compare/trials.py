@@ -33,6 +33,8 @@ from harnessgym.events import EventHandler
 from harnessgym.layout import HARNESS_DIR, Layout
 from harnessgym.records import IterationRecord, RunSummary, utcnow
 from harnessgym.registry import ActivationRecord
+from harnessgym.scores import Measurement, reached
+from harnessgym.verify import run_measurement
 
 __all__ = ["TrialHandler", "compare_async", "plan_order"]
 
@@ -113,12 +115,21 @@ def _copy_template(config: CompareConfig, dest: Path) -> None:
 
 
 def _measure(record: TrialRecord, summary: RunSummary, config: CompareConfig) -> None:
-    """Fill ``record`` from the finished run: verdicts, attempt durations, cost, harness use."""
+    """Fill ``record`` from the finished run (and its post measurement, already in ``record.post``): verdicts,
+    attempt durations, cost, harness use."""
     layout = Layout(record.workspace)
     run = layout.run(record.run_id)
     record.run_dir, record.run_status = summary.run_dir, summary.status
-    record.solved = summary.solved and summary.evidence == "verified"
-    record.evidence = summary.evidence if record.solved else "none"
+    post = record.post
+    if post is not None and post.passed:
+        record.post_score = post.score
+    if config.evidence_command == "verify":
+        record.solved = summary.solved and summary.evidence == "verified"
+    else:
+        record.solved = (post is not None and post.passed
+                         and (config.stop_score is None or reached(post.score, config.stop_score,
+                                                                   config.higher_is_better)))  # fmt: skip
+    record.evidence = "verified" if record.solved else "none"
     record.best_score = summary.best_score
     record.cost_usd = summary.cost_usd
     durations: list[float] = []
@@ -164,6 +175,17 @@ def _judge(record: TrialRecord, summary: RunSummary, failures: list[str], config
         _invalid(record, "no_harness_tool_use", "the agent made no MCP tool call (--require-harness-tool-use)")
 
 
+async def _post(config: CompareConfig, workspace: Path, trial_dir: Path) -> Measurement:
+    """The post command on the trial's final workspace, run exactly like a post-attempt command of ``run``
+    (process group, timeout that kills the tree); its output is kept beside ``trial.json``."""
+    assert config.post_command is not None
+    return await run_measurement(
+        config.post_command, "post_attempt", workspace=workspace, timeout=config.post_timeout,
+        stdout_path=trial_dir / "post.stdout.txt", stderr_path=trial_dir / "post.stderr.txt",
+        score_key=config.post_key,
+    )  # fmt: skip
+
+
 def _mcp_calls(workspace: Path) -> tuple[int, list[str]]:
     """MCP calls recorded in the trial's workspace (its only run) and the tools called."""
     try:
@@ -199,6 +221,8 @@ async def _run_trial(
             copied, problems = await anyio.to_thread.run_sync(store.copy_usable_artifacts, Layout(source), workspace)
             record.copied_artifacts, record.problems = [e.id for e in copied], problems
         summary = await run_async(config.run_config(workspace, record.run_id), on_event)
+        if config.post_command is not None and summary.status not in ("error", "interrupted"):
+            record.post = await _post(config, workspace, out.trial_dir(key.group, key.index))
     except Exception as exc:  # the per-trial guard: one broken trial must not sink the whole comparison
         _invalid(record, "runner_error", f"{type(exc).__name__}: {exc}")
     else:
@@ -217,7 +241,7 @@ def _report(
 ) -> CompareReport:
     plain, harnessed, comparison, verdict = analyse(
         trials, alpha=config.alpha, higher_is_better=config.higher_is_better, seed=config.seed,
-        resamples=config.bootstrap_resamples,
+        resamples=config.bootstrap_resamples, post_primary=config.post_command is not None,
     )  # fmt: skip
     return CompareReport(
         status=status,
