@@ -37,6 +37,7 @@ from .framing import DEFAULT_MAX_MESSAGE_BYTES, Decoder, Frame, WireFraming, enc
 from .handshake import handshake
 from .manifest import ServerSpec
 from .stderrlog import BoundedLog
+from .surfaces import ServerSurfaces
 from .waiters import Future, Waiter
 
 __all__ = ["Downstream", "Listener"]
@@ -85,6 +86,10 @@ class Downstream:
         self.max_message_bytes = max_message_bytes
         self.state: State = "stopped"
         self.tools: list[dict[str, Any]] = []
+        self.capabilities: dict[str, Any] = {}
+        """What the server announced in its ``initialize`` answer."""
+        self.surfaces = ServerSurfaces()
+        """Its prompts and resources (:mod:`mcp_host.surfaces`)."""
         self.framing: WireFraming | None = None if spec.framing == "auto" else spec.framing
         self.rx_framing: WireFraming = "newline"
         self.last_error = ""
@@ -464,6 +469,11 @@ class Downstream:
         await procs.kill_tree(proc.pid, grace=1.0)
         if self._stopping:
             return
+        # Its last words may still sit in the stderr pipe: read them (bounded) before they are quoted.
+        drained = self._stderr_drained
+        if drained is not None:
+            with anyio.move_on_after(1):
+                await drained.wait()
         what = "exited during startup" if self.state == "starting" else "exited"
         if self.pending and self.state != "starting":
             what = f"exited with {len(self.pending)} request(s) in flight"

@@ -1,4 +1,5 @@
-"""The opening of a server: ``initialize`` with framing detection, ``notifications/initialized``, ``tools/list``.
+"""The opening of a server: ``initialize`` with framing detection, ``notifications/initialized``, ``tools/list``
+(and the prompt and resource lists of a server that announces them, :mod:`mcp_host.surfaces`).
 
 The reader accepts either framing from a server at any time; what we *send* must be chosen before the server
 has said anything, so ``auto`` probes. It sends ``initialize`` in the likelier framing (the one learned at the
@@ -27,6 +28,7 @@ from . import jsonrpc
 from .errors import ServerStartError
 from .framing import WireFraming, encode
 from .manifest import ServerSpec
+from .surfaces import list_surfaces
 from .waiters import Future
 
 if TYPE_CHECKING:
@@ -102,7 +104,11 @@ async def handshake(server: Downstream) -> None:
     if server.framing == "newline" and sent[-1] == "content-length":
         await server.write_raw(b"\n")
     await server.notify("notifications/initialized", None)
+    result = winner.msg.get("result")
+    capabilities = result.get("capabilities") if isinstance(result, dict) else None
+    server.capabilities = capabilities if isinstance(capabilities, dict) else {}
     server.tools = await list_tools(server)
+    server.surfaces = await list_surfaces(server, server.capabilities)
 
 
 async def list_tools(server: Downstream) -> list[dict[str, Any]]:

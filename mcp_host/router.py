@@ -1,7 +1,8 @@
 """The host's message router: many client sessions in, many supervised servers out, matched by id.
 
 Each client message is parsed once (``json.loads``). The host answers ``initialize``, ``ping`` and
-``tools/list`` itself (tools of every active server, as ``<server>__<tool>``, see :mod:`mcp_host.names`),
+``tools/list`` itself (tools of every active server, as ``<server>__<tool>``, see :mod:`mcp_host.names`; the
+servers' prompts and resources are offered too, through :mod:`mcp_host.surfaces`),
 and forwards ``tools/call`` to the owning server under a fresh id, with the tool's own name. The response
 comes back through :class:`mcp_host.relay.RelayedCall`: its id is spliced back without re-encoding large results, the
 client gets it, and one telemetry line is queued. Never in lockstep: any number of calls are in flight.
@@ -44,6 +45,7 @@ from .manifest import ServerSpec
 from .names import build_catalog
 from .relay import RelayedCall
 from .session import Session
+from .surfaces import Surfaces, list_surfaces
 from .telemetry import RunTag, TelemetryWriter
 
 __all__ = ["LATEST_VERSION", "SUPPORTED_VERSIONS", "Router"]
@@ -54,10 +56,17 @@ SUPPORTED_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
 LATEST_VERSION = SUPPORTED_VERSIONS[-1]
 _TICK = 0.05
 _START_ATTEMPTS = 3
-_EMPTY_LISTS = {
-    "resources/list": "resources",
-    "resources/templates/list": "resourceTemplates",
-    "prompts/list": "prompts",
+_LISTS = {
+    "resources/list": ("resources", "resources"),
+    "resources/templates/list": ("resourceTemplates", "templates"),
+    "prompts/list": ("prompts", "prompts"),
+}
+"""Client list method → (result key, attribute of :class:`mcp_host.surfaces.Surfaces`)."""
+RESOURCE_NOT_FOUND = -32002
+_LIST_CHANGED = {
+    "notifications/tools/list_changed",
+    "notifications/prompts/list_changed",
+    "notifications/resources/list_changed",
 }
 
 
@@ -89,6 +98,7 @@ class Router:
         self.order: list[str] = []
         self.names: dict[str, tuple[str, str]] = {}
         self.tool_list: list[dict[str, Any]] = []
+        self.surfaces = Surfaces(prefix=prefix)
         self.sessions: set[Session] = set()
         self.progress: dict[int, tuple[Session, Any]] = {}
         self.ready = anyio.Event()
@@ -96,6 +106,7 @@ class Router:
         self._tg = task_group
         self._tokens = 0
         self._list_digest = ""
+        self._surface_digests = {"prompts": "", "resources": ""}
 
     # -- servers -------------------------------------------------------------------------------------
 
@@ -156,16 +167,28 @@ class Router:
                     tg.start_soon(self._stop_one, server)
 
     def rebuild_tools(self) -> None:
-        """Recompute the qualified tool list; tell every client when it changed."""
-        servers = [(name, s.tools) for name in self.order if (s := self.servers.get(name)) is not None]
-        self.names, self.tool_list = build_catalog(servers, prefix=self.prefix)
+        """Recompute the qualified tool list (and the prompt and resource catalogs); tell every client what
+        changed."""
+        active = [s for name in self.order if (s := self.servers.get(name)) is not None]
+        self.names, self.tool_list = build_catalog([(s.name, s.tools) for s in active], prefix=self.prefix)
         digest = hashlib.sha256(jsonrpc.dumps(self.tool_list)).hexdigest()
         if digest != self._list_digest:
             changed = bool(self._list_digest)
             self._list_digest = digest
             if changed:
-                notice = {"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}
-                self._tg.start_soon(self._broadcast, jsonrpc.dumps(notice))
+                self._notify_changed("tools")
+        self.surfaces.rebuild([(s.name, s.surfaces) for s in active])
+        views = {"prompts": self.surfaces.prompts, "resources": [self.surfaces.resources, self.surfaces.templates]}
+        for what, view in views.items():
+            digest = hashlib.sha256(jsonrpc.dumps(view)).hexdigest()
+            if digest != self._surface_digests[what]:
+                if self._surface_digests[what]:
+                    self._notify_changed(what)
+                self._surface_digests[what] = digest
+
+    def _notify_changed(self, what: str) -> None:
+        notice = {"jsonrpc": "2.0", "method": f"notifications/{what}/list_changed"}
+        self._tg.start_soon(self._broadcast, jsonrpc.dumps(notice))
 
     async def _broadcast(self, body: bytes) -> None:
         for session in list(self.sessions):
@@ -198,7 +221,7 @@ class Router:
                 await session.send(jsonrpc.dumps({**msg, "params": {**params, "progressToken": token}}))
         elif method == "notifications/message":
             await self._broadcast(raw)
-        elif method == "notifications/tools/list_changed":
+        elif method in _LIST_CHANGED:
             self._tg.start_soon(self._relist, server)
 
     def on_exit(self, server: Downstream, message: str) -> None:
@@ -210,6 +233,7 @@ class Router:
         except ServerError as exc:
             log.warning("re-listing tools of %s failed: %s", server.name, exc)
             return
+        server.surfaces = await list_surfaces(server, server.capabilities)
         self.rebuild_tools()
 
     # -- sessions ------------------------------------------------------------------------------------
@@ -273,14 +297,18 @@ class Router:
             if self.ready.is_set():
                 await session.send(jsonrpc.result(rid, {"tools": self.tool_list}))
             else:
-                self._tg.start_soon(self._list_when_ready, session, rid)
+                self._tg.start_soon(self._list_when_ready, session, rid, method)
         elif method == "initialize":
             await session.send(jsonrpc.result(rid, self._initialize(session, params)))
         elif method == "ping" or method == "logging/setLevel":
             await session.send(jsonrpc.result(rid, {}))
-        elif method in _EMPTY_LISTS:
-            key = _EMPTY_LISTS[method]
-            await session.send(jsonrpc.result(rid, {key: []}))
+        elif method in _LISTS:
+            if self.ready.is_set():
+                await session.send(self._list_result(rid, method))
+            else:
+                self._tg.start_soon(self._list_when_ready, session, rid, method)
+        elif method in ("prompts/get", "resources/read"):
+            self._tg.start_soon(self._forward, session, rid, method, params)
         else:
             await session.send(jsonrpc.error(rid, jsonrpc.METHOD_NOT_FOUND, "Method not found", method))
 
@@ -294,7 +322,12 @@ class Router:
                 session.tag = RunTag.model_validate({**session.tag.model_dump(), **run})
         out: dict[str, Any] = {
             "protocolVersion": session.protocol_version,
-            "capabilities": {"tools": {"listChanged": True}, "logging": {}},
+            "capabilities": {
+                "tools": {"listChanged": True},
+                "prompts": {"listChanged": True},
+                "resources": {"listChanged": True},
+                "logging": {},
+            },
             "serverInfo": {"name": self.server_name, "version": "0.2.0"},
         }
         if self.instructions:
@@ -315,9 +348,50 @@ class Router:
             await self.ready.wait()
         self.ready.set()
 
-    async def _list_when_ready(self, session: Session, rid: Any) -> None:
+    async def _list_when_ready(self, session: Session, rid: Any, method: str) -> None:
         await self._wait_ready()
-        await session.send(jsonrpc.result(rid, {"tools": self.tool_list}))
+        await session.send(self._list_result(rid, method))
+
+    def _list_result(self, rid: Any, method: str) -> bytes:
+        if method == "tools/list":
+            return jsonrpc.result(rid, {"tools": self.tool_list})
+        key, attr = _LISTS[method]
+        return jsonrpc.result(rid, {key: getattr(self.surfaces, attr)})
+
+    async def _forward(self, session: Session, rid: Any, method: str, params: dict[str, Any]) -> None:
+        """``prompts/get`` or ``resources/read``, to the server that offers it (see :mod:`mcp_host.surfaces`)."""
+        await self._wait_ready()
+        out = dict(params)
+        if method == "prompts/get":
+            name = params.get("name")
+            target = self.surfaces.prompt_names.get(name) if isinstance(name, str) else None
+            server = self.servers.get(target[0]) if target else None
+            if target is None or server is None:
+                await session.send(jsonrpc.error(rid, jsonrpc.INVALID_PARAMS, f"Unknown prompt: {name}"))
+                return
+            out["name"] = target[1]
+        else:
+            uri = params.get("uri")
+            owner = self.surfaces.owner_of(uri) if isinstance(uri, str) else None
+            server = self.servers.get(owner) if owner else None
+            if server is None:
+                await session.send(jsonrpc.error(rid, RESOURCE_NOT_FOUND, "Resource not found", {"uri": uri}))
+                return
+        try:
+            await server.ensure_running()
+            answer = await server.request(method, out, server.spec.tool_timeout)
+        except ServerError as exc:
+            await session.send(jsonrpc.error(rid, jsonrpc.INTERNAL_ERROR, str(exc)))
+            return
+        err = answer.get("error")
+        if isinstance(err, dict):
+            raw_code = err.get("code")
+            code = raw_code if isinstance(raw_code, int) else jsonrpc.INTERNAL_ERROR
+            await session.send(jsonrpc.error(rid, code, str(err.get("message", "error")), err.get("data")))
+        elif isinstance(answer.get("result"), dict):
+            await session.send(jsonrpc.result(rid, answer["result"]))
+        else:
+            await session.send(jsonrpc.error(rid, jsonrpc.INTERNAL_ERROR, f"server {server.name!r} gave no result"))
 
     async def _call_when_ready(self, session: Session, rid: Any, params: dict[str, Any]) -> None:
         await self._wait_ready()

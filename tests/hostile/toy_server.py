@@ -165,6 +165,10 @@ def call(rid: object, params: dict) -> None:
     send({"jsonrpc": "2.0", "id": rid, "result": result})
 
 
+BAD_LIST_CAPABILITIES = {"prompts": {}, "resources": {}}
+"""``--bad-lists``: announce prompts and resources, then answer their lists with garbage."""
+
+
 def main() -> None:
     global FRAMING, NAME
     argv = sys.argv[1:]
@@ -200,7 +204,9 @@ def main() -> None:
                     "id": rid,
                     "result": {
                         "protocolVersion": msg["params"].get("protocolVersion", "2025-06-18"),
-                        "capabilities": {"tools": {"listChanged": True}},
+                        "capabilities": {"tools": {"listChanged": True}, **BAD_LIST_CAPABILITIES}
+                        if "--bad-lists" in argv
+                        else {"tools": {"listChanged": True}},
                         "serverInfo": {"name": NAME, "version": "1"},
                     },
                 }
@@ -211,6 +217,10 @@ def main() -> None:
             call(rid, msg["params"])
         elif method == "tools/call":
             threading.Thread(target=call, args=(rid, msg.get("params") or {}), daemon=True).start()
+        elif method == "prompts/list" and "--bad-lists" in argv:
+            send({"jsonrpc": "2.0", "id": rid, "result": {"prompts": "not a list"}})
+        elif method in ("resources/list", "resources/templates/list") and "--bad-lists" in argv:
+            send({"jsonrpc": "2.0", "id": rid, "result": {"resources": [{"no": "uri"}], "resourceTemplates": 7}})
         elif method == "ping":
             if "--ignore-ping" in argv:
                 continue

@@ -1,0 +1,137 @@
+"""Prompts and resources of the supervised servers, offered through the host next to their tools.
+
+Tools are the hot path and the contract (see :mod:`mcp_host.router`); prompts and resources are offered as well,
+so the host is a whole MCP server of servers and not only a tool gateway:
+
+* **Prompts** get qualified names like tools (``<server>__<prompt>``, :mod:`mcp_host.names`), and
+  ``prompts/get`` goes to the owning server under the prompt's own name.
+* **Resources** keep their URIs (a tool result may link to one, so rewriting them would break the link).
+  ``resources/read`` goes to the server that listed the URI; when two servers list the same URI, the first in
+  activation order owns it, and the other's copy is left out of the list (and logged). A URI no server listed is
+  matched against the servers' URI templates (RFC 6570 level 1: ``{name}`` matches one path segment,
+  ``{+name}`` or ``{/name}`` anything).
+
+Listing is done at start (only for a server that announces the capability) and again when a server sends
+``notifications/{prompts,resources}/list_changed``; a server whose lists cannot be read still serves its tools.
+These requests are not on the per-call hot path, so they go through :meth:`Downstream.request` (a parsed
+request and answer), with the server's tool timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .errors import ServerError
+from .names import build_catalog
+
+if TYPE_CHECKING:
+    from .downstream import Downstream
+
+__all__ = ["ServerSurfaces", "Surfaces", "list_surfaces"]
+
+log = logging.getLogger(__name__)
+
+_PAGES = 50
+_VAR = re.compile(r"\{([+#/.;?&]?)[A-Za-z0-9_.,%*]+\}")
+
+
+@dataclass
+class ServerSurfaces:
+    """What one server offers besides tools, as it listed them."""
+
+    prompts: list[dict[str, Any]] = field(default_factory=list)
+    resources: list[dict[str, Any]] = field(default_factory=list)
+    templates: list[dict[str, Any]] = field(default_factory=list)
+
+
+async def _list(server: Downstream, method: str, key: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    for _ in range(_PAGES):
+        msg = await server.request(method, {"cursor": cursor} if cursor else None, server.spec.startup_timeout)
+        page = msg.get("result")
+        if not isinstance(page, dict) or not isinstance(page.get(key), list):
+            raise ServerError(server.name, f"{method} gave no {key} list")
+        items.extend(i for i in page[key] if isinstance(i, dict))
+        cursor = page.get("nextCursor")
+        if not isinstance(cursor, str) or not cursor:
+            break
+    return items
+
+
+async def list_surfaces(server: Downstream, capabilities: dict[str, Any]) -> ServerSurfaces:
+    """The prompts, resources and resource templates ``server`` announced (never raises: a list that cannot be
+    read is empty, and the reason goes to the server's log)."""
+    out = ServerSurfaces()
+    wanted = []
+    if isinstance(capabilities.get("prompts"), dict):
+        wanted.append(("prompts/list", "prompts", "prompts"))
+    if isinstance(capabilities.get("resources"), dict):
+        wanted += [("resources/list", "resources", "resources"),
+                   ("resources/templates/list", "resourceTemplates", "templates")]  # fmt: skip
+    for method, key, attr in wanted:
+        try:
+            items = await _list(server, method, key)
+        except ServerError as exc:
+            server.stderr.note(f"{method} failed, so none are offered: {exc}")
+            continue
+        if key == "prompts":
+            items = [i for i in items if isinstance(i.get("name"), str)]
+        elif key == "resources":
+            items = [i for i in items if isinstance(i.get("uri"), str)]
+        else:
+            items = [i for i in items if isinstance(i.get("uriTemplate"), str)]
+        setattr(out, attr, items)
+    return out
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    parts: list[str] = []
+    pos = 0
+    for m in _VAR.finditer(template):
+        parts.append(re.escape(template[pos : m.start()]))
+        parts.append(".+" if m.group(1) in ("+", "#", "/") else "[^/?#]+")
+        pos = m.end()
+    parts.append(re.escape(template[pos:]))
+    return re.compile("".join(parts))
+
+
+class Surfaces:
+    """The host-wide prompt and resource catalogs, rebuilt whenever a server's lists change."""
+
+    def __init__(self, *, prefix: bool = True) -> None:
+        self.prefix = prefix
+        self.prompt_names: dict[str, tuple[str, str]] = {}
+        self.prompts: list[dict[str, Any]] = []
+        self.resource_owner: dict[str, str] = {}
+        self.resources: list[dict[str, Any]] = []
+        self.templates: list[dict[str, Any]] = []
+        self._template_owners: list[tuple[re.Pattern[str], str]] = []
+
+    def rebuild(self, servers: Sequence[tuple[str, ServerSurfaces]]) -> None:
+        self.prompt_names, self.prompts = build_catalog([(n, s.prompts) for n, s in servers], prefix=self.prefix)
+        owner: dict[str, str] = {}
+        resources: list[dict[str, Any]] = []
+        for name, surfaces in servers:
+            for item in surfaces.resources:
+                uri = item["uri"]
+                if uri in owner:
+                    if owner[uri] != name:
+                        log.warning("resource %s is offered by %s and %s; %s serves it", uri, owner[uri], name,
+                                    owner[uri])  # fmt: skip
+                    continue
+                owner[uri] = name
+                resources.append(item)
+        self.resource_owner, self.resources = owner, resources
+        self.templates = [t for _, s in servers for t in s.templates]
+        self._template_owners = [(_template_regex(t["uriTemplate"]), n) for n, s in servers for t in s.templates]
+
+    def owner_of(self, uri: str) -> str | None:
+        """The server that serves ``uri``: the one that listed it, else the first whose template matches."""
+        if uri in self.resource_owner:
+            return self.resource_owner[uri]
+        return next((name for pattern, name in self._template_owners if pattern.fullmatch(uri)), None)

@@ -1,0 +1,85 @@
+"""Prompts and resources of supervised servers, through the host, with the real SDK client on both ends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from hostile.helpers import HOSTILE, host_client, make_manifest, text_of
+from mcp import MCPError
+
+from mcp_host import load_manifest, write_active_servers
+
+pytestmark = pytest.mark.anyio
+
+SURFACES = str(HOSTILE / "sdk_surfaces.py")
+
+
+async def test_prompts_and_resources_of_every_server_are_offered_and_routed(tmp_path: Path) -> None:
+    alpha = make_manifest(tmp_path, "alpha", "--name", "alpha", script=SURFACES, framing="newline")
+    beta = make_manifest(tmp_path, "beta", "--name", "beta", script=SURFACES, framing="newline")
+    tools_only = make_manifest(tmp_path, "toy", framing="newline")  # announces no prompts or resources
+    write_active_servers(tmp_path, [load_manifest(d, tmp_path) for d in (alpha, beta, tools_only)])
+    # Servers coming up one after another change the lists too; only a notice after the tool call counts.
+    resources_changed = [anyio.Event()]
+
+    async def on_message(message: Any) -> None:
+        if type(getattr(message, "root", message)).__name__ == "ResourceListChangedNotification":
+            resources_changed[-1].set()
+
+    with anyio.fail_after(60):
+        async with host_client(tmp_path, message_handler=on_message) as client:
+            prompts = {p.name: p for p in (await client.list_prompts()).prompts}
+            assert set(prompts) == {"alpha__review", "beta__review"}
+            assert [a.name for a in prompts["beta__review"].arguments or []] == ["path"]
+            got = await client.get_prompt("beta__review", {"path": "numerics.py"})
+            assert "[beta] Review numerics.py" in got.messages[0].content.text  # type: ignore[union-attr]
+
+            # One URI offered by two servers: the first in activation order serves it, listed once.
+            resources = [str(r.uri) for r in (await client.list_resources()).resources]
+            assert resources == ["docs://guide"]
+            guide = await client.read_resource("docs://guide")
+            assert guide.contents[0].text == "guide from alpha"  # type: ignore[union-attr]
+            templates = [t.uri_template for t in (await client.list_resource_templates()).resource_templates]
+            assert templates == ["notes://{topic}", "notes://{topic}"]
+            note = await client.read_resource("notes://stability")
+            assert note.contents[0].text == "alpha note on stability"  # type: ignore[union-attr]
+
+            # Unknown names and URIs get MCP errors, not hangs.
+            with pytest.raises(MCPError, match="Unknown prompt: gamma__review"):
+                await client.get_prompt("gamma__review", {})
+            with pytest.raises(MCPError, match="Resource not found") as missing:
+                await client.read_resource("docs://nowhere/at/all")
+            assert missing.value.error.code == -32002
+
+            # A server adds a resource and says so: the host re-lists it, then tells the client.
+            resources_changed.append(anyio.Event())
+            added = await client.call_tool("beta__add_resource", {"uri": "docs://beta-only", "text": "fresh"})
+            assert text_of(added) == "added"
+            with anyio.fail_after(10):
+                await resources_changed[-1].wait()
+            assert [str(r.uri) for r in (await client.list_resources()).resources] == [
+                "docs://guide",
+                "docs://beta-only",
+            ]
+            fresh = await client.read_resource("docs://beta-only")
+            assert fresh.contents[0].text == "fresh"  # type: ignore[union-attr]
+
+
+async def test_a_server_with_garbage_prompt_and_resource_lists_still_serves_its_tools(tmp_path: Path) -> None:
+    bad = make_manifest(tmp_path, "bad", "--bad-lists", framing="newline")
+    write_active_servers(tmp_path, [load_manifest(bad, tmp_path)])
+    with anyio.fail_after(30):
+        async with host_client(tmp_path) as client:
+            assert "bad__echo" in {t.name for t in (await client.list_tools()).tools}
+            assert (await client.list_prompts()).prompts == []
+            assert (await client.list_resources()).resources == []  # an entry without a uri is left out
+            assert (await client.list_resource_templates()).resource_templates == []
+            echoed = await client.call_tool("bad__echo", {"x": 1})
+            assert not echoed.is_error
+    log = (tmp_path / ".harnessgym").rglob("bad.stderr.log")
+    text = "".join(p.read_text() for p in log)
+    assert "prompts/list failed, so none are offered" in text
+    assert "resources/templates/list failed, so none are offered" in text
