@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from . import jsonrpc
-from .errors import ServerStartError
+from .errors import ServerError, ServerStartError
 from .framing import WireFraming, encode
 from .manifest import ServerSpec
-from .surfaces import list_surfaces
+from .surfaces import ServerSurfaces, list_surfaces
 from .waiters import Future
 
 if TYPE_CHECKING:
@@ -107,8 +107,26 @@ async def handshake(server: Downstream) -> None:
     result = winner.msg.get("result")
     capabilities = result.get("capabilities") if isinstance(result, dict) else None
     server.capabilities = capabilities if isinstance(capabilities, dict) else {}
-    server.tools = await list_tools(server)
-    server.surfaces = await list_surfaces(server, server.capabilities)
+    # All lists at once: each round trip would add to the start of a server that waits for CPU beside others.
+    surfaces: list[ServerSurfaces] = []
+    tools: list[list[dict[str, Any]] | ServerError] = []
+
+    async def tool_list(scope: anyio.CancelScope) -> None:
+        try:
+            tools.append(await list_tools(server))
+        except ServerError as exc:  # kept, and raised below unwrapped (a task group would wrap it)
+            tools.append(exc)
+            scope.cancel()
+
+    async def other_lists() -> None:
+        surfaces.append(await list_surfaces(server, server.capabilities))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(tool_list, tg.cancel_scope)
+        tg.start_soon(other_lists)
+    if isinstance(tools[0], ServerError):
+        raise tools[0]
+    server.tools, server.surfaces = tools[0], surfaces[0]
 
 
 async def list_tools(server: Downstream) -> list[dict[str, Any]]:

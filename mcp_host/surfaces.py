@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import anyio
+
 from .errors import ServerError
 from .names import build_catalog
 
@@ -67,25 +69,25 @@ async def list_surfaces(server: Downstream, capabilities: dict[str, Any]) -> Ser
     """The prompts, resources and resource templates ``server`` announced (never raises: a list that cannot be
     read is empty, and the reason goes to the server's log)."""
     out = ServerSurfaces()
-    wanted = []
+    wanted: list[tuple[str, str, str, str]] = []
     if isinstance(capabilities.get("prompts"), dict):
-        wanted.append(("prompts/list", "prompts", "prompts"))
+        wanted.append(("prompts/list", "prompts", "prompts", "name"))
     if isinstance(capabilities.get("resources"), dict):
-        wanted += [("resources/list", "resources", "resources"),
-                   ("resources/templates/list", "resourceTemplates", "templates")]  # fmt: skip
-    for method, key, attr in wanted:
+        wanted += [("resources/list", "resources", "resources", "uri"),
+                   ("resources/templates/list", "resourceTemplates", "templates", "uriTemplate")]  # fmt: skip
+
+    async def fetch(method: str, key: str, attr: str, required: str) -> None:
         try:
             items = await _list(server, method, key)
         except ServerError as exc:
             server.stderr.note(f"{method} failed, so none are offered: {exc}")
-            continue
-        if key == "prompts":
-            items = [i for i in items if isinstance(i.get("name"), str)]
-        elif key == "resources":
-            items = [i for i in items if isinstance(i.get("uri"), str)]
-        else:
-            items = [i for i in items if isinstance(i.get("uriTemplate"), str)]
-        setattr(out, attr, items)
+            return
+        setattr(out, attr, [i for i in items if isinstance(i.get(required), str)])
+
+    # Concurrently: a server starting beside others waits for CPU, and each round trip would add to its start.
+    async with anyio.create_task_group() as tg:
+        for item in wanted:
+            tg.start_soon(fetch, *item)
     return out
 
 
