@@ -7,9 +7,11 @@ so the host is a whole MCP server of servers and not only a tool gateway:
   ``prompts/get`` goes to the owning server under the prompt's own name.
 * **Resources** keep their URIs (a tool result may link to one, so rewriting them would break the link).
   ``resources/read`` goes to the server that listed the URI; when two servers list the same URI, the first in
-  activation order owns it, and the other's copy is left out of the list (and logged). A URI no server listed is
-  matched against the servers' URI templates (RFC 6570 level 1: ``{name}`` matches one path segment,
-  ``{+name}`` or ``{/name}`` anything).
+  activation order owns it, and the other's copy is left out of the list (and logged). A URI no server listed
+  goes to the server whose URI template fits it best: the template's literal text before its first variable
+  must begin the URI and the text after its last must end it; the longest such literal wins, then activation
+  order. Deliberately not a regular expression built from the template: a hostile server could write a
+  template whose pattern backtracks for minutes, and the router is single-threaded.
 
 Listing is done at start (only for a server that announces the capability) and again when a server sends
 ``notifications/{prompts,resources}/list_changed``; a server whose lists cannot be read still serves its tools.
@@ -20,7 +22,6 @@ request and answer), with the server's tool timeout.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -38,7 +39,6 @@ __all__ = ["ServerSurfaces", "Surfaces", "list_surfaces"]
 log = logging.getLogger(__name__)
 
 _PAGES = 50
-_VAR = re.compile(r"\{([+#/.;?&]?)[A-Za-z0-9_.,%*]+\}")
 
 
 @dataclass
@@ -91,15 +91,12 @@ async def list_surfaces(server: Downstream, capabilities: dict[str, Any]) -> Ser
     return out
 
 
-def _template_regex(template: str) -> re.Pattern[str]:
-    parts: list[str] = []
-    pos = 0
-    for m in _VAR.finditer(template):
-        parts.append(re.escape(template[pos : m.start()]))
-        parts.append(".+" if m.group(1) in ("+", "#", "/") else "[^/?#]+")
-        pos = m.end()
-    parts.append(re.escape(template[pos:]))
-    return re.compile("".join(parts))
+def _literal_ends(template: str) -> tuple[str, str] | None:
+    """The literal text before the first and after the last ``{variable}``; None without a variable."""
+    first, last = template.find("{"), template.rfind("}")
+    if first < 0 or last < first:
+        return None
+    return template[:first], template[last + 1 :]
 
 
 class Surfaces:
@@ -112,7 +109,8 @@ class Surfaces:
         self.resource_owner: dict[str, str] = {}
         self.resources: list[dict[str, Any]] = []
         self.templates: list[dict[str, Any]] = []
-        self._template_owners: list[tuple[re.Pattern[str], str]] = []
+        self._template_owners: list[tuple[str, str, str]] = []
+        """(literal prefix, literal suffix, server), in activation order."""
 
     def rebuild(self, servers: Sequence[tuple[str, ServerSurfaces]]) -> None:
         self.prompt_names, self.prompts = build_catalog([(n, s.prompts) for n, s in servers], prefix=self.prefix)
@@ -130,10 +128,16 @@ class Surfaces:
                 resources.append(item)
         self.resource_owner, self.resources = owner, resources
         self.templates = [t for _, s in servers for t in s.templates]
-        self._template_owners = [(_template_regex(t["uriTemplate"]), n) for n, s in servers for t in s.templates]
+        self._template_owners = [(*ends, n) for n, s in servers for t in s.templates
+                                 if (ends := _literal_ends(t["uriTemplate"])) is not None]  # fmt: skip
 
     def owner_of(self, uri: str) -> str | None:
-        """The server that serves ``uri``: the one that listed it, else the first whose template matches."""
+        """The server that serves ``uri``: the one that listed it, else the one whose template fits it best."""
         if uri in self.resource_owner:
             return self.resource_owner[uri]
-        return next((name for pattern, name in self._template_owners if pattern.fullmatch(uri)), None)
+        best, best_len = None, -1
+        for prefix, suffix, name in self._template_owners:
+            fits = len(uri) > len(prefix) + len(suffix) and uri.startswith(prefix) and uri.endswith(suffix)
+            if fits and len(prefix) + len(suffix) > best_len:
+                best, best_len = name, len(prefix) + len(suffix)
+        return best

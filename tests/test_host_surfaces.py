@@ -83,3 +83,22 @@ async def test_a_server_with_garbage_prompt_and_resource_lists_still_serves_its_
     text = "".join(p.read_text() for p in log)
     assert "prompts/list failed, so none are offered" in text
     assert "resources/templates/list failed, so none are offered" in text
+
+
+def test_a_uri_goes_to_the_template_that_fits_it_best_and_no_template_can_stall_the_router() -> None:
+    from mcp_host.surfaces import ServerSurfaces, Surfaces
+
+    def offering(*templates: str) -> ServerSurfaces:
+        return ServerSurfaces(templates=[{"uriTemplate": t, "name": t} for t in templates])
+
+    evil = "".join(f"{{+v{i}}}x" for i in range(40))  # as a regex, (.+x){40} backtracks for ages on a miss
+    surfaces = Surfaces()
+    surfaces.rebuild([("catchall", offering(evil, "plain-literal")), ("alpha", offering("notes://{topic}")),
+                      ("beta", offering("notes://{topic}.md", "file:///{+path}"))])  # fmt: skip
+    assert surfaces.owner_of("notes://stability") == "alpha"
+    assert surfaces.owner_of("notes://stability.md") == "beta"  # the longer literal fits better
+    assert surfaces.owner_of("file:///src/numerics.py") == "beta"
+    assert surfaces.owner_of("notes://") is None  # a variable must match something
+    # On a regex these two would not return within the test's timeout; literal ends answer in microseconds.
+    assert surfaces.owner_of("y" * 100_000) is None
+    assert surfaces.owner_of("s3://bucket/" + "x" * 100_000 + "x") == "catchall"  # its only literal, "x", ends it
