@@ -1,18 +1,35 @@
 """Qualify artifacts in a clean copy of the pre-run workspace plus the artifact bundle.
 
 Each artifact gets its own verdict, so one broken artifact is quarantined without taking the bundle down.
+
+Besides the static checks (the file exists inside the workspace, a skill's front matter, a Python file's
+syntax), any artifact but an MCP server (whose manifest holds its own) may declare a ``self_test`` in its
+registry entry, in the forms an MCP manifest accepts: ``true`` (run the file with ``--self-test``; Python
+files with the interpreter), a command string, an argument list, or an object with ``command``/``args``/
+``cwd``/``timeout_seconds``; ``self_test_timeout_sec`` sets the limit (default 60 s). It runs in the clean
+copy, from its root, in its own process group with the same secret-free environment generated servers get,
+and the artifact passes only when it exits 0. Agent-written code, so nothing here trusts it: a bad
+declaration fails that artifact with the reason.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
+
+import anyio
 
 from harnessgym import mcp_artifacts, store
 from harnessgym.layout import Layout
 from harnessgym.records import utcnow
 from harnessgym.registry import ArtifactEntry, ArtifactVerdict, QualificationNote, QualificationReport, Registry
 from harnessgym.skills import check_skill
+from mcp_host import procs
+from mcp_host.env import scrubbed_env
+from mcp_host.errors import ManifestError
+from mcp_host.fields import program, seconds, self_test
+from mcp_host.spec import SelfTestSpec
 
 __all__ = ["apply_verdicts", "check_artifact", "qualify_in_fresh_copy"]
 
@@ -47,6 +64,63 @@ def check_artifact(workspace: Path, entry: ArtifactEntry) -> ArtifactVerdict:
     return verdict(True, ["exists"])
 
 
+SELF_TEST_TIMEOUT = 60.0
+_OUTPUT_CHARS = 600
+
+
+def artifact_self_test(workspace: Path, entry: ArtifactEntry) -> SelfTestSpec | str | None:
+    """The self-test ``entry`` declares (None when it declares none), or why the declaration is unusable."""
+    value = entry.metadata.get("self_test")
+    if value is None or value is False:
+        return None
+    where = Path(f"registry.json entry {entry.id}")
+    path = workspace / entry.path
+    try:
+        raw_timeout = entry.metadata.get("self_test_timeout_sec")
+        timeout = SELF_TEST_TIMEOUT if raw_timeout is None else seconds(where, "self_test_timeout_sec", raw_timeout)
+        if value is True and not (path.is_file() and (path.suffix == ".py" or os.access(path, os.X_OK))):
+            return "self_test true runs the artifact's file with --self-test, but it is not a Python or executable file"
+        own = [program("python3"), str(path)] if path.suffix == ".py" else [str(path)]
+        return self_test(where, workspace, value, own, workspace, timeout)
+    except ManifestError as exc:
+        return str(exc)
+
+
+async def run_artifact_self_test(
+    workspace: Path, entry: ArtifactEntry, spec: SelfTestSpec, out_dir: Path
+) -> tuple[bool, str]:
+    """Run ``spec`` in ``workspace`` as agent-written code is run; (passed, message with the output's tail)."""
+    stem = entry.path.replace("/", "_")
+    result = await procs.run_process(
+        list(spec.argv), cwd=spec.cwd, env=scrubbed_env(workspace=workspace), timeout=spec.timeout,
+        stdout_path=out_dir / f"{stem}.self_test.stdout.txt", stderr_path=out_dir / f"{stem}.self_test.stderr.txt",
+        grace=1.0,
+    )  # fmt: skip
+    tail = "\n".join((result.stdout_tail[-_OUTPUT_CHARS:], result.stderr_tail[-_OUTPUT_CHARS:])).strip()
+    command = " ".join(spec.argv)
+    if result.timed_out:
+        return False, f"self-test timed out after {spec.timeout:g} s: {command}" + (f"\n{tail}" if tail else "")
+    if not result.ok:
+        detail = result.error or f"exit code {result.returncode}"
+        return False, f"self-test failed ({detail}): {command}" + (f"\n{tail}" if tail else "")
+    return True, ""
+
+
+async def _self_tested(fresh: Path, entry: ArtifactEntry, verdict: ArtifactVerdict, out_dir: Path) -> ArtifactVerdict:
+    """``verdict`` after the artifact's own self-test, when it declares one and passed the static checks."""
+    if verdict.status != "passed":
+        return verdict
+    spec = artifact_self_test(fresh, entry)
+    if spec is None:
+        return verdict
+    checks = [*verdict.checks, "self_test"]
+    if isinstance(spec, str):
+        return verdict.model_copy(update={"status": "failed", "checks": checks, "message": spec})
+    passed, message = await run_artifact_self_test(fresh, entry, spec, out_dir)
+    return verdict.model_copy(update={"status": "passed" if passed else "failed", "checks": checks,
+                                      "message": message})  # fmt: skip
+
+
 async def qualify_in_fresh_copy(
     layout: Layout,
     template: Path,
@@ -61,7 +135,15 @@ async def qualify_in_fresh_copy(
     fresh = dest / "workspace"
     store.fresh_copy(template, fresh)
     store.copy_bundle(layout, fresh)
-    verdicts = [check_artifact(fresh, e) for e in entries if e.kind != "mcp"]
+    static = [(e, check_artifact(fresh, e)) for e in entries if e.kind != "mcp"]
+    verdicts: list[ArtifactVerdict] = [v for _, v in static]
+
+    async def self_test_one(i: int, entry: ArtifactEntry) -> None:
+        verdicts[i] = await _self_tested(fresh, entry, verdicts[i], dest)
+
+    async with anyio.create_task_group() as tg:  # self-tests run side by side, like MCP servers' checks
+        for i, (entry, _) in enumerate(static):
+            tg.start_soon(self_test_one, i, entry)
     mcp_entries = [e for e in entries if e.kind == "mcp"]
     verdicts += await mcp_artifacts.qualify_mcp(mcp_entries, fresh, cache_dir=layout.mcp_cache)
     warnings = [f"{v.artifact_id}: {v.message}" for v in verdicts if v.status == "skipped"]

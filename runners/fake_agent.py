@@ -217,14 +217,10 @@ class Agent:
             rel = f".harnessgym/tools/{action['name']}.py"
             self.path(rel).parent.mkdir(parents=True, exist_ok=True)
             self.path(rel).write_text(action.get("text", PROBE_TOOL))
-            self.register(
-                {
-                    "kind": "tool",
-                    "path": rel,
-                    "description": action.get("description", ""),
-                    "iteration": self.args.iteration,
-                }
-            )
+            entry = {"kind": "tool", "path": rel, "description": action.get("description", ""),
+                     "iteration": self.args.iteration}  # fmt: skip
+            entry.update({k: action[k] for k in ("self_test", "self_test_timeout_sec") if k in action})
+            self.register(entry)
         elif do == "mcp_server":
             self.build_mcp(action)
         elif do == "mcp_call":

@@ -19,6 +19,8 @@ from test_loop_support import (
     step,
 )
 
+from harnessgym.registry import QualificationReport
+
 pytestmark = pytest.mark.anyio
 
 
@@ -221,3 +223,48 @@ async def test_build_after_solve_still_reflects_and_builds(tmp_path: Path) -> No
     rec = record(ws, summary.run_id, 1)
     assert (summary.solved_iteration, len(summary.iterations), rec.skipped_phases) == (1, 1, [])
     assert states(ws) == {"tool:.harnessgym/tools/t.py": "active"} and rec.status == "solved"
+
+
+SELF_TESTING_TOOL = '''import sys
+if "--self-test" in sys.argv:
+    print("self-test ok")
+    sys.exit(0)
+print("probing")
+'''
+
+
+async def test_a_tools_declared_self_test_runs_in_the_clean_copy_and_decides_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-not-for-agent-code")
+    no_secrets = ("python3 -c \"import os, sys; bad = [k for k in os.environ if 'KEY' in k]; print(bad); "
+                  "sys.exit(1 if bad else 0)\"")  # fmt: skip
+    ws = example_workspace(tmp_path)
+    fake = script(tmp_path, step("build",
+        {"do": "tool", "name": "good", "text": SELF_TESTING_TOOL, "self_test": True},
+        {"do": "tool", "name": "clean_env", "self_test": no_secrets},
+        {"do": "tool", "name": "broken", "self_test": ["python3", "-c", "print('numerics off'); raise SystemExit(3)"]},
+        {"do": "tool", "name": "slow", "self_test": "sleep 30", "self_test_timeout_sec": 0.5},
+        {"do": "tool", "name": "unsplittable", "self_test": "python3 'unterminated"},
+        {"do": "tool", "name": "untested"}))  # fmt: skip
+    summary = await run_bounded(config(ws, tmp_path, fake, iterations=1, artifact_repair_attempts=0))
+    assert states(ws) == {
+        "tool:.harnessgym/tools/good.py": "active",
+        "tool:.harnessgym/tools/clean_env.py": "active",
+        "tool:.harnessgym/tools/broken.py": "quarantined",
+        "tool:.harnessgym/tools/slow.py": "quarantined",
+        "tool:.harnessgym/tools/unsplittable.py": "quarantined",
+        "tool:.harnessgym/tools/untested.py": "active",  # no self-test declared: the static checks decide
+    }
+    reasons = {a["id"].split("/")[-1]: a["quarantine_reason"] for a in registry(ws)["artifacts"]}
+    assert reasons["broken.py"].startswith("self-test failed (exit code 3)") and "numerics off" in reasons["broken.py"]
+    assert reasons["slow.py"].startswith("self-test timed out after 0.5 s: sleep 30")
+    assert "self_test" in reasons["unsplittable.py"] and "cannot be split" in reasons["unsplittable.py"]
+    rec = record(ws, summary.run_id, 1)
+    assert rec.qualification_report is not None
+    report = QualificationReport.model_validate_json(rec.qualification_report.read_text())
+    checks = {v.path.split("/")[-1]: v.checks for v in report.artifacts}
+    assert checks["good.py"] == ["exists", "python_syntax", "self_test"] and "self_test" not in checks["untested.py"]
+    # The output of every self-test is kept beside the qualification report.
+    qual = ws / ".harnessgym" / "runs" / summary.run_id / "iterations" / "1" / "qualification" / "attempt_1"
+    assert "self-test ok" in (qual / ".harnessgym_tools_good.py.self_test.stdout.txt").read_text()
