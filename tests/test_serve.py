@@ -61,6 +61,9 @@ async def test_the_server_lists_every_control_tool_and_the_run_resource_template
             "cancel_run",
             "resume_run",
             "start_iteration",
+            "start_compare",
+            "get_compare",
+            "cancel_compare",
             "score_workspace",
             "list_artifacts",
             "qualify_artifact",
@@ -70,7 +73,7 @@ async def test_the_server_lists_every_control_tool_and_the_run_resource_template
     )
     assert all(t.output_schema is not None and t.description for t in tools.values())
     read_only = sorted(n for n, t in tools.items() if t.annotations and t.annotations.read_only_hint)
-    assert read_only == ["get_run", "list_artifacts", "list_runs"]
+    assert read_only == ["get_compare", "get_run", "list_artifacts", "list_runs"]
     templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
     assert templates == {
         "harnessgym://runs/{run_id}/summary",

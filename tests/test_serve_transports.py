@@ -50,7 +50,7 @@ async def test_over_stdio_a_run_survives_the_client_leaving_and_a_restarted_serv
     fake_script = hang_script(root)
     with anyio.fail_after(90):
         async with Client(stdio_params(tmp_path, root), read_timeout_seconds=30) as first:
-            assert len((await first.list_tools()).tools) == 11
+            assert len((await first.list_tools()).tools) == 14
             started = await call(
                 first, "start_run", workspace="task", task_text="write done.txt", iterations=1,
                 verify_command="test -f done.txt", runner_options={"fake_script": fake_script},
@@ -73,7 +73,7 @@ async def test_over_http_the_sdk_client_starts_and_follows_a_run_in_both_protoco
         async with serve_http(tmp_path) as url:
             assert url.startswith("http://127.0.0.1:") and url.endswith("/mcp")
             async with Client(url, mode="legacy", read_timeout_seconds=30) as legacy:
-                assert len((await legacy.list_tools()).tools) == 11
+                assert len((await legacy.list_tools()).tools) == 14
             async with Client(url, read_timeout_seconds=30) as modern:
                 run_id = (await call(modern, "start_run", workspace="task", task_file="task/task.md",
                                      verify_command=VERIFY))["run_id"]

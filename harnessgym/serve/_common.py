@@ -21,6 +21,7 @@ from harnessgym.serve._runs import LiveRun
 from harnessgym.serve._state import ControlState, Ctx
 
 __all__ = [
+    "HEARTBEAT_SECONDS",
     "RunId",
     "Seconds",
     "Workspace",
@@ -30,6 +31,7 @@ __all__ = [
     "seconds",
     "state_of",
     "task_of",
+    "validation_problems",
     "view",
     "wait_with_progress",
     "with_heartbeat",
@@ -144,10 +146,12 @@ def run_config(
     try:
         return RunConfig.model_validate({k: v for k, v in given.items() if v is not None})
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}" for err in exc.errors()
-        )
-        raise ToolError(f"the run options are invalid: {problems}") from exc
+        raise ToolError(f"the run options are invalid: {validation_problems(exc)}") from exc
+
+
+def validation_problems(exc: ValidationError) -> str:
+    """Every problem of a rejected config on one line, each with the argument it is about."""
+    return "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}" for err in exc.errors())
 
 
 def task_of(state: ControlState, task_file: str | None, task_text: str | None) -> tuple[str, Path | None]:

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from harnessgym.compare.models import CompareVerdict, Comparison, GroupSummary
 from harnessgym.events import RunEvent, RunInfo
 from harnessgym.records import IterationRecord, RunSummary
 from harnessgym.registry import ArtifactEntry, ArtifactVerdict
@@ -14,10 +15,13 @@ from harnessgym.registry import ArtifactEntry, ArtifactVerdict
 __all__ = [
     "ArtifactList",
     "ArtifactView",
+    "CompareStatus",
+    "CompareView",
     "IterationView",
     "QualifyView",
     "RunList",
     "RunView",
+    "StartedCompare",
     "StartedRun",
     "summary_uri",
 ]
@@ -86,3 +90,56 @@ class QualifyView(BaseModel):
     """What qualification found."""
     artifact: ArtifactEntry | None
     """The registry entry afterwards (qualified or quarantined)."""
+
+
+CompareStatus = Literal["running", "completed", "interrupted", "error", "unfinished"]
+
+
+class StartedCompare(BaseModel):
+    """A comparison that was started in the background; its first trial is under way."""
+
+    compare_id: str
+    """The absolute output folder: pass it to get_compare and cancel_compare."""
+    output_dir: Path
+    report_path: Path
+    """Where compare_report.json is written when the comparison ends (also when it is cancelled)."""
+    trials_planned: int
+    """Trials in both groups together."""
+    status: Literal["running"] = "running"
+    next_step: str = Field(
+        default="call get_compare with this compare_id (wait_seconds up to 600 waits for progress) until status "
+        "is not 'running', then read its verdict; cancel_compare stops it"
+    )
+
+
+class CompareView(BaseModel):
+    """A comparison as its files on disk describe it, plus what this server process knows live."""
+
+    compare_id: str
+    """The absolute output folder."""
+    output_dir: Path
+    status: CompareStatus
+    """``unfinished``: trials on disk but no report and not running in this server (another process may be
+    running it, or it was killed before it could write the report)."""
+    live: bool
+    """True while this server process is running the comparison."""
+    error: str | None = None
+    """Why the comparison stopped with an error in this server, if it did."""
+    trials_finished: int
+    trials_planned: int | None = None
+    """Both groups together; unknown for an unfinished comparison without a report."""
+    trials: list[str] = Field(default_factory=list)
+    """One line per finished trial, in run order: solved or not, time, score, active artifacts, MCP calls."""
+    running_trial: str | None = None
+    """The trial in progress."""
+    last_event: str | None = None
+    """The latest progress message of the trial in progress."""
+    verdict: CompareVerdict | None = None
+    """Once the report is written: the answer from the pre-declared primary outcome (outcome, primary, p,
+    headline, notes). An interrupted comparison's verdict covers its finished trials only."""
+    plain: GroupSummary | None = None
+    harnessed: GroupSummary | None = None
+    comparison: Comparison | None = None
+    """The tests between the groups: solve rate difference, Fisher, Mann-Whitney on durations and scores."""
+    report_path: Path
+    next_step: str

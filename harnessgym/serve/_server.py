@@ -8,6 +8,7 @@ import anyio
 from mcp.server import MCPServer
 from mcp.types import ToolAnnotations
 
+from harnessgym.serve._compare_tools import COMPARE_TOOLS
 from harnessgym.serve._resources import register_resources
 from harnessgym.serve._run_tools import RUN_TOOLS
 from harnessgym.serve._settings import ServeSettings
@@ -21,17 +22,21 @@ harnessgym runs a coding agent on a task for several iterations; after each atte
 builds the instruments it missed (skills, MCP tools, verifiers), which are qualified and handed to the next
 fresh session. Start with start_run (task_file or task_text, workspace, verify_command), then poll get_run
 with wait_seconds until its status is no longer 'running'. To step the loop yourself, call start_iteration,
-then start_iteration with the returned run_id for each next iteration. Workspaces must be under the server's
-allowed roots.
+then start_iteration with the returned run_id for each next iteration. To measure whether the harness helps,
+start_compare runs plain against harnessed trials from a clean workspace_template in the background; poll
+get_compare with wait_seconds for its verdict (cancel_compare stops it). Workspaces, templates and output
+folders must be under the server's allowed roots.
 """
 
 
 _READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 _ANNOTATIONS: dict[str, ToolAnnotations] = {
     "get_run": _READ_ONLY,
+    "get_compare": _READ_ONLY,
     "list_runs": _READ_ONLY,
     "list_artifacts": _READ_ONLY,
     "cancel_run": ToolAnnotations(destructive_hint=True, idempotent_hint=True, open_world_hint=False),
+    "cancel_compare": ToolAnnotations(destructive_hint=True, idempotent_hint=True, open_world_hint=False),
     "quarantine_artifact": ToolAnnotations(destructive_hint=True, idempotent_hint=True, open_world_hint=False),
 }
 
@@ -47,7 +52,7 @@ def build_server(settings: ServeSettings) -> MCPServer[ControlState]:
         lifespan=control_lifespan(settings),
         log_level="WARNING",
     )
-    for tool in (*RUN_TOOLS, *WORKSPACE_TOOLS):
+    for tool in (*RUN_TOOLS, *COMPARE_TOOLS, *WORKSPACE_TOOLS):
         server.add_tool(tool, annotations=_ANNOTATIONS.get(tool.__name__))
     register_resources(server)
     return server

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,10 @@ class ControlState:
     roots: tuple[Path, ...]
     index: WorkspaceIndex
     runs: RunManager
+    compares: RunManager
+    """Comparisons this server drives, apart from runs (so run tools never see them)."""
+    compare_tracking: dict[str, Any] = field(default_factory=dict)
+    """What this server knows of each comparison it started beyond its files (see ``_compare_tools``)."""
 
     def workspace(self, given: str | None) -> Path:
         return resolve_workspace(self.roots, given)
@@ -77,6 +81,7 @@ def control_lifespan(settings: ServeSettings) -> Lifespan:
                 roots=settings.roots,
                 index=WorkspaceIndex(settings.state_dir),
                 runs=RunManager(tg),
+                compares=RunManager(tg),
             )
             try:
                 yield state
