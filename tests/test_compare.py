@@ -328,3 +328,24 @@ async def test_upstream_compare_command_lines_run_unchanged(tmp_path: Path) -> N
         proc = await run_process(harnessgym_argv(*base, "--overwrite"), timeout=25, stdout_path=out,
                                  stderr_path=err, cwd=tmp_path)  # fmt: skip
     assert proc.returncode == 2 and "pass --verify-command" in err.read_text() and "--post-command" in err.read_text()
+
+
+async def test_one_comparison_per_output_folder_at_a_time(tmp_path: Path) -> None:
+    from harnessgym import store
+    from harnessgym.compare import check_compare
+    from harnessgym.layout import Layout
+
+    config = compare_config(tmp_path, script(tmp_path, USE_FIXER_IF_PRESENT), artifact_source(tmp_path, fixer_entry()),
+                            trials=1)  # fmt: skip
+    held = store.WorkspaceLock.acquire(Layout(config.output_dir), "compare-elsewhere")  # as another process would
+    try:
+        in_use = r"is in use by another comparison \(pid \d+\); wait for it"
+        with pytest.raises(ConfigError, match=in_use):
+            check_compare(config)
+        with pytest.raises(ConfigError, match=in_use):
+            await bounded(config)
+    finally:
+        held.release()
+    assert not list((tmp_path / "out").glob("*/trial_*"))  # nothing was started or overwritten
+    report = await bounded(config)  # free again
+    assert report.status == "completed" and len(report.trials) == 2

@@ -152,7 +152,7 @@ async def test_start_compare_reports_what_the_library_would_refuse_in_argument_n
     text = await refused(client, "start_compare", **{**options(root), "runner_options": {"bogus": 1}})
     assert "runner_options.bogus" in text
     text = await refused(client, "start_compare", **{**options(root), "workspace_template": "missing"})
-    assert "could not start: workspace_template" in text and "is not a directory" in text
+    assert "workspace_template" in text and "is not a directory" in text
     text = await refused(client, "start_compare", **{**options(root), "output_dir": "template"})
     assert "would hold the template" in text
     # No active artifact in the source: every harnessed trial would be invalid.

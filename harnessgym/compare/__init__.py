@@ -23,7 +23,7 @@ from harnessgym.compare.models import (
     TrialKey,
     TrialRecord,
 )
-from harnessgym.compare.trials import TrialHandler, compare_async, plan_order
+from harnessgym.compare.trials import TrialHandler, check_compare, compare_async, plan_order
 from harnessgym.events import EventHandler
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "TrialHandler",
     "TrialKey",
     "TrialRecord",
+    "check_compare",
     "compare_async",
     "plan_order",
     "run_compare",

@@ -28,7 +28,7 @@ from harnessgym.compare.models import (
     TrialKey,
     TrialRecord,
 )
-from harnessgym.errors import ConfigError
+from harnessgym.errors import ConfigError, WorkspaceLockedError
 from harnessgym.events import EventHandler
 from harnessgym.layout import HARNESS_DIR, Layout
 from harnessgym.records import IterationRecord, RunSummary, utcnow
@@ -36,7 +36,7 @@ from harnessgym.registry import ActivationRecord
 from harnessgym.scores import Measurement, reached
 from harnessgym.verify import run_measurement
 
-__all__ = ["TrialHandler", "compare_async", "plan_order"]
+__all__ = ["TrialHandler", "check_compare", "compare_async", "plan_order"]
 
 TrialHandler = Callable[[TrialKey, int, int, TrialRecord | None], None]
 """Called with (slot, position, total, None) when a trial starts and (slot, position, total, record) when it
@@ -98,6 +98,23 @@ def _check(config: CompareConfig, out: OutputLayout, order: list[TrialKey]) -> P
         raise ConfigError(f"{out.root} already holds trials of an earlier comparison ({names}); pass --overwrite "
                           "to replace them, or choose another --output-dir")  # fmt: skip
     return source
+
+
+def check_compare(config: CompareConfig) -> Path | None:
+    """Everything :func:`compare_async` checks before its first trial (the template, the output folder, the
+    artifacts, earlier trials); raises :class:`ConfigError` saying what to change. Returns the workspace the
+    harnessed trials' artifacts come from. For callers that want a refusal before they start anything."""
+    out = OutputLayout(config.output_dir)
+    source = _check(config, out, plan_order(config.trials, config.seed))
+    if store.lock_is_held(Layout(out.root)):
+        raise ConfigError(_in_use(out, store.lock_holder(Layout(out.root))))
+    return source
+
+
+def _in_use(out: OutputLayout, holder: tuple[int, str] | None) -> str:
+    who = f" (pid {holder[0]})" if holder is not None else ""
+    return (f"{out.root} is in use by another comparison{who}; wait for it to finish, stop it, or choose another "
+            "--output-dir")  # fmt: skip
 
 
 def _copy_template(config: CompareConfig, dest: Path) -> None:
@@ -267,6 +284,26 @@ async def compare_async(
     out = OutputLayout(config.output_dir)
     order = plan_order(config.trials, config.seed)
     source = _check(config, out, order)
+    # One comparison per output folder at a time (the CLI and a serve client could otherwise write the same
+    # trials); the OS releases the lock when its holder dies.
+    try:
+        lock = store.WorkspaceLock.acquire(Layout(out.root), f"compare-seed-{config.seed}")
+    except WorkspaceLockedError:
+        raise ConfigError(_in_use(out, store.lock_holder(Layout(out.root)))) from None
+    try:
+        return await _compare_locked(config, out, order, source, on_trial, on_event)
+    finally:
+        lock.release()
+
+
+async def _compare_locked(
+    config: CompareConfig,
+    out: OutputLayout,
+    order: list[TrialKey],
+    source: Path | None,
+    on_trial: TrialHandler | None,
+    on_event: EventHandler | None,
+) -> CompareReport:
     if config.overwrite:
         for group in GROUPS:
             group_dir = out.group_dir(group)

@@ -21,7 +21,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field, ValidationError
 
 from harnessgym import store
-from harnessgym.compare import compare_async
+from harnessgym.compare import check_compare, compare_async
 from harnessgym.compare.models import GROUPS, CompareConfig, CompareReport, OutputLayout, TrialKey, TrialRecord
 from harnessgym.compare.render import trial_line
 from harnessgym.errors import HarnessgymError
@@ -238,6 +238,10 @@ async def start_compare(
     if existing is not None and existing.running:
         raise ToolError(f"a comparison is already running in {out}; follow it with get_compare or stop it with "
                         "cancel_compare")  # fmt: skip
+    try:  # what the library would refuse, refused before anything starts
+        check_compare(config)
+    except HarnessgymError as exc:
+        raise ToolError(_as_arguments(str(exc))) from exc
     tracked = _Compare(output_dir=out, total=2 * config.trials)
     _tracked(state)[_key(out)] = tracked
     live = tracked.live = state.compares.launch(_key(out), out, _work(config, tracked))
