@@ -61,6 +61,9 @@ class RunConfig(BaseModel):
     """Limit of a reflection; defaults to the build timeout."""
     verify_timeout: Duration = 120.0
     """Limit of one verify command run."""
+    verify_pass_env: tuple[str, ...] = ()
+    """Secret-named variables the verify and post-attempt commands still get (they get no other: what they run
+    is mostly the agent's code)."""
     task_state: Literal["continue", "reset"] = "continue"
     """``reset`` restores the workspace (except ``.harnessgym``) before every iteration after the first."""
     build_after_solve: bool = False

@@ -2,6 +2,10 @@
 
 The command runs through :func:`mcp_host.procs.run_process` (own process group, timeout that kills the tree,
 output streamed to files). Its stdout is read as a JSON verdict when it is one, else the exit code decides.
+
+A verify command is the user's, but what it runs is mostly the agent's (the code under test), so it gets the
+environment minus every variable named like a key, token, secret or password (:func:`mcp_host.env.is_secret_name`),
+except the names the user passes on deliberately (``--verify-pass-env NAME``).
 """
 
 from __future__ import annotations
@@ -10,16 +14,18 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from harnessgym.records import Verdict, json_too_deep
 from harnessgym.scores import Measurement
+from mcp_host.env import is_secret_name
 from mcp_host.procs import run_process
 
 __all__ = [
     "PASSING_STATUSES",
+    "command_env",
     "extract_score",
     "measurement_of",
     "parse_verdict",
@@ -110,6 +116,13 @@ def parse_verdict(
     )
 
 
+def command_env(pass_env: Collection[str] = (), extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a verify, post or score command: ours without secret-named variables (but those in
+    ``pass_env``), plus ``extra``."""
+    kept = {k: v for k, v in os.environ.items() if k in pass_env or not is_secret_name(k)}
+    return {**kept, **(extra or {})}
+
+
 async def run_verify(
     command: str,
     *,
@@ -119,9 +132,10 @@ async def run_verify(
     stderr_path: Path,
     score_key: str = "score",
     env: Mapping[str, str] | None = None,
+    pass_env: Collection[str] = (),
 ) -> Verdict:
     """Run ``command`` with ``/bin/sh -c`` in ``workspace`` and return its verdict (never raises for failures)."""
-    child_env = {**os.environ, **(env or {})}
+    child_env = command_env(pass_env, env)
     result = await run_process(
         ["/bin/sh", "-c", command],
         cwd=workspace,
@@ -187,10 +201,12 @@ async def run_measurement(
     stderr_path: Path,
     score_key: str = "score",
     env: Mapping[str, str] | None = None,
+    pass_env: Collection[str] = (),
 ) -> Measurement:
     """Run ``command`` exactly like a verify command and measure it by ``rule`` (never raises for failures)."""
     verdict = await run_verify(command, workspace=workspace, timeout=timeout, stdout_path=stdout_path,
-                               stderr_path=stderr_path, score_key=score_key, env=env)  # fmt: skip
+                               stderr_path=stderr_path, score_key=score_key, env=env,
+                               pass_env=pass_env)  # fmt: skip
     return measurement_of(verdict, rule)
 
 

@@ -268,3 +268,28 @@ async def test_a_tools_declared_self_test_runs_in_the_clean_copy_and_decides_it(
     # The output of every self-test is kept beside the qualification report.
     qual = ws / ".harnessgym" / "runs" / summary.run_id / "iterations" / "1" / "qualification" / "attempt_1"
     assert "self-test ok" in (qual / ".harnessgym_tools_good.py.self_test.stdout.txt").read_text()
+
+
+async def test_verify_and_post_commands_get_no_secret_unless_it_is_passed_on_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What a verify command runs is mostly the agent's code: it sees no key or token but the ones named.
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-never-for-agent-code")
+    monkeypatch.setenv("JUDGE_API_TOKEN", "judge-token")
+    monkeypatch.setenv("HARNESSGYM_TEST_PLAIN", "kept")
+    probe = ("python3 -c \"import json, os; print(json.dumps({'status': 'passed', 'seen': sorted(k for k in "
+             "('ANTHROPIC_API_KEY', 'JUDGE_API_TOKEN', 'HARNESSGYM_TEST_PLAIN') if k in os.environ)}))\"")  # fmt: skip
+    ws = example_workspace(tmp_path)
+    fake = script(tmp_path, step("attempt", result(status="blocked")))
+    summary = await run_bounded(config(ws, tmp_path, fake, iterations=1, verify_command=probe,
+                                       post_attempt_command=probe, verify_pass_env=("JUDGE_API_TOKEN",)))  # fmt: skip
+    rec = record(ws, summary.run_id, 1)
+    assert rec.verdict is not None and rec.verdict.payload is not None
+    assert rec.verdict.payload["seen"] == ["HARNESSGYM_TEST_PLAIN", "JUDGE_API_TOKEN"]
+    assert rec.post_attempt is not None and rec.post_attempt.payload is not None
+    assert rec.post_attempt.payload["seen"] == ["HARNESSGYM_TEST_PLAIN", "JUDGE_API_TOKEN"]
+    # Without passing it on, the token stays out too.
+    ws2 = example_workspace(tmp_path / "again")
+    summary = await run_bounded(config(ws2, tmp_path, fake, iterations=1, verify_command=probe))
+    verdict = record(ws2, summary.run_id, 1).verdict
+    assert verdict is not None and verdict.payload is not None and verdict.payload["seen"] == ["HARNESSGYM_TEST_PLAIN"]

@@ -61,6 +61,14 @@ __all__ = ["compare"]
     help="Shell command run once on each trial's final workspace; its JSON score is compared between the "
     "groups (and, without --verify-command, its passing makes a trial solved).",
 )
+@click.option(
+    "--verify-pass-env",
+    "verify_pass_env",
+    multiple=True,
+    metavar="NAME",
+    help="Repeatable. A secret-named variable (key, token, ...) the verify and post commands still get; "
+    "they get no other, since what they run is mostly the agent's code.",
+)
 @click.option("--post-score-key", help="Where the post score is in its JSON [default: --score-key].")
 @click.option("--post-timeout", default="2m", callback=duration, show_default=True)
 @click.option("--score-key", default="score", show_default=True)
@@ -132,6 +140,7 @@ def _config(opts: dict[str, Any]) -> Any:
         "trials": opts["trials"], "iterations": opts["iterations"], "runner": opts["runner"],
         "runner_options": runner_options, "attempt_timeout": opts["attempt_timeout"],
         "attempt_timeouts": opts["attempt_timeouts"], "verify_command": opts["verify_command"],
+        "verify_pass_env": opts["verify_pass_env"],
         "post_command": opts["post_command"], "post_score_key": opts["post_score_key"],
         "post_timeout": opts["post_timeout"],
         "verify_timeout": opts["verify_timeout"], "score_key": opts["score_key"], "stop_score": opts["stop_score"],

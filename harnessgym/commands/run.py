@@ -26,8 +26,8 @@ __all__ = ["run"]
 _HELP_SECTIONS = (
     ("Task", ("task", "task_text", "workspace")),
     ("Run", ("iterations", "run_id", "resume_id", "task_state", "build_after_solve")),
-    ("Evidence", ("verify_command", "score_key", "stop_score", "higher_is_better", "post_attempt_command",
-                  "post_attempt_score_key", "optimization_mode", "restore_best")),
+    ("Evidence", ("verify_command", "verify_pass_env", "score_key", "stop_score", "higher_is_better",
+                  "post_attempt_command", "post_attempt_score_key", "optimization_mode", "restore_best")),
     ("Time limits", ("attempt_timeout", "attempt_timeouts", "reflection_timeout", "build_timeout", "verify_timeout",
                      "post_attempt_timeout")),
     ("Artifacts", ("qualify_artifacts", "artifact_repair_attempts", "harness_depth")),
@@ -51,6 +51,14 @@ _HELP_SECTIONS = (
 @click.option("--task-state", type=click.Choice(["continue", "reset"]), default="continue", show_default=True)
 @click.option("--build-after-solve", is_flag=True, help="Still reflect and build after a solved attempt.")
 @click.option("--verify-command", help="Shell command harnessgym runs after each attempt; its verdict decides.")
+@click.option(
+    "--verify-pass-env",
+    "verify_pass_env",
+    multiple=True,
+    metavar="NAME",
+    help="Repeatable. A secret-named variable (key, token, ...) the verify and post commands still get; "
+    "they get no other, since what they run is mostly the agent's code.",
+)
 @click.option("--score-key", default="score", show_default=True)
 @click.option("--stop-score", type=float)
 @click.option("--higher-is-better", is_flag=True)
@@ -116,6 +124,7 @@ def _config(opts: dict[str, Any], workspace: Path) -> Any:
         "build_timeout": opts["build_timeout"], "reflection_timeout": opts["reflection_timeout"],
         "verify_timeout": opts["verify_timeout"], "task_state": opts["task_state"],
         "build_after_solve": opts["build_after_solve"], "verify_command": opts["verify_command"],
+        "verify_pass_env": opts["verify_pass_env"],
         "score_key": opts["score_key"], "stop_score": opts["stop_score"],
         "higher_is_better": opts["higher_is_better"], "qualify_artifacts": opts["qualify_artifacts"],
         "artifact_repair_attempts": opts["artifact_repair_attempts"],

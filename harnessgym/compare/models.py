@@ -80,6 +80,8 @@ class CompareConfig(BaseModel):
     passes. At least one of ``verify_command`` and ``post_command`` is required."""
     verify_timeout: Duration = 120.0
     """Limit of one verify run."""
+    verify_pass_env: tuple[str, ...] = ()
+    """Secret-named variables the verify and post commands still get (see :class:`RunConfig`)."""
     post_command: str | None = None
     """Run once per trial on its final workspace (upstream's ``--post-command``). It measures the post score;
     without a verify command it is also the evidence: the trial is solved when it passes (exit 0, a JSON
@@ -152,6 +154,7 @@ class CompareConfig(BaseModel):
             iterations=self.iterations, runner=self.runner, runner_options=self.runner_options,
             attempt_timeout=self.attempt_timeout, attempt_timeouts=self.attempt_timeouts,
             verify_command=self.verify_command, verify_timeout=self.verify_timeout, score_key=self.score_key,
+            verify_pass_env=self.verify_pass_env,
             stop_score=self.stop_score, higher_is_better=self.higher_is_better, task_state=self.task_state,
             qualify_artifacts=False, attempt_only=True,
         )  # fmt: skip

@@ -199,7 +199,7 @@ async def _post(config: CompareConfig, workspace: Path, trial_dir: Path) -> Meas
     return await run_measurement(
         config.post_command, "post_attempt", workspace=workspace, timeout=config.post_timeout,
         stdout_path=trial_dir / "post.stdout.txt", stderr_path=trial_dir / "post.stderr.txt",
-        score_key=config.post_key,
+        score_key=config.post_key, pass_env=config.verify_pass_env,
     )  # fmt: skip
 
 

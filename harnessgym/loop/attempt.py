@@ -73,6 +73,7 @@ async def verify(ctx: RunContext, record: IterationRecord) -> None:
         verdict = await run_verify(
             cfg.verify_command, workspace=ctx.layout.workspace, timeout=cfg.verify_timeout,
             stdout_path=stdout, stderr_path=stderr, score_key=cfg.score_key, env=ctx.env,
+            pass_env=cfg.verify_pass_env,
         )
         store.write_model(verdict_path, verdict)
         record.verdict = verdict

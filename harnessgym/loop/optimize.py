@@ -36,7 +36,8 @@ async def _run(ctx: RunContext, rule: Literal["post_attempt", "verify"], stdout:
         command, timeout, key = cfg.verify_command, cfg.verify_timeout, cfg.score_key
     assert command is not None  # callers check; RunConfig refuses optimization mode without either command
     return await run_measurement(command, rule, workspace=ctx.layout.workspace, timeout=timeout, stdout_path=stdout,
-                                 stderr_path=stderr, score_key=key, env=ctx.env)  # fmt: skip
+                                 stderr_path=stderr, score_key=key, env=ctx.env,
+                                 pass_env=cfg.verify_pass_env)  # fmt: skip
 
 
 async def post_attempt(ctx: RunContext, record: IterationRecord) -> Measurement | None:

@@ -187,6 +187,11 @@ async def start_compare(
               "solved. Give it or post_command."),
     ] = None,
     verify_timeout: Seconds = None,
+    verify_pass_env: Annotated[
+        list[str] | None,
+        Field(description="Secret-named variables (keys, tokens) the verify and post commands still get; they "
+              "get no other."),
+    ] = None,
     post_command: Annotated[
         str | None,
         Field(description="A shell command run once on each trial's final workspace; its JSON score is compared "
@@ -229,8 +234,9 @@ async def start_compare(
         output_dir=out, artifact_source=_inside(state, artifact_source, "artifact_source") if artifact_source else None,
         trials=trials, iterations=iterations, runner=runner, runner_options=runner_options,
         attempt_timeout=attempt_timeout, attempt_timeouts=attempt_timeouts, verify_command=verify_command,
-        verify_timeout=verify_timeout, post_command=post_command, post_score_key=post_score_key,
-        post_timeout=post_timeout, score_key=score_key, stop_score=stop_score, higher_is_better=higher_is_better,
+        verify_timeout=verify_timeout, verify_pass_env=verify_pass_env, post_command=post_command,
+        post_score_key=post_score_key, post_timeout=post_timeout, score_key=score_key, stop_score=stop_score,
+        higher_is_better=higher_is_better,
         task_state=task_state, require_active_harness=require_active_harness,
         require_harness_tool_use=require_harness_tool_use, overwrite=overwrite, seed=seed, alpha=alpha,
     )  # fmt: skip

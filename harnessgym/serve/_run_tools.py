@@ -46,6 +46,11 @@ MaybeRunner = Annotated[str | None, Field(description="The agent CLI: fake (the 
 Verify = Annotated[
     str | None, Field(description="A shell command run in the workspace after each attempt; its verdict decides.")
 ]
+PassEnv = Annotated[
+    list[str] | None,
+    Field(description="Secret-named variables (keys, tokens) the verify and post commands still get; they get "
+          "no other, since what they run is mostly the agent's code."),
+]  # fmt: skip
 
 
 async def _launch(state: ControlState, run_id: str, ws: Path, work: Work) -> LiveRun:
@@ -100,6 +105,7 @@ async def start_run(
     runner: Runner = "fake",
     iterations: Annotated[int | None, Field(gt=0, description="At most this many iterations (default 3).")] = None,
     verify_command: Verify = None,
+    verify_pass_env: PassEnv = None,
     score_key: Annotated[str | None, Field(description="Where the score is in the verify JSON.")] = None,
     stop_score: Annotated[float | None, Field(description="Stop once the score reaches this.")] = None,
     higher_is_better: bool | None = None,
@@ -135,6 +141,7 @@ async def start_run(
     ws = state.workspace(workspace)
     config = run_config(
         state, ws, task_file, task_text, runner=runner, iterations=iterations, verify_command=verify_command,
+        verify_pass_env=verify_pass_env,
         score_key=score_key, stop_score=stop_score, higher_is_better=higher_is_better,
         attempt_timeout=attempt_timeout, build_timeout=build_timeout, reflection_timeout=reflection_timeout,
         verify_timeout=verify_timeout, task_state=task_state, build_after_solve=build_after_solve,
