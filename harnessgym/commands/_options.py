@@ -21,6 +21,7 @@ __all__ = [
     "runner_options_from",
     "task_options",
     "validation_message",
+    "verify_pass_env_option",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -81,6 +82,18 @@ def task_options(fallback: str) -> Callable[[F], F]:
         ])  # fmt: skip
 
     return decorate
+
+
+def verify_pass_env_option(f: F) -> F:
+    """``--verify-pass-env NAME`` (repeatable)."""
+    return click.option(
+        "--verify-pass-env",
+        "verify_pass_env",
+        multiple=True,
+        metavar="NAME",
+        help="Repeatable. A secret-named variable (key, token, ...) the verify and post commands still get; "
+        "they get no other, since what they run is mostly the agent's code.",
+    )(f)
 
 
 def runner_option(f: F) -> F:

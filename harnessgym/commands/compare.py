@@ -17,6 +17,7 @@ from harnessgym.commands._options import (
     runner_options_from,
     task_options,
     validation_message,
+    verify_pass_env_option,
 )
 
 __all__ = ["compare"]
@@ -61,14 +62,7 @@ __all__ = ["compare"]
     help="Shell command run once on each trial's final workspace; its JSON score is compared between the "
     "groups (and, without --verify-command, its passing makes a trial solved).",
 )
-@click.option(
-    "--verify-pass-env",
-    "verify_pass_env",
-    multiple=True,
-    metavar="NAME",
-    help="Repeatable. A secret-named variable (key, token, ...) the verify and post commands still get; "
-    "they get no other, since what they run is mostly the agent's code.",
-)
+@verify_pass_env_option
 @click.option("--post-score-key", help="Where the post score is in its JSON [default: --score-key].")
 @click.option("--post-timeout", default="2m", callback=duration, show_default=True)
 @click.option("--score-key", default="score", show_default=True)

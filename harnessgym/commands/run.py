@@ -18,6 +18,7 @@ from harnessgym.commands._options import (
     runner_options_from,
     task_options,
     validation_message,
+    verify_pass_env_option,
 )
 
 __all__ = ["run"]
@@ -51,14 +52,7 @@ _HELP_SECTIONS = (
 @click.option("--task-state", type=click.Choice(["continue", "reset"]), default="continue", show_default=True)
 @click.option("--build-after-solve", is_flag=True, help="Still reflect and build after a solved attempt.")
 @click.option("--verify-command", help="Shell command harnessgym runs after each attempt; its verdict decides.")
-@click.option(
-    "--verify-pass-env",
-    "verify_pass_env",
-    multiple=True,
-    metavar="NAME",
-    help="Repeatable. A secret-named variable (key, token, ...) the verify and post commands still get; "
-    "they get no other, since what they run is mostly the agent's code.",
-)
+@verify_pass_env_option
 @click.option("--score-key", default="score", show_default=True)
 @click.option("--stop-score", type=float)
 @click.option("--higher-is-better", is_flag=True)
