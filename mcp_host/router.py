@@ -36,7 +36,7 @@ import anyio.abc
 
 from . import jsonrpc
 from .downstream import Downstream
-from .errors import ServerError
+from .errors import ServerError, ServerTimeoutError
 from .framing import DEFAULT_MAX_MESSAGE_BYTES, Decoder, Frame
 from .framing_memo import recall_framing, remember_framing
 from .handshake import list_tools
@@ -377,21 +377,30 @@ class Router:
             if server is None:
                 await session.send(jsonrpc.error(rid, RESOURCE_NOT_FOUND, "Resource not found", {"uri": uri}))
                 return
+        started, created = time.monotonic(), time.time()
+        problem: str | None
         try:
             await server.ensure_running()
             answer = await server.request(method, out, server.spec.tool_timeout)
         except ServerError as exc:
-            await session.send(jsonrpc.error(rid, jsonrpc.INTERNAL_ERROR, str(exc)))
-            return
-        err = answer.get("error")
-        if isinstance(err, dict):
-            raw_code = err.get("code")
-            code = raw_code if isinstance(raw_code, int) else jsonrpc.INTERNAL_ERROR
-            await session.send(jsonrpc.error(rid, code, str(err.get("message", "error")), err.get("data")))
-        elif isinstance(answer.get("result"), dict):
-            await session.send(jsonrpc.result(rid, answer["result"]))
+            reply, problem = jsonrpc.error(rid, jsonrpc.INTERNAL_ERROR, str(exc)), str(exc)
+            status = "timeout" if isinstance(exc, ServerTimeoutError) else "error"
         else:
-            await session.send(jsonrpc.error(rid, jsonrpc.INTERNAL_ERROR, f"server {server.name!r} gave no result"))
+            reply, status, problem = _relayed(rid, server.name, answer)
+        await session.send(reply)
+        if self.telemetry is not None:
+            # One line like a tools/call's; ``tool_name`` holds the prompt's own name or the resource's URI.
+            arguments = params.get("arguments")
+            keys = sorted(str(k) for k in arguments) if isinstance(arguments, dict) else []
+            subject = out.get("name") if method == "prompts/get" else out.get("uri")
+            self.telemetry.record({
+                "created_at": created, "server": server.name, "request_id": rid, "method": method,
+                "tool_name": str(subject)[:300], "duration_ms": int((time.monotonic() - started) * 1000),
+                "status": status, "error_message": problem[:500] if problem else None, "argument_keys": keys,
+                "argument_json_bytes": len(jsonrpc.dumps(arguments)) if isinstance(arguments, dict) else 0,
+                "result_json_bytes": len(reply), "run_id": session.tag.run_id, "iteration": session.tag.iteration,
+                "phase": session.tag.phase, "qualified_name": params.get("name") if method == "prompts/get" else None,
+            })  # fmt: skip
 
     async def _call_when_ready(self, session: Session, rid: Any, params: dict[str, Any]) -> None:
         await self._wait_ready()
@@ -444,6 +453,20 @@ class Router:
                 return
         if not call.done:
             await server.send(msg, call)
+
+
+def _relayed(rid: Any, server: str, answer: dict[str, Any]) -> tuple[bytes, str, str | None]:
+    """A server's answer to a relayed request, under the client's id: (reply, telemetry status, problem)."""
+    err = answer.get("error")
+    if isinstance(err, dict):
+        raw_code = err.get("code")
+        code = raw_code if isinstance(raw_code, int) else jsonrpc.INTERNAL_ERROR
+        message = str(err.get("message", "error"))
+        return jsonrpc.error(rid, code, message, err.get("data")), "error", message
+    if isinstance(answer.get("result"), dict):
+        return jsonrpc.result(rid, answer["result"]), "completed", None
+    message = f"server {server!r} gave no result"
+    return jsonrpc.error(rid, jsonrpc.INTERNAL_ERROR, message), "error", message
 
 
 _ID = re.compile(rb'"id"[ \t]*:[ \t]*(-?\d{1,18}|"[^"\\]{0,100}")[ \t]*[,}]')

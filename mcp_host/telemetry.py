@@ -1,4 +1,5 @@
-"""Per-call telemetry: one JSON line per ``tools/call`` in ``<workspace>/.harnessgym/mcp_calls.jsonl``.
+"""Per-call telemetry: one JSON line per ``tools/call`` in ``<workspace>/.harnessgym/mcp_calls.jsonl`` (and per
+relayed ``prompts/get`` or ``resources/read``, marked by its ``method``).
 
 Lines carry upstream HarnessGym's fields (never argument values or results, only their sizes and the sorted
 argument keys) plus ``run_id``, ``iteration`` and ``phase``. One writer task per process batches lines and
@@ -73,9 +74,9 @@ class CallRecord(BaseModel):
     request_id: str | int | None = None
     """The client's request id."""
     method: str = "tools/call"
-    """Always ``tools/call``."""
+    """``tools/call``; ``prompts/get`` or ``resources/read`` for the host's relayed prompt and resource requests."""
     tool_name: str
-    """The tool's name on its server (not the qualified name)."""
+    """The tool's name on its server (not the qualified name); a prompt's own name, or a resource's URI."""
     duration_ms: int = 0
     """From the request reaching the host to the response leaving it."""
     status: CallStatus = "completed"
@@ -102,7 +103,7 @@ class CallSummary(BaseModel):
     """Counts over ``mcp_calls.jsonl``."""
 
     count: int = 0
-    """Calls recorded."""
+    """Tool calls recorded (``tools/call``; every other count below is of tool calls too, but ``by_method``)."""
     ok_count: int = 0
     """Calls with status ``completed``."""
     by_iteration: dict[int, int] = {}
@@ -113,6 +114,8 @@ class CallSummary(BaseModel):
     """Calls per status."""
     by_server: dict[str, int] = {}
     """Calls per server."""
+    by_method: dict[str, int] = {}
+    """Every recorded request per method: tool calls, and prompts and resources the host relayed."""
 
 
 def iso(epoch: float) -> str:
@@ -142,6 +145,9 @@ def summarize_calls(workspace: Path, run_id: str | None = None) -> CallSummary:
             except ValidationError:
                 continue
             if run_id is not None and record.run_id != run_id:
+                continue
+            summary.by_method[record.method] = summary.by_method.get(record.method, 0) + 1
+            if record.method != "tools/call":
                 continue
             summary.count += 1
             summary.ok_count += record.status == "completed"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from hostile.helpers import HOSTILE, host_client, make_manifest, text_of
 from mcp import MCPError
 
-from mcp_host import load_manifest, write_active_servers
+from mcp_host import load_manifest, summarize_calls, write_active_servers
 
 pytestmark = pytest.mark.anyio
 
@@ -30,7 +31,8 @@ async def test_prompts_and_resources_of_every_server_are_offered_and_routed(tmp_
             resources_changed[-1].set()
 
     with anyio.fail_after(60):
-        async with host_client(tmp_path, message_handler=on_message) as client:
+        async with host_client(tmp_path, "--run-id", "r7", "--iteration", "2", "--phase", "attempt",
+                               message_handler=on_message) as client:
             prompts = {p.name: p for p in (await client.list_prompts()).prompts}
             assert set(prompts) == {"alpha__review", "beta__review"}
             assert [a.name for a in prompts["beta__review"].arguments or []] == ["path"]
@@ -66,6 +68,22 @@ async def test_prompts_and_resources_of_every_server_are_offered_and_routed(tmp_
             ]
             fresh = await client.read_resource("docs://beta-only")
             assert fresh.contents[0].text == "fresh"  # type: ignore[union-attr]
+
+    # Relayed prompt and resource requests get a telemetry line each; tool call counts stay tool calls.
+    lines = [json.loads(line) for line in (tmp_path / ".harnessgym" / "mcp_calls.jsonl").read_text().splitlines()]
+    relayed = [(r["method"], r["server"], r["tool_name"], r["status"]) for r in lines if r["method"] != "tools/call"]
+    assert relayed == [
+        ("prompts/get", "beta", "review", "completed"),
+        ("resources/read", "alpha", "docs://guide", "completed"),
+        ("resources/read", "alpha", "notes://stability", "completed"),
+        ("resources/read", "beta", "docs://beta-only", "completed"),
+    ]
+    prompt = next(r for r in lines if r["method"] == "prompts/get")
+    assert (prompt["argument_keys"], prompt["qualified_name"], prompt["run_id"], prompt["iteration"]) == (
+        ["path"], "beta__review", "r7", 2)  # fmt: skip
+    summary = summarize_calls(tmp_path)
+    assert (summary.count, summary.by_tool) == (1, {"beta__add_resource": 1})
+    assert summary.by_method == {"prompts/get": 1, "resources/read": 3, "tools/call": 1}
 
 
 async def test_a_server_with_garbage_prompt_and_resource_lists_still_serves_its_tools(tmp_path: Path) -> None:

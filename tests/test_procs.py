@@ -46,8 +46,9 @@ async def test_a_grandchild_that_escaped_with_setsid_is_killed_through_the_envir
     pidfile = tmp_path / "escapee.pid"
     code = (
         "import subprocess, sys\n"
-        "p = subprocess.Popen([sys.executable, '-c', 'import os, time; os.setsid(); time.sleep(60)'],"
-        " start_new_session=True)\n"
+        # start_new_session: its own session and process group (a second os.setsid() in it would fail with
+        # EPERM, since it already leads its session, and end it before it could be swept).
+        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'], start_new_session=True)\n"
         f"open({str(pidfile)!r}, 'w').write(str(p.pid))\n"
     )
     result = await run_process([PY, "-c", code], timeout=10)
