@@ -77,7 +77,10 @@ async def test_servers_qualify_concurrently_with_the_upstream_gate_and_passes_ar
     assert "exit code 4" in by_name["badtest"].message
     assert "cannot start" in by_name["dead"].message  # the stderr tail names the cause
     assert "enabled_tools" in by_name["filtered"].message
-    assert elapsed < 8, f"qualification ran serially? {elapsed:.1f} s"
+    # Side by side, not one after another: the whole took well under the sum of its parts (a ratio, so a slow
+    # machine does not make it fail).
+    serial = sum(v.duration_seconds for v in verdicts)
+    assert elapsed < 0.6 * serial, f"qualification ran serially? {elapsed:.1f} s for {serial:.1f} s of checks"
     again = await qualify_servers(specs[:2], workspace=tmp_path)
     assert [(v.cached, v.status) for v in again] == [(True, "passed"), (True, "passed")]
     assert not (await qualify_servers(specs[3:4], workspace=tmp_path))[0].cached
