@@ -7,6 +7,7 @@ The fake agent really runs: harnessed trials get a fixer tool that solves the ex
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -249,9 +250,10 @@ async def test_get_compare_follows_a_comparison_run_elsewhere_until_its_report_a
         async with anyio.create_task_group() as tg:
             tg.start_soon(compare_async, config)  # not this server's: only its files tell
             await wait_until(lambda: any((root / "out").glob("*/trial_1")))
-            unfinished = await call(client, "get_compare", compare_id="out")
-            assert (unfinished["status"], unfinished["live"], unfinished["verdict"]) == ("unfinished", False, None)
-            assert "another process may still be running it" in unfinished["next_step"]
+            elsewhere = await call(client, "get_compare", compare_id="out")  # it holds the folder's lock
+            assert (elsewhere["status"], elsewhere["live"], elsewhere["verdict"]) == ("running", False, None)
+            text = await refused(client, "cancel_compare", compare_id="out")
+            assert f"process {os.getpid()} is running it: stop that process" in text
             result = await client.call_tool(
                 "get_compare", {"compare_id": "out", "wait_seconds": 30}, progress_callback=on_progress
             )

@@ -26,6 +26,7 @@ from harnessgym.compare.models import GROUPS, CompareConfig, CompareReport, Outp
 from harnessgym.compare.render import trial_line
 from harnessgym.errors import HarnessgymError
 from harnessgym.events import RunEvent
+from harnessgym.layout import Layout
 from harnessgym.records import utcnow
 from harnessgym.serve._common import HEARTBEAT_SECONDS, Seconds, state_of, task_of, validation_problems
 from harnessgym.serve._models import CompareStatus, CompareView, StartedCompare
@@ -295,8 +296,9 @@ async def cancel_compare(ctx: Ctx, compare_id: CompareId) -> CompareView:
     live = tracked.live if tracked is not None else None
     if live is None or not live.running:
         status = _view(state, out).status
-        elsewhere = " another process may be running it: stop that process (Ctrl-C on `harnessgym compare` " \
-            "writes an interrupted report);" if status == "unfinished" else ""  # fmt: skip
+        holder = store.lock_holder(Layout(out))
+        elsewhere = f" process {holder[0]} is running it: stop that process (SIGINT or SIGTERM on `harnessgym " \
+            "compare` writes an interrupted report);" if holder is not None else ""  # fmt: skip
         raise ToolError(f"the comparison in {out} is not running in this server (status {status});{elsewhere} "
                         "start a new one with start_compare")  # fmt: skip
     if not await state.compares.cancel(live):
@@ -328,8 +330,8 @@ async def _watch_disk(ctx: Ctx, out: Path, limit: float) -> None:
     with anyio.move_on_after(limit):
         while not layout.report.exists():
             records, started = _disk_trials(layout)
-            if not started:
-                return  # no comparison there: the view says so
+            if not started or not store.lock_is_held(Layout(out)):
+                return  # no comparison there, or nothing runs it any more: the view says so
             if len(records) != seen or quiet >= HEARTBEAT_SECONDS:
                 seen, sent, quiet = len(records), sent + 1, 0.0
                 await ctx.report_progress(sent, None, f"{seen} of {started} started trial(s) finished in {out}; "
@@ -362,12 +364,12 @@ def _disk_trials(layout: OutputLayout) -> tuple[list[TrialRecord], int]:
 
 _NEXT = {
     "running": "call get_compare again (wait_seconds up to 600 waits for progress) until status is not 'running'; "
-    "cancel_compare stops it",
+    "cancel_compare stops it when this server runs it (live)",
     "completed": "act on the verdict; the per-trial records and all tests are in report_path",
     "interrupted": "the verdict covers the finished trials only; start_compare with overwrite=true runs it again",
     "error": "fix what the error names and start_compare again (overwrite=true replaces the trials kept)",
-    "unfinished": "no report yet: another process may still be running it (call get_compare with wait_seconds); "
-    "if it was killed, start_compare with overwrite=true runs it again",
+    "unfinished": "it stopped without a report (its process was killed) and nothing runs it now; start_compare "
+    "with overwrite=true runs it again",
 }
 
 
@@ -397,6 +399,8 @@ def _view(state: ControlState, out: Path) -> CompareView:
             status = report.status
         elif layout.report.exists():
             status, error = "error", f"{layout.report} exists but cannot be read as a comparison report"
+        elif started and store.lock_is_held(Layout(out)):
+            status = "running"  # by another process (``harnessgym compare``, another server): it holds the lock
         elif started:
             status = "unfinished"
         else:

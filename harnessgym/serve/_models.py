@@ -119,8 +119,8 @@ class CompareView(BaseModel):
     """The absolute output folder."""
     output_dir: Path
     status: CompareStatus
-    """``unfinished``: trials on disk but no report and not running in this server (another process may be
-    running it, or it was killed before it could write the report)."""
+    """``running`` with ``live`` false: another process runs it (it holds the output folder's lock).
+    ``unfinished``: trials on disk, no report, and nothing runs it (it was killed before it wrote the report)."""
     live: bool
     """True while this server process is running the comparison."""
     error: str | None = None
