@@ -6,7 +6,7 @@ one readable module. Pulling in scipy (tens of megabytes, compiled) for them wou
 install than the whole rest of it. Each function names its method and source; the tests check them against
 published values.
 
-Everything here is two-sided. Nothing here decides what "better" means; :mod:`harnessgym.compare.verdict`
+Everything here is two-sided. Nothing here decides what "better" means; :mod:`harnessgym.compare.analysis`
 does, from these numbers.
 """
 
