@@ -6,10 +6,10 @@ Besides the static checks (the file exists inside the workspace, a skill's front
 syntax), any artifact but an MCP server (whose manifest holds its own) may declare a ``self_test`` in its
 registry entry, in the forms an MCP manifest accepts: ``true`` (run the file with ``--self-test``; Python
 files with the interpreter), a command string, an argument list, or an object with ``command``/``args``/
-``cwd``/``timeout_seconds``; ``self_test_timeout_sec`` sets the limit (default 60 s). It runs in the clean
-copy, from its root, in its own process group with the same secret-free environment generated servers get,
-and the artifact passes only when it exits 0. Agent-written code, so nothing here trusts it: a bad
-declaration fails that artifact with the reason.
+``cwd``/``timeout_seconds``; ``self_test_timeout_sec`` sets the limit (default 60 s, at most 15 minutes). It
+runs in the clean copy, from its root, in its own process group with the same secret-free environment
+generated servers get, and the artifact passes only when it exits 0. Agent-written code, so nothing here
+trusts it: a bad declaration fails that artifact with the reason.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from mcp_host import procs
 from mcp_host.env import scrubbed_env
 from mcp_host.errors import ManifestError
 from mcp_host.fields import program, seconds, self_test
+from mcp_host.qualify import MAX_SELF_TEST_SECONDS, capped
 from mcp_host.spec import SelfTestSpec
 
 __all__ = ["apply_verdicts", "check_artifact", "qualify_in_fresh_copy"]
@@ -91,15 +92,16 @@ async def run_artifact_self_test(
 ) -> tuple[bool, str]:
     """Run ``spec`` in ``workspace`` as agent-written code is run; (passed, message with the output's tail)."""
     stem = entry.path.replace("/", "_")
+    limit, note = capped(spec.timeout, MAX_SELF_TEST_SECONDS)
     result = await procs.run_process(
-        list(spec.argv), cwd=spec.cwd, env=scrubbed_env(workspace=workspace), timeout=spec.timeout,
+        list(spec.argv), cwd=spec.cwd, env=scrubbed_env(workspace=workspace), timeout=limit,
         stdout_path=out_dir / f"{stem}.self_test.stdout.txt", stderr_path=out_dir / f"{stem}.self_test.stderr.txt",
         grace=1.0,
     )  # fmt: skip
     tail = "\n".join((result.stdout_tail[-_OUTPUT_CHARS:], result.stderr_tail[-_OUTPUT_CHARS:])).strip()
     command = " ".join(spec.argv)
     if result.timed_out:
-        return False, f"self-test timed out after {spec.timeout:g} s: {command}" + (f"\n{tail}" if tail else "")
+        return False, f"self-test timed out after {limit:g} s{note}: {command}" + (f"\n{tail}" if tail else "")
     if not result.ok:
         detail = result.error or f"exit code {result.returncode}"
         return False, f"self-test failed ({detail}): {command}" + (f"\n{tail}" if tail else "")

@@ -5,6 +5,10 @@ timeout), the self-test passed (a missing self-test is ``not_configured``, which
 inventory is not empty. Each server is guarded on its own: whatever goes wrong with one becomes its failed
 verdict and never stops the others.
 
+Qualification is bounded whatever a manifest asks (manifests may ask for up to a day): a start gets at most
+:data:`MAX_STARTUP_SECONDS`, a self-test at most :data:`MAX_SELF_TEST_SECONDS`, so an agent-written manifest
+cannot hold a run hostage.
+
 Only *passed* verdicts are cached (``<cache_dir>/<digest>.json``): a pass is evidence about the artifact,
 while a failure may be the machine's (a timeout under load) and is cheap to retry.
 """
@@ -28,7 +32,19 @@ from .framing import WireFraming
 from .manifest import ServerSpec
 from .paths import logs_dir, verdicts_dir, write_atomic
 
-__all__ = ["ServerVerdict", "qualify_servers"]
+__all__ = ["MAX_SELF_TEST_SECONDS", "MAX_STARTUP_SECONDS", "ServerVerdict", "capped", "qualify_servers"]
+
+MAX_STARTUP_SECONDS = 120.0
+"""The longest a server may take to answer ``initialize`` and ``tools/list`` when it is qualified."""
+MAX_SELF_TEST_SECONDS = 900.0
+"""The longest a self-test may run when it is qualified."""
+
+
+def capped(asked: float, limit: float) -> tuple[float, str]:
+    """(the timeout to use, a note for the message when the manifest asked for more than ``limit``)."""
+    if asked <= limit:
+        return asked, ""
+    return limit, f" (it asks for {asked:g} s; qualification allows at most {limit:g} s)"
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +159,10 @@ async def smoke(spec: ServerSpec, workspace: Path) -> tuple[SmokeStatus, list[st
 
 
 async def _qualify(spec: ServerSpec, workspace: Path) -> ServerVerdict:
-    smoke_status, tools, smoke_message, framing = await smoke(spec, workspace)
+    startup, note = capped(spec.startup_timeout, MAX_STARTUP_SECONDS)
+    smoke_status, tools, smoke_message, framing = await smoke(spec.model_copy(update={"startup_timeout": startup}),
+                                                              workspace)  # fmt: skip
+    smoke_message += note if smoke_status == "timeout" else ""
     verdict = ServerVerdict(
         name=spec.name,
         manifest_path=spec.manifest_path,
@@ -162,12 +181,13 @@ async def _qualify(spec: ServerSpec, workspace: Path) -> ServerVerdict:
         verdict.message = "no self_test is configured in the manifest; a self-test is required to qualify"
         return verdict
     test = spec.self_test
+    limit, note = capped(test.timeout, MAX_SELF_TEST_SECONDS)
     out_dir = logs_dir(workspace)
     result = await procs.run_process(
         test.argv,
         cwd=test.cwd,
         env=scrubbed_env(spec.env, workspace=workspace),
-        timeout=test.timeout,
+        timeout=limit,
         stdout_path=out_dir / f"{spec.name}.self_test.stdout.txt",
         stderr_path=out_dir / f"{spec.name}.self_test.stderr.txt",
         grace=1.0,
@@ -177,7 +197,7 @@ async def _qualify(spec: ServerSpec, workspace: Path) -> ServerVerdict:
     verdict.self_test_output = "\n".join(tails).strip()
     if result.timed_out:
         verdict.self_test_status = "timeout"
-        verdict.message = f"self-test timed out after {test.timeout:g} s: {' '.join(test.argv)}"
+        verdict.message = f"self-test timed out after {limit:g} s{note}: {' '.join(test.argv)}"
         return verdict
     if not result.ok:
         verdict.self_test_status = "failed"

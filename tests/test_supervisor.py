@@ -150,3 +150,27 @@ async def test_a_server_that_dies_before_its_first_request_is_reported_with_its_
     for verdict in verdicts:
         assert (verdict.status, verdict.smoke_status) == ("failed", "failed"), verdict
         assert "quick: cannot start" in verdict.message and "exit code 3" in verdict.message, verdict.message
+
+
+async def test_a_manifest_cannot_stretch_qualification_past_its_limits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Manifests may ask for up to a day; qualification caps what it grants (shrunk here so the test is quick).
+    import mcp_host.qualify as qualify
+
+    monkeypatch.setattr(qualify, "MAX_STARTUP_SECONDS", 1.0)
+    monkeypatch.setattr(qualify, "MAX_SELF_TEST_SECONDS", 0.5)
+    silent = ["-c", "import time; time.sleep(30)"]  # starts, never answers initialize
+    specs = [
+        load_manifest(make_manifest(tmp_path, "mute", command="python3", args=silent, framing="newline",
+                                    timeouts={"startup_seconds": 86400}), tmp_path),
+        load_manifest(make_manifest(tmp_path, "lazy", framing="newline", self_test_timeout_sec=86400,
+                                    self_test=["python3", "-c", "import time; time.sleep(30)"]), tmp_path),
+    ]  # fmt: skip
+    with anyio.fail_after(20):
+        verdicts = {v.name: v for v in await qualify_servers(specs, workspace=tmp_path)}
+    assert verdicts["mute"].smoke_status == "timeout"
+    assert "it asks for 86400 s; qualification allows at most 1 s" in verdicts["mute"].message
+    assert verdicts["lazy"].self_test_status == "timeout"
+    assert "self-test timed out after 0.5 s (it asks for 86400 s; qualification allows at most 0.5 s)" in (
+        verdicts["lazy"].message)  # fmt: skip
