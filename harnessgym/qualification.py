@@ -14,6 +14,7 @@ trusts it: a bad declaration fails that artifact with the reason.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -82,16 +83,23 @@ def artifact_self_test(workspace: Path, entry: ArtifactEntry) -> SelfTestSpec | 
         if value is True and not (path.is_file() and (path.suffix == ".py" or os.access(path, os.X_OK))):
             return "self_test true runs the artifact's file with --self-test, but it is not a Python or executable file"
         own = [program("python3"), str(path)] if path.suffix == ".py" else [str(path)]
-        return self_test(where, workspace, value, own, workspace, timeout)
+        spec = self_test(where, workspace, value, own, workspace, timeout)
     except ManifestError as exc:
         return str(exc)
+    if spec is not None and not store.is_inside(workspace, spec.cwd):
+        return f"{where}: self_test.cwd {spec.cwd} is outside the clean copy; a self-test runs inside it"
+    return spec
 
 
 async def run_artifact_self_test(
     workspace: Path, entry: ArtifactEntry, spec: SelfTestSpec, out_dir: Path
 ) -> tuple[bool, str]:
     """Run ``spec`` in ``workspace`` as agent-written code is run; (passed, message with the output's tail)."""
+    # Named by the path; a long one is cut and told apart by a digest (a file name holds at most 255 bytes).
     stem = entry.path.replace("/", "_")
+    if len(stem.encode()) > 120:
+        digest = hashlib.sha256(entry.path.encode()).hexdigest()[:12]
+        stem = f"{stem.encode()[:120].decode(errors='ignore')}_{digest}"
     limit, note = capped(spec.timeout, MAX_SELF_TEST_SECONDS)
     result = await procs.run_process(
         list(spec.argv), cwd=spec.cwd, env=scrubbed_env(workspace=workspace), timeout=limit,

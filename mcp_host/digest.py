@@ -39,7 +39,11 @@ def digest(spec: ServerSpec, workspace: Path) -> str:
                 files[str(file)] = file
     for arg in (spec.command, *spec.args, *(spec.self_test.argv if spec.self_test else ())):
         candidate = Path(arg) if Path(arg).is_absolute() else spec.cwd / arg
-        if arg and not arg.startswith("-") and candidate.is_file() and candidate.resolve() != _EXE:
+        try:  # an argument may be no file name at all (``-c "<a long program>"``: ENAMETOOLONG)
+            is_file = bool(arg) and not arg.startswith("-") and candidate.is_file() and candidate.resolve() != _EXE
+        except OSError:
+            is_file = False
+        if is_file:
             files.setdefault(str(candidate), candidate)
     total = 0
     for key in sorted(files):

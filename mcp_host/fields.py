@@ -112,7 +112,10 @@ def self_test(
     if isinstance(value, dict):
         command = value.get("command")
         if isinstance(command, str):
-            argv = shlex.split(command) if " " in command.strip() else [command]
+            try:
+                argv = shlex.split(command) if " " in command.strip() else [command]
+            except ValueError as exc:
+                raise ManifestError(path, "self_test.command", f"cannot be split into arguments: {exc}") from None
         elif isinstance(command, list):
             argv = str_list(path, "self_test.command", command)
         else:
@@ -125,8 +128,12 @@ def self_test(
             if not isinstance(value["cwd"], str):
                 raise ManifestError(path, "self_test.cwd", "must be a string")
             test_cwd = Path(value["cwd"]) if Path(value["cwd"]).is_absolute() else workspace / value["cwd"]
-            if not test_cwd.is_dir():
-                raise ManifestError(path, "self_test.cwd", f"{test_cwd} is not a directory")
+            try:
+                is_dir = test_cwd.is_dir()
+            except OSError:  # no file name at all (ENAMETOOLONG)
+                is_dir = False
+            if not is_dir:
+                raise ManifestError(path, "self_test.cwd", f"{str(test_cwd)[:200]} is not a directory")
         for key, scale in (("timeout_seconds", 1.0), ("timeout_sec", 1.0), ("timeout_ms", 0.001)):
             if value.get(key) is not None:
                 timeout = seconds(path, f"self_test.{key}", value[key], scale)

@@ -54,13 +54,13 @@ def probe_order(spec: ServerSpec, known: WireFraming | None) -> list[WireFraming
 def _sniff(spec: ServerSpec) -> WireFraming:
     for arg in (spec.command, *spec.args):
         path = Path(arg) if Path(arg).is_absolute() else spec.cwd / arg
-        if path.suffix in _SOURCE_SUFFIXES and path.is_file():
-            try:
+        try:  # is_file() too raises for an argument that is no file name (ENAMETOOLONG)
+            if path.suffix in _SOURCE_SUFFIXES and path.is_file():
                 with open(path, "rb") as fh:
                     if b"content-length" in fh.read(1 << 20).lower():
                         return "content-length"
-            except OSError:
-                continue
+        except OSError:
+            continue
     return "newline"
 
 
@@ -118,8 +118,13 @@ async def handshake(server: Downstream) -> None:
             tools.append(exc)
             scope.cancel()
 
+    # The prompt and resource lists must not use up the startup deadline (a list never answered would fail the
+    # start, tools and all): they get what the deadline leaves minus a margin, and are left empty past it.
+    left = anyio.current_effective_deadline() - anyio.current_time()
+    within = min(left, server.spec.startup_timeout) - min(1.0, left / 4) if left > 0 else 0.0
+
     async def other_lists() -> None:
-        surfaces.append(await list_surfaces(server, server.capabilities))
+        surfaces.append(await list_surfaces(server, server.capabilities, within))
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(tool_list, tg.cancel_scope)

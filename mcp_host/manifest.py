@@ -231,11 +231,24 @@ def _cwd(path: Path, workspace: Path, value: object, args: list[str], warnings: 
     cwd = Path(value)
     if not cwd.is_absolute():
         cwd = workspace / cwd
-    elif cwd.resolve() != workspace and any((workspace / a).exists() for a in args if a and not a.startswith("-")):
+    elif cwd.resolve() != workspace and any(_exists(workspace / a) for a in args if a and not a.startswith("-")):
         warnings.append(f"cwd {value} was rewritten to the workspace, where the server's files are")
         cwd = workspace
-    if not cwd.is_dir():
-        raise ManifestError(path, "cwd", f"{cwd} is not a directory")
+    if not _is_dir(cwd):
+        raise ManifestError(path, "cwd", f"{str(cwd)[:200]} is not a directory")
     return cwd.resolve()
 
 
+def _exists(path: Path) -> bool:
+    """Whether ``path`` exists; False for an argument that is no file name at all (ENAMETOOLONG raises)."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False

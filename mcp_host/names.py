@@ -77,7 +77,9 @@ def build_catalog(
             entry["name"] = qualified
             if qualified != tool["name"]:
                 entry.setdefault("title", tool["name"])
-                meta = dict(entry.get("_meta") or {})
+                # A server's own ``_meta`` is kept only when it is an object (dict() of 5 or "ab" would raise).
+                own_meta = entry.get("_meta")
+                meta = dict(own_meta) if isinstance(own_meta, dict) else {}
                 meta.update({"harnessgym/server": server, "harnessgym/tool": tool["name"]})
                 entry["_meta"] = meta
             catalog.append(entry)

@@ -107,6 +107,8 @@ class Router:
         self._tokens = 0
         self._list_digest = ""
         self._surface_digests = {"prompts": "", "resources": ""}
+        self._relisting: dict[str, bool] = {}
+        """Servers being re-listed, each with whether another ``list_changed`` came in meanwhile."""
 
     # -- servers -------------------------------------------------------------------------------------
 
@@ -222,10 +224,32 @@ class Router:
         elif method == "notifications/message":
             await self._broadcast(raw)
         elif method in _LIST_CHANGED:
-            self._tg.start_soon(self._relist, server)
+            self._schedule_relist(server)
 
     def on_exit(self, server: Downstream, message: str) -> None:
         log.warning("%s", message)
+
+    def _schedule_relist(self, server: Downstream) -> None:
+        """Re-list ``server`` once, however many ``list_changed`` it sends meanwhile: one relist runs per server,
+        and notices that arrive while it runs make it go round once more (never two at once, so an older list
+        can never overwrite a newer one)."""
+        if server.name in self._relisting:
+            self._relisting[server.name] = True
+            return
+        self._relisting[server.name] = False
+        self._tg.start_soon(self._relist_until_quiet, server)
+
+    async def _relist_until_quiet(self, server: Downstream) -> None:
+        try:
+            while True:
+                await self._relist(server)
+                if not self._relisting.get(server.name):
+                    return
+                self._relisting[server.name] = False
+        except Exception:  # the per-server guard: a hostile server's lists never take the host down
+            log.exception("re-listing %s failed unexpectedly", server.name)
+        finally:
+            self._relisting.pop(server.name, None)
 
     async def _relist(self, server: Downstream) -> None:
         try:
@@ -360,6 +384,13 @@ class Router:
 
     async def _forward(self, session: Session, rid: Any, method: str, params: dict[str, Any]) -> None:
         """``prompts/get`` or ``resources/read``, to the server that offers it (see :mod:`mcp_host.surfaces`)."""
+        try:
+            await self._forward_unguarded(session, rid, method, params)
+        except Exception:  # the per-request guard: it runs in the router's task group, which must not end
+            log.exception("client %s: %s could not be relayed", session.label, method)
+            await session.send(jsonrpc.error(rid, jsonrpc.INTERNAL_ERROR, f"{method} could not be relayed"))
+
+    async def _forward_unguarded(self, session: Session, rid: Any, method: str, params: dict[str, Any]) -> None:
         await self._wait_ready()
         out = dict(params)
         if method == "prompts/get":
@@ -460,7 +491,7 @@ def _relayed(rid: Any, server: str, answer: dict[str, Any]) -> tuple[bytes, str,
     err = answer.get("error")
     if isinstance(err, dict):
         raw_code = err.get("code")
-        code = raw_code if isinstance(raw_code, int) else jsonrpc.INTERNAL_ERROR
+        code = raw_code if isinstance(raw_code, int) and not isinstance(raw_code, bool) else jsonrpc.INTERNAL_ERROR
         message = str(err.get("message", "error"))
         return jsonrpc.error(rid, code, message, err.get("data")), "error", message
     if isinstance(answer.get("result"), dict):

@@ -14,9 +14,9 @@ so the host is a whole MCP server of servers and not only a tool gateway:
   template whose pattern backtracks for minutes, and the router is single-threaded.
 
 Listing is done at start (only for a server that announces the capability) and again when a server sends
-``notifications/{prompts,resources}/list_changed``; a server whose lists cannot be read still serves its tools.
-These requests are not on the per-call hot path, so they go through :meth:`Downstream.request` (a parsed
-request and answer), with the server's tool timeout.
+``notifications/{prompts,resources}/list_changed``; a server whose lists cannot be read (or, at start, are not
+read before the startup deadline) still serves its tools. These requests are not on the per-call hot path, so
+they go through :meth:`Downstream.request` (a parsed request and answer), with the server's startup timeout.
 """
 
 from __future__ import annotations
@@ -65,10 +65,14 @@ async def _list(server: Downstream, method: str, key: str) -> list[dict[str, Any
     return items
 
 
-async def list_surfaces(server: Downstream, capabilities: dict[str, Any]) -> ServerSurfaces:
+async def list_surfaces(
+    server: Downstream, capabilities: dict[str, Any], within: float | None = None
+) -> ServerSurfaces:
     """The prompts, resources and resource templates ``server`` announced (never raises: a list that cannot be
-    read is empty, and the reason goes to the server's log)."""
+    read is empty, and the reason goes to the server's log). Lists not read ``within`` seconds are left empty
+    (the handshake passes what its startup deadline leaves, so a list never answered cannot fail the start)."""
     out = ServerSurfaces()
+    done: set[str] = set()
     wanted: list[tuple[str, str, str, str]] = []
     if isinstance(capabilities.get("prompts"), dict):
         wanted.append(("prompts/list", "prompts", "prompts", "name"))
@@ -81,13 +85,18 @@ async def list_surfaces(server: Downstream, capabilities: dict[str, Any]) -> Ser
             items = await _list(server, method, key)
         except ServerError as exc:
             server.stderr.note(f"{method} failed, so none are offered: {exc}")
-            return
-        setattr(out, attr, [i for i in items if isinstance(i.get(required), str)])
+        else:
+            setattr(out, attr, [i for i in items if isinstance(i.get(required), str)])
+        done.add(method)
 
     # Concurrently: a server starting beside others waits for CPU, and each round trip would add to its start.
-    async with anyio.create_task_group() as tg:
-        for item in wanted:
-            tg.start_soon(fetch, *item)
+    with anyio.move_on_after(within):
+        async with anyio.create_task_group() as tg:
+            for item in wanted:
+                tg.start_soon(fetch, *item)
+    for method, *_ in wanted:
+        if method not in done:
+            server.stderr.note(f"{method} was not answered within {within or 0:g} s, so none are offered")
     return out
 
 

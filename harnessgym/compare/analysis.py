@@ -31,6 +31,9 @@ __all__ = ["analyse", "summarize_group"]
 
 Measure = Literal["cumulative_attempt_duration", "attempt_duration", "score", "post_score"]
 _N_LIMIT = 10_000
+_BOUND = 1e300
+"""Values are counted within ±this, so no sum, mean or difference of them overflows a float (a post command may
+print 1e308, whose double is infinite: it would crash the mean, or be written to the report as null)."""
 
 
 def _distribution(values: Sequence[float]) -> Distribution | None:
@@ -47,7 +50,7 @@ def _values(trials: Sequence[TrialRecord], measure: Measure) -> list[float]:
         "score": lambda t: t.score,
         "post_score": lambda t: t.post_score,
     }
-    return [v for v in (get[measure](t) for t in trials if t.valid) if v is not None]
+    return [max(-_BOUND, min(_BOUND, v)) for v in (get[measure](t) for t in trials if t.valid) if v is not None]
 
 
 def summarize_group(group: Group, trials: Sequence[TrialRecord]) -> GroupSummary:
