@@ -169,7 +169,7 @@ async def _listen(tg: anyio.abc.TaskGroup, router: Router, workspace: Path, tag:
 
     async def handle(stream: anyio.abc.SocketStream) -> None:
         async with stream:
-            await router.serve(Session(stream, tag, "socket"))
+            await router.serve(Session(stream, tag, "socket", write_through=True))
 
     async def serve() -> None:
         async with listener:

@@ -139,6 +139,8 @@ class RelayedCall:
                 "qualified_name": self.qualified,
             }
         )
+        if self.session.write_through:
+            telemetry.flush()
 
 
 def _error_text(err: Any) -> str:

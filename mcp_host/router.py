@@ -432,6 +432,8 @@ class Router:
                 "result_json_bytes": len(reply), "run_id": session.tag.run_id, "iteration": session.tag.iteration,
                 "phase": session.tag.phase, "qualified_name": params.get("name") if method == "prompts/get" else None,
             })  # fmt: skip
+            if session.write_through:
+                self.telemetry.flush()
 
     async def _call_when_ready(self, session: Session, rid: Any, params: dict[str, Any]) -> None:
         await self._wait_ready()

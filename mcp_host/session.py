@@ -36,8 +36,12 @@ class Transport(Protocol):
 class Session:
     """A connected client."""
 
-    def __init__(self, transport: Transport, tag: RunTag, label: str) -> None:
+    def __init__(self, transport: Transport, tag: RunTag, label: str, *, write_through: bool = False) -> None:
         self.id = next(_ids)
+        self.write_through = write_through
+        """Write each call's telemetry line before its answer leaves, not in the next batch: for ``harnessgym mcp
+        call`` clients, which exit on the answer, after which the on-demand daemon may be killed at any moment
+        (on a loaded machine before its SIGTERM handler could flush)."""
         self.transport = transport
         self.tag = tag
         self.label = label

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
+import signal
 import sys
 from pathlib import Path
 
 import anyio
 import pytest
 from hostile.helpers import ROOT, make_manifest
+from test_loop_support import marked_processes
 
 from mcp_host import load_manifest, write_active_servers
 from mcp_host.paths import socket_path
-from mcp_host.procs import run_process
+from mcp_host.procs import kill_tree, run_process
 
 pytestmark = pytest.mark.anyio
 
@@ -60,3 +63,29 @@ async def test_mcp_call_without_a_host_and_no_start_fails_clearly(tmp_path: Path
     with anyio.fail_after(20):
         result = await run_process(argv, cwd=ROOT, timeout=15)
     assert result.returncode == 1 and "no harnessgym host is running" in result.stderr_tail
+
+
+async def test_the_calls_line_is_on_disk_before_the_answer_reaches_mcp_call(tmp_path: Path) -> None:
+    # `mcp call` exits on the answer, and whoever ran it may kill the on-demand daemon at once (run_process
+    # sweeps what a finished command leaves). SIGKILL leaves no chance to flush, so the line must already be
+    # written when the answer leaves.
+    from mcp_host.callclient import call_tool
+
+    write_active_servers(tmp_path, [load_manifest(make_manifest(tmp_path, "nl", framing="newline"), tmp_path)])
+    with anyio.fail_after(60):
+        await call_tool(tmp_path, "nl", "pid", {}, idle_timeout=30)  # starts the daemon
+        daemons = [p for p in _processes_mentioning(str(tmp_path)) if p != os.getpid()]
+        assert daemons
+        for _ in range(3):
+            reply = await call_tool(tmp_path, "nl", "pid", {}, start=False)
+            assert "result" in reply
+            await call_tool(tmp_path, "nl", "echo", {"x": 1}, start=False)
+        for pid in daemons:  # the instant the last answer arrived: no batch interval has passed
+            os.kill(pid, signal.SIGKILL)
+        for pid in daemons:  # started from this process, so it is ours to reap
+            with contextlib.suppress(ChildProcessError):
+                await anyio.to_thread.run_sync(os.waitpid, pid, 0)
+        for pid in marked_processes(tmp_path):  # the daemon's server, orphaned by the SIGKILL
+            await kill_tree(pid, grace=1.0)
+    lines = (tmp_path / ".harnessgym" / "mcp_calls.jsonl").read_text().splitlines()
+    assert [json.loads(line)["tool_name"] for line in lines] == ["pid"] + ["pid", "echo"] * 3
