@@ -26,11 +26,10 @@ from harnessgym.layout import Layout
 from harnessgym.records import utcnow
 from harnessgym.registry import ArtifactEntry, ArtifactVerdict, QualificationNote, QualificationReport, Registry
 from harnessgym.skills import check_skill
-from mcp_host import procs
 from mcp_host.env import scrubbed_env
 from mcp_host.errors import ManifestError
 from mcp_host.fields import program, seconds, self_test
-from mcp_host.qualify import MAX_SELF_TEST_SECONDS, capped
+from mcp_host.qualify import run_self_test
 from mcp_host.spec import SelfTestSpec
 
 __all__ = ["apply_verdicts", "check_artifact", "qualify_in_fresh_copy"]
@@ -67,7 +66,6 @@ def check_artifact(workspace: Path, entry: ArtifactEntry) -> ArtifactVerdict:
 
 
 SELF_TEST_TIMEOUT = 60.0
-_OUTPUT_CHARS = 600
 
 
 def artifact_self_test(workspace: Path, entry: ArtifactEntry) -> SelfTestSpec | str | None:
@@ -100,20 +98,10 @@ async def run_artifact_self_test(
     if len(stem.encode()) > 120:
         digest = hashlib.sha256(entry.path.encode()).hexdigest()[:12]
         stem = f"{stem.encode()[:120].decode(errors='ignore')}_{digest}"
-    limit, note = capped(spec.timeout, MAX_SELF_TEST_SECONDS)
-    result = await procs.run_process(
-        list(spec.argv), cwd=spec.cwd, env=scrubbed_env(workspace=workspace), timeout=limit,
-        stdout_path=out_dir / f"{stem}.self_test.stdout.txt", stderr_path=out_dir / f"{stem}.self_test.stderr.txt",
-        grace=1.0,
-    )  # fmt: skip
-    tail = "\n".join((result.stdout_tail[-_OUTPUT_CHARS:], result.stderr_tail[-_OUTPUT_CHARS:])).strip()
-    command = " ".join(spec.argv)
-    if result.timed_out:
-        return False, f"self-test timed out after {limit:g} s{note}: {command}" + (f"\n{tail}" if tail else "")
-    if not result.ok:
-        detail = result.error or f"exit code {result.returncode}"
-        return False, f"self-test failed ({detail}): {command}" + (f"\n{tail}" if tail else "")
-    return True, ""
+    run = await run_self_test(spec, env=scrubbed_env(workspace=workspace), out_stem=out_dir / stem)
+    if run.status == "passed":
+        return True, ""
+    return False, run.message + (f"\n{run.output}" if run.output else "")
 
 
 async def _self_tested(fresh: Path, entry: ArtifactEntry, verdict: ArtifactVerdict, out_dir: Path) -> ArtifactVerdict:

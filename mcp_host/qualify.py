@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -31,8 +32,17 @@ from .errors import ServerError, ServerStartError
 from .framing import WireFraming
 from .manifest import ServerSpec
 from .paths import logs_dir, verdicts_dir, write_atomic
+from .spec import SelfTestSpec
 
-__all__ = ["MAX_SELF_TEST_SECONDS", "MAX_STARTUP_SECONDS", "ServerVerdict", "capped", "qualify_servers"]
+__all__ = [
+    "MAX_SELF_TEST_SECONDS",
+    "MAX_STARTUP_SECONDS",
+    "SelfTestRun",
+    "ServerVerdict",
+    "capped",
+    "qualify_servers",
+    "run_self_test",
+]
 
 MAX_STARTUP_SECONDS = 120.0
 """The longest a server may take to answer ``initialize`` and ``tools/list`` when it is qualified."""
@@ -158,6 +168,39 @@ async def smoke(spec: ServerSpec, workspace: Path) -> tuple[SmokeStatus, list[st
     return outcome
 
 
+@dataclass(frozen=True)
+class SelfTestRun:
+    """How one self-test went."""
+
+    status: Literal["passed", "failed", "timeout"]
+    returncode: int | None
+    output: str
+    """The tails of its stdout and stderr."""
+    message: str
+    """Why it did not pass (empty when it passed)."""
+
+
+async def run_self_test(test: SelfTestSpec, *, env: dict[str, str], out_stem: Path) -> SelfTestRun:
+    """Run ``test`` (agent-written code) in its own process group within :data:`MAX_SELF_TEST_SECONDS`, its
+    output kept in ``<out_stem>.self_test.{stdout,stderr}.txt``: the one way MCP servers' and other artifacts'
+    self-tests are run."""
+    limit, note = capped(test.timeout, MAX_SELF_TEST_SECONDS)
+    result = await procs.run_process(
+        list(test.argv), cwd=test.cwd, env=env, timeout=limit,
+        stdout_path=out_stem.with_name(f"{out_stem.name}.self_test.stdout.txt"),
+        stderr_path=out_stem.with_name(f"{out_stem.name}.self_test.stderr.txt"), grace=1.0,
+    )  # fmt: skip
+    output = "\n".join((result.stdout_tail[-_OUTPUT_CHARS:], result.stderr_tail[-_OUTPUT_CHARS:])).strip()
+    command = " ".join(test.argv)
+    if result.timed_out:
+        message = f"self-test timed out after {limit:g} s{note}: {command}"
+        return SelfTestRun("timeout", result.returncode, output, message)
+    if not result.ok:
+        detail = result.error or f"exit code {result.returncode}"
+        return SelfTestRun("failed", result.returncode, output, f"self-test failed ({detail}): {command}")
+    return SelfTestRun("passed", result.returncode, output, "")
+
+
 async def _qualify(spec: ServerSpec, workspace: Path) -> ServerVerdict:
     startup, note = capped(spec.startup_timeout, MAX_STARTUP_SECONDS)
     smoke_status, tools, smoke_message, framing = await smoke(spec.model_copy(update={"startup_timeout": startup}),
@@ -180,31 +223,14 @@ async def _qualify(spec: ServerSpec, workspace: Path) -> ServerVerdict:
         verdict.self_test_status = "not_configured"
         verdict.message = "no self_test is configured in the manifest; a self-test is required to qualify"
         return verdict
-    test = spec.self_test
-    limit, note = capped(test.timeout, MAX_SELF_TEST_SECONDS)
     out_dir = logs_dir(workspace)
-    result = await procs.run_process(
-        test.argv,
-        cwd=test.cwd,
-        env=scrubbed_env(spec.env, workspace=workspace),
-        timeout=limit,
-        stdout_path=out_dir / f"{spec.name}.self_test.stdout.txt",
-        stderr_path=out_dir / f"{spec.name}.self_test.stderr.txt",
-        grace=1.0,
-    )
-    verdict.self_test_returncode = result.returncode
-    tails = (result.stdout_tail[-_OUTPUT_CHARS:], result.stderr_tail[-_OUTPUT_CHARS:])
-    verdict.self_test_output = "\n".join(tails).strip()
-    if result.timed_out:
-        verdict.self_test_status = "timeout"
-        verdict.message = f"self-test timed out after {limit:g} s{note}: {' '.join(test.argv)}"
+    run = await run_self_test(spec.self_test, env=scrubbed_env(spec.env, workspace=workspace),
+                              out_stem=out_dir / spec.name)  # fmt: skip
+    verdict.self_test_returncode, verdict.self_test_output = run.returncode, run.output
+    verdict.self_test_status = run.status
+    if run.status != "passed":
+        verdict.message = run.message
         return verdict
-    if not result.ok:
-        verdict.self_test_status = "failed"
-        detail = result.error or f"exit code {result.returncode}"
-        verdict.message = f"self-test failed ({detail}): {' '.join(test.argv)}"
-        return verdict
-    verdict.self_test_status = "passed"
     if not tools:
         verdict.message = "the server offers no tools" + (
             f" (enabled_tools {list(spec.enabled_tools)} matched none)" if spec.enabled_tools else ""

@@ -119,28 +119,12 @@ class RelayedCall:
         telemetry = self.telemetry
         if telemetry is None:
             return
-        tag = self.session.tag
-        telemetry.record(
-            {
-                "created_at": self.created_at,
-                "server": self.server.name,
-                "request_id": self.client_id,
-                "method": "tools/call",
-                "tool_name": self.tool,
-                "duration_ms": int((time.monotonic() - self.started) * 1000),
-                "status": status,
-                "error_message": message[:500] if message else None,
-                "argument_keys": self.arg_keys,
-                "argument_json_bytes": self.arg_bytes,
-                "result_json_bytes": result_bytes,
-                "run_id": tag.run_id,
-                "iteration": tag.iteration,
-                "phase": tag.phase,
-                "qualified_name": self.qualified,
-            }
-        )
-        if self.session.write_through:
-            telemetry.flush()
+        telemetry.record_call(
+            self.session.tag, created_at=self.created_at, started=self.started, server=self.server.name,
+            request_id=self.client_id, method="tools/call", tool_name=self.tool, status=status, message=message,
+            argument_keys=self.arg_keys, argument_bytes=self.arg_bytes, result_bytes=result_bytes,
+            qualified_name=self.qualified, write_through=self.session.write_through,
+        )  # fmt: skip
 
 
 def _error_text(err: Any) -> str:

@@ -46,7 +46,7 @@ from .names import build_catalog
 from .relay import RelayedCall
 from .session import Session
 from .surfaces import Surfaces, list_surfaces
-from .telemetry import RunTag, TelemetryWriter
+from .telemetry import CallStatus, RunTag, TelemetryWriter
 
 __all__ = ["LATEST_VERSION", "SUPPORTED_VERSIONS", "Router"]
 
@@ -410,6 +410,7 @@ class Router:
                 return
         started, created = time.monotonic(), time.time()
         problem: str | None
+        status: CallStatus
         try:
             await server.ensure_running()
             answer = await server.request(method, out, server.spec.tool_timeout)
@@ -424,16 +425,13 @@ class Router:
             arguments = params.get("arguments")
             keys = sorted(str(k) for k in arguments) if isinstance(arguments, dict) else []
             subject = out.get("name") if method == "prompts/get" else out.get("uri")
-            self.telemetry.record({
-                "created_at": created, "server": server.name, "request_id": rid, "method": method,
-                "tool_name": str(subject)[:300], "duration_ms": int((time.monotonic() - started) * 1000),
-                "status": status, "error_message": problem[:500] if problem else None, "argument_keys": keys,
-                "argument_json_bytes": len(jsonrpc.dumps(arguments)) if isinstance(arguments, dict) else 0,
-                "result_json_bytes": len(reply), "run_id": session.tag.run_id, "iteration": session.tag.iteration,
-                "phase": session.tag.phase, "qualified_name": params.get("name") if method == "prompts/get" else None,
-            })  # fmt: skip
-            if session.write_through:
-                self.telemetry.flush()
+            self.telemetry.record_call(
+                session.tag, created_at=created, started=started, server=server.name, request_id=rid, method=method,
+                tool_name=str(subject)[:300], status=status, message=problem, argument_keys=keys,
+                argument_bytes=len(jsonrpc.dumps(arguments)) if isinstance(arguments, dict) else 0,
+                result_bytes=len(reply), qualified_name=params.get("name") if method == "prompts/get" else None,
+                write_through=session.write_through,
+            )  # fmt: skip
 
     async def _call_when_ready(self, session: Session, rid: Any, params: dict[str, Any]) -> None:
         await self._wait_ready()
@@ -488,7 +486,7 @@ class Router:
             await server.send(msg, call)
 
 
-def _relayed(rid: Any, server: str, answer: dict[str, Any]) -> tuple[bytes, str, str | None]:
+def _relayed(rid: Any, server: str, answer: dict[str, Any]) -> tuple[bytes, CallStatus, str | None]:
     """A server's answer to a relayed request, under the client's id: (reply, telemetry status, problem)."""
     err = answer.get("error")
     if isinstance(err, dict):

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .paths import calls_path
 
-__all__ = ["CallRecord", "CallSummary", "RunTag", "TelemetryWriter", "summarize_calls"]
+__all__ = ["CallRecord", "CallStatus", "CallSummary", "RunTag", "TelemetryWriter", "summarize_calls"]
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +179,36 @@ class TelemetryWriter:
     def record(self, fields: dict[str, Any]) -> None:
         """Queue one record; a float ``created_at`` (epoch seconds) is formatted when written."""
         self._records.append(fields)
+
+    def record_call(
+        self,
+        tag: RunTag,
+        *,
+        created_at: float,
+        started: float,
+        server: str,
+        request_id: Any,
+        method: str,
+        tool_name: str,
+        status: CallStatus,
+        message: str | None,
+        argument_keys: list[str],
+        argument_bytes: int,
+        result_bytes: int,
+        qualified_name: str | None,
+        write_through: bool = False,
+    ) -> None:
+        """Queue the line of one relayed request (see :class:`CallRecord`); ``started`` is its
+        ``time.monotonic()``. ``write_through`` writes it now, before the answer leaves."""
+        self.record({
+            "created_at": created_at, "server": server, "request_id": request_id, "method": method,
+            "tool_name": tool_name, "duration_ms": int((time.monotonic() - started) * 1000), "status": status,
+            "error_message": message[:500] if message else None, "argument_keys": argument_keys,
+            "argument_json_bytes": argument_bytes, "result_json_bytes": result_bytes, "run_id": tag.run_id,
+            "iteration": tag.iteration, "phase": tag.phase, "qualified_name": qualified_name,
+        })  # fmt: skip
+        if write_through:
+            self.flush()
 
     async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Write buffered lines until :meth:`close`; then write what is left."""
