@@ -7,9 +7,10 @@ and ``codex`` (alias ``exec``) drive the real CLIs. Runner modules are imported 
 from __future__ import annotations
 
 import importlib
+from typing import get_args
 
 from runners.base import McpLaunch, Phase, PhaseOutcome, PhaseRequest, PhaseStatus, Runner
-from runners.options import RunnerOptions
+from runners.options import RunnerName, RunnerOptions
 
 __all__ = [
     "RUNNERS",
@@ -19,17 +20,22 @@ __all__ = [
     "PhaseRequest",
     "PhaseStatus",
     "Runner",
+    "RunnerName",
     "RunnerOptions",
     "UnknownRunner",
     "get_runner",
 ]
 
-RUNNERS: dict[str, tuple[str, str]] = {
+RUNNERS: dict[RunnerName, tuple[str, str]] = {
     "fake": ("runners.fake", "FakeRunner"),
     "claude": ("runners.claude", "ClaudeRunner"),
     "codex": ("runners.codex", "CodexRunner"),
     "exec": ("runners.codex", "CodexRunner"),
 }
+
+
+if tuple(RUNNERS) != get_args(RunnerName):  # the registry and the declared names must not drift apart
+    raise ImportError(f"runners.RUNNERS {tuple(RUNNERS)} differs from RunnerName {get_args(RunnerName)}")
 
 
 class UnknownRunner(LookupError):
@@ -44,7 +50,7 @@ class UnknownRunner(LookupError):
 def get_runner(name: str, options: RunnerOptions) -> Runner:
     """The runner called ``name``, built with ``options``."""
     try:
-        module_name, class_name = RUNNERS[name]
+        module_name, class_name = RUNNERS[name]  # type: ignore[index]  # any str may be asked for
     except KeyError:
         raise UnknownRunner(name) from None
     try:
