@@ -85,12 +85,15 @@ def du(path: Path, *, skip: str | None = None) -> int:
     return total
 
 
-def timed(argv: Sequence[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> float:
+def timed(
+    argv: Sequence[str], *, cwd: Path | None = None, env: dict[str, str] | None = None, expect: str | None = None
+) -> float:
+    """Seconds ``argv`` took; it must exit 0 or 1 (a run that did not solve) and print ``expect`` if given."""
     start = time.perf_counter()
     proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=900)
     elapsed = time.perf_counter() - start
-    if proc.returncode not in (0, 1):
-        raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {proc.stderr[-2000:]}")
+    if proc.returncode not in (0, 1) or (expect is not None and expect not in proc.stdout):
+        raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {proc.stdout[-1000:]} {proc.stderr[-2000:]}")
     return elapsed
 
 

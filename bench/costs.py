@@ -180,7 +180,9 @@ def _toy_manifest(ws: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     server = ROOT / "tests" / "hostile" / "toy_server.py"
     manifest = folder / "mcp.json"
-    manifest.write_text(json.dumps({"name": "toy", "command": sys.executable, "args": [str(server)]}))
+    # Content-Length framing: what HarnessGym 0.1.1's helper speaks; harnessgym's host detects either
+    args = [str(server), "--framing", "content-length"]
+    manifest.write_text(json.dumps({"name": "toy", "command": sys.executable, "args": args}))
     return manifest
 
 
@@ -189,15 +191,15 @@ def row_mcp_call(tmp: Path, repeat: int) -> list[Row]:
 
     ws = tmp / "mcp-call"
     shutil.copytree(EXAMPLE, ws)
-    write_active_servers(ws, [load_manifest(_toy_manifest(ws))])
+    write_active_servers(ws, [load_manifest(_toy_manifest(ws), ws)])
     args = json.dumps({"text": "hello"})
     ours_argv = [harnessgym_bin(), "mcp", "call", "--workspace", str(ws), "--server", "toy", "--tool", "echo",
                  "--arguments", args, "--idle-timeout", "60"]  # fmt: skip
-    timed(ours_argv)  # starts the host daemon; the figure is with it running
-    ours = median_of(max(repeat, 5), lambda: timed(ours_argv))
+    timed(ours_argv, expect="hello")  # starts the host daemon; the figure is with it running
+    ours = median_of(max(repeat, 5), lambda: timed(ours_argv, expect="hello"))
     theirs_argv = [str(upstream_bin("harnessgym-mcp-call")), "--workspace", str(ws), "--server", "toy", "--tool",
                    "echo", "--arguments", args]  # fmt: skip
-    theirs = median_of(max(repeat, 5), lambda: timed(theirs_argv, cwd=ws))
+    theirs = median_of(max(repeat, 5), lambda: timed(theirs_argv, cwd=ws, expect="hello"))
     return [Row("mcp call, host already running", ours, theirs, 0.2,
                 baseline_name="HarnessGym 0.1.1 harnessgym-mcp-call")]  # fmt: skip
 

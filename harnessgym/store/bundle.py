@@ -14,7 +14,8 @@ from pathlib import Path
 from harnessgym.artifacts.registry import ArtifactEntry, Registry, parse_registry
 from harnessgym.errors import WorkspaceError, WorkspaceNotWritableError
 from harnessgym.records import utcnow
-from harnessgym.store.files import load_json, write_model
+from harnessgym.store.copying import Skip, copy_tree, read_ignore_rules
+from harnessgym.store.files import atomic_write_text, load_json, write_model
 from harnessgym.store.layout import ARTIFACT_DIRS, HARNESS_DIR, KIND_DIRS, Layout
 
 __all__ = [
@@ -184,12 +185,23 @@ def ignore_for_template(directory: str, names: list[str]) -> set[str]:
     return excluded | ignore_special(directory, [n for n in names if n not in excluded])
 
 
+def template_skip(workspace: Path) -> Skip:
+    """What a copy of ``workspace`` for a clean template leaves out: harness, caches, VCS, binaries, special
+    files, and what the workspace's ``.harnessgymignore`` names."""
+    rules = read_ignore_rules(workspace)
+    return lambda directory, names: ignore_for_template(directory, names) | rules(directory, names)
+
+
 def capture_template(layout: Layout, run_id: str) -> Path:
-    """Copy the pre-run workspace (no harness, caches, VCS or binaries) as the run's clean template."""
+    """Copy the pre-run workspace (no harness, caches, VCS or binaries) as the run's clean template, and list
+    what it left out in ``ignored.txt`` beside it."""
     target = layout.run(run_id).template
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(layout.workspace, target, symlinks=True, ignore=ignore_for_template)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stats = copy_tree(layout.workspace, target, skip=template_skip(layout.workspace))
+    listing = "\n".join(p for p in stats.left_out if p != HARNESS_DIR)
+    atomic_write_text(target.with_name("ignored.txt"), listing + "\n" if listing else "")
     return target
 
 
@@ -254,20 +266,27 @@ def copy_usable_artifacts(source: Layout, dest_workspace: Path) -> tuple[list[Ar
 
 
 def fresh_copy(template: Path, dest: Path) -> None:
+    """A writable copy of ``template`` (never sharing an inode with it: what runs there is the agent's code)."""
     if dest.exists():
         shutil.rmtree(dest)
-    shutil.copytree(template, dest, symlinks=True)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    copy_tree(template, dest)
 
 
-def snapshot_task_state(layout: Layout) -> None:
-    """``--task-state reset``: remember the workspace (everything but ``.harnessgym``) once per workspace."""
+def snapshot_task_state(layout: Layout, link_from: Path | None = None) -> None:
+    """``--task-state reset``: remember the workspace (everything but ``.harnessgym``) once per workspace.
+
+    ``link_from``: the run's clean template, just captured; files it holds unchanged are hard-linked from it
+    rather than copied again (both are harnessgym's own read-only snapshots; restoring copies out of them).
+    """
     if layout.task_state.exists():
         return
     tmp = layout.task_state.with_name("initial.partial")
     if tmp.exists():
         shutil.rmtree(tmp)
-    shutil.copytree(layout.workspace, tmp, symlinks=True,
-                    ignore=lambda d, n: ({HARNESS_DIR} & set(n)) | ignore_special(d, n))  # fmt: skip
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    copy_tree(layout.workspace, tmp, skip=lambda d, n: ({HARNESS_DIR} & set(n)) if d == str(layout.workspace)
+              else set(), link_from=link_from)  # fmt: skip
     os.replace(tmp, layout.task_state)
 
 
@@ -284,7 +303,8 @@ def restore_task_state(layout: Layout) -> None:
             child.unlink()
     top = str(layout.task_state)
     # The remembered copy lives where the agent can write; a .harnessgym in it must not overwrite the real one.
-    shutil.copytree(layout.task_state, layout.workspace, symlinks=True, dirs_exist_ok=True,
-                    ignore=lambda d, n: ({HARNESS_DIR} & set(n) if d == top else set()) | ignore_special(d, n))
+    # Copied, never linked: the agent writes the restored files.
+    copy_tree(layout.task_state, layout.workspace, skip=lambda d, n: {HARNESS_DIR} & set(n) if d == top else set(),
+              into_existing=True)  # fmt: skip
 
 
