@@ -4,7 +4,7 @@
 
     HarnessgymError                 what went wrong, to what, and what to do
     ├── ConfigError                 a run cannot start with this configuration
-    │   ├── DurationError           "45x" is not a duration
+    │   ├── DurationError           "45x" is not a duration; "0" is not a usable time limit
     │   ├── TaskNotFoundError       --task names no readable file
     │   └── UnknownRunnerError      --runner names no runner
     ├── WorkspaceError              the workspace cannot be used
@@ -50,13 +50,13 @@ class ConfigError(HarnessgymError):
 
 
 class DurationError(ConfigError, ValueError):
-    """A duration string could not be parsed."""
+    """A duration could not be parsed, or is not a usable time limit (0, negative, endless)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, problem: str | None = None) -> None:
         self.text = text
-        super().__init__(
-            f"{text!r} is not a duration; write seconds ('90', '2.5') or units like '90s', '45m', '1h30m'"
-        )
+        self.problem = problem or "is not a duration; write seconds ('90', '2.5') or units like '90s', '45m', '1h30m'"
+        """Why, as the end of a sentence that starts with the text."""
+        super().__init__(f"{text!r} {self.problem}")
 
 
 class TaskNotFoundError(ConfigError):

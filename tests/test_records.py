@@ -13,7 +13,7 @@ from harnessgym.records import JournalEntry
 from harnessgym.store import (
     TRANSCRIPT_LIMIT_BYTES,
     append_journal,
-    atomic_write_text,
+    write_atomic,
     read_agent_result,
     read_journal,
     read_phase_files,
@@ -22,16 +22,26 @@ from harnessgym.store import (
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("45m", 2700), ("1h30m", 5400), ("90s", 90), ("2.5", 2.5), (30, 30), ("1h", 3600), ("500ms", 0.5)],
-)
+    [("45m", 2700), ("1h30m", 5400), ("90s", 90), ("2.5", 2.5), (30, 30), ("1h", 3600), ("500ms", 0.5),
+     ("45 s", 45), ("1h 30m", 5400), ("2M", 120), ("1.", 1), ("1e3", 1000)],
+)  # fmt: skip
 def test_durations_parse_into_seconds(text: str | int, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["45x", "", "m", "-5", "0", "1h 30", "1.5.5m", "inf", "nan", True])
+@pytest.mark.parametrize("text", ["45x", "", "m", "1h 30", "1.5.5m", "inf", "nan", True, None, [5]])
 def test_bad_durations_are_refused_with_a_hint(text: object) -> None:
-    with pytest.raises(DurationError, match="not a duration"):
+    with pytest.raises(DurationError, match="not a duration; write seconds"):
         parse_duration(text)
+
+
+@pytest.mark.parametrize("text", ["0", "-5", "0s", "-5m", "0ms", 0, -1.5])
+def test_zero_and_negative_durations_are_refused_because_a_limit_must_be_positive(text: object) -> None:
+    with pytest.raises(DurationError, match="is not allowed: a time limit must be positive") as info:
+        parse_duration(text)
+    assert str(text) in str(info.value)
+    with pytest.raises(ValueError, match="(?s)attempt_timeout.*a time limit must be positive"):
+        RunConfig(workspace=Path("/tmp"), task_text="t", attempt_timeout=text)  # type: ignore[arg-type]
 
 
 def test_run_config_is_frozen_strict_and_parses_durations(tmp_path: Path) -> None:
@@ -47,8 +57,8 @@ def test_run_config_is_frozen_strict_and_parses_durations(tmp_path: Path) -> Non
 
 def test_atomic_write_replaces_whole_files_and_leaves_no_temp_files(tmp_path: Path) -> None:
     target = tmp_path / "a" / "record.json"
-    atomic_write_text(target, "one")
-    atomic_write_text(target, "two")
+    write_atomic(target, "one")
+    write_atomic(target, "two")
     assert target.read_text() == "two" and [p.name for p in target.parent.iterdir()] == ["record.json"]
 
 

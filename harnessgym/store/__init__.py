@@ -35,11 +35,11 @@ from harnessgym.store.checkpoint import (
 )
 from harnessgym.store.files import (
     append_journal,
-    atomic_write_text,
     read_agent_result,
     read_journal,
     read_model,
     read_regular,
+    write_atomic,
     write_model,
 )
 from harnessgym.store.lock import WorkspaceLock, lock_holder, lock_holder_run, lock_is_held
@@ -62,7 +62,6 @@ __all__ = [
     "append_journal",
     "artifact_digest",
     "artifact_root",
-    "atomic_write_text",
     "capture_template",
     "copy_bundle",
     "copy_usable_artifacts",
@@ -94,6 +93,7 @@ __all__ = [
     "snapshot_task_state",
     "sync_registry",
     "workspace_matches_checkpoint",
+    "write_atomic",
     "write_model",
     "write_registry",
 ]

@@ -1,4 +1,5 @@
-"""Atomic record writes, lenient reads of what agents wrote, and the append-only journal."""
+"""Record writes (through the one atomic write, :func:`mcp_host.paths.write_atomic`), lenient reads of what
+agents wrote, and the append-only journal."""
 
 from __future__ import annotations
 
@@ -6,16 +7,17 @@ import errno
 import json
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from harnessgym.records import MAX_JSON_DEPTH, AgentResult, JournalEntry, json_too_deep
+from mcp_host.paths import write_atomic
 
-__all__ = ["AGENT_FILE_LIMIT_BYTES", "append_journal", "atomic_write_text", "load_json", "read_agent_result",
-           "read_journal", "read_model", "read_regular", "write_model"]
+__all__ = ["AGENT_FILE_LIMIT_BYTES", "append_journal", "load_json", "read_agent_result",
+           "read_journal", "read_model", "read_regular", "write_atomic",
+           "write_model"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -47,28 +49,8 @@ def read_regular(path: Path, limit: int | None = AGENT_FILE_LIMIT_BYTES) -> byte
     return data
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` so readers see the old file or the new one, never half: temp file, fsync, rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 def write_model(path: Path, model: BaseModel) -> None:
-    atomic_write_text(path, model.model_dump_json(indent=2) + "\n")
+    write_atomic(path, model.model_dump_json(indent=2) + "\n")
 
 
 def read_model(path: Path, model: type[M]) -> M | None:
