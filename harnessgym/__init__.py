@@ -97,6 +97,7 @@ _HOME: dict[str, str] = {
     "get_run": "harnessgym.runs",
     "list_runs": "harnessgym.runs",
     "score_workspace": "harnessgym.verify",
+    "__version__": "mcp_host",  # one version for the three packages, from the distribution's metadata
 }
 
 

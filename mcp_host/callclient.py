@@ -19,6 +19,8 @@ from typing import Any
 import anyio
 import anyio.abc
 
+from mcp_host._version import __version__
+
 from . import jsonrpc, procs
 from .env import host_env
 from .errors import HostUnavailableError
@@ -62,7 +64,7 @@ class HostClient:
         params = {
             "protocolVersion": LATEST_VERSION,
             "capabilities": {},
-            "clientInfo": {"name": "harnessgym-mcp-call", "version": "0.2.0"},
+            "clientInfo": {"name": "harnessgym-mcp-call", "version": __version__},
             "_meta": {"harnessgym/run": tag.model_dump(exclude_none=True)},
         }
         reply = await self.request("initialize", params, timeout)

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from mcp_host._version import __version__
+
 from . import jsonrpc
 from .errors import ServerError, ServerStartError
 from .framing import WireFraming, encode
@@ -39,7 +41,7 @@ __all__ = ["CLIENT_INFO", "PROBE_WINDOW", "PROTOCOL_VERSION", "handshake", "list
 PROBE_WINDOW = 1.5
 """Seconds to wait for an answer in one framing before also trying the other (Python SDK cold start ~1 s)."""
 PROTOCOL_VERSION = "2025-11-25"
-CLIENT_INFO = {"name": "harnessgym-host", "version": "0.2.0"}
+CLIENT_INFO = {"name": "harnessgym-host", "version": __version__}
 _SOURCE_SUFFIXES = (".py", ".js", ".mjs", ".cjs", ".ts", ".sh", ".rb")
 
 

@@ -31,6 +31,8 @@ import anyio
 import anyio.abc
 from pydantic import BaseModel, ConfigDict
 
+from mcp_host._supervise import proctable
+
 from .downstream import Downstream
 from .errors import ServerError, ServerTimeoutError
 
@@ -52,14 +54,7 @@ class HealthPolicy(BaseModel):
 
 def process_stopped(pid: int | None) -> bool:
     """Whether ``pid`` is stopped by a signal (state ``T``); False when unknown."""
-    if pid is None:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
-    except OSError:
-        return False
-    return stat.rpartition(b") ")[2][:1] == b"T"
+    return pid is not None and proctable.state(pid) == "T"
 
 
 async def watch(servers: Callable[[], Iterable[Downstream]], policy: HealthPolicy,

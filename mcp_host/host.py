@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import signal
 import socket
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ import anyio
 import anyio.abc
 from pydantic import BaseModel, ConfigDict
 
+from . import procs
 from .active import file_identity, read_active_servers
 from .fdio import claim_stdio
 from .framing import DEFAULT_MAX_MESSAGE_BYTES
@@ -84,7 +84,7 @@ async def run_host(options: HostOptions) -> None:
                 )
                 tg.start_soon(router.tick)
                 tg.start_soon(router.watch_health)
-                tg.start_soon(_watch_signals, tg.cancel_scope)
+                tg.start_soon(procs.cancel_on_signal, tg.cancel_scope)
                 tg.start_soon(_watch_active, router, workspace, options.poll_interval)
                 sock_path: Path | None = None
                 if options.listen:
@@ -109,13 +109,6 @@ async def run_host(options: HostOptions) -> None:
             if router is not None:
                 await router.stop_all()
             telemetry.close()
-
-
-async def _watch_signals(scope: anyio.CancelScope) -> None:
-    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
-        async for _ in signals:
-            scope.cancel()
-            return
 
 
 async def _watch_active(router: Router, workspace: Path, interval: float) -> None:

@@ -34,6 +34,8 @@ from typing import Any
 import anyio
 import anyio.abc
 
+from mcp_host._version import __version__
+
 from . import jsonrpc
 from .downstream import Downstream
 from .errors import ServerError, ServerTimeoutError
@@ -352,7 +354,7 @@ class Router:
                 "resources": {"listChanged": True},
                 "logging": {},
             },
-            "serverInfo": {"name": self.server_name, "version": "0.2.0"},
+            "serverInfo": {"name": self.server_name, "version": __version__},
         }
         if self.instructions:
             out["instructions"] = self.instructions

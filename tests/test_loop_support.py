@@ -12,8 +12,10 @@ from typing import Any
 import anyio
 
 from harnessgym.config import RunConfig
-from harnessgym.orphans import WORKSPACE_ENV, _environ
+from harnessgym.orphans import WORKSPACE_ENV
 from harnessgym.records import IterationRecord, RunSummary
+from mcp_host._supervise.proctable import alive as alive  # re-exported for the loop tests
+from mcp_host._supervise.proctable import scan_environ
 from runners.options import RunnerOptions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,21 +91,9 @@ def states(ws: Path) -> dict[str, str]:
     return {a["id"]: a["state"] for a in registry(ws)["artifacts"]}
 
 
-def alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_bytes()
-    except OSError:
-        return False
-    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] not in (b"Z", b"X")
-
-
 def marked_processes(ws: Path) -> list[int]:
     """Processes carrying the workspace marker, whoever owns them."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and _environ(int(entry.name)).get(WORKSPACE_ENV) == str(ws) and alive(int(entry.name)):
-            found.append(int(entry.name))
-    return found
+    return [pid for pid, env in scan_environ([WORKSPACE_ENV]) if env[WORKSPACE_ENV] == str(ws)]
 
 
 def harnessgym_argv(*args: str) -> list[str]:

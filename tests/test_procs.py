@@ -9,6 +9,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from mcp_host._supervise.proctable import alive
 from mcp_host.procs import descendants, kill_tree, run_process, spawn
 
 pytestmark = pytest.mark.anyio
@@ -17,12 +18,7 @@ PY = sys.executable
 
 
 def _gone(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
-    except OSError:
-        return True
-    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] in (b"Z", b"X")
+    return not alive(pid)
 
 
 async def test_a_timeout_kills_the_child_and_the_grandchild_it_started(tmp_path: Path) -> None:

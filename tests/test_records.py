@@ -13,10 +13,10 @@ from harnessgym.records import JournalEntry
 from harnessgym.store import (
     TRANSCRIPT_LIMIT_BYTES,
     append_journal,
-    write_atomic,
     read_agent_result,
     read_journal,
     read_phase_files,
+    write_atomic,
 )
 
 
@@ -40,7 +40,7 @@ def test_zero_and_negative_durations_are_refused_because_a_limit_must_be_positiv
     with pytest.raises(DurationError, match="is not allowed: a time limit must be positive") as info:
         parse_duration(text)
     assert str(text) in str(info.value)
-    with pytest.raises(ValueError, match="(?s)attempt_timeout.*a time limit must be positive"):
+    with pytest.raises(ValueError, match=r"(?s)attempt_timeout.*a time limit must be positive"):
         RunConfig(workspace=Path("/tmp"), task_text="t", attempt_timeout=text)  # type: ignore[arg-type]
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from mcp_host._supervise.proctable import alive
 from runners.base import McpLaunch, Phase, PhaseRequest
 
 __all__ = [
@@ -170,11 +171,7 @@ def phase_request(
 
 def pid_gone(pid: int) -> bool:
     """True when ``pid`` no longer runs (gone, or a zombie waiting to be reaped)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_bytes()
-    except OSError:
-        return True
-    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] in (b"Z", b"X")
+    return not alive(pid)
 
 
 def write_codex_provider_config(codex_home: Path, openai_base_url: str, model: str = "mock-model") -> Path:

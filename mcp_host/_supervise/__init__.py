@@ -1,0 +1,1 @@
+"""Supervision: manifests, processes and their health (private to :mod:`mcp_host`)."""
