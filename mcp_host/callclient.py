@@ -25,7 +25,7 @@ from . import jsonrpc, procs
 from .env import host_env
 from .errors import HostUnavailableError
 from .framing import Decoder, Frame, encode
-from .paths import host_dir, private_dir, socket_path
+from .paths import daemon_log_path, private_dir, socket_path
 from .router import LATEST_VERSION
 from .telemetry import RunTag
 
@@ -100,7 +100,7 @@ async def _connect(workspace: Path, start: bool, wait: float, idle: float) -> an
     argv = [sys.executable, "-m", "harnessgym", "host", "--workspace", str(workspace), "--no-stdio",
             "--idle-timeout", str(idle)]
     # The daemon's servers can read its /proc/<pid>/environ: it gets no more than the host's allow-list.
-    procs.spawn_detached(argv, cwd=workspace, env=host_env(), log_path=host_dir(workspace) / "daemon.log")
+    procs.spawn_detached(argv, cwd=workspace, env=host_env(), log_path=daemon_log_path(workspace))
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         await anyio.sleep(0.05)
@@ -110,7 +110,7 @@ async def _connect(workspace: Path, start: bool, wait: float, idle: float) -> an
             continue
     raise HostUnavailableError(
         f"started a harnessgym host daemon for {workspace} but it did not listen on {path} within {wait:g} s; "
-        f"see {host_dir(workspace) / 'daemon.log'}"
+        f"see {daemon_log_path(workspace)}"
     )
 
 

@@ -36,6 +36,7 @@ from .fdio import FdStream
 from .framing import DEFAULT_MAX_MESSAGE_BYTES, Decoder, Frame, WireFraming, encode
 from .handshake import handshake
 from .manifest import ServerSpec
+from .paths import server_log_path
 from .stderrlog import BoundedLog
 from .surfaces import ServerSurfaces
 from .waiters import Future, Waiter
@@ -95,7 +96,7 @@ class Downstream:
         self.last_error = ""
         self.returncode: int | None = None
         self.pending: dict[int, Waiter] = {}
-        self.stderr = BoundedLog(log_dir / f"{spec.name}.stderr.log" if log_dir else None)
+        self.stderr = BoundedLog(server_log_path(log_dir, spec.name) if log_dir else None)
         self._tg = task_group
         self._proc: anyio.abc.Process | None = None
         self._io: FdStream | None = None

@@ -34,13 +34,13 @@ from typing import Any
 import anyio
 import anyio.abc
 
+from mcp_host._supervise.verdicts import recall_framing
 from mcp_host._version import __version__
 
 from . import jsonrpc
 from .downstream import Downstream
 from .errors import ServerError, ServerTimeoutError
 from .framing import DEFAULT_MAX_MESSAGE_BYTES, Decoder, Frame
-from .framing_memo import recall_framing, remember_framing
 from .handshake import list_tools
 from .health import HealthPolicy, watch
 from .manifest import ServerSpec
@@ -159,9 +159,6 @@ class Router:
                 self._tg.start_soon(self._start_one, server, attempts - 1)
         except Exception:  # the per-server guard: one broken server never takes the host down
             log.exception("starting server %s failed unexpectedly", server.name)
-        else:
-            if server.spec.framing == "auto" and server.framing is not None:
-                remember_framing(self.workspace, server.spec.digest, server.framing)
         self.rebuild_tools()
 
     async def stop_all(self) -> None:

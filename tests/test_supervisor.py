@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -12,7 +13,11 @@ import pytest
 from hostile.helpers import SDK_SERVER, TOY, make_manifest
 
 from mcp_host import load_manifest, qualify_servers
+from mcp_host._supervise.verdicts import read_verdict, recall_framing
 from mcp_host.downstream import Downstream
+from mcp_host.handshake import probe_order
+from mcp_host.paths import verdicts_dir
+from mcp_host.router import Router
 
 pytestmark = pytest.mark.anyio
 
@@ -174,3 +179,45 @@ async def test_a_manifest_cannot_stretch_qualification_past_its_limits(
     assert verdicts["lazy"].self_test_status == "timeout"
     assert "self-test timed out after 0.5 s (it asks for 86400 s; qualification allows at most 0.5 s)" in (
         verdicts["lazy"].message)  # fmt: skip
+
+
+async def test_qualification_in_a_fresh_copy_fills_the_one_verdict_cache_the_host_starts_servers_from(
+    tmp_path: Path,
+) -> None:
+    ws, fresh = tmp_path / "ws", tmp_path / "fresh"
+    # Nothing to sniff (inline code), so without a verdict the host would probe newline first.
+    make_manifest(ws, "hidden", command="python3", args=["-c", _HIDDEN_CL], self_test=["python3", "-c", "pass"])
+    shutil.copytree(ws, fresh)
+    copy = load_manifest(fresh / ".harnessgym" / "mcp" / "hidden", fresh)
+    with anyio.fail_after(30):
+        (verdict,) = await qualify_servers([copy], workspace=fresh, verdicts_of=ws)
+    assert (verdict.status, verdict.framing) == ("passed", "content-length"), verdict.message
+
+    spec = load_manifest(ws / ".harnessgym" / "mcp" / "hidden", ws)
+    assert spec.digest == copy.digest
+    assert read_verdict(ws, spec.digest) == verdict and read_verdict(fresh, spec.digest) is None
+    assert probe_order(spec, None)[0] == "newline"
+    with anyio.fail_after(30):
+        async with anyio.create_task_group() as tg:
+            router = Router(workspace=ws, task_group=tg, telemetry=None, log_dir=None)
+            try:
+                await router.apply([spec])
+                server = router.servers["hidden"]
+                assert server.learned_framing == "content-length" and server.framing == "content-length"
+                assert probe_order(spec, server.learned_framing)[0] == "content-length"
+            finally:
+                await router.stop_all()
+                tg.cancel_scope.cancel()
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"x" * (2 << 20), None])
+def test_an_unreadable_cached_verdict_is_no_verdict(tmp_path: Path, content: bytes | None) -> None:
+    digest = "ab" * 32
+    path = verdicts_dir(tmp_path) / f"{digest}.json"
+    path.parent.mkdir(parents=True)
+    if content is None:
+        os.mkfifo(path)  # an agent's FIFO must not block the host
+    else:
+        path.write_bytes(content)
+    assert read_verdict(tmp_path, digest) is None and recall_framing(tmp_path, digest) is None
+    assert read_verdict(tmp_path, "../../etc/passwd") is None

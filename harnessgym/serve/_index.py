@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from mcp_host.paths import write_atomic
+from mcp_host.paths import HARNESS_DIR, write_atomic
 
 __all__ = ["WorkspaceIndex", "candidate_workspaces"]
 
@@ -53,7 +53,7 @@ def _scan(root: Path) -> Iterable[Path]:
             seen += 1
             if seen > _SCAN_LIMIT:
                 return
-            if (folder / ".harnessgym").is_dir():
+            if (folder / HARNESS_DIR).is_dir():
                 yield folder
             if depth < _SCAN_DEPTH:
                 try:
