@@ -151,7 +151,9 @@ async def test_the_mcp_launch_is_the_one_server_the_agent_calls(
 
     assert outcome.status == "completed", outcome.message
     assert (tmp_path / "ws" / "mcp_marker.txt").read_text() == "from claude"
-    assert outcome.details["mcp_servers"] == [{"name": "probe", "status": "connected"}]
+    # The init event may show the server "pending" (a race with its start); the marker its tool wrote shows it
+    # was reached.
+    assert [s["name"] for s in outcome.details["mcp_servers"]] == ["probe"]
     env, messages = probe_calls(tmp_path)
     assert env["probe_value"] == "run-7" and env["cwd"] == str(tmp_path / "ws")
     assert env["has_anthropic_key"] is False, "the API key leaked into the MCP server's environment"

@@ -78,7 +78,9 @@ async def test_claude_code_starts_a_run_through_serve_and_follows_it_until_solve
     assert result.returncode == 0 and final.get("is_error") is False, result.stderr_tail + result.stdout_tail
     assert final.get("result") == "The harnessgym run is solved."
     init = next(e for e in events if e.get("subtype") == "init")
-    assert {"name": "harnessgym", "status": "connected"} in init["mcp_servers"]
+    # Listed at init; whether it was already "connected" or still "pending" then is a race with serve's start
+    # (a matter of speed). That the server was reached shows in the tool results the model read back, below.
+    assert [s["name"] for s in init["mcp_servers"]] == ["harnessgym"]
 
     steps = [(r["script"], r["step"]) for r in requests if r["script"] == MARKER]
     assert steps[-4:] == [(MARKER, 0), (MARKER, 1), (MARKER, 2), (MARKER, 3)]
