@@ -40,6 +40,8 @@ from mcp_host._supervise.proctable import alive, descendants, process_table, sca
 
 __all__ = [
     "DEFAULT_GRACE_SECONDS",
+    "DEVNULL",
+    "PIPE",
     "PROC_TAG_VAR",
     "STOP_SIGNALS",
     "ProcResult",
@@ -60,6 +62,11 @@ DEFAULT_GRACE_SECONDS = 2.0
 PROC_TAG_VAR = "HARNESSGYM_PROC_TAG"
 """Set in the environment of every :func:`run_process` child; every process carrying it dies with the child.
 (Named without KEY/TOKEN/SECRET, which some agent CLIs strip from the commands they run.)"""
+
+DEVNULL = subprocess.DEVNULL
+"""For :func:`spawn`'s ``stdin``, ``stdout`` or ``stderr``: the null device."""
+PIPE = subprocess.PIPE
+"""For :func:`spawn`'s ``stdin``, ``stdout`` or ``stderr``: a pipe to the caller (the default)."""
 
 _TAIL_BYTES = 16 * 1024
 _DRAIN_SECONDS = 2.0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from hostile.helpers import HOSTILE, ROOT, host_client, make_manifest, text_of
 
 from mcp_host import load_manifest, write_active_servers
 from mcp_host.framing import DEFAULT_MAX_MESSAGE_BYTES, Decoder, Frame, Junk
-from mcp_host.procs import kill_tree
+from mcp_host.procs import DEVNULL, kill_tree, spawn
 
 pytestmark = pytest.mark.anyio
 
@@ -46,7 +45,7 @@ def _req(rid: Any, method: str, params: dict[str, Any]) -> bytes:
 async def test_reused_ids_bad_arguments_and_an_oversized_request_each_get_their_own_error(tmp_path: Path) -> None:
     write_active_servers(tmp_path, [load_manifest(make_manifest(tmp_path, "toy"), tmp_path)])
     argv = [sys.executable, "-m", "harnessgym", "host", "--workspace", str(tmp_path), "--no-socket"]
-    proc = await anyio.open_process(argv, cwd=ROOT, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = await spawn(argv, cwd=ROOT, stderr=DEVNULL)
     client = RawClient(proc)
     try:
         with anyio.fail_after(30):

@@ -42,6 +42,7 @@ def stdio_params(tmp_path: Path, root: Path) -> StdioServerParameters:
     )
 
 
+@pytest.mark.slow
 async def test_over_stdio_a_run_survives_the_client_leaving_and_a_restarted_server_resumes_it(
     tmp_path: Path,
 ) -> None:
