@@ -27,9 +27,8 @@ import anyio
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mcp_host import load_manifest, qualify_servers  # noqa: E402
-from mcp_host.framing import Decoder, WireFraming, encode  # noqa: E402
-from mcp_host.procs import run_process  # noqa: E402
+from mcp_host import load_manifest, qualify_servers, run_process  # noqa: E402
+from mcp_host._wire.framing import Decoder, WireFraming, encode  # noqa: E402
 
 TOY = ROOT / "tests" / "hostile" / "toy_server.py"
 

@@ -1,6 +1,6 @@
 """One typed duration: ``"45m"``, ``"1h30m"``, ``"90s"``, ``"2.5"`` (seconds) all parse into :class:`Duration`.
 
-The grammar is :func:`mcp_host.fields.parse_seconds`, shared with the MCP server manifests, so a duration is
+The grammar is :func:`mcp_host.parse_seconds`, shared with the MCP server manifests, so a duration is
 spelled the same way on the command line, in a tool call and in a manifest; this module only puts
 harnessgym's error on it.
 """
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 from harnessgym.errors import DurationError
-from mcp_host.errors import DurationError as UnusableDuration
-from mcp_host.fields import parse_seconds
+from mcp_host import DurationError as UnusableDuration
+from mcp_host import parse_seconds
 
-__all__ = ["Duration", "format_duration", "parse_duration"]
+__all__ = ["Duration", "format_duration", "is_duration", "parse_duration"]
 
 
 def parse_duration(value: Any) -> float:
@@ -23,7 +23,7 @@ def parse_duration(value: Any) -> float:
     try:
         return parse_seconds(value)
     except UnusableDuration as exc:
-        raise DurationError(value if isinstance(value, str) else repr(value), exc.problem) from None
+        raise DurationError(value if isinstance(value, str) else repr(value), why=exc.problem) from None
 
 
 def format_duration(seconds: float) -> str:
@@ -37,5 +37,23 @@ def format_duration(seconds: float) -> str:
     return "".join(parts) or "0s"
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration), PlainSerializer(lambda s: s, return_type=float)]
-"""Seconds as a float; accepts numbers and strings like ``"45m"`` when validated."""
+_INPUT_SCHEMA = {
+    "anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string"}],
+    "description": "A duration: seconds, or text like '90s', '45m', '1h30m'.",
+}
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    PlainSerializer(lambda s: s, return_type=float),
+    WithJsonSchema(_INPUT_SCHEMA, mode="validation"),
+]
+"""Seconds as a float; accepts numbers and strings like ``"45m"`` when validated (its input schema says so)."""
+
+
+def is_duration(metadata: Any) -> bool:
+    """Whether field metadata (or an ``Annotated`` type) carries :data:`Duration`'s parser."""
+    items = getattr(metadata, "__metadata__", metadata)
+    if not isinstance(items, tuple | list):
+        return False
+    return any(getattr(m, "func", None) is parse_duration for m in items)

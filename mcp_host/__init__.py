@@ -12,17 +12,12 @@
 * :func:`call_tool` / :func:`list_tools` reach a running host (``harnessgym mcp call``); :func:`run_bridge`
   wraps one server (``harnessgym mcp bridge``).
 
-Errors: see :mod:`mcp_host.errors` for the tree.
+Errors: see :mod:`mcp_host._errors` for the tree.
 """
 
 from __future__ import annotations
 
-from ._supervise.proctable import scan_environ
-from ._version import __version__
-from .active import read_active_servers, write_active_servers
-from .bridge import BridgeOptions, run_bridge
-from .callclient import call_tool, list_tools
-from .errors import (
+from mcp_host._errors import (
     DurationError,
     FramingError,
     HostUnavailableError,
@@ -34,16 +29,35 @@ from .errors import (
     ServerStartError,
     ServerTimeoutError,
 )
-from .fields import parse_seconds
-from .health import HealthPolicy
-from .host import HostOptions, run_host
-from .manifest import SelfTestSpec, ServerSpec, discover_manifests, load_manifest, load_manifests
-from .paths import write_atomic
-from .procs import cancel_on_signal
-from .qualify import ServerVerdict, qualify_servers
-from .telemetry import CallRecord, CallSummary, RunTag, summarize_calls
+from mcp_host._paths import (
+    AGENT_FILE_LIMIT_BYTES,
+    HARNESS_DIR,
+    MANIFESTS_DIR,
+    calls_path,
+    harness_dir,
+    host_dir,
+    read_regular,
+    write_atomic,
+)
+from mcp_host._serve.active import read_active_servers, write_active_servers
+from mcp_host._serve.bridge import BridgeOptions, run_bridge
+from mcp_host._serve.callclient import call_tool, list_tools
+from mcp_host._serve.host import HostOptions, run_host
+from mcp_host._serve.telemetry import CallRecord, CallSummary, RunTag, summarize_calls
+from mcp_host._supervise.env import host_may_hold, is_secret_name, scrubbed_env
+from mcp_host._supervise.fields import parse_seconds, program, seconds, self_test
+from mcp_host._supervise.health import HealthPolicy
+from mcp_host._supervise.manifest import SelfTestSpec, ServerSpec, discover_manifests, load_manifest, load_manifests
+from mcp_host._supervise.procs import PROC_TAG_VAR, ProcResult, cancel_on_signal, kill_tree, run_process, spawn
+from mcp_host._supervise.proctable import scan_environ
+from mcp_host._supervise.qualify import ServerVerdict, qualify_servers, run_self_test
+from mcp_host._version import __version__
 
 __all__ = [
+    "AGENT_FILE_LIMIT_BYTES",
+    "HARNESS_DIR",
+    "MANIFESTS_DIR",
+    "PROC_TAG_VAR",
     "BridgeOptions",
     "CallRecord",
     "CallSummary",
@@ -55,6 +69,7 @@ __all__ = [
     "MCPHostError",
     "ManifestError",
     "MessageTooLargeError",
+    "ProcResult",
     "RunTag",
     "SelfTestSpec",
     "ServerCrashedError",
@@ -65,17 +80,31 @@ __all__ = [
     "ServerVerdict",
     "__version__",
     "call_tool",
+    "calls_path",
     "cancel_on_signal",
     "discover_manifests",
+    "harness_dir",
+    "host_dir",
+    "host_may_hold",
+    "is_secret_name",
+    "kill_tree",
     "list_tools",
     "load_manifest",
     "load_manifests",
     "parse_seconds",
+    "program",
     "qualify_servers",
     "read_active_servers",
+    "read_regular",
     "run_bridge",
     "run_host",
+    "run_process",
+    "run_self_test",
     "scan_environ",
+    "scrubbed_env",
+    "seconds",
+    "self_test",
+    "spawn",
     "summarize_calls",
     "write_active_servers",
     "write_atomic",

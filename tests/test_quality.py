@@ -11,7 +11,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from mcp_host.procs import run_process
+from mcp_host import run_process
 
 ROOT = Path(__file__).resolve().parent.parent
 PATHS = ["harnessgym", "mcp_host", "runners", "tests", "bench"]
@@ -35,7 +35,7 @@ def test_ruff_format_would_change_nothing(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("where", "banned"),
-    [("harnessgym/_probe.py", True), ("tests/_probe.py", True), ("mcp_host/procs.py", False),
+    [("harnessgym/_probe.py", True), ("tests/_probe.py", True), ("mcp_host/_supervise/procs.py", False),
      ("tests/hostile/_probe.py", False)],
 )  # fmt: skip
 def test_processes_start_only_in_the_process_helper(tmp_path: Path, where: str, banned: bool) -> None:

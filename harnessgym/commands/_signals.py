@@ -1,7 +1,7 @@
 """Running a command's one library call so that Ctrl-C or SIGTERM cancels it.
 
 The cancellation is the library's cue to kill the agent's process tree and record the interruption; the
-command then reads back what was recorded. The signal watcher itself is :func:`mcp_host.procs.cancel_on_signal`.
+command then reads back what was recorded. The signal watcher itself is :func:`mcp_host.cancel_on_signal`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def run_until_signalled(start: Callable[[], Awaitable[T]], on_signal: Callable[[
     import anyio
 
     from harnessgym.errors import HarnessgymError
-    from mcp_host.procs import cancel_on_signal
+    from mcp_host import cancel_on_signal
 
     result: list[T] = []
     failure: list[HarnessgymError] = []

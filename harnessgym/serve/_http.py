@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from harnessgym.serve._settings import LOOPBACK_HOSTS, ServeSettings
-from mcp_host.paths import write_atomic
+from mcp_host import write_atomic
 
 __all__ = ["BearerAuth", "serve_http", "transport_security"]
 

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from mcp_host.paths import HARNESS_DIR, write_atomic
+from mcp_host import HARNESS_DIR, write_atomic
 
 __all__ = ["WorkspaceIndex", "candidate_workspaces"]
 

@@ -1,4 +1,4 @@
-"""Record writes (through the one atomic write, :func:`mcp_host.paths.write_atomic`), lenient reads of what
+"""Record writes (through the one atomic write, :func:`mcp_host.write_atomic`), lenient reads of what
 agents wrote, and the append-only journal."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from harnessgym.records import MAX_JSON_DEPTH, AgentResult, JournalEntry, json_too_deep
-from mcp_host.paths import AGENT_FILE_LIMIT_BYTES, read_regular, write_atomic
+from mcp_host import AGENT_FILE_LIMIT_BYTES, read_regular, write_atomic
 
 __all__ = ["AGENT_FILE_LIMIT_BYTES", "append_journal", "load_json", "read_agent_result",
            "read_journal", "read_model", "read_regular", "write_atomic",

@@ -1,1 +1,2 @@
-"""Supervision: manifests, processes and their health (private to :mod:`mcp_host`)."""
+"""Supervision: manifests, the one process helper, the environment servers get, one supervised server
+(start, handshake, health, restart), qualification and its verdicts."""

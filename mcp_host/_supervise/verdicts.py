@@ -3,7 +3,7 @@
 Qualification writes a server's *passed* verdict (:func:`write_verdict`); qualification reads it back to skip
 an artifact it already passed, and the host reads it (:func:`recall_framing`) to start a server in the framing
 it answered in, without probing. One cache, behind these functions alone, so where verdicts are kept is decided
-here and nowhere else (today under the workspace, :func:`mcp_host.paths.verdicts_dir`). What is read back is
+here and nowhere else (today under the workspace, :func:`mcp_host._paths.verdicts_dir`). What is read back is
 checked: a file that does not parse, or is about another digest, is no verdict.
 """
 
@@ -15,8 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ValidationError
 
-from mcp_host.framing import WireFraming
-from mcp_host.paths import read_regular, verdicts_dir, write_atomic
+from mcp_host._paths import read_regular, verdicts_dir, write_atomic
+from mcp_host._wire.framing import WireFraming
 
 __all__ = ["ServerVerdict", "read_verdict", "recall_framing", "write_verdict"]
 

@@ -23,9 +23,9 @@ from pathlib import Path
 import anyio
 import pytest
 
+from mcp_host._supervise.procs import run_process
 from mcp_host._supervise.proctable import alive
-from mcp_host.procs import run_process
-from runners.base import McpLaunch, Phase, PhaseRequest
+from runners._base import McpLaunch, Phase, PhaseRequest
 
 __all__ = [
     "CLAUDE_VERSION",
