@@ -22,6 +22,7 @@ MCP SDK's ``stdio_client`` kills the group but has no streaming to files or time
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import signal
 import subprocess
@@ -55,6 +56,8 @@ __all__ = [
     "sweep_tagged",
     "tagged_pids",
 ]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_GRACE_SECONDS = 2.0
 """How long a process tree gets between SIGTERM and SIGKILL."""
@@ -267,10 +270,11 @@ class _Sink:
     def _emit(self, line: bytes) -> None:
         if self._on_line is None:
             return
+        text = line.decode("utf-8", errors="replace")
         try:
-            self._on_line(line.decode("utf-8", errors="replace"))
-        except Exception:
-            pass
+            self._on_line(text)
+        except Exception:  # an observer's bug must not stop the output, which is on disk whatever happens
+            log.exception("the line handler failed on %r; the next lines are still handed to it", text[:200])
 
     def close(self) -> None:
         if self._partial:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -154,3 +155,23 @@ async def test_kill_tree_stops_a_long_lived_child_started_with_spawn() -> None:
     finally:
         await proc.aclose()
     assert proc.returncode is not None
+
+
+async def test_a_line_handler_that_fails_is_logged_and_still_gets_the_lines_after(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    out = tmp_path / "out.txt"
+    seen: list[str] = []
+
+    def on_line(line: str) -> None:
+        if line == "bad":
+            raise ValueError("a handler bug")
+        seen.append(line)
+
+    code = "print('first'); print('bad'); print('last')"
+    with caplog.at_level(logging.ERROR, logger="mcp_host._supervise.procs"), anyio.fail_after(20):
+        result = await run_process([PY, "-c", code], timeout=15, stdout_path=out, on_stdout_line=on_line)
+
+    assert result.ok and seen == ["first", "last"] and out.read_text() == "first\nbad\nlast\n"
+    [record] = caplog.records
+    assert "'bad'" in record.getMessage() and record.exc_info is not None and record.exc_info[0] is ValueError
