@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from harnessgym.records import IterationRecord, RunSummary
 from mcp_host._supervise.proctable import alive as alive  # re-exported for the loop tests
 from mcp_host._supervise.proctable import scan_environ
 from runners._options import RunnerOptions
+from support.waiting import wait_until as wait_until  # re-exported for the loop tests
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "numerical_debug_task"
@@ -98,12 +98,6 @@ def marked_processes(ws: Path) -> list[int]:
 
 def harnessgym_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "harnessgym", *args]
-
-
-async def wait_until(condition: Callable[[], bool], seconds: float = 30) -> None:
-    with anyio.fail_after(seconds):
-        while not condition():  # noqa: ASYNC110 - polling files another process writes
-            await anyio.sleep(0.05)
 
 
 def hanging_children(ws: Path, iteration: int) -> list[int]:

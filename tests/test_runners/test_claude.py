@@ -12,6 +12,7 @@ import pytest
 from scripted_model import ScriptedModel, scripted_model
 from support.real_clis import claude_env, ensure_real_clis, phase_request, pid_gone
 from support.runner_cases import LONG_PROMPT, SHELL_WRITE, probe_calls, probe_launch, shared_scripts
+from support.waiting import wait_until
 
 from runners._base import McpLaunch
 from runners._claude import ClaudeRunner
@@ -102,8 +103,8 @@ async def test_cancelling_a_phase_kills_the_cli_and_the_process_it_started(
     with anyio.fail_after(30):
         async with anyio.create_task_group() as tg:
             tg.start_soon(runner.run_phase, request)
-            while not sleep_pid_file.exists() or not sleep_pid_file.read_text().strip():  # noqa: ASYNC110 - written by the agent
-                await anyio.sleep(0.05)
+            await wait_until(lambda: sleep_pid_file.exists() and sleep_pid_file.read_text().strip(), 30,
+                             "the agent's background sleep to write its pid")  # fmt: skip
             tg.cancel_scope.cancel()
     assert pid_gone(int(sleep_pid_file.read_text())), "the escaped background sleep outlived the cancelled phase"
 

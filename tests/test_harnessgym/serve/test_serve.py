@@ -17,6 +17,7 @@ import pytest
 from mcp import Client, MCPError
 from mcp.server import MCPServer
 from support.serve_client import EXAMPLE, VERIFY, call, hang_script, refused
+from support.waiting import wait_for_file
 
 import harnessgym
 from harnessgym.serve import ServeSettings, build_server
@@ -41,13 +42,6 @@ def server(root: Path, tmp_path: Path) -> MCPServer[Any]:
 async def client(server: MCPServer[Any]) -> AsyncIterator[Client]:
     async with Client(server, read_timeout_seconds=60) as c:
         yield c
-
-
-async def wait_for_file(path: Path, seconds: float = 30) -> None:
-    # The fake agent is another process; its marker file is the only sign that it reached the hang.
-    with anyio.fail_after(seconds):
-        while not path.exists():  # noqa: ASYNC110
-            await anyio.sleep(0.05)
 
 
 async def test_the_server_lists_every_control_tool_and_the_run_resource_templates(client: Client) -> None:

@@ -12,6 +12,7 @@ import anyio
 import mcp.types as types
 import pytest
 from hostile.helpers import ROOT, SDK_SERVER, host_client, make_manifest, text_of
+from support.waiting import wait_until
 
 from mcp_host import load_manifest, summarize_calls, write_active_servers
 from mcp_host._supervise.procs import run_process
@@ -81,8 +82,10 @@ async def test_the_host_survives_hostile_servers_and_answers_every_call_once(tmp
             assert "crashing on purpose" in text_of(results["crash"])
             child = int(text_of(results["child"]))
             assert alive(child)
-            # The late answer arrives after the timeout and is dropped; the crashed server restarts when used.
-            await anyio.sleep(0.6)
+            # The late answer arrives after the timeout and is dropped (the server's log says so); the crashed
+            # server restarts when used.
+            nl_log = tmp_path / ".harnessgym" / "host" / "logs" / "nl.stderr.log"
+            await wait_until(lambda: b"expired request id" in nl_log.read_bytes(), 10, "the late answer's drop")
             again = await client.call_tool("cl__echo", {"after": "crash"})
             assert json.loads(text_of(again))["args"] == {"after": "crash"}
             pid = await client.call_tool("nl__pid", {})

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+from support.waiting import wait_until
 
 from mcp_host._supervise.procs import descendants, kill_tree, run_process, spawn
 from mcp_host._supervise.proctable import alive
@@ -132,14 +133,10 @@ async def test_cancelling_the_caller_kills_the_tree_before_the_cancellation_prop
         "time.sleep(60)\n"
     )
 
-    async def wait_for_pidfile() -> None:
-        while not pidfile.exists() or not pidfile.read_text():  # noqa: ASYNC110 - written by the child
-            await anyio.sleep(0.02)
-
     with anyio.fail_after(20):
         async with anyio.create_task_group() as tg:
             tg.start_soon(run_process, [PY, "-c", code])
-            await wait_for_pidfile()
+            await wait_until(lambda: pidfile.exists() and pidfile.read_text(), 15, "the child to write its pid")
             tg.cancel_scope.cancel()
 
     assert _gone(int(pidfile.read_text()))
