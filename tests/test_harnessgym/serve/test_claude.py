@@ -37,6 +37,9 @@ SCRIPT: dict[str, Any] = {
         {
             "marker": MARKER,
             "steps": [
+                # As Claude Code itself tells a model that calls a server still connecting: wait for it first.
+                # Whether serve is up before the first turn is a matter of speed, not of this behaviour.
+                {"tool": "WaitForMcpServers", "arguments": {}},
                 {"tool": "mcp__harnessgym__start_run", "arguments": START},
                 {"tool": "mcp__harnessgym__get_run", "arguments": {"run_id": RUN_ID, "wait_seconds": 60}},
                 {"tool": "mcp__harnessgym__get_run", "arguments": {"run_id": RUN_ID}},
@@ -83,7 +86,7 @@ async def test_claude_code_starts_a_run_through_serve_and_follows_it_until_solve
     assert [s["name"] for s in init["mcp_servers"]] == ["harnessgym"]
 
     steps = [(r["script"], r["step"]) for r in requests if r["script"] == MARKER]
-    assert steps[-4:] == [(MARKER, 0), (MARKER, 1), (MARKER, 2), (MARKER, 3)]
+    assert steps[-5:] == [(MARKER, 0), (MARKER, 1), (MARKER, 2), (MARKER, 3), (MARKER, 4)]
     # What the model read back from get_run: the run solved, with the verifier's evidence.
     [answer] = [b for b in requests[-1]["body"]["messages"][-1]["content"] if b["type"] == "tool_result"]
     seen = json.loads(answer["content"] if isinstance(answer["content"], str) else answer["content"][0]["text"])
