@@ -60,6 +60,16 @@ def test_atomic_write_replaces_whole_files_and_leaves_no_temp_files(tmp_path: Pa
     write_atomic(target, "one")
     write_atomic(target, "two")
     assert target.read_text() == "two" and [p.name for p in target.parent.iterdir()] == ["record.json"]
+    write_atomic(target, b"\x00bytes")
+    assert target.read_bytes() == b"\x00bytes"
+
+
+def test_an_atomic_write_that_cannot_finish_leaves_no_temp_file(tmp_path: Path) -> None:
+    target = tmp_path / "record.json"
+    target.mkdir()  # the rename onto it fails, after the temp file was written
+    with pytest.raises(OSError):
+        write_atomic(target, "new")
+    assert [p.name for p in tmp_path.iterdir()] == ["record.json"] and target.is_dir()
 
 
 @pytest.mark.parametrize(
@@ -133,3 +143,12 @@ def test_phase_files_are_read_back_from_their_end_with_what_was_left_out_noted(t
     assert texts.problems == ["result.json of iteration 2: field 'verified' has the wrong shape and was ignored"]
     empty = read_phase_files(layout, "r1", 3, "build")
     assert (empty.result, empty.problems, empty.transcript, empty.stdout, empty.stderr) == (None, [], None, None, None)
+
+
+def test_the_three_packages_report_the_version_of_the_installed_distribution() -> None:
+    import importlib.metadata
+
+    import harnessgym
+    import mcp_host
+
+    assert harnessgym.__version__ == mcp_host.__version__ == importlib.metadata.version("harnessgym")

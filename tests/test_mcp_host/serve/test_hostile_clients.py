@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,8 @@ async def test_reused_ids_bad_arguments_and_an_oversized_request_each_get_their_
         with anyio.fail_after(30):
             await client.send(_req(1, "initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
                                                      "clientInfo": {"name": "raw", "version": "1"}}))
-            assert (await client.reply())["id"] == 1
+            hello = await client.reply()
+            assert hello["id"] == 1 and hello["result"]["serverInfo"]["version"] == metadata.version("harnessgym")
             await client.send(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
 
             await client.send(_req(2, "tools/call", {"name": "toy__sleep", "arguments": {"seconds": 0.5}}))
