@@ -91,7 +91,8 @@ async def test_a_phase_timeout_kills_the_cli_and_the_process_it_started(
     sleep_pid = int((tmp_path / "ws" / "sleep.pid").read_text())
     assert pid_gone(sleep_pid), "the background sleep the agent started outlived the phase"
     assert outcome.details.get("stray_processes_killed", 0) >= 1
-    assert outcome.duration_seconds < 15
+    # It was the phase's own 8 s that ended it (how soon after is the machine's speed, not a behaviour).
+    assert "ran out of its 8 s and was killed" in outcome.message
 
 
 async def test_cancelling_a_phase_kills_the_cli_and_the_process_it_started(
