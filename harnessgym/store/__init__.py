@@ -143,7 +143,7 @@ _HOME: dict[str, str] = {
     **dict.fromkeys(
         [
             "append_journal",
-                    "read_agent_result",
+            "read_agent_result",
             "read_journal",
             "read_model",
             "read_regular",
