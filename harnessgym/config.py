@@ -12,7 +12,7 @@ from pydantic.config import JsonDict
 
 from harnessgym.duration import Duration
 from harnessgym.errors import ConfigError, UnknownRunnerError
-from runners.options import RunnerName, RunnerOptions
+from runners import RunnerName, RunnerOptions
 
 __all__ = ["RUNNER_NAMES", "RunConfig", "known_runner", "new_run_id"]
 
@@ -138,7 +138,7 @@ class RunConfig(BaseModel):
     @field_validator("run_id")
     @classmethod
     def _safe_run_id(cls, value: str) -> str:
-        from harnessgym.layout import is_run_id
+        from harnessgym.store.layout import is_run_id
 
         if not is_run_id(value):
             raise ConfigError(f"run id {value!r} may hold only letters, digits, '-', '_' and '.'", "run_id")

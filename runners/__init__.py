@@ -1,4 +1,4 @@
-"""Agent CLI adapters behind one contract (:class:`runners.base.Runner`), chosen by name.
+"""Agent CLI adapters behind one contract (:class:`runners._base.Runner`), chosen by name.
 
 ``fake`` drives :mod:`runners.fake_agent`, a scripted stand-in spawned exactly like a real CLI; ``claude``
 and ``codex`` (alias ``exec``) drive the real CLIs. Runner modules are imported only when chosen.
@@ -7,10 +7,10 @@ and ``codex`` (alias ``exec``) drive the real CLIs. Runner modules are imported 
 from __future__ import annotations
 
 import importlib
-from typing import get_args
+import typing
 
-from runners.base import McpLaunch, Phase, PhaseOutcome, PhaseRequest, PhaseStatus, Runner
-from runners.options import RunnerName, RunnerOptions
+from runners._base import McpLaunch, Phase, PhaseOutcome, PhaseRequest, PhaseStatus, Runner
+from runners._options import RunnerName, RunnerOptions
 
 __all__ = [
     "RUNNERS",
@@ -27,15 +27,15 @@ __all__ = [
 ]
 
 RUNNERS: dict[RunnerName, tuple[str, str]] = {
-    "fake": ("runners.fake", "FakeRunner"),
-    "claude": ("runners.claude", "ClaudeRunner"),
-    "codex": ("runners.codex", "CodexRunner"),
-    "exec": ("runners.codex", "CodexRunner"),
+    "fake": ("runners._fake", "FakeRunner"),
+    "claude": ("runners._claude", "ClaudeRunner"),
+    "codex": ("runners._codex", "CodexRunner"),
+    "exec": ("runners._codex", "CodexRunner"),
 }
 
 
-if tuple(RUNNERS) != get_args(RunnerName):  # the registry and the declared names must not drift apart
-    raise ImportError(f"runners.RUNNERS {tuple(RUNNERS)} differs from RunnerName {get_args(RunnerName)}")
+if tuple(RUNNERS) != typing.get_args(RunnerName):  # the registry and the declared names must not drift apart
+    raise ImportError(f"runners.RUNNERS {tuple(RUNNERS)} differs from RunnerName {typing.get_args(RunnerName)}")
 
 
 class UnknownRunner(LookupError):

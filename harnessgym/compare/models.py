@@ -22,9 +22,9 @@ from pydantic.config import JsonDict
 from harnessgym.config import RunConfig, known_runner
 from harnessgym.duration import Duration
 from harnessgym.errors import ConfigError
+from harnessgym.evidence.scores import Measurement
 from harnessgym.records import Evidence, RunStatus, utcnow
-from harnessgym.scores import Measurement
-from runners.options import RunnerName, RunnerOptions
+from runners import RunnerName, RunnerOptions
 
 __all__ = [
     "GROUPS",
