@@ -218,11 +218,13 @@ def _model(path: str) -> type[Any]:
 
 
 class ConfigCommand(SectionedCommand):
-    """A command whose options are generated from a config model (named ``"module:Class"``, imported on first
-    use), after the options written by hand; ``--help`` groups them by the fields' sections. ``placed`` gives
-    the section of hand-written options that are no field (``{"resume_id": "Run"}``)."""
+    """A command whose options are generated from a config model (a class, or ``"module:Class"`` imported on
+    first use), after the options written by hand; ``--help`` groups them by the fields' sections. ``placed``
+    gives the section of hand-written options that are no field (``{"resume_id": "Run"}``)."""
 
-    def __init__(self, *args: Any, model: str, placed: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, model: str | type[Any], placed: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> None:
         self.model_path = model
         self.placed = dict(placed or {})
         self._own: list[click.Parameter] = []
@@ -231,7 +233,12 @@ class ConfigCommand(SectionedCommand):
 
     @property
     def model(self) -> type[Any]:
-        return _model(self.model_path)
+        return _model(self.model_path) if isinstance(self.model_path, str) else self.model_path
+
+    def with_model(self, model: type[Any]) -> ConfigCommand:
+        """The same command with its generated options taken from ``model`` (e.g. a config with one more field)."""
+        return ConfigCommand(name=self.name, callback=self.callback, params=list(self._own), help=self.help,
+                             model=model, placed=self.placed)  # fmt: skip
 
     @property  # type: ignore[override]
     def params(self) -> list[click.Parameter]:
