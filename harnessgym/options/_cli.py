@@ -9,9 +9,9 @@ How a field becomes an option (``--field-name`` unless the field's ``flags`` say
 - a ``Literal``: a choice; a constrained ``int``/``float``: a range; a ``Path``: a path, made absolute;
 - a nested model (``runner_options``): its own fields, each as an option of its own.
 
-An option left out is left out of the model too, so the model's default applies: defaults are only ever
-restated in ``--help``. Options are built when a command is first parsed or asked for help, not when
-``harnessgym`` starts, so ``harnessgym --help`` never imports pydantic.
+Each option's default is read from its field (a factory-made default, such as a new run id, is left to the
+model). Options are built when a command is first parsed or asked for help, not when ``harnessgym`` starts,
+so ``harnessgym --help`` never imports pydantic.
 """
 
 from __future__ import annotations
