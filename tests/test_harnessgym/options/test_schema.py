@@ -232,3 +232,13 @@ def test_the_cli_help_names_real_sections_only_from_field_metadata() -> None:
     assert headings == ["Task:", "Trials:", "Evidence:", "Time limits:", "Validity:", "Statistics:", "Agent:",
                         "Claude Code:", "Codex:", "Other options:"]  # fmt: skip
     assert "--build-timeout" not in out  # upstream's unused flags are accepted, not listed
+
+
+@pytest.mark.parametrize("model", [RunConfig, CompareConfig, RunnerOptions])
+def test_every_field_says_what_it_is_and_where_help_lists_it(model: type[Any]) -> None:
+    from harnessgym.options import SECTION_ORDER
+
+    for spec in field_specs(model, flatten=False):
+        assert spec.description, f"{model.__name__}.{spec.name} has no docstring"
+        if spec.input != "derived" and spec.name != "runner_options":
+            assert spec.section in SECTION_ORDER, f"{model.__name__}.{spec.name} is in no known --help section"
