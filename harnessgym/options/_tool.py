@@ -106,10 +106,16 @@ def fields_from_tool(
 ) -> dict[str, Any]:
     """The model fields of the arguments that were given (``None`` = left out); a path is passed through
     ``resolve_path(value, field name)``."""
+    from harnessgym.errors import ConfigError
+
     fields: dict[str, Any] = {}
     for spec in field_specs(model, flatten=False):
         value = options.get(spec.name)
         if spec.input != "option" or value is None:
             continue
-        fields[spec.name] = resolve_path(value, spec.name) if _is_path(spec) and isinstance(value, str) else value
+        if _is_path(spec):  # every path goes through resolve_path: nothing else may decide where it points
+            if not isinstance(value, str):
+                raise ConfigError(f"{value!r} is not a path; pass a string", spec.name)
+            value = resolve_path(value, spec.name)
+        fields[spec.name] = value
     return fields

@@ -242,3 +242,19 @@ def test_every_field_says_what_it_is_and_where_help_lists_it(model: type[Any]) -
         assert spec.description, f"{model.__name__}.{spec.name} has no docstring"
         if spec.input != "derived" and spec.name != "runner_options":
             assert spec.section in SECTION_ORDER, f"{model.__name__}.{spec.name} is in no known --help section"
+
+
+def test_a_tool_path_is_always_resolved_by_the_front_end() -> None:
+    from harnessgym.options import fields_from_tool
+
+    seen: list[tuple[str, str]] = []
+
+    def inside(value: str, name: str) -> Path:
+        seen.append((name, value))
+        return Path("/roots") / value
+
+    fields = fields_from_tool(CompareConfig, {"output_dir": "out", "seed": 3, "artifact_source": None}, inside)
+    assert (fields, seen) == ({"output_dir": Path("/roots/out"), "seed": 3}, [("output_dir", "out")])
+    with pytest.raises(ConfigError) as caught:
+        fields_from_tool(CompareConfig, {"workspace_template": ["/etc"]}, inside)
+    assert caught.value.field == "workspace_template" and seen == [("output_dir", "out")]
