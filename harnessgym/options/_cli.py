@@ -107,12 +107,12 @@ def _range(kind: type[Any], metadata: Sequence[Any]) -> Any:
     return click.IntRange(**bounds) if kind is int else click.FloatRange(**bounds)
 
 
-def _option(spec: FieldSpec) -> click.Option:
+def _option(spec: FieldSpec, flags_of: Mapping[str, str]) -> click.Option:
     from harnessgym.duration import is_duration
 
     annotation, _ = unwrap_optional(spec.annotation)
     flags = list(spec.flags) or ["--" + spec.name.replace("_", "-")]
-    help_text = spec.summary
+    help_text = spec.summary(flags_of.get)
     default = _default(spec)
     kwargs: dict[str, Any] = {"metavar": spec.metavar, "required": spec.required, "default": default,
                               "show_default": default is not None}  # fmt: skip
@@ -144,7 +144,9 @@ def _option(spec: FieldSpec) -> click.Option:
 
 def click_options(model: type[Any]) -> list[click.Option]:
     """The options of every field of ``model`` that is an ordinary option (see :mod:`harnessgym.options`)."""
-    return [_option(spec) for spec in field_specs(model) if spec.input == "option"]
+    specs = field_specs(model)
+    flags_of = {spec.name: flag_of(spec) for spec in specs if spec.input != "derived"}
+    return [_option(spec, flags_of) for spec in specs if spec.input == "option"]
 
 
 def fields_from_cli(model: type[Any], values: Mapping[str, Any]) -> dict[str, Any]:
