@@ -146,7 +146,7 @@ class WorkspaceNotWritableError(WorkspaceError):
     def __init__(self, workspace: Path, reason: str) -> None:
         super().__init__(
             workspace,
-            f"workspace {workspace} is not writable ({reason}); choose a writable --workspace or fix its permissions",
+            f"workspace {workspace} is not writable ({reason}); choose a writable workspace or fix its permissions",
         )
 
 
