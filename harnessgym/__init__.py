@@ -10,17 +10,29 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from harnessgym.api import continue_async, continue_run, interrupt_run, resume, resume_async, run, run_async
+    from harnessgym.api import (
+        cancel_run,
+        cancel_run_async,
+        continue_async,
+        continue_run,
+        interrupt_run,
+        resume,
+        resume_async,
+        run,
+        run_async,
+    )
     from harnessgym.artifacts import list_artifacts, promote_artifact, qualify_artifact, quarantine_artifact
     from harnessgym.config import RunConfig
     from harnessgym.duration import Duration, parse_duration
     from harnessgym.errors import (
         ArtifactError,
         ArtifactNotFoundError,
+        CompareNotFoundError,
         ConfigError,
         ContinueError,
         DurationError,
         HarnessgymError,
+        NotRunningError,
         ResumeError,
         RunNotFoundError,
         TaskNotFoundError,
@@ -30,6 +42,17 @@ if TYPE_CHECKING:
         WorkspaceNotWritableError,
     )
     from harnessgym.events import RunEvent, RunInfo
+    from harnessgym.jobs import (
+        CompareInfo,
+        CompareStatus,
+        JobRecord,
+        cancel_compare,
+        cancel_compare_async,
+        compare,
+        compare_async,
+        get_compare,
+        list_compares,
+    )
     from harnessgym.records import IterationRecord, RunSummary, Verdict
     from harnessgym.registry import ArtifactEntry, ArtifactVerdict
     from harnessgym.runs import get_run, list_runs
@@ -40,12 +63,17 @@ __all__ = [
     "ArtifactError",
     "ArtifactNotFoundError",
     "ArtifactVerdict",
+    "CompareInfo",
+    "CompareNotFoundError",
+    "CompareStatus",
     "ConfigError",
     "ContinueError",
     "Duration",
     "DurationError",
     "HarnessgymError",
     "IterationRecord",
+    "JobRecord",
+    "NotRunningError",
     "ResumeError",
     "RunConfig",
     "RunEvent",
@@ -58,11 +86,19 @@ __all__ = [
     "WorkspaceError",
     "WorkspaceLockedError",
     "WorkspaceNotWritableError",
+    "cancel_compare",
+    "cancel_compare_async",
+    "cancel_run",
+    "cancel_run_async",
+    "compare",
+    "compare_async",
     "continue_async",
     "continue_run",
+    "get_compare",
     "get_run",
     "interrupt_run",
     "list_artifacts",
+    "list_compares",
     "list_runs",
     "parse_duration",
     "promote_artifact",
@@ -77,8 +113,14 @@ __all__ = [
 
 _HOME: dict[str, str] = {
     **dict.fromkeys(
-        ["continue_async", "continue_run", "interrupt_run", "resume", "resume_async", "run", "run_async"],
+        ["cancel_run", "cancel_run_async", "continue_async", "continue_run", "interrupt_run", "resume",
+         "resume_async", "run", "run_async"],
         "harnessgym.api",
+    ),
+    **dict.fromkeys(
+        ["CompareInfo", "CompareStatus", "JobRecord", "cancel_compare", "cancel_compare_async", "compare",
+         "compare_async", "get_compare", "list_compares"],
+        "harnessgym.jobs",
     ),
     **dict.fromkeys(
         ["list_artifacts", "promote_artifact", "qualify_artifact", "quarantine_artifact"], "harnessgym.artifacts"

@@ -40,14 +40,19 @@ __all__ = [
     "DEFAULT_GRACE_SECONDS",
     "PROC_TAG_VAR",
     "ProcResult",
+    "carries_tag",
     "descendants",
+    "is_running",
     "kill_tree",
     "kill_tree_sync",
+    "reap",
     "run_process",
     "spawn",
     "spawn_detached",
+    "start_time",
     "sweep_tagged",
     "tagged_pids",
+    "wait_exited",
 ]
 
 DEFAULT_GRACE_SECONDS = 2.0
@@ -90,10 +95,7 @@ class ProcResult:
 
 
 def _pids() -> list[int]:
-    try:
-        return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
-    except OSError:
-        return []
+    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()] if os.path.isdir("/proc") else []
 
 
 def _stat_fields(pid: int) -> list[bytes] | None:
@@ -134,7 +136,8 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def _alive(pid: int) -> bool:
+def is_running(pid: int) -> bool:
+    """Whether ``pid`` exists and has not ended (a zombie has ended)."""
     fields = _stat_fields(pid)
     return fields is not None and fields[0] not in (b"Z", b"X")
 
@@ -163,18 +166,16 @@ def _tree(pid: int) -> list[int]:
 
 
 def kill_tree_sync(pid: int, grace: float = DEFAULT_GRACE_SECONDS) -> list[int]:
-    """Kill ``pid``'s process group and all its descendants; return the pids that were signalled.
-
-    Blocking: for signal handlers and ``atexit``. Async code uses :func:`kill_tree`.
-    """
+    """Kill ``pid``'s process group and all its descendants; return the pids signalled. Blocking: for signal
+    handlers and ``atexit``; async code uses :func:`kill_tree`."""
     pids = _tree(pid)
     _signal_all(pid, pids, signal.SIGTERM)
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
-        if not any(_alive(p) for p in pids):
+        if not any(is_running(p) for p in pids):
             return pids
         time.sleep(_POLL_SECONDS)
-    survivors = [p for p in _tree(pid) if _alive(p)] + [p for p in pids if _alive(p)]
+    survivors = [p for p in _tree(pid) if is_running(p)] + [p for p in pids if is_running(p)]
     _signal_all(pid, survivors, signal.SIGKILL)
     return pids
 
@@ -190,28 +191,55 @@ async def kill_tree(pid: int, grace: float = DEFAULT_GRACE_SECONDS) -> list[int]
         pids = _tree(pid)
         _signal_all(pid, pids, signal.SIGTERM)
         await _wait_gone(pids, grace)
-        survivors = [p for p in {*_tree(pid), *pids} if _alive(p)]
+        survivors = [p for p in {*_tree(pid), *pids} if is_running(p)]
         if survivors:
             _signal_all(pid, survivors, signal.SIGKILL)
             await _wait_gone(survivors, grace)
     return pids
 
 
+def carries_tag(pid: int, tag: str) -> bool:
+    """Whether ``pid``'s initial environment holds ``PROC_TAG_VAR=tag``."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as fh:
+            return f"{PROC_TAG_VAR}={tag}".encode() in fh.read().split(b"\0")
+    except OSError:
+        return False
+
+
 def tagged_pids(tag: str) -> list[int]:
     """Every live process whose initial environment carries ``PROC_TAG_VAR=tag``."""
-    needle = f"{PROC_TAG_VAR}={tag}".encode()
-    found: list[int] = []
-    for pid in _pids():
-        if pid == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{pid}/environ", "rb") as fh:
-                environ = fh.read()
-        except OSError:
-            continue
-        if needle in environ.split(b"\0") and _alive(pid):
-            found.append(pid)
-    return found
+    return [pid for pid in _pids() if pid != os.getpid() and carries_tag(pid, tag) and is_running(pid)]
+
+
+def start_time(pid: int) -> int | None:
+    """When ``pid`` started (field 22 of /proc/<pid>/stat, ticks since boot): with the pid, one process for good."""
+    fields = _stat_fields(pid)
+    return int(fields[19]) if fields is not None and len(fields) > 19 else None
+
+
+def reap(pid: int) -> bool:
+    """Collect the exit of ``pid`` if it is our child and has ended, so it leaves no zombie; True if collected."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:  # not our child (or already collected): init or its own parent reaps it
+        return False
+    return done == pid
+
+
+async def wait_exited(pid: int, timeout: float | None = None) -> bool:
+    """Wait (through a pidfd) until ``pid``, any process, has ended, up to ``timeout`` seconds; True if it has."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        with anyio.move_on_after(timeout):
+            await anyio.wait_readable(fd)
+    finally:
+        anyio.notify_closing(fd)
+        os.close(fd)
+    return not is_running(pid)
 
 
 async def sweep_tagged(tag: str, grace: float = 1.0) -> list[int]:
@@ -231,7 +259,7 @@ async def sweep_tagged(tag: str, grace: float = 1.0) -> list[int]:
 async def _wait_gone(pids: Sequence[int], limit: float) -> None:
     # Polling: these are not all our children, so there is nothing to wait on but /proc.
     with anyio.move_on_after(limit):
-        while any(_alive(p) for p in pids):  # noqa: ASYNC110
+        while any(is_running(p) for p in pids):  # noqa: ASYNC110
             await anyio.sleep(_POLL_SECONDS)
 
 
@@ -246,10 +274,8 @@ async def spawn(
 ) -> anyio.abc.Process:
     """Start a long-lived child in its own process group. The caller owns it and must :func:`kill_tree` it.
 
-    Raises ``OSError`` when the program cannot be started, also for an argument, variable or cwd that no
-    program can be started with (a NUL byte, ``=`` in a variable's name), which ``subprocess`` reports as
-    ``ValueError``.
-    """
+    Raises ``OSError`` when the program cannot be started, also for an argument, variable or cwd no program can
+    be started with (a NUL byte, ``=`` in a variable's name), which ``subprocess`` reports as ``ValueError``."""
     try:
         return await anyio.open_process(
             list(argv),
@@ -445,27 +471,29 @@ def spawn_detached(
     cwd: Path | str | None = None,
     env: Mapping[str, str] | None = None,
     log_path: Path | None = None,
+    stdout_path: Path | None = None,
 ) -> int:
-    """Start a daemon that outlives the caller, in its own session, stdin and stdout on /dev/null; return its pid.
-
-    stderr goes to ``log_path`` (or /dev/null). The daemon is responsible for its own exit (an idle timeout).
-    """
-    if log_path is not None:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-    err = open(log_path, "ab") if log_path is not None else subprocess.DEVNULL
+    """Start a process that outlives the caller, in its own session, stdin on /dev/null, stderr to ``log_path``
+    and stdout to ``stdout_path`` (or /dev/null), no other descriptor of ours; return its pid. It ends on its
+    own; a caller that lives on collects its exit (:func:`reap`, :func:`wait_exited`), else init does."""
+    for path in (log_path, stdout_path):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+    files = [open(path, "ab") if path is not None else None for path in (log_path, stdout_path)]
     try:
         proc = subprocess.Popen(
             [str(a) for a in argv],
             cwd=cwd,
             env=dict(env) if env is not None else None,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
+            stdout=files[1] or subprocess.DEVNULL,
+            stderr=files[0] or subprocess.DEVNULL,
             start_new_session=True,
         )
     finally:
-        if log_path is not None and not isinstance(err, int):
-            err.close()
-    # Not waited for: the daemon outlives us; the init process reaps it.
+        for fh in files:
+            if fh is not None:
+                fh.close()
+    # Not waited for here (see above); marking it done keeps Popen from warning that it is still running.
     proc.returncode = 0
     return proc.pid

@@ -35,9 +35,11 @@ from harnessgym.store.checkpoint import (
 )
 from harnessgym.store.files import (
     append_journal,
+    append_line,
     atomic_write_text,
     read_agent_result,
     read_journal,
+    read_lines,
     read_model,
     read_regular,
     write_model,
@@ -60,6 +62,7 @@ __all__ = [
     "PhaseTexts",
     "WorkspaceLock",
     "append_journal",
+    "append_line",
     "artifact_digest",
     "artifact_root",
     "atomic_write_text",
@@ -81,6 +84,7 @@ __all__ = [
     "read_best_checkpoint",
     "read_iteration",
     "read_journal",
+    "read_lines",
     "read_model",
     "read_phase_files",
     "read_registry",
