@@ -71,22 +71,10 @@ def _holder(out: Path) -> int | None:
 
 
 def _from_job(out: Path, job: JobRecord) -> CompareInfo:
+    """A comparison whose job worker is alive, or stopped with an error (which only the job knows)."""
     records, started = disk_trials(out)
     assert job.spec.action == "compare"
-    total = 2 * job.spec.config.trials
-    live = JOBS.is_alive(job)
-    report = store.read_model(OutputLayout(out).report, CompareReport)
-    if report is not None and report.created_at < job.started_at:
-        report = None  # an earlier comparison's: this one stopped before it wrote its own
-    status: CompareStatus
-    if live and report is None:
-        status = "running"
-    elif job.status == "error":
-        status = "error"
-    elif report is not None:
-        status = report.status
-    else:
-        status = "unfinished" if job.status == "lost" else "interrupted"
+    status: CompareStatus = "running" if JOBS.is_alive(job) else "error"
     running, last = None, None
     if status == "running":
         for event in reversed(JOBS.events(job)):
@@ -95,43 +83,47 @@ def _from_job(out: Path, job: JobRecord) -> CompareInfo:
                 break
             if last is None and event.run_event is not None:
                 last = event.message
-    if report is not None:
-        records, total = report.trials, len(report.order)
     return CompareInfo(
-        output_dir=out, status=status, live=live, error=job.error, trials=records, trials_started=started,
-        trials_planned=total, running_trial=running, last_event=last if running is not None else None,
-        report=report, job=job,
+        output_dir=out, status=status, live=status == "running", error=job.error, trials=records,
+        trials_started=started, trials_planned=2 * job.spec.config.trials, running_trial=running,
+        last_event=last if running is not None else None, job=job,
     )  # fmt: skip
 
 
 def get_compare(output_dir: Path) -> CompareInfo:
     """The comparison in ``output_dir``: running (a job worker runs it, or another process holds the folder),
-    completed, interrupted, error or unfinished, with its trials so far and its report once written. Raises
+    completed, interrupted, error or unfinished, with its trials so far and its report once written. An ended
+    one reads the same whoever started it: from its report, else from its trials. Raises
     :class:`CompareNotFoundError` when the folder holds no comparison."""
     out = Path(output_dir).absolute()
     job = JOBS.latest(out, "compare")
     holder = _holder(out)
-    if job is not None and (holder is None or holder == job.pid):  # else another process runs it now
+    if job is not None and holder is not None and holder != job.pid:
+        job = None  # another process runs a comparison here now; the job is an earlier one's
+    if job is not None and (JOBS.is_alive(job) or job.status == "error"):
         return _from_job(out, job)
     layout = OutputLayout(out)
     report = store.read_model(layout.report, CompareReport)
+    stale = report is not None and job is not None and report.created_at < job.started_at
+    if stale:
+        report = None  # an earlier comparison's: the latest one stopped before it wrote its own
     records, started = disk_trials(out)
     status: CompareStatus
     error = None
     if report is not None:
         status = report.status
-    elif layout.report.exists():
+    elif layout.report.exists() and not stale:
         status, error = "error", f"{layout.report} exists but cannot be read as a comparison report"
     elif started and holder is not None:
         status = "running"  # by another process (``harnessgym compare``, a library caller): it holds the lock
-    elif started:
+    elif started or job is not None:
         status = "unfinished"
     else:
         raise CompareNotFoundError(out)
     total = len(report.order) if report is not None else None
     return CompareInfo(
         output_dir=out, status=status, live=False, error=error, trials=report.trials if report else records,
-        trials_started=started, trials_planned=total, report=report, holder_pid=holder,
+        trials_started=started, trials_planned=total, report=report, holder_pid=holder, job=job,
     )  # fmt: skip
 
 

@@ -82,7 +82,8 @@ async def run_job(job_dir: Path, spec: JobSpec) -> JobOutcome:
 
         async def stop_on_signal() -> None:
             with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
-                async for _ in signals:
+                async for signum in signals:
+                    print(f"{signal.Signals(signum).name}: stopping the job", file=sys.stderr, flush=True)
                     tg.cancel_scope.cancel()
                     return
 
