@@ -10,18 +10,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from harnessgym.api import (
-        cancel_run,
-        cancel_run_async,
-        continue_async,
-        continue_run,
-        interrupt_run,
-        resume,
-        resume_async,
-        run,
-        run_async,
+    from harnessgym.artifacts.manage import (
+        list_artifacts,
+        promote_artifact,
+        qualify_artifact,
+        quarantine_artifact,
     )
-    from harnessgym.artifacts import list_artifacts, promote_artifact, qualify_artifact, quarantine_artifact
+    from harnessgym.artifacts.registry import ArtifactEntry, ArtifactVerdict
     from harnessgym.config import RunConfig
     from harnessgym.duration import Duration, parse_duration
     from harnessgym.errors import (
@@ -42,6 +37,7 @@ if TYPE_CHECKING:
         WorkspaceNotWritableError,
     )
     from harnessgym.events import RunEvent, RunInfo
+    from harnessgym.evidence.verify import score_workspace
     from harnessgym.jobs import (
         CompareInfo,
         CompareStatus,
@@ -53,10 +49,19 @@ if TYPE_CHECKING:
         get_compare,
         list_compares,
     )
+    from harnessgym.jobs.api import (
+        cancel_run,
+        cancel_run_async,
+        continue_async,
+        continue_run,
+        interrupt_run,
+        resume,
+        resume_async,
+        run,
+        run_async,
+    )
+    from harnessgym.jobs.runs import get_run, list_runs
     from harnessgym.records import IterationRecord, RunSummary, Verdict
-    from harnessgym.registry import ArtifactEntry, ArtifactVerdict
-    from harnessgym.runs import get_run, list_runs
-    from harnessgym.verify import score_workspace
 
 __all__ = [
     "ArtifactEntry",
@@ -115,7 +120,7 @@ _HOME: dict[str, str] = {
     **dict.fromkeys(
         ["cancel_run", "cancel_run_async", "continue_async", "continue_run", "interrupt_run", "resume",
          "resume_async", "run", "run_async"],
-        "harnessgym.api",
+        "harnessgym.jobs.api",
     ),
     **dict.fromkeys(
         ["CompareInfo", "CompareStatus", "JobRecord", "cancel_compare", "cancel_compare_async", "compare",
@@ -123,7 +128,7 @@ _HOME: dict[str, str] = {
         "harnessgym.jobs",
     ),
     **dict.fromkeys(
-        ["list_artifacts", "promote_artifact", "qualify_artifact", "quarantine_artifact"], "harnessgym.artifacts"
+        ["list_artifacts", "promote_artifact", "qualify_artifact", "quarantine_artifact"], "harnessgym.artifacts.manage"
     ),
     "RunConfig": "harnessgym.config",
     "Duration": "harnessgym.duration",
@@ -134,11 +139,11 @@ _HOME: dict[str, str] = {
     "RunEvent": "harnessgym.events",
     "RunInfo": "harnessgym.events",
     **dict.fromkeys(["IterationRecord", "RunSummary", "Verdict"], "harnessgym.records"),
-    "ArtifactEntry": "harnessgym.registry",
-    "ArtifactVerdict": "harnessgym.registry",
-    "get_run": "harnessgym.runs",
-    "list_runs": "harnessgym.runs",
-    "score_workspace": "harnessgym.verify",
+    "ArtifactEntry": "harnessgym.artifacts.registry",
+    "ArtifactVerdict": "harnessgym.artifacts.registry",
+    "get_run": "harnessgym.jobs.runs",
+    "list_runs": "harnessgym.jobs.runs",
+    "score_workspace": "harnessgym.evidence.verify",
 }
 
 

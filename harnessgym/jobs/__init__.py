@@ -1,5 +1,7 @@
-"""Long jobs owned by the library: runs and comparisons, in this process or as detached workers.
+"""Long jobs as the library owns them: runs and comparisons, in this process or as detached workers.
 
+* :mod:`~harnessgym.jobs.api`: start, resume, continue and cancel runs; :mod:`~harnessgym.jobs.runs`: runs as
+  seen from disk; :mod:`~harnessgym.jobs.orphans`: cleaning up after killed ones.
 * :mod:`~harnessgym.jobs.models`: the records (:class:`JobRecord`, the job specs, :class:`JobEvent`,
   :class:`CompareInfo`).
 * :mod:`~harnessgym.jobs.manager`: :data:`JOBS`, the one job manager: it starts workers, reads jobs back from

@@ -20,7 +20,7 @@ from harnessgym.errors import CompareNotFoundError, NotRunningError
 from harnessgym.events import EventHandler
 from harnessgym.jobs.manager import JOBS
 from harnessgym.jobs.models import CompareInfo, CompareStatus, JobRecord
-from harnessgym.layout import Layout
+from harnessgym.store.layout import Layout
 
 __all__ = [
     "cancel_compare",

@@ -24,8 +24,8 @@ import anyio
 
 from harnessgym import store
 from harnessgym.jobs.models import JobEvent, JobKind, JobOutcome, JobRecord, JobSpec
-from harnessgym.layout import JobLayout, Layout
-from mcp_host.procs import PROC_TAG_VAR, carries_tag, is_running, reap, spawn_detached, start_time, wait_exited
+from harnessgym.store.layout import JobLayout, Layout
+from mcp_host import PROC_TAG_VAR, carries_tag, is_running, reap, spawn_detached, start_time, wait_exited
 
 __all__ = ["JOBS", "JobFollower", "JobManager", "job_target"]
 

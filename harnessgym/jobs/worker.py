@@ -25,7 +25,7 @@ from harnessgym.compare.render import trial_line
 from harnessgym.errors import HarnessgymError
 from harnessgym.events import RunEvent
 from harnessgym.jobs.models import JobEvent, JobOutcome, JobSpec, TrialProgress
-from harnessgym.layout import JobLayout
+from harnessgym.store.layout import JobLayout
 
 __all__ = ["main", "run_job"]
 
@@ -59,8 +59,8 @@ class _EventLog:
 
 
 async def _call(spec: JobSpec, log: _EventLog) -> None:
-    from harnessgym.api import continue_async, resume_async, run_async
     from harnessgym.compare import compare_async
+    from harnessgym.jobs.api import continue_async, resume_async, run_async
 
     if spec.action == "run":
         await run_async(spec.config, log.on_run_event)

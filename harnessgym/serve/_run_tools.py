@@ -17,7 +17,6 @@ import harnessgym as hg
 from harnessgym import store
 from harnessgym.errors import NotRunningError, RunNotFoundError
 from harnessgym.jobs import JOBS, ContinueJob, JobRecord, JobSpec, ResumeJob, RunJob
-from harnessgym.layout import Layout
 from harnessgym.serve._common import (
     RunId,
     Seconds,
@@ -32,6 +31,7 @@ from harnessgym.serve._common import (
 )
 from harnessgym.serve._models import IterationView, RunList, RunView, StartedRun, summary_uri
 from harnessgym.serve._state import ControlState, Ctx
+from harnessgym.store.layout import Layout
 
 __all__ = ["RUN_TOOLS"]
 
