@@ -57,6 +57,10 @@ class JobManager:
         kind, folder, key = job_target(spec)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         job_id = f"{kind}-{stamp}-{secrets.token_hex(4)}"
+        root = Layout(folder).jobs
+        if root.is_symlink() or (root.exists() and not root.is_dir()):
+            # An agent put something else here; keep it aside rather than write through a link.
+            os.replace(root, root.with_name(f"jobs.displaced-{os.getpid()}"))
         layout = Layout(folder).job(job_id)
         layout.dir.mkdir(parents=True)
         store.atomic_write_text(layout.spec, spec.model_dump_json(indent=2) + "\n")
@@ -97,6 +101,8 @@ class JobManager:
         """The jobs kept in ``folder``'s ``.harnessgym/jobs`` (of ``kind`` and ``key``), oldest first."""
         folder = folder.absolute()
         root = Layout(folder).jobs
+        if root.is_symlink():
+            return []
         try:
             dirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.is_symlink())
         except OSError:
