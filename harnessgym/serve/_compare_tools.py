@@ -199,8 +199,8 @@ async def get_compare(
 
 async def cancel_compare(ctx: Ctx, compare_id: CompareId) -> CompareView:
     """Stop a comparison started with start_compare (by this server or another): the running trial's agent is
-    stopped and an 'interrupted' report of the finished trials is written (its verdict covers only those). Start it again with
-    start_compare and overwrite=true."""
+    stopped and an 'interrupted' report of the finished trials is written (its verdict covers only those).
+    Start it again with start_compare and overwrite=true."""
     state = state_of(ctx)
     out = _inside(state, compare_id, "compare_id")
     try:
