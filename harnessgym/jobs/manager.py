@@ -33,6 +33,9 @@ _POLL_SECONDS = 0.2
 """How often a follower looks for new lines in a job's events file (another process appends them)."""
 _TAG_PREFIX = "job-"
 _EVENTS_SCAN_BYTES = 1 << 20
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+"""Held back from the worker's start until it handles them, so a cancel while it still imports the library
+stops it cleanly (recorded, resumable) instead of killing it."""
 
 
 def job_target(spec: JobSpec) -> tuple[JobKind, Path, str]:
@@ -67,7 +70,7 @@ class JobManager:
         tag = f"{_TAG_PREFIX}{job_id}"
         argv = [sys.executable, "-I", "-m", "harnessgym.jobs.worker", str(layout.dir)]
         pid = spawn_detached(argv, cwd=folder, env={**os.environ, PROC_TAG_VAR: tag}, log_path=layout.stderr,
-                             stdout_path=layout.stdout)  # fmt: skip
+                             stdout_path=layout.stdout, hold_signals=_STOP_SIGNALS)  # fmt: skip
         self._children.add(pid)
         record = JobRecord(
             job_id=job_id, kind=kind, key=key, folder=folder, job_dir=layout.dir, spec=spec, pid=pid,

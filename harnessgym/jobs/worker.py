@@ -1,4 +1,4 @@
-"""A job's worker process: ``python -I -m harnessgym.jobs.worker <job folder>``.
+"""A job's worker process: ``python -I -m harnessgym.jobs.worker <job folder>`` (started by the manager).
 
 It reads the job's ``spec.json``, makes the one library call it names (run, resume, continue or compare),
 appends every progress event to ``events.jsonl`` and writes ``outcome.json`` on its way out. SIGTERM, SIGINT
@@ -30,6 +30,7 @@ from harnessgym.store.layout import JobLayout
 __all__ = ["main", "run_job"]
 
 _EXIT = {"finished": 0, "error": 1, "interrupted": 130}
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 class _EventLog:
@@ -78,25 +79,27 @@ async def run_job(job_dir: Path, spec: JobSpec) -> JobOutcome:
     layout = JobLayout(job_dir)
     log = _EventLog(layout.events)
     outcome: JobOutcome | None = None
-    async with anyio.create_task_group() as tg:
+    with anyio.open_signal_receiver(*_STOP_SIGNALS) as signals:
+        # Held back since the worker started (the manager spawns it so): from here on they cancel the call.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+        async with anyio.create_task_group() as tg:
 
-        async def stop_on_signal() -> None:
-            with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
+            async def stop_on_signal() -> None:
                 async for signum in signals:
                     print(f"{signal.Signals(signum).name}: stopping the job", file=sys.stderr, flush=True)
                     tg.cancel_scope.cancel()
                     return
 
-        tg.start_soon(stop_on_signal)
-        try:
-            await _call(spec, log)
-            outcome = JobOutcome(status="finished", began=log.count > 0)
-        except HarnessgymError as exc:  # deliberate and actionable: its message says what to do
-            outcome = JobOutcome(status="error", began=log.count > 0, error=str(exc))
-        except Exception as exc:  # the worker's edge: record why, keep the traceback in the stderr log
-            traceback.print_exc()
-            outcome = JobOutcome(status="error", began=log.count > 0, error=f"{type(exc).__name__}: {exc}")
-        tg.cancel_scope.cancel()
+            tg.start_soon(stop_on_signal)
+            try:
+                await _call(spec, log)
+                outcome = JobOutcome(status="finished", began=log.count > 0)
+            except HarnessgymError as exc:  # deliberate and actionable: its message says what to do
+                outcome = JobOutcome(status="error", began=log.count > 0, error=str(exc))
+            except Exception as exc:  # the worker's edge: record why, keep the traceback in the stderr log
+                traceback.print_exc()
+                outcome = JobOutcome(status="error", began=log.count > 0, error=f"{type(exc).__name__}: {exc}")
+            tg.cancel_scope.cancel()
     if outcome is None:  # cancelled by a signal: the library has recorded the interruption
         outcome = JobOutcome(status="interrupted", began=log.count > 0)
     store.write_model(layout.outcome, outcome)

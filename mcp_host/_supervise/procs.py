@@ -27,7 +27,7 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -472,14 +472,16 @@ def spawn_detached(
     env: Mapping[str, str] | None = None,
     log_path: Path | None = None,
     stdout_path: Path | None = None,
+    hold_signals: Collection[int] = (),
 ) -> int:
     """Start a process that outlives the caller, in its own session, stdin on /dev/null, stderr to ``log_path``
-    and stdout to ``stdout_path`` (or /dev/null), no other descriptor of ours; return its pid. It ends on its
-    own; a caller that lives on collects its exit (:func:`reap`, :func:`wait_exited`), else init does."""
-    for path in (log_path, stdout_path):
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+    and stdout to ``stdout_path`` (or /dev/null), no other descriptor of ours, ``hold_signals`` blocked until it
+    unblocks them; return its pid. It ends on its own; a caller that lives on collects its exit (:func:`reap`,
+    :func:`wait_exited`), else init does."""
+    for path in (p for p in (log_path, stdout_path) if p is not None):
+        path.parent.mkdir(parents=True, exist_ok=True)
     files = [open(path, "ab") if path is not None else None for path in (log_path, stdout_path)]
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, hold_signals)  # the child inherits the mask across exec
     try:
         proc = subprocess.Popen(
             [str(a) for a in argv],
@@ -491,9 +493,8 @@ def spawn_detached(
             start_new_session=True,
         )
     finally:
-        for fh in files:
-            if fh is not None:
-                fh.close()
-    # Not waited for here (see above); marking it done keeps Popen from warning that it is still running.
-    proc.returncode = 0
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        for fh in (f for f in files if f is not None):
+            fh.close()
+    proc.returncode = 0  # not waited for here (see above); this keeps Popen from warning that it still runs
     return proc.pid

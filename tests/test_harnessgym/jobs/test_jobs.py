@@ -145,3 +145,13 @@ async def test_job_folders_an_agent_tampered_with_are_never_read_as_jobs_nor_wri
     job: JobRecord = await JOBS.wait(JOBS.start(RunJob(config=cfg)), 60)
     assert list(elsewhere.iterdir()) == [] and not jobs.is_symlink()
     assert [j.job_id for j in JOBS.jobs(ws)] == [job.job_id] and job.status == "finished"
+
+
+async def test_a_job_cancelled_while_its_worker_still_starts_is_stopped_cleanly_not_killed(tmp_path: Path) -> None:
+    ws = example_workspace(tmp_path)
+    job = JOBS.start(RunJob(config=config(ws, tmp_path, script(tmp_path, HANG_THEN_SOLVE), iterations=1)))
+    with anyio.fail_after(40):
+        assert await JOBS.cancel(job)  # at once: the worker is still importing the library
+        job = await JOBS.wait(job)
+    assert job.outcome is not None and (job.status, job.outcome.status) == ("interrupted", "interrupted")
+    assert "SIGTERM: stopping the job" in job.stderr_log.read_text()
