@@ -154,6 +154,13 @@ class JobRecord(BaseModel):
         return self.outcome.error if self.outcome is not None else None
 
     @property
+    def failure(self) -> str | None:
+        """Why the job did not end as it should: its error, or that its worker ended without saying how."""
+        if self.status == "lost":
+            return f"its worker (pid {self.pid}) ended without recording how (killed?); see {self.stderr_log}"
+        return self.error
+
+    @property
     def refused(self) -> bool:
         """It failed before it began: nothing on disk is its doing."""
         return self.outcome is not None and self.outcome.status == "error" and not self.outcome.began

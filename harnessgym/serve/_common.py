@@ -112,7 +112,7 @@ def view(state: ControlState, workspace: Path, run_id: str) -> RunView:
         live=job is not None and JOBS.is_alive(job),
         last_event=events[-1] if events else None,
         recent_events=events,
-        error=job.error if job is not None else None,
+        error=job.failure if job is not None else None,
         summary_uri=summary_uri(run_id),
     )
 

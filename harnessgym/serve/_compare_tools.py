@@ -76,9 +76,9 @@ async def start_compare(
     job = JOBS.start(CompareJob(config=config))
     state.watch(job)
     job = await JOBS.wait_started(job, _START_CONFIRM_SECONDS)
-    if job.error is not None:
-        verb = "start" if job.refused else "go on"
-        raise ToolError(f"the comparison in {out} could not {verb}: {job.error}")
+    if job.failure is not None:
+        verb = "start" if job.refused or not job.outcome else "go on"
+        raise ToolError(f"the comparison in {out} could not {verb}: {job.failure}")
     return StartedCompare(
         compare_id=str(out), output_dir=out, report_path=OutputLayout(out).report, trials_planned=2 * config.trials
     )

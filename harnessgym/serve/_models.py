@@ -54,7 +54,7 @@ class RunView(BaseModel):
     last_event: RunEvent | None = None
     recent_events: list[RunEvent] = Field(default_factory=list)
     error: str | None = None
-    """Why the run's job worker stopped with an error, if it did."""
+    """Why the run's job worker stopped with an error, or ended without saying how (killed), if it did."""
     summary_uri: str
 
 

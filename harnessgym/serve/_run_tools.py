@@ -58,8 +58,8 @@ async def _launch(state: ControlState, run_id: str, ws: Path, spec: JobSpec) -> 
     job = JOBS.start(spec)
     state.watch(job)
     job = await JOBS.wait_started(job, _START_CONFIRM_SECONDS)
-    if job.error is not None:
-        raise ToolError(f"run {run_id} could not start: {job.error}")
+    if job.failure is not None:
+        raise ToolError(f"run {run_id} could not start: {job.failure}")
     return job
 
 
@@ -224,7 +224,7 @@ async def start_iteration(
         workspace=ws,
         summary=summary,
         iteration=store.read_iteration(layout, run_id, last) if last is not None else None,
-        error=job.error,
+        error=job.failure,
     )
 
 

@@ -8,6 +8,7 @@ The fake agent really runs, in a worker that really is another process (a child 
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from support.loop import config, example_workspace, hang_once, result, script, s
 import harnessgym as hg
 from harnessgym.compare import CompareConfig
 from harnessgym.jobs import JOBS, CompareJob, JobRecord, RunJob
+from harnessgym.jobs.orphans import find_orphans
 from runners._options import RunnerOptions
 
 pytestmark = pytest.mark.anyio
@@ -155,3 +157,19 @@ async def test_a_job_cancelled_while_its_worker_still_starts_is_stopped_cleanly_
         job = await JOBS.wait(job)
     assert job.outcome is not None and (job.status, job.outcome.status) == ("interrupted", "interrupted")
     assert "SIGTERM: stopping the job" in job.stderr_log.read_text()
+
+
+async def test_a_worker_killed_with_sigkill_is_reported_lost_and_its_run_resumes_to_solved(tmp_path: Path) -> None:
+    ws = example_workspace(tmp_path)
+    cfg = config(ws, tmp_path, script(tmp_path, HANG_THEN_SOLVE), iterations=1, verify_command="test -f done.txt")
+    job = JOBS.start(RunJob(config=cfg))
+    await wait_for_file(ws / ".hang")
+    assert JOBS.is_alive(job)
+    os.kill(job.pid, signal.SIGKILL)  # no chance to record anything: the machine's OOM killer, a kill -9
+    job = await JOBS.wait(job, 30)
+    assert (job.status, job.outcome) == ("lost", None)
+    assert job.failure is not None and f"pid {job.pid}) ended without recording how" in job.failure
+    assert hg.get_run(ws, cfg.run_id).status == "interrupted"
+    with anyio.fail_after(60):
+        summary = await hg.resume_async(ws, cfg.run_id)  # it also reaps the agent the dead worker left behind
+    assert (summary.status, summary.evidence, find_orphans(ws)) == ("solved", "verified", [])
