@@ -13,6 +13,8 @@
     ├── RunNotFoundError            no run with that id in this workspace
     ├── ResumeError                 the run cannot be resumed (finished, config missing, ...)
     │   └── ContinueError           it cannot be continued by more iterations (still running, solved, ...)
+    ├── CompareNotFoundError        no comparison in that output folder
+    ├── NotRunningError             nothing runs that run or comparison now, so there is nothing to stop
     └── ArtifactError               an artifact operation cannot be done
         └── ArtifactNotFoundError
 
@@ -30,10 +32,12 @@ from typing import Any
 __all__ = [
     "ArtifactError",
     "ArtifactNotFoundError",
+    "CompareNotFoundError",
     "ConfigError",
     "ContinueError",
     "DurationError",
     "HarnessgymError",
+    "NotRunningError",
     "ResumeError",
     "RunNotFoundError",
     "TaskNotFoundError",
@@ -194,3 +198,21 @@ class ArtifactNotFoundError(ArtifactError):
             artifact_id,
             f"no artifact {artifact_id!r} in {workspace}/.harnessgym/registry.json; list them with list_artifacts",
         )
+
+
+class CompareNotFoundError(HarnessgymError):
+    def __init__(self, output_dir: Path) -> None:
+        self.output_dir = output_dir
+        super().__init__(f"no comparison in {output_dir}: it holds neither compare_report.json nor trials")
+
+
+class NotRunningError(HarnessgymError):
+    """A cancel found nothing to stop. ``holder_pid``: a process that is not a harnessgym job holds the folder
+    (a comparison run in-process elsewhere): stop it there."""
+
+    def __init__(self, what: str, status: str, holder_pid: int | None = None) -> None:
+        self.what = what
+        self.status = status
+        self.holder_pid = holder_pid
+        elsewhere = f"; process {holder_pid} is running it: stop that process" if holder_pid is not None else ""
+        super().__init__(f"{what} is not running (status {status}){elsewhere}")
