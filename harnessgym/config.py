@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -12,9 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from harnessgym.duration import Duration
 from runners.options import RunnerOptions
 
-__all__ = ["RUNNER_NAMES", "RunConfig", "known_runner", "new_run_id"]
+__all__ = ["AUTO_RUNNER_ORDER", "RUNNER_NAMES", "RunConfig", "known_runner", "new_run_id", "resolve_runner"]
 
-RUNNER_NAMES: tuple[str, ...] = ("fake", "claude", "codex", "exec")
+RUNNER_NAMES: tuple[str, ...] = ("auto", "fake", "claude", "codex", "exec")
+AUTO_RUNNER_ORDER: tuple[str, ...] = ("codex", "claude")
+"""What ``runner="auto"`` looks for on the PATH, in order. Codex first: HarnessGym 0.1.1's default runner is
+``exec`` (Codex), so a command line that names no runner keeps driving the agent (and the account) it did."""
 
 
 def known_runner(value: str) -> str:
@@ -22,6 +26,27 @@ def known_runner(value: str) -> str:
     if value not in RUNNER_NAMES:
         raise ValueError(f"unknown runner {value!r}; choose one of: {', '.join(RUNNER_NAMES)}")
     return value
+
+
+def resolve_runner(runner: str, options: RunnerOptions) -> tuple[str, str]:
+    """The concrete runner for ``runner`` and why it was chosen; ``auto`` takes the first agent CLI of
+    :data:`AUTO_RUNNER_ORDER` found on the PATH (by ``--codex-bin``/``--claude-bin``), and the fake agent only
+    when it was given a script.
+    Raises :class:`~harnessgym.errors.NoRunnerError` when there is none."""
+    if runner != "auto":
+        return runner, "chosen with --runner"
+    if options.fake_script is not None:  # a script for the fake agent is a choice of the fake agent
+        return "fake", "no --runner given; --fake-script names the fake agent's script"
+    binaries = {"codex": options.codex_bin, "claude": options.claude_bin}
+    for name in AUTO_RUNNER_ORDER:
+        found = shutil.which(binaries[name])
+        if found is not None:
+            return name, f"no --runner given; {binaries[name]} found on the PATH at {found}"
+    from harnessgym.errors import NoRunnerError
+
+    raise NoRunnerError(tuple(binaries[name] for name in AUTO_RUNNER_ORDER))
+
+
 SCHEMA_VERSION = 1
 
 
@@ -47,8 +72,9 @@ class RunConfig(BaseModel):
     """The run's folder name under ``.harnessgym/runs``."""
     iterations: int = Field(default=3, gt=0)
     """How many attempt/reflect/build cycles at most."""
-    runner: str = "fake"
-    """``fake``, ``claude``, ``codex`` or ``exec`` (= codex)."""
+    runner: str = "auto"
+    """``auto`` (the first of codex, claude found on the PATH; an error if neither is), ``codex`` (= ``exec``),
+    ``claude`` or ``fake`` (the offline scripted agent). A run records the concrete one it used."""
     runner_options: RunnerOptions = Field(default_factory=RunnerOptions)
     """How to drive the agent CLI."""
     attempt_timeout: Duration = 45 * 60.0

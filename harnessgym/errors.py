@@ -6,7 +6,8 @@
     ├── ConfigError                 a run cannot start with this configuration
     │   ├── DurationError           "45x" is not a duration
     │   ├── TaskNotFoundError       --task names no readable file
-    │   └── UnknownRunnerError      --runner names no runner
+    │   ├── UnknownRunnerError      --runner names no runner
+    │   └── NoRunnerError           no --runner given and no agent CLI on the PATH
     ├── WorkspaceError              the workspace cannot be used
     │   ├── WorkspaceNotWritableError
     │   └── WorkspaceLockedError    another run holds the workspace
@@ -31,6 +32,7 @@ __all__ = [
     "ContinueError",
     "DurationError",
     "HarnessgymError",
+    "NoRunnerError",
     "ResumeError",
     "RunNotFoundError",
     "TaskNotFoundError",
@@ -70,6 +72,19 @@ class UnknownRunnerError(ConfigError):
         self.name = name
         self.known = known
         super().__init__(f"unknown runner {name!r}; choose one of: {', '.join(known)}")
+
+
+class NoRunnerError(ConfigError):
+    """``runner="auto"`` found no agent CLI to run: the choice is the user's, never a silent fake agent."""
+
+    def __init__(self, looked_for: tuple[str, ...]) -> None:
+        self.looked_for = looked_for
+        super().__init__(
+            f"no --runner given and no agent CLI found on the PATH (looked for {', '.join(looked_for)}); choose "
+            "one: --runner codex (OpenAI Codex, also --runner exec), --runner claude (Claude Code), or --runner "
+            "fake (the offline scripted agent, for trying harnessgym out); --codex-bin/--claude-bin name a binary "
+            "that is not on the PATH"
+        )
 
 
 class WorkspaceError(HarnessgymError):

@@ -232,6 +232,10 @@ class RunSummary(BaseModel):
     solved: bool
     evidence: Evidence
     """``verified``: the verify command passed; ``agent_claim``: only the agent says so; ``none``: not solved."""
+    runner: str | None = None
+    """The agent CLI the run drove (``codex``, ``claude``, ``fake``), as resolved at its start."""
+    final_status: RunStatus | None = None
+    """``status`` under HarnessGym 0.1.1's name, for scripts that read its summary.json."""
     solved_iteration: int | None = None
     best_score: float | None = None
     optimization: OptimizationSummary | None = None

@@ -82,6 +82,7 @@ def build_summary(
     message: str = "",
     optimization: OptimizationSummary | None = None,
     restored_best: RestoredBest | None = None,
+    runner: str | None = None,
 ) -> RunSummary:
     run = layout.run(run_id)
     tally = _tally(run, records, higher_is_better)
@@ -90,6 +91,8 @@ def build_summary(
         workspace=layout.workspace,
         run_dir=run.dir,
         status=status,
+        final_status=status,
+        runner=runner,
         solved=tally.solved is not None,
         evidence=tally.solved.evidence if tally.solved is not None else "none",
         solved_iteration=tally.solved.iteration if tally.solved is not None else None,

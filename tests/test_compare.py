@@ -50,6 +50,7 @@ def fixer_entry(state: str = "active", name: str = "fixer") -> dict[str, Any]:
 
 def compare_config(tmp_path: Path, fake: Path, source: Path | None, **fields: Any) -> CompareConfig:
     fields.setdefault("trials", 2)
+    fields.setdefault("runner", "fake")
     return CompareConfig(
         task_text="Fix numerics.py.", workspace_template=EXAMPLE, artifact_source=source,
         output_dir=tmp_path / "out", verify_command=VERIFY, attempt_timeout=30,

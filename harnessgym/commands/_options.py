@@ -17,6 +17,7 @@ __all__ = [
     "duration",
     "durations",
     "read_task",
+    "resolve_runner_option",
     "runner_option",
     "runner_options_from",
     "task_options",
@@ -96,10 +97,27 @@ def verify_pass_env_option(f: F) -> F:
     )(f)
 
 
+RUNNER_HELP = (
+    "The agent CLI. auto (the default): codex if it is on the PATH, else claude, else an error naming the "
+    "choices; never the fake agent. HarnessGym 0.1.1 defaulted to exec (codex), which auto keeps when codex is "
+    "installed. fake is the offline scripted agent (the demo), only when asked for."
+)
+
+
 def runner_option(f: F) -> F:
     """``--runner``."""
-    choice = click.Choice(["fake", "claude", "codex", "exec"])
-    return click.option("--runner", type=choice, default="fake", show_default=True)(f)
+    choice = click.Choice(["auto", "fake", "claude", "codex", "exec"])
+    return click.option("--runner", type=choice, default="auto", show_default=True, help=RUNNER_HELP)(f)
+
+
+def resolve_runner_option(opts: dict[str, Any], runner_options: Any) -> str:
+    """The concrete runner of ``--runner`` (``auto`` looks on the PATH), announced on stderr: every run and
+    comparison says which agent it drives before it starts."""
+    from harnessgym.config import resolve_runner
+
+    name, why = resolve_runner(opts["runner"], runner_options)
+    click.echo(f"Runner: {name} ({why})", err=True)
+    return name
 
 
 def agent_cli_options(f: F) -> F:

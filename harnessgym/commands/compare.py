@@ -13,6 +13,7 @@ from harnessgym.commands._options import (
     duration,
     durations,
     read_task,
+    resolve_runner_option,
     runner_option,
     runner_options_from,
     task_options,
@@ -128,10 +129,11 @@ def _config(opts: dict[str, Any]) -> Any:
         task_text, task_path = read_task(opts["task"], template)
     else:
         task_text = opts["task_text"]
+    runner = resolve_runner_option(opts, runner_options)
     fields = {
         "task_text": task_text, "task_path": task_path, "workspace_template": template,
         "artifact_source": opts["artifact_source"], "output_dir": opts["output_dir"],
-        "trials": opts["trials"], "iterations": opts["iterations"], "runner": opts["runner"],
+        "trials": opts["trials"], "iterations": opts["iterations"], "runner": runner,
         "runner_options": runner_options, "attempt_timeout": opts["attempt_timeout"],
         "attempt_timeouts": opts["attempt_timeouts"], "verify_command": opts["verify_command"],
         "verify_pass_env": opts["verify_pass_env"],

@@ -14,6 +14,7 @@ from harnessgym.commands._options import (
     duration,
     durations,
     read_task,
+    resolve_runner_option,
     runner_option,
     runner_options_from,
     task_options,
@@ -111,9 +112,10 @@ def _config(opts: dict[str, Any], workspace: Path) -> Any:
         task_text, task_path = read_task(opts["task"], workspace)
     else:
         task_text = opts["task_text"]
+    runner = resolve_runner_option(opts, runner_options)
     fields = {
         "workspace": workspace, "task_text": task_text, "task_path": task_path,
-        "iterations": opts["iterations"], "runner": opts["runner"],
+        "iterations": opts["iterations"], "runner": runner,
         "attempt_timeout": opts["attempt_timeout"], "attempt_timeouts": opts["attempt_timeouts"],
         "build_timeout": opts["build_timeout"], "reflection_timeout": opts["reflection_timeout"],
         "verify_timeout": opts["verify_timeout"], "task_state": opts["task_state"],

@@ -67,8 +67,9 @@ class CompareConfig(BaseModel):
     iterations: int = Field(default=1, gt=0)
     """Attempts per trial (attempt-only: no reflection, build or qualification). Without a verify command
     there is no early stop: every trial makes all its attempts."""
-    runner: str = "fake"
-    """``fake``, ``claude``, ``codex`` or ``exec``."""
+    runner: str = "auto"
+    """``auto`` (codex, else claude, found on the PATH; an error if neither is), ``codex`` (= ``exec``),
+    ``claude`` or ``fake``. The report records the concrete one."""
     runner_options: RunnerOptions = Field(default_factory=RunnerOptions)
     """How to drive the agent CLI."""
     attempt_timeout: Duration = 45 * 60.0

@@ -28,6 +28,7 @@ from harnessgym.compare.models import (
     TrialKey,
     TrialRecord,
 )
+from harnessgym.config import resolve_runner
 from harnessgym.errors import ConfigError, WorkspaceLockedError
 from harnessgym.events import EventHandler
 from harnessgym.layout import HARNESS_DIR, Layout
@@ -280,7 +281,10 @@ async def compare_async(
     """Run every trial in a randomized order and return the report (also written to the output folder).
 
     Cancelling stops the running trial (its agent tree is killed), writes an ``interrupted`` report of the
-    finished trials, and propagates."""
+    finished trials, and propagates. ``runner="auto"`` is resolved first; the report records the agent used."""
+    runner, _ = resolve_runner(config.runner, config.runner_options)
+    if runner != config.runner:
+        config = config.model_copy(update={"runner": runner})
     out = OutputLayout(config.output_dir)
     order = plan_order(config.trials, config.seed)
     source = _check(config, out, order)

@@ -143,6 +143,9 @@ def run_config(
     the task from ``task_file`` or ``task_text``; invalid ones become one clear ToolError."""
     text, path = task_of(state, task_file, task_text)
     given = {"workspace": workspace, "task_text": text, "task_path": path, **fields}
+    # serve's tool schema documents fake as its runner default (the CLI's is auto, which never picks it);
+    # kept until the option generator derives the tools' parameters from RunConfig.
+    given["runner"] = given.get("runner") or "fake"
     try:
         return RunConfig.model_validate({k: v for k, v in given.items() if v is not None})
     except ValidationError as exc:

@@ -151,6 +151,11 @@ def _work(config: CompareConfig, tracked: _Compare) -> Work:
     return work
 
 
+_SERVE_DEFAULT_RUNNER = "fake"
+"""serve's tool schema documents fake as its runner default (the CLI's is auto); kept until the option generator
+derives the tools' parameters from the config models."""
+
+
 async def start_compare(
     ctx: Ctx,
     workspace_template: Annotated[
@@ -233,7 +238,7 @@ async def start_compare(
     config = _compare_config(
         state, task_file, task_text, workspace_template=_inside(state, workspace_template, "workspace_template"),
         output_dir=out, artifact_source=_inside(state, artifact_source, "artifact_source") if artifact_source else None,
-        trials=trials, iterations=iterations, runner=runner, runner_options=runner_options,
+        trials=trials, iterations=iterations, runner=runner or _SERVE_DEFAULT_RUNNER, runner_options=runner_options,
         attempt_timeout=attempt_timeout, attempt_timeouts=attempt_timeouts, verify_command=verify_command,
         verify_timeout=verify_timeout, verify_pass_env=verify_pass_env, post_command=post_command,
         post_score_key=post_score_key, post_timeout=post_timeout, score_key=score_key, stop_score=stop_score,
