@@ -1,0 +1,186 @@
+"""Verdicts a user can trust (issue 10, items 1, 2, 3 and 9): no silent fake agent, a bare metrics object is no
+pass, a stop score is a measured stop, and ``python3 -m harnessgym.cli run`` runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from test_loop_support import (
+    config,
+    example_workspace,
+    harnessgym_argv,
+    record,
+    result,
+    run_bounded,
+    script,
+    step,
+)
+
+from mcp_host.procs import ProcResult, run_process
+from runners.options import RunnerOptions
+
+pytestmark = pytest.mark.anyio
+
+BUGGY_PROJECT = {
+    "calc.py": "def add(a, b):\n    return a - b\n",
+    "test_calc.py": "from calc import add\n\ndef test_add():\n    assert add(2, 2) == 4\n",
+}
+"""A real project that is not the demo: one failing test."""
+TASK = "Fix the failing tests and verify them."
+"""HarnessGym 0.1.1's README task text."""
+
+
+async def cli(tmp_path: Path, *argv: str, path: str | None = None, timeout: float = 90) -> tuple[ProcResult, str, str]:
+    n = len(list(tmp_path.glob("cli-*.out")))
+    out, err = tmp_path / f"cli-{n}.out", tmp_path / f"cli-{n}.err"
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    if path is not None:
+        env["PATH"] = path
+    proc = await run_process(list(argv), timeout=timeout, stdout_path=out, stderr_path=err, env=env, cwd=tmp_path)
+    return proc, out.read_text(), err.read_text()
+
+
+def project(tmp_path: Path) -> Path:
+    ws = tmp_path / "project"
+    ws.mkdir()
+    for name, text in BUGGY_PROJECT.items():
+        (ws / name).write_text(text)
+    return ws
+
+
+# -- 1. no silent fake agent ------------------------------------------------------------------------------
+
+
+async def test_no_runner_and_no_agent_cli_on_the_path_is_an_error_naming_the_choices(tmp_path: Path) -> None:
+    ws = project(tmp_path)
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    # HarnessGym 0.1.1's README line, without --runner
+    argv = harnessgym_argv("run", "--task-text", TASK, "--workspace", str(ws), "--iterations", "2")
+    proc, out, err = await cli(tmp_path, *argv, path=str(empty))
+    assert proc.returncode == 1, (out, err)
+    assert "no agent CLI found on the PATH" in err and "Traceback" not in err
+    for choice in ("--runner codex", "--runner claude", "--runner fake"):
+        assert choice in err
+    assert "Final status" not in out
+    assert not (ws / ".harnessgym" / "runs").exists() or not any((ws / ".harnessgym" / "runs").iterdir())
+
+
+def test_auto_prefers_codex_then_claude_on_the_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harnessgym.config import resolve_runner
+    from harnessgym.errors import NoRunnerError
+
+    bins = tmp_path / "bin"
+    bins.mkdir()
+    for name in ("codex", "claude"):
+        (bins / name).symlink_to(sys.executable)  # any executable file: only the lookup is under test
+    monkeypatch.setenv("PATH", str(bins))
+    assert resolve_runner("auto", RunnerOptions())[0] == "codex"
+    (bins / "codex").unlink()
+    name, why = resolve_runner("auto", RunnerOptions())
+    assert name == "claude" and str(bins / "claude") in why
+    assert resolve_runner("claude", RunnerOptions())[0] == "claude"
+    (bins / "claude").unlink()
+    with pytest.raises(NoRunnerError):
+        resolve_runner("auto", RunnerOptions())
+    assert resolve_runner("auto", RunnerOptions(fake_script=tmp_path / "s.json"))[0] == "fake"
+
+
+async def test_the_runner_is_printed_at_the_start_and_recorded(tmp_path: Path) -> None:
+    ws = example_workspace(tmp_path)
+    proc, _, err = await cli(tmp_path, *harnessgym_argv("run", "--task", str(ws / "task.md"), "--workspace", str(ws),
+                               "--iterations", "2", "--runner", "fake", "--verify-command", "python verifier.py",
+                               "--run-id", "demo"))  # fmt: skip
+    assert proc.returncode == 0, err
+    assert err.splitlines()[0] == "Runner: fake (chosen with --runner)"
+    summary = json.loads((ws / ".harnessgym/runs/demo/summary.json").read_text())
+    assert (summary["runner"], summary["final_status"], summary["solved"]) == ("fake", "solved", True)
+    assert json.loads((ws / ".harnessgym/runs/demo/run_config.json").read_text())["runner"] == "fake"
+
+
+async def test_the_fake_agent_without_a_script_claims_nothing_and_builds_nothing_off_the_demo(tmp_path: Path) -> None:
+    ws = project(tmp_path)
+    argv = harnessgym_argv("run", "--task-text", TASK, "--workspace", str(ws), "--iterations", "2", "--runner", "fake",
+                           "--run-id", "r")  # fmt: skip
+    proc, out, err = await cli(tmp_path, *argv)
+    assert proc.returncode == 0, err
+    assert "Final status: not_solved" in out and "Solved and verified: False" in out
+    assert {p.name: p.read_text() for p in ws.iterdir() if p.is_file()} == BUGGY_PROJECT
+    registry = json.loads((ws / ".harnessgym/registry.json").read_text())
+    assert registry["artifacts"] == []
+    assert not any((ws / ".harnessgym" / "tools").iterdir())
+    transcript = (ws / ".harnessgym/runs/r/iterations/1/attempt.transcript.txt").read_text()
+    assert "has no script for this task" in transcript
+
+
+# -- 2. a bare metrics object is not a pass ---------------------------------------------------------------
+
+BLOCKED = step("attempt", result(status="blocked", summary="I could not do it"))
+
+
+async def test_a_bare_metrics_object_from_the_post_attempt_command_is_not_a_pass(tmp_path: Path) -> None:
+    ws = example_workspace(tmp_path)
+    metrics = 'python -c \'print("{\\"best_ms\\": 123}")\''
+    cfg = config(ws, tmp_path, script(tmp_path, BLOCKED), iterations=1, post_attempt_command=metrics,
+                 qualify_artifacts=False)  # fmt: skip
+    summary = await run_bounded(cfg)
+    assert (summary.solved, summary.evidence, summary.status) == (False, "none", "not_solved")
+    rec = record(ws, summary.run_id, 1)
+    assert rec.post_attempt is not None and rec.post_attempt.passed and rec.post_attempt.score is None
+    assert (rec.status, rec.solved) == ("blocked", False)
+
+
+async def test_a_stated_passing_status_or_a_measured_stop_score_is_a_pass(tmp_path: Path) -> None:
+    stated = 'python -c \'print("{\\"status\\": \\"passed\\", \\"best_ms\\": 123}")\''
+    ws = example_workspace(tmp_path, "stated")
+    summary = await run_bounded(config(ws, tmp_path, script(tmp_path, BLOCKED), iterations=1,
+                                       post_attempt_command=stated, qualify_artifacts=False))  # fmt: skip
+    assert (summary.solved, summary.evidence) == (True, "verified")
+    fast = 'python -c \'print("{\\"best_ms\\": 1.5}")\''
+    ws = example_workspace(tmp_path, "fast")
+    summary = await run_bounded(config(ws, tmp_path, script(tmp_path, BLOCKED), iterations=2, post_attempt_command=fast,
+                                       post_attempt_score_key="best_ms", stop_score=2.0,
+                                       qualify_artifacts=False))  # fmt: skip
+    assert (summary.solved, summary.evidence, len(summary.iterations)) == (True, "verified", 1)
+
+
+# -- 3. --stop-score means a measured stop ----------------------------------------------------------------
+
+CLAIMS_SOLVED = step("attempt", result(status="solved", verified=True, metrics={"best_cycles": 0.5}))
+
+
+async def test_with_a_stop_score_the_agents_claim_does_not_end_the_run(tmp_path: Path) -> None:
+    # HarnessGym 0.1.1's README forces every iteration with --stop-score 1 and no measuring command.
+    ws = example_workspace(tmp_path)
+    cfg = config(ws, tmp_path, script(tmp_path, CLAIMS_SOLVED), iterations=3, stop_score=1.0,
+                 score_key="best_cycles", qualify_artifacts=False)  # fmt: skip
+    summary = await run_bounded(cfg, 90)
+    assert len(summary.iterations) == 3
+    first = record(ws, summary.run_id, 1)
+    assert first.target_reached is False  # the claimed 0.5 is no measurement
+    assert {"reflection", "build"} <= set(first.phases)  # not skipped as "solved"
+
+
+async def test_with_a_stop_score_a_passing_verify_below_target_keeps_going(tmp_path: Path) -> None:
+    ws = example_workspace(tmp_path)
+    passes = 'python -c \'print("{\\"status\\": \\"passed\\", \\"score\\": 5}")\''
+    cfg = config(ws, tmp_path, script(tmp_path, BLOCKED), iterations=2, verify_command=passes, stop_score=1.0,
+                 qualify_artifacts=False)  # fmt: skip
+    summary = await run_bounded(cfg)
+    assert len(summary.iterations) == 2 and all(not record(ws, summary.run_id, n).target_reached for n in (1, 2))
+
+
+# -- 9. python3 -m harnessgym.cli run ... ------------------------------------------------------------------
+
+
+async def test_python_dash_m_harnessgym_cli_runs_the_command(tmp_path: Path) -> None:
+    ws = example_workspace(tmp_path)
+    proc, out, err = await cli(tmp_path, sys.executable, "-m", "harnessgym.cli", "run", "--task", str(ws / "task.md"),
+                               "--workspace", str(ws), "--iterations", "1", "--runner", "fake",
+                               "--run-id", "m")  # fmt: skip
+    assert proc.returncode == 0, err
+    assert "Run id: m" in out and (ws / ".harnessgym/runs/m/summary.json").is_file()
