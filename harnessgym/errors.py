@@ -10,6 +10,7 @@
     │   └── NoRunnerError           no --runner given and no agent CLI on the PATH
     ├── WorkspaceError              the workspace cannot be used
     │   ├── WorkspaceNotWritableError
+    │   ├── DiskFullError           a record could not be written: no space left (also an OSError)
     │   └── WorkspaceLockedError    another run holds the workspace
     ├── RunNotFoundError            no run with that id in this workspace
     ├── ResumeError                 the run cannot be resumed (finished, config missing, ...)
@@ -23,6 +24,8 @@ recorded as a problem of its iteration. Only the caller's mistakes and the envir
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "ArtifactNotFoundError",
     "ConfigError",
     "ContinueError",
+    "DiskFullError",
     "DurationError",
     "HarnessgymError",
     "NoRunnerError",
@@ -101,6 +105,49 @@ class WorkspaceNotWritableError(WorkspaceError):
             workspace,
             f"workspace {workspace} is not writable ({reason}); choose a writable --workspace or fix its permissions",
         )
+
+
+NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} B"  # pragma: no cover - the loop always returns
+
+
+def free_bytes(path: Path) -> int | None:
+    """Free space for an unprivileged writer on ``path``'s file system (its nearest existing folder)."""
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        st = os.statvfs(probe)
+    except OSError:
+        return None
+    return st.f_bavail * st.f_frsize
+
+
+class DiskFullError(WorkspaceError, OSError):
+    """No space was left to write ``path``. Everything written before is intact (records are replaced
+    atomically), so the run can be resumed once space is freed."""
+
+    def __init__(self, path: Path, needed: int | None = None, workspace: Path | None = None) -> None:
+        self.path = path
+        self.needed = needed
+        self.free = free_bytes(path)
+        free = "unknown" if self.free is None else _size(self.free)
+        need = f"it needs {_size(needed)}, " if needed is not None else "it needs more than what is left: "
+        message = (f"no space left on the disk to write {path} ({need}{free} free there); free some space, "
+                   "then continue with --resume: everything recorded so far is kept")  # fmt: skip
+        self.message = message
+        WorkspaceError.__init__(self, workspace or path, message)
+        OSError.__init__(self, errno.ENOSPC, message, str(path))  # last: it sets errno and filename
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class WorkspaceLockedError(WorkspaceError):

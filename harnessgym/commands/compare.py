@@ -98,21 +98,48 @@ __all__ = ["compare"]
 def compare(**opts: Any) -> None:
     """Replay plain against harnessed attempt-only sessions from a clean template, in a randomized order, and
     say with honest statistics whether the harness helped."""
+    from harnessgym.commands._outcome import (
+        EarlySignal,
+        early_signals,
+        environment_message,
+        leaf_error,
+        signal_exit_code,
+    )
     from harnessgym.errors import HarnessgymError
 
+    early_signals()  # a Ctrl-C or SIGTERM from here on ends with 128 + signum
     try:
         config = _config(opts)
-        report = _run_cli(config)
-    except HarnessgymError as exc:
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:  # the environment refused something (disk full, permissions, ...)
-        raise click.ClickException(f"{exc}; the finished trials' trial.json files are kept") from None
+        report, signum = _run_cli(config)
+    except BaseException as exc:  # the CLI's outer edge: one line, the right exit code
+        leaf = leaf_error(exc)
+        if isinstance(leaf, EarlySignal | KeyboardInterrupt):
+            signum = leaf.signum if isinstance(leaf, EarlySignal) else signal.SIGINT
+            click.echo(f"{signal.Signals(signum).name}: stopped; the finished trials' trial.json files are kept",
+                       err=True)  # fmt: skip
+            raise SystemExit(signal_exit_code(signum)) from None
+        if isinstance(leaf, HarnessgymError):
+            raise click.ClickException(str(leaf)) from None
+        if isinstance(leaf, OSError):  # the environment refused something (disk full, permissions, ...)
+            out = Path(opts["output_dir"]).expanduser().absolute()
+            kept = "the finished trials' trial.json files are kept"
+            raise click.ClickException(environment_message(leaf, out, kept)) from None
+        raise
     from harnessgym.compare.models import OutputLayout
     from harnessgym.compare.render import print_report
 
     print_report(report, OutputLayout(config.output_dir).report)
     if report.status == "interrupted":
-        raise SystemExit(130)
+        raise SystemExit(signal_exit_code(signum))
+    unusable = [g for g in (report.plain, report.harnessed) if g.n_valid == 0]
+    if unusable:  # no comparison was possible: say so in the exit code too, for scripts and CI
+        why = "; ".join(
+            f"{g.group}: 0 valid of {g.n_trials} ("
+            + (", ".join(f"{kind} {n}" for kind, n in sorted(g.invalid_reasons.items())) or "no trials") + ")"
+            for g in unusable
+        )
+        click.echo(f"Error: no valid comparison: {why}; see the trials' invalid_reason in the report", err=True)
+        raise SystemExit(1)
 
 
 def _config(opts: dict[str, Any]) -> Any:
@@ -151,8 +178,9 @@ def _config(opts: dict[str, Any]) -> Any:
         raise click.UsageError(validation_message(exc)) from None
 
 
-def _run_cli(config: Any) -> Any:
-    """Run under anyio; SIGINT/SIGTERM stop the running trial and leave an ``interrupted`` report."""
+def _run_cli(config: Any) -> tuple[Any, int]:
+    """Run under anyio; SIGINT/SIGTERM stop the running trial and leave an ``interrupted`` report. Returns the
+    report and the signal that stopped it (SIGINT when none did)."""
     import anyio
     from rich.console import Console
 
@@ -175,6 +203,7 @@ def _run_cli(config: Any) -> Any:
             async def watch() -> None:
                 with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
                     async for signum in signals:
+                        outcome["signal"] = signum
                         console.print(f"[bold red]{signal.Signals(signum).name}: stopping the running trial...")
                         tg.cancel_scope.cancel()
                         return
@@ -182,16 +211,17 @@ def _run_cli(config: Any) -> Any:
             tg.start_soon(watch)
             try:
                 outcome["report"] = await compare_async(config, on_trial)
-            except HarnessgymError as exc:  # raised again outside the task group, unwrapped
+            except (HarnessgymError, OSError) as exc:  # raised again outside the task group, unwrapped
                 outcome["error"] = exc
             tg.cancel_scope.cancel()
 
     anyio.run(main)
     if "error" in outcome:
         raise outcome["error"]
+    signum = int(outcome.get("signal", signal.SIGINT))
     if "report" in outcome:
-        return outcome["report"]
+        return outcome["report"], signum
     report = store.read_model(OutputLayout(config.output_dir).report, CompareReport)
     if report is None:
         raise click.ClickException("the comparison was interrupted before it recorded anything")
-    return report
+    return report, signum

@@ -74,29 +74,53 @@ _HELP_SECTIONS = (
 @agent_cli_options
 def run(**opts: Any) -> None:
     """Run the agent on a task for up to N iterations, building and qualifying tools between attempts."""
-    from harnessgym.errors import HarnessgymError
+    from harnessgym.commands._outcome import early_signals, signal_exit_code
 
+    early_signals()  # a Ctrl-C or SIGTERM from here on ends with 128 + signum and a resume hint
     workspace = Path(opts["workspace"]).expanduser().absolute()
+    ids: dict[str, str] = {"run_id": opts["resume_id"] or opts["run_id"] or ""}
     try:
         if opts["resume_id"]:
-            summary = _run_cli(lambda on_event: _resume(workspace, opts["resume_id"], on_event), workspace)
+            outcome = _run_cli(lambda on_event: _resume(workspace, opts["resume_id"], on_event), workspace)
         else:
             config = _config(opts, workspace)
-            summary = _run_cli(lambda on_event: _start(config, on_event), workspace)
-    except HarnessgymError as exc:
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:  # the environment refused something mid-run (disk full, permissions, ...)
-        raise click.ClickException(
-            f"{exc}; everything recorded so far is kept, and an interrupted run can be continued with --resume"
-        ) from None
+            ids["run_id"] = config.run_id
+            outcome = _run_cli(lambda on_event: _start(config, on_event), workspace)
+    except BaseException as exc:  # the CLI's outer edge: one line, the right exit code
+        _fail(exc, workspace, ids["run_id"])
+        raise
+    summary, signum = outcome
     from harnessgym.progress import print_summary
 
     print_summary(summary)
     if summary.status == "interrupted":
         click.echo(f"Resume with: harnessgym run --resume {summary.run_id} --workspace {workspace}", err=True)
-        raise SystemExit(130)
+        raise SystemExit(signal_exit_code(signum))
     if summary.status == "error":
         raise SystemExit(1)
+
+
+def _fail(exc: BaseException, workspace: Path, run_id: str) -> None:
+    """Turn what stopped the command into one message and an exit code; return only for what is not ours to
+    explain (click's own exits, bugs), which the caller re-raises."""
+    from harnessgym.commands._outcome import EarlySignal, environment_message, leaf_error, signal_exit_code
+    from harnessgym.errors import HarnessgymError
+
+    leaf = leaf_error(exc)
+    if isinstance(leaf, EarlySignal | KeyboardInterrupt):
+        signum = leaf.signum if isinstance(leaf, EarlySignal) else signal.SIGINT
+        run_dir = workspace / ".harnessgym" / "runs" / run_id
+        if run_id and (run_dir / "journal.jsonl").exists():
+            hint = f"Resume with: harnessgym run --resume {run_id} --workspace {workspace}"
+        else:
+            hint = "the run had not started, so nothing was recorded; run the command again"
+        click.echo(f"{signal.Signals(signum).name}: stopped. {hint}", err=True)
+        raise SystemExit(signal_exit_code(signum)) from None
+    if isinstance(leaf, HarnessgymError):
+        raise click.ClickException(str(leaf)) from None
+    if isinstance(leaf, OSError):  # the environment refused something mid-run (disk full, permissions, ...)
+        kept = "everything recorded so far is kept, and an interrupted run can be continued with --resume"
+        raise click.ClickException(environment_message(leaf, workspace, kept)) from None
 
 
 def _config(opts: dict[str, Any], workspace: Path) -> Any:
@@ -150,8 +174,9 @@ async def _resume(workspace: Path, run_id: str, on_event: Any) -> Any:
     return await resume_async(workspace, run_id, on_event)
 
 
-def _run_cli(start: Any, workspace: Path) -> Any:
-    """Run under anyio; SIGINT/SIGTERM cancel the run (which kills the agent tree and records the interruption)."""
+def _run_cli(start: Any, workspace: Path) -> tuple[Any, int]:
+    """Run under anyio; SIGINT/SIGTERM cancel the run (which kills the agent tree and records the interruption).
+    Returns the summary and the signal that stopped the run (SIGINT when none did)."""
     import anyio
 
     from harnessgym.errors import HarnessgymError
@@ -175,17 +200,18 @@ def _run_cli(start: Any, workspace: Path) -> Any:
             tg.start_soon(watch)
             try:
                 outcome["summary"] = await start(printer)
-            except HarnessgymError as exc:  # raised again outside the task group, unwrapped
+            except (HarnessgymError, OSError) as exc:  # raised again outside the task group, unwrapped
                 outcome["error"] = exc
             tg.cancel_scope.cancel()
 
     anyio.run(main)
     if "error" in outcome:
         raise outcome["error"]
+    signum = int(outcome.get("signal", signal.SIGINT))
     if "summary" in outcome:
         summary: RunSummary = outcome["summary"]
-        return summary
-    return _interrupted_summary(workspace)
+        return summary, signum
+    return _interrupted_summary(workspace), signum
 
 
 def _interrupted_summary(workspace: Path) -> Any:

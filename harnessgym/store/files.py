@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from harnessgym.errors import NO_SPACE_ERRNOS, DiskFullError
 from harnessgym.records import MAX_JSON_DEPTH, AgentResult, JournalEntry, json_too_deep
 
 __all__ = ["AGENT_FILE_LIMIT_BYTES", "append_journal", "atomic_write_text", "load_json", "read_agent_result",
@@ -48,7 +49,17 @@ def read_regular(path: Path, limit: int | None = AGENT_FILE_LIMIT_BYTES) -> byte
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` so readers see the old file or the new one, never half: temp file, fsync, rename."""
+    """Write ``text`` so readers see the old file or the new one, never half: temp file, fsync, rename. A full
+    disk raises :class:`~harnessgym.errors.DiskFullError` naming the file and the space it needed."""
+    try:
+        _atomic_write_text(path, text)
+    except OSError as exc:
+        if exc.errno in NO_SPACE_ERRNOS and not isinstance(exc, DiskFullError):
+            raise DiskFullError(path, len(text.encode("utf-8", "surrogateescape"))) from exc
+        raise
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -136,11 +147,16 @@ def append_journal(path: Path, entry: JournalEntry) -> None:
     if path.is_symlink() or (path.exists() and not path.is_file()):
         # An agent put something else here (a FIFO would block the open forever); keep it aside, start afresh.
         os.replace(path, path.with_name(f"{path.name}.displaced-{os.getpid()}"))
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    with os.fdopen(fd, "a", encoding="utf-8") as fh:
-        fh.write(line)
-        fh.flush()
-        os.fsync(fh.fileno())
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        with os.fdopen(fd, "a", encoding="utf-8") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        if exc.errno in NO_SPACE_ERRNOS:
+            raise DiskFullError(path, len(line.encode())) from exc
+        raise
 
 
 def read_journal(path: Path) -> list[JournalEntry]:
