@@ -18,6 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from harnessgym.compare.upstream import HarnessValidation, McpTelemetry, UpstreamIteration, UpstreamPost
 from harnessgym.config import RunConfig, known_runner
 from harnessgym.duration import Duration
 from harnessgym.records import Evidence, RunStatus, utcnow
@@ -218,6 +219,11 @@ class TrialRecord(BaseModel):
     active_artifact_count: int = 0
     """Artifacts active for the attempts (skills, MCP servers, tools), the most over its attempts."""
     active_artifacts: list[str] = Field(default_factory=list)
+    active_mcp_count: int = 0
+    """MCP servers handed to the session, the most over its attempts."""
+    active_tool_count: int = 0
+    """Tools those servers listed when qualified, the most over its attempts: a harnessed trial needs one
+    (unless ``require_active_harness`` is off)."""
     mcp_call_count: int = 0
     """MCP tool calls the host recorded in the trial workspace."""
     mcp_tools_called: list[str] = Field(default_factory=list)
@@ -231,6 +237,29 @@ class TrialRecord(BaseModel):
     """What went wrong without invalidating the trial (a bad registry entry in the source, ...)."""
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
+    # HarnessGym 0.1.1's names, repeated from the fields above (harnessgym.compare.upstream.fill_upstream)
+    trial: int = 0
+    """= ``index``."""
+    comparison_valid: bool = True
+    """= ``valid``."""
+    comparison_invalid_reason: str | None = None
+    """= ``invalid_reason``."""
+    post_result: UpstreamPost | None = None
+    """= ``post``, in 0.1.1's shape."""
+    objective_post_valid: bool = False
+    """The post command passed with a numeric score."""
+    post_valid: bool = False
+    """``objective_post_valid`` and the trial is valid."""
+    post_invalid_reason: str | None = None
+    post_treated_as_worst: bool = False
+    """A post command ran but its score does not count."""
+    harness_validation: HarnessValidation | None = None
+    """Harnessed trials: whether the harness worked, with the MCP counts."""
+    iterations: list[UpstreamIteration] = Field(default_factory=list)
+    """One row per attempt."""
+    mcp_telemetry: McpTelemetry | None = None
+    mcp_called_tools: list[str] = Field(default_factory=list)
+    """= ``mcp_tools_called``."""
 
 
 class Distribution(BaseModel):
@@ -356,6 +385,12 @@ class CompareReport(BaseModel):
     config: CompareConfig
     artifact_workspace: Path | None = None
     """The workspace the harnessed trials' artifacts came from."""
+    workspace_template: Path | None = None
+    """= ``config.workspace_template`` (HarnessGym 0.1.1's name)."""
+    artifact_source: Path | None = None
+    """= ``config.artifact_source`` (HarnessGym 0.1.1's name)."""
+    artifact_qualification: Path | None = None
+    """The qualification report of the source's artifacts, made before the first trial."""
     order: list[TrialKey]
     """The planned run order (randomized in blocks of one trial per group)."""
     trials: list[TrialRecord]
