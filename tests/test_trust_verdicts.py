@@ -184,3 +184,49 @@ async def test_python_dash_m_harnessgym_cli_runs_the_command(tmp_path: Path) -> 
                                "--run-id", "m")  # fmt: skip
     assert proc.returncode == 0, err
     assert "Run id: m" in out and (ws / ".harnessgym/runs/m/summary.json").is_file()
+
+
+# -- 4. imported bundles are checked before use -----------------------------------------------------------
+
+
+def import_upstream_bundle(ws: Path) -> None:
+    """A HarnessGym 0.1.1-style bundle copied in: its registry (no schema_version) calls everything active; the
+    MCP server has a syntax error appended, the tool is fine."""
+    from runners.fake_agent import MCP_SERVER
+
+    server = ws / ".harnessgym" / "mcp" / "lines"
+    server.mkdir(parents=True)
+    text = MCP_SERVER.format(framing="content-length", self_test=True, name="lines", tools=["inspect"])
+    (server / "server.py").write_text(text + "\n)syntax error(\n")
+    manifest = {"name": "lines", "command": "python3", "args": [".harnessgym/mcp/lines/server.py"],
+                "enabled_tools": ["inspect"], "self_test": True}  # fmt: skip
+    (server / "harnessgym-mcp.json").write_text(json.dumps(manifest))
+    (ws / ".harnessgym" / "tools").mkdir(parents=True)
+    (ws / ".harnessgym" / "tools" / "probe.py").write_text("print('ok')\n")
+    artifacts = [{"id": "mcp:.harnessgym/mcp/lines/harnessgym-mcp.json", "kind": "mcp",
+                  "path": ".harnessgym/mcp/lines/harnessgym-mcp.json", "metadata": {"source": "codex"}},
+                 {"kind": "tool", "path": ".harnessgym/tools/probe.py"}]  # fmt: skip
+    (ws / ".harnessgym" / "registry.json").write_text(json.dumps({"version": 1, "artifacts": artifacts}))
+
+
+async def test_an_imported_bundle_is_qualified_before_its_first_activation(tmp_path: Path) -> None:
+    ws = example_workspace(tmp_path)
+    import_upstream_bundle(ws)
+    summary = await run_bounded(config(ws, tmp_path, script(tmp_path, BLOCKED), iterations=1), 60)
+    states = {a["id"]: a["state"] for a in json.loads((ws / ".harnessgym/registry.json").read_text())["artifacts"]}
+    assert states == {"mcp:.harnessgym/mcp/lines/harnessgym-mcp.json": "quarantined",
+                      "tool:.harnessgym/tools/probe.py": "active"}  # fmt: skip
+    activation = json.loads((ws / f".harnessgym/runs/{summary.run_id}/iterations/1/activation.json").read_text())
+    assert activation["mcp_servers"] == [] and activation["tools"] == ["tool:.harnessgym/tools/probe.py"]
+    rec = record(ws, summary.run_id, 1)
+    assert any("failed qualification before its first activation" in p for p in rec.problems)
+    # once qualified, the tool carries a verdict for its content and is not qualified again; a change undoes it
+    from harnessgym import store
+    from harnessgym.layout import Layout
+    from harnessgym.qualification import has_verdict
+
+    registry, _ = store.read_registry(Layout(ws))
+    tool = next(a for a in registry.artifacts if a.kind == "tool")
+    assert has_verdict(Layout(ws), tool)
+    (ws / ".harnessgym" / "tools" / "probe.py").write_text("print('changed')\n")
+    assert not has_verdict(Layout(ws), tool)
