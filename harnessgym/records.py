@@ -217,6 +217,8 @@ class IterationBrief(BaseModel):
     attempt_status: str | None = None
     record_path: Path
     cost_usd: float | None = None
+    result_path: Path | None = None
+    """The agent's result.json of the iteration (HarnessGym 0.1.1's name)."""
 
 
 class RunSummary(BaseModel):
@@ -240,6 +242,8 @@ class RunSummary(BaseModel):
     best_score: float | None = None
     optimization: OptimizationSummary | None = None
     """Optimization mode only: baseline, best score and improvement."""
+    baseline_post_attempt: Measurement | None = None
+    """Optimization mode only: the measurement of the untouched workspace (HarnessGym 0.1.1's name)."""
     restored_best: RestoredBest | None = None
     """Optimization mode with restore-best only, at the normal end of a run: whether the best checkpoint was put
     back and what re-measuring it gave."""

@@ -13,7 +13,7 @@ from harnessgym.events import RunInfo, RunInfoStatus
 from harnessgym.layout import Layout, RunLayout
 from harnessgym.records import IterationBrief, IterationRecord, JournalEntry, JournalKind, RunStatus, RunSummary
 from harnessgym.registry import Registry
-from harnessgym.scores import OptimizationSummary, RestoredBest
+from harnessgym.scores import Measurement, OptimizationSummary, RestoredBest
 from harnessgym.store import iteration_records
 
 __all__ = ["build_summary", "get_run", "is_finished", "iteration_records", "list_runs"]
@@ -40,6 +40,7 @@ def brief(record: IterationRecord, path: Path) -> IterationBrief:
         attempt_status=record.phases["attempt"].status if "attempt" in record.phases else None,
         record_path=path,
         cost_usd=_cost(record),
+        result_path=path.with_name("result.json"),
     )
 
 
@@ -83,6 +84,7 @@ def build_summary(
     optimization: OptimizationSummary | None = None,
     restored_best: RestoredBest | None = None,
     runner: str | None = None,
+    baseline: Measurement | None = None,
 ) -> RunSummary:
     run = layout.run(run_id)
     tally = _tally(run, records, higher_is_better)
@@ -98,6 +100,7 @@ def build_summary(
         solved_iteration=tally.solved.iteration if tally.solved is not None else None,
         best_score=tally.best_score,
         optimization=optimization,
+        baseline_post_attempt=baseline,
         restored_best=restored_best,
         iterations=tally.iterations,
         active_artifacts=[a.id for a in registry.artifacts if a.state == "active"] if registry else [],

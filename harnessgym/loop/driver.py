@@ -146,6 +146,7 @@ async def _finish(
         ctx.layout, ctx.run_id, [records[k] for k in sorted(records)], status=status, started_at=ctx.started_at,
         higher_is_better=ctx.config.higher_is_better, registry=registry, message=message,
         optimization=optimize.summary_block(ctx, records), restored_best=restored, runner=ctx.config.runner,
+        baseline=ctx.baseline,
     )
     store.write_model(ctx.run.summary, summary)
     finished = status in ("solved", "not_solved")
