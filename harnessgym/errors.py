@@ -14,6 +14,7 @@
     │   └── WorkspaceLockedError    another run holds the workspace
     ├── RunNotFoundError            no run with that id in this workspace
     ├── ResumeError                 the run cannot be resumed (finished, config missing, ...)
+    │   ├── ResumeOptionsError      options given with the resume that it cannot take (the task, the runner, ...)
     │   └── ContinueError           it cannot be continued by more iterations (still running, solved, ...)
     └── ArtifactError               an artifact operation cannot be done
         └── ArtifactNotFoundError
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "HarnessgymError",
     "NoRunnerError",
     "ResumeError",
+    "ResumeOptionsError",
     "RunNotFoundError",
     "TaskNotFoundError",
     "UnknownRunnerError",
@@ -176,6 +179,21 @@ class ResumeError(HarnessgymError):
         self.run_id = run_id
         self.reason = reason
         super().__init__(f"run {run_id!r} cannot be {self.verb}: {reason}")
+
+
+class ResumeOptionsError(ResumeError):
+    """Options given with a resume that differ from the run's and cannot change mid-run."""
+
+    def __init__(
+        self, run_id: str, refused: dict[str, tuple[object, object]], spell: Callable[[str], str] = str
+    ) -> None:
+        self.refused = refused
+        parts = [f"{spell(name)} ({given!r}; the run has {saved!r})" for name, (given, saved) in refused.items()]
+        super().__init__(
+            run_id,
+            f"it keeps its own {', '.join(parts)}; drop them to resume as it was (time limits and a higher "
+            "iteration count can change), or start a new run with them",
+        )
 
 
 class ContinueError(ResumeError):

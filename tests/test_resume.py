@@ -150,3 +150,34 @@ async def test_a_finished_run_cannot_be_resumed(tmp_path: Path) -> None:
 
     with pytest.raises(ResumeError, match="already finished"):
         await resume_async(ws, cfg.run_id)
+
+
+async def test_options_given_with_resume_are_applied_and_recorded_or_refused(tmp_path: Path) -> None:
+    ws = example_workspace(tmp_path)
+    cfg = config(ws, tmp_path, crash_script(tmp_path, hang_iteration=1), verify_command=VERIFY, run_id="opt")
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(run_async, cfg)
+        await wait_until(lambda: bool(hanging_children(ws, 1)))
+        tg.cancel_scope.cancel()
+    out, err = tmp_path / "resume.out", tmp_path / "resume.err"
+
+    async def resume(*options: str) -> tuple[int | None, str]:
+        argv = harnessgym_argv("run", "--resume", "opt", "--workspace", str(ws), *options)
+        proc = await run_process(argv, timeout=90, stdout_path=out, stderr_path=err,
+                                 env={**os.environ, "TMPDIR": str(tmp_path)})  # fmt: skip
+        return proc.returncode, err.read_text()
+
+    # what would change the run's evidence or agent is refused, with nothing started
+    code, text = await resume("--verify-command", "true", "--runner", "claude")
+    assert code == 1 and "it keeps its own --verify-command ('true'; the run has 'python verifier.py')" in text
+    assert "--runner ('claude'; the run has 'fake')" in text and "Traceback" not in text
+    saved = json.loads((ws / ".harnessgym/runs/opt/run_config.json").read_text())
+    assert (saved["attempt_timeout"], saved["iterations"]) == (30.0, 2)
+    # the same value as the run's is no change; time limits and more iterations are applied and recorded
+    code, text = await resume("--verify-command", VERIFY, "--attempt-timeout", "10m", "--iterations", "3")
+    assert code == 0, text
+    assert "Runner: fake (recorded in run opt)" in text
+    saved = json.loads((ws / ".harnessgym/runs/opt/run_config.json").read_text())
+    assert (saved["attempt_timeout"], saved["iterations"]) == (600.0, 3)
+    journal = (ws / ".harnessgym/runs/opt/journal.jsonl").read_text()
+    assert "options changed: --attempt-timeout 30.0 -> 600.0, --iterations 2 -> 3" in journal

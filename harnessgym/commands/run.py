@@ -81,7 +81,9 @@ def run(**opts: Any) -> None:
     ids: dict[str, str] = {"run_id": opts["resume_id"] or opts["run_id"] or ""}
     try:
         if opts["resume_id"]:
-            outcome = _run_cli(lambda on_event: _resume(workspace, opts["resume_id"], on_event), workspace)
+            changes = _resume_changes(opts, workspace)
+            _announce_recorded_runner(workspace, opts["resume_id"])
+            outcome = _run_cli(lambda on_event: _resume(workspace, opts["resume_id"], on_event, changes), workspace)
         else:
             config = _config(opts, workspace)
             ids["run_id"] = config.run_id
@@ -168,10 +170,49 @@ async def _start(config: Any, on_event: Any) -> Any:
     return await run_async(config, on_event)
 
 
-async def _resume(workspace: Path, run_id: str, on_event: Any) -> Any:
+async def _resume(workspace: Path, run_id: str, on_event: Any, changes: dict[str, Any]) -> Any:
     from harnessgym.api import resume_async
 
-    return await resume_async(workspace, run_id, on_event)
+    return await resume_async(workspace, run_id, on_event, changes=changes, spell=_flag)
+
+
+def _announce_recorded_runner(workspace: Path, run_id: str) -> None:
+    from harnessgym import store
+    from harnessgym.config import RunConfig
+    from harnessgym.layout import Layout
+
+    recorded = store.read_model(Layout(workspace).run(run_id).config, RunConfig)
+    if recorded is not None:
+        click.echo(f"Runner: {recorded.runner} (recorded in run {run_id})", err=True)
+
+
+def _flag(field: str) -> str:
+    """A config field as its run option: ``attempt_timeout`` -> ``--attempt-timeout``."""
+    return "--" + field.split(".")[-1].replace("_", "-")
+
+
+_RUNNER_FIELDS = ("fake_script", "claude_bin", "claude_model", "claude_permission_mode", "claude_max_budget_usd",
+                  "claude_extra_args", "codex_bin", "codex_model", "codex_sandbox", "codex_config")  # fmt: skip
+
+
+def _resume_changes(opts: dict[str, Any], workspace: Path) -> dict[str, Any]:
+    """The options given on the command line with ``--resume``, as config fields (``runner_options.<f>`` for
+    the agent CLI's), for the library to apply or refuse; options left at their defaults are not given."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    given = [name for name in opts if name not in ("workspace", "resume_id")
+             and ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)]
+    changes: dict[str, Any] = {}
+    for name in given:
+        value = opts[name]
+        if name == "task":
+            changes["task_text"] = read_task(value, workspace)[0]
+        elif name in _RUNNER_FIELDS:
+            changes[f"runner_options.{name}"] = Path(value).absolute() if name == "fake_script" else value
+        else:
+            changes[name] = value
+    return changes  # fmt: skip
 
 
 def _run_cli(start: Any, workspace: Path) -> tuple[Any, int]:
