@@ -230,3 +230,23 @@ async def test_an_imported_bundle_is_qualified_before_its_first_activation(tmp_p
     assert has_verdict(Layout(ws), tool)
     (ws / ".harnessgym" / "tools" / "probe.py").write_text("print('changed')\n")
     assert not has_verdict(Layout(ws), tool)
+
+
+# -- 10. where harnessgym chose otherwise than HarnessGym 0.1.1, --help and the README say so ---------------
+
+
+async def test_help_and_readme_state_the_defaults_that_differ_from_harnessgym_0_1_1(tmp_path: Path) -> None:
+    _, run_help, _ = await cli(tmp_path, *harnessgym_argv("run", "--help"))
+    _, compare_help, _ = await cli(tmp_path, *harnessgym_argv("compare", "--help"))
+    flat_run, flat_compare = " ".join(run_help.split()), " ".join(compare_help.split())
+    assert "[default: auto]" in flat_run and "HarnessGym 0.1.1 defaulted to exec (codex)" in flat_run
+    assert "a bare metrics object is no pass" in flat_run
+    assert "HarnessGym 0.1.1 defaulted to 1" in flat_compare and "[default: 3; x>=1]" in flat_compare
+    assert "HarnessGym 0.1.1's compare defaulted to 5m" in flat_compare and "[default: 45m]" in flat_compare
+    assert "0.1.1 read 'score' whatever --score-key said" in flat_compare
+    assert "[default: auto]" in flat_compare
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Coming from HarnessGym 0.1.1", 1)[1].split("\n## ", 1)[0]
+    for row in ("| `--runner` | `exec` (Codex) |", "| `compare --trials` | 1 | 3 |",
+                "| `compare --attempt-timeout` | 5m | 45m", "| `compare --post-score-key` | `score` |"):  # fmt: skip
+        assert row in section

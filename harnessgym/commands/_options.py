@@ -132,7 +132,8 @@ def agent_cli_options(f: F) -> F:
         click.option("--codex-model"),
         click.option("--codex-sandbox", type=click.Choice(["read-only", "workspace-write", "danger-full-access"])),
         click.option("--codex-config", multiple=True, metavar="KEY=VALUE", help="Repeatable."),
-        click.option("--fake-script", type=click.Path(path_type=Path), help="JSON script for the fake agent."),
+        click.option("--fake-script", type=click.Path(path_type=Path),
+                     help="JSON script for the fake agent; picks --runner fake when no --runner is given."),
     ])  # fmt: skip
 
 

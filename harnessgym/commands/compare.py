@@ -44,12 +44,15 @@ __all__ = ["compare"]
     type=click.Path(path_type=Path, file_okay=False),
     help="Where trials and compare_report.json go.",
 )
-@click.option("--trials", type=click.IntRange(min=1), default=3, show_default=True, help="Trials per group.")
+@click.option("--trials", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Trials per group. HarnessGym 0.1.1 defaulted to 1, which allows no interval and no test.")
 @click.option(
     "--iterations", type=click.IntRange(min=1), default=1, show_default=True, help="Attempts per trial (attempt-only)."
 )
 @runner_option
-@click.option("--attempt-timeout", default="45m", callback=duration, show_default=True)
+@click.option("--attempt-timeout", default="45m", callback=duration, show_default=True,
+              help="As for run. HarnessGym 0.1.1's compare defaulted to 5m, short enough to turn hard tasks into "
+              "timeouts, which count as unsolved.")
 @click.option("--attempt-timeouts", callback=durations, help="Per-iteration limits, e.g. 5m,8m (last one reused).")
 @click.option("--verify-timeout", default="2m", callback=duration, show_default=True)
 @click.option("--task-state", type=click.Choice(["continue", "reset"]), default="reset", show_default=True)
@@ -64,7 +67,8 @@ __all__ = ["compare"]
     "groups (and, without --verify-command, its passing makes a trial solved).",
 )
 @verify_pass_env_option
-@click.option("--post-score-key", help="Where the post score is in its JSON [default: --score-key].")
+@click.option("--post-score-key", help="Where the post score is in its JSON [default: --score-key; HarnessGym "
+              "0.1.1 read 'score' whatever --score-key said].")
 @click.option("--post-timeout", default="2m", callback=duration, show_default=True)
 @click.option("--score-key", default="score", show_default=True)
 @click.option("--stop-score", type=float)
@@ -73,7 +77,8 @@ __all__ = ["compare"]
     "--require-active-harness/--no-require-active-harness",
     default=True,
     show_default=True,
-    help="A harnessed trial with no active artifact is invalid.",
+    help="A harnessed trial is invalid unless its session was given at least one working MCP tool (the "
+    "artifact source is qualified before the first trial).",
 )
 @click.option(
     "--require-harness-tool-use/--no-require-harness-tool-use",

@@ -55,10 +55,12 @@ _HELP_SECTIONS = (
 @click.option("--verify-command", help="Shell command harnessgym runs after each attempt; its verdict decides.")
 @verify_pass_env_option
 @click.option("--score-key", default="score", show_default=True)
-@click.option("--stop-score", type=float)
+@click.option("--stop-score", type=float, help="Stop once harnessgym's own measured score reaches it; with a "
+              "stop score set, a passing verify or the agent's 'solved' does not end the run (as in HarnessGym 0.1.1).")
 @click.option("--higher-is-better", is_flag=True)
 @click.option("--post-attempt-command", help="Shell command run after every attempt (after --verify-command); "
-              "its JSON output gives the measured score.")
+              "its JSON output gives the measured score. Without --verify-command it solves the task only when it "
+              "states a passing status or its score reaches --stop-score: a bare metrics object is no pass.")
 @click.option("--post-attempt-score-key", help="Where its score is in the JSON output (default: --score-key).")
 @click.option("--post-attempt-timeout", default="2m", callback=duration, show_default=True)
 @click.option("--optimization-mode", is_flag=True,
