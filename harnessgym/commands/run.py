@@ -8,79 +8,27 @@ from typing import Any
 
 import click
 
-from harnessgym.commands._help import SectionedCommand
-from harnessgym.commands._options import (
-    agent_cli_options,
-    duration,
-    durations,
-    read_task,
-    resolve_runner_option,
-    runner_option,
-    runner_options_from,
-    task_options,
-    validation_message,
-    verify_pass_env_option,
-)
+from harnessgym.commands._options import announce_runner, task_fields, task_options
+from harnessgym.options import ConfigCommand
 
 __all__ = ["run"]
 
+_MODEL = "harnessgym.config:RunConfig"
+"""Every option of ``run`` but those below is generated from this model's fields (see harnessgym.options)."""
 
-_HELP_SECTIONS = (
-    ("Task", ("task", "task_text", "workspace")),
-    ("Run", ("iterations", "run_id", "resume_id", "task_state", "build_after_solve")),
-    ("Evidence", ("verify_command", "verify_pass_env", "score_key", "stop_score", "higher_is_better",
-                  "post_attempt_command", "post_attempt_score_key", "optimization_mode", "restore_best")),
-    ("Time limits", ("attempt_timeout", "attempt_timeouts", "reflection_timeout", "build_timeout", "verify_timeout",
-                     "post_attempt_timeout")),
-    ("Artifacts", ("qualify_artifacts", "artifact_repair_attempts", "harness_depth")),
-    ("Agent", ("runner", "fake_script")),
-    ("Claude Code", ("claude_bin", "claude_model", "claude_permission_mode", "claude_max_budget_usd",
-                     "claude_extra_args")),
-    ("Codex", ("codex_bin", "codex_model", "codex_sandbox", "codex_config")),
-)  # fmt: skip
-"""How ``harnessgym run --help`` groups its options (by parameter name); anything unlisted follows at the end."""
 
-@click.command(name="run", cls=SectionedCommand, sections=_HELP_SECTIONS)
+@click.command(name="run", cls=ConfigCommand, model=_MODEL, placed={"task": "Task", "resume_id": "Run"})
 @task_options("the workspace")
-@click.option("--workspace", type=click.Path(path_type=Path), default=Path("."), show_default=True)
-@click.option("--iterations", type=click.IntRange(min=1), default=3, show_default=True)
-@runner_option
-@click.option("--attempt-timeout", default="45m", callback=duration, show_default=True)
-@click.option("--attempt-timeouts", callback=durations, help="Per-iteration limits, e.g. 5m,8m (last one reused).")
-@click.option("--reflection-timeout", callback=duration, help="Defaults to the build timeout.")
-@click.option("--build-timeout", default="20m", callback=duration, show_default=True)
-@click.option("--verify-timeout", default="2m", callback=duration, show_default=True)
-@click.option("--task-state", type=click.Choice(["continue", "reset"]), default="continue", show_default=True)
-@click.option("--build-after-solve", is_flag=True, help="Still reflect and build after a solved attempt.")
-@click.option("--verify-command", help="Shell command harnessgym runs after each attempt; its verdict decides.")
-@verify_pass_env_option
-@click.option("--score-key", default="score", show_default=True)
-@click.option("--stop-score", type=float, help="Stop once harnessgym's own measured score reaches it; with a "
-              "stop score set, a passing verify or the agent's 'solved' does not end the run (as in HarnessGym 0.1.1).")
-@click.option("--higher-is-better", is_flag=True)
-@click.option("--post-attempt-command", help="Shell command run after every attempt (after --verify-command); "
-              "its JSON output gives the measured score. Without --verify-command it solves the task only when it "
-              "states a passing status or its score reaches --stop-score: a bare metrics object is no pass.")
-@click.option("--post-attempt-score-key", help="Where its score is in the JSON output (default: --score-key).")
-@click.option("--post-attempt-timeout", default="2m", callback=duration, show_default=True)
-@click.option("--optimization-mode", is_flag=True,
-              help="Improve a measured score: baseline first, solved = --stop-score reached by measurement.")
-@click.option("--restore-best/--no-restore-best", default=True, show_default=True,
-              help="Optimization mode: put the best-scoring workspace back at the end.")
-@click.option("--harness-depth", type=click.Choice(["standard", "deep"]), default="deep", show_default=True,
-              help="How much tooling reflection and build ask for.")
-@click.option("--run-id", help="Name of the run folder (default: a timestamp and random suffix).")
+@click.option("--workspace", type=click.Path(path_type=Path), default=Path("."), show_default=True,
+              help="The agent's working directory.")
 @click.option("--resume", "resume_id", metavar="RUN_ID", help="Continue an interrupted run in --workspace.")
-@click.option("--qualify-artifacts/--no-qualify-artifacts", default=True, show_default=True)
-@click.option("--artifact-repair-attempts", type=click.IntRange(min=0), default=1, show_default=True)
-@agent_cli_options
 def run(**opts: Any) -> None:
     """Run the agent on a task for up to N iterations, building and qualifying tools between attempts."""
     from harnessgym.commands._outcome import early_signals, signal_exit_code
 
     early_signals()  # a Ctrl-C or SIGTERM from here on ends with 128 + signum and a resume hint
     workspace = Path(opts["workspace"]).expanduser().absolute()
-    ids: dict[str, str] = {"run_id": opts["resume_id"] or opts["run_id"] or ""}
+    ids: dict[str, str] = {"run_id": opts["resume_id"] or opts.get("run_id") or ""}
     try:
         if opts["resume_id"]:
             changes = _resume_changes(opts, workspace)
@@ -94,7 +42,7 @@ def run(**opts: Any) -> None:
         _fail(exc, workspace, ids["run_id"])
         raise
     summary, signum = outcome
-    from harnessgym.progress import print_summary
+    from harnessgym.commands.progress import print_summary
 
     print_summary(summary)
     if summary.status == "interrupted":
@@ -108,7 +56,9 @@ def _fail(exc: BaseException, workspace: Path, run_id: str) -> None:
     """Turn what stopped the command into one message and an exit code; return only for what is not ours to
     explain (click's own exits, bugs), which the caller re-raises."""
     from harnessgym.commands._outcome import EarlySignal, environment_message, leaf_error, signal_exit_code
-    from harnessgym.errors import HarnessgymError
+    from harnessgym.config import RunConfig
+    from harnessgym.errors import ConfigError, HarnessgymError
+    from harnessgym.options import cli_message
 
     leaf = leaf_error(exc)
     if isinstance(leaf, EarlySignal | KeyboardInterrupt):
@@ -120,6 +70,8 @@ def _fail(exc: BaseException, workspace: Path, run_id: str) -> None:
             hint = "the run had not started, so nothing was recorded; run the command again"
         click.echo(f"{signal.Signals(signum).name}: stopped. {hint}", err=True)
         raise SystemExit(signal_exit_code(signum)) from None
+    if isinstance(leaf, ConfigError):
+        raise click.ClickException(cli_message(leaf, RunConfig)) from None
     if isinstance(leaf, HarnessgymError):
         raise click.ClickException(str(leaf)) from None
     if isinstance(leaf, OSError):  # the environment refused something mid-run (disk full, permissions, ...)
@@ -128,92 +80,57 @@ def _fail(exc: BaseException, workspace: Path, run_id: str) -> None:
 
 
 def _config(opts: dict[str, Any], workspace: Path) -> Any:
-    from pydantic import ValidationError
-
     from harnessgym.config import RunConfig
+    from harnessgym.options import cli_config, fields_from_cli
 
-    if bool(opts["task"]) == bool(opts["task_text"]):
-        raise click.UsageError("pass exactly one of --task FILE and --task-text TEXT")
-    runner_options = runner_options_from(opts)
-    task_path = None
-    if opts["task"]:
-        task_text, task_path = read_task(opts["task"], workspace)
-    else:
-        task_text = opts["task_text"]
-    runner = resolve_runner_option(opts, runner_options)
-    fields = {
-        "workspace": workspace, "task_text": task_text, "task_path": task_path,
-        "iterations": opts["iterations"], "runner": runner,
-        "attempt_timeout": opts["attempt_timeout"], "attempt_timeouts": opts["attempt_timeouts"],
-        "build_timeout": opts["build_timeout"], "reflection_timeout": opts["reflection_timeout"],
-        "verify_timeout": opts["verify_timeout"], "task_state": opts["task_state"],
-        "build_after_solve": opts["build_after_solve"], "verify_command": opts["verify_command"],
-        "verify_pass_env": opts["verify_pass_env"],
-        "score_key": opts["score_key"], "stop_score": opts["stop_score"],
-        "higher_is_better": opts["higher_is_better"], "qualify_artifacts": opts["qualify_artifacts"],
-        "artifact_repair_attempts": opts["artifact_repair_attempts"],
-        "post_attempt_command": opts["post_attempt_command"],
-        "post_attempt_score_key": opts["post_attempt_score_key"],
-        "post_attempt_timeout": opts["post_attempt_timeout"], "optimization_mode": opts["optimization_mode"],
-        "restore_best": opts["restore_best"], "harness_depth": opts["harness_depth"],
-        "runner_options": runner_options,
-    }  # fmt: skip
-    if opts["run_id"]:
-        fields["run_id"] = opts["run_id"]
-    try:
-        return RunConfig.model_validate(fields)
-    except ValidationError as exc:
-        raise click.UsageError(validation_message(exc)) from None
+    fields = {"workspace": workspace, **task_fields(opts, workspace), **fields_from_cli(RunConfig, opts)}
+    config = cli_config(RunConfig, fields)
+    return config.model_copy(update={"runner": announce_runner(config.runner, config.runner_options)})
 
 
 async def _start(config: Any, on_event: Any) -> Any:
-    from harnessgym.api import run_async
+    from harnessgym.jobs.api import run_async
 
     return await run_async(config, on_event)
 
 
 async def _resume(workspace: Path, run_id: str, on_event: Any, changes: dict[str, Any]) -> Any:
-    from harnessgym.api import resume_async
+    from harnessgym.config import RunConfig
+    from harnessgym.jobs.api import resume_async
+    from harnessgym.options import cli_spelling
 
-    return await resume_async(workspace, run_id, on_event, changes=changes, spell=_flag)
+    spell = cli_spelling(RunConfig)
+    return await resume_async(workspace, run_id, on_event, changes=changes, spell=lambda name: spell(name, None))
 
 
 def _announce_recorded_runner(workspace: Path, run_id: str) -> None:
     from harnessgym import store
     from harnessgym.config import RunConfig
-    from harnessgym.layout import Layout
+    from harnessgym.store.layout import Layout
 
     recorded = store.read_model(Layout(workspace).run(run_id).config, RunConfig)
     if recorded is not None:
         click.echo(f"Runner: {recorded.runner} (recorded in run {run_id})", err=True)
 
 
-def _flag(field: str) -> str:
-    """A config field as its run option: ``attempt_timeout`` -> ``--attempt-timeout``."""
-    return "--" + field.split(".")[-1].replace("_", "-")
-
-
-_RUNNER_FIELDS = ("fake_script", "claude_bin", "claude_model", "claude_permission_mode", "claude_max_budget_usd",
-                  "claude_extra_args", "codex_bin", "codex_model", "codex_sandbox", "codex_config")  # fmt: skip
-
-
 def _resume_changes(opts: dict[str, Any], workspace: Path) -> dict[str, Any]:
-    """The options given on the command line with ``--resume``, as config fields (``runner_options.<f>`` for
-    the agent CLI's), for the library to apply or refuse; options left at their defaults are not given."""
+    """The options given on the command line with ``--resume``, as config fields (dotted for nested ones), for
+    the library to apply or refuse; options left at their defaults are not given."""
     from click.core import ParameterSource
 
+    from harnessgym.config import RunConfig
+    from harnessgym.options import field_specs
+
     ctx = click.get_current_context()
-    given = [name for name in opts if name not in ("workspace", "resume_id")
-             and ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)]
+    given = {name for name in opts if name not in ("workspace", "resume_id")
+             and ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)}
     changes: dict[str, Any] = {}
-    for name in given:
-        value = opts[name]
-        if name == "task":
-            changes["task_text"] = read_task(value, workspace)[0]
-        elif name in _RUNNER_FIELDS:
-            changes[f"runner_options.{name}"] = Path(value).absolute() if name == "fake_script" else value
-        else:
-            changes[name] = value
+    if "task" in given or "task_text" in given:
+        changes["task_text"] = task_fields(opts, workspace)["task_text"]
+    for spec in field_specs(RunConfig):
+        if spec.name in given and spec.input == "option":
+            value = opts[spec.name]
+            changes[spec.dotted] = value.expanduser().absolute() if isinstance(value, Path) else value
     return changes  # fmt: skip
 
 
@@ -222,8 +139,8 @@ def _run_cli(start: Any, workspace: Path) -> tuple[Any, int]:
     Returns the summary and the signal that stopped the run (SIGINT when none did)."""
     import anyio
 
+    from harnessgym.commands.progress import ProgressPrinter
     from harnessgym.errors import HarnessgymError
-    from harnessgym.progress import ProgressPrinter
     from harnessgym.records import RunSummary
 
     printer = ProgressPrinter()
@@ -260,8 +177,8 @@ def _run_cli(start: Any, workspace: Path) -> tuple[Any, int]:
 def _interrupted_summary(workspace: Path) -> Any:
     """The summary the cancelled run wrote (the newest run of the workspace)."""
     from harnessgym import store
-    from harnessgym.layout import Layout
     from harnessgym.records import RunSummary
+    from harnessgym.store.layout import Layout
 
     layout = Layout(workspace)
     runs = sorted(layout.runs.iterdir(), key=lambda d: d.stat().st_mtime) if layout.runs.is_dir() else []

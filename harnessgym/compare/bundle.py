@@ -19,9 +19,9 @@ from pathlib import Path
 import anyio
 
 from harnessgym import store
-from harnessgym.layout import Layout
-from harnessgym.qualification import apply_verdicts, qualify_in_fresh_copy
-from harnessgym.registry import QualificationReport
+from harnessgym.artifacts.qualification import apply_verdicts, qualify_in_fresh_copy
+from harnessgym.artifacts.registry import QualificationReport
+from harnessgym.store.layout import Layout
 
 __all__ = ["BundleCheck", "apply_bundle_check", "qualify_bundle"]
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from harnessgym import activation, store
+from harnessgym import store
+from harnessgym.artifacts import activation
+from harnessgym.artifacts.qualification import apply_verdicts, has_verdict, qualify_in_fresh_copy
+from harnessgym.artifacts.registry import Registry
 from harnessgym.loop.context import RunContext
-from harnessgym.qualification import apply_verdicts, has_verdict, qualify_in_fresh_copy
 from harnessgym.records import IterationRecord
-from harnessgym.registry import Registry
 
 __all__ = ["prepare"]
 

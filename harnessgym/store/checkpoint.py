@@ -16,10 +16,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from harnessgym.layout import HARNESS_DIR, Layout, RunLayout
+from harnessgym.evidence.scores import BestCheckpoint, Measurement
 from harnessgym.records import utcnow
-from harnessgym.scores import BestCheckpoint, Measurement
 from harnessgym.store.files import read_model, write_model
+from harnessgym.store.layout import HARNESS_DIR, Layout, RunLayout
 from harnessgym.store.tree import clear_tree, copy_tree, same_tree, tree_entries
 
 __all__ = [
