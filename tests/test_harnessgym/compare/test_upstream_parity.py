@@ -15,12 +15,17 @@ from typing import Any
 import anyio
 import pytest
 from support.compare import LINES_MCP, add_lines_server
-from support.loop import config, example_workspace, marked_processes, result, run_bounded, script, step
-from test_compare import CASES_PASSED, bounded, compare_config
+from support.loop import EXAMPLE, config, example_workspace, marked_processes, result, run_bounded, script, step
 
+from harnessgym.compare import CompareConfig, compare_async
 from mcp_host._supervise.procs import kill_tree
+from runners import RunnerOptions
 
 pytestmark = pytest.mark.anyio
+
+POST = ("python verifier.py > .verdict.json; python -c \"import json; "
+        "print(json.dumps({'cases_passed': json.load(open('.verdict.json'))['passed_cases']}))\"")  # fmt: skip
+"""HarnessGym 0.1.1-style post command: exits 0 and prints a score with no status."""
 
 
 def _best(trial: dict[str, Any], key: str) -> int:
@@ -74,10 +79,14 @@ async def test_a_valid_harnessed_compare_report_passes_the_upstream_checks_with_
     call = "{python} -m harnessgym mcp call --workspace . --server lines --tool inspect"
     harnessed_calls = {"do": "run", "argv": ["sh", "-c", f"test -e .harnessgym/mcp/lines || exit 0; {call}"]}
     fake = script(tmp_path, step("attempt", harnessed_calls, result(status="blocked")))
-    cfg = compare_config(tmp_path, fake, source, trials=1, post_command=CASES_PASSED, post_score_key="cases_passed",
-                         higher_is_better=True)  # fmt: skip
+    cfg = CompareConfig(
+        task_text="Fix numerics.py.", workspace_template=EXAMPLE, artifact_source=source, output_dir=tmp_path / "out",
+        trials=1, runner="fake", attempt_timeout=30, post_command=POST, post_score_key="cases_passed",
+        higher_is_better=True, runner_options=RunnerOptions(fake_script=fake, fake_home=tmp_path / "fake-home"),
+    )  # fmt: skip
     try:
-        report = await bounded(cfg, 90)
+        with anyio.fail_after(90):
+            report = await compare_async(cfg)
     finally:
         for ws in (tmp_path / "out").glob("*/trial_*/workspace"):
             for pid in marked_processes(ws):  # the on-demand host daemon `harnessgym mcp call` started
