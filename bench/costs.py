@@ -219,8 +219,10 @@ def row_registry(tmp: Path, repeat: int, quick: bool) -> list[Row]:
             (tools / f"t{i:04d}.py").write_text(f"print({i})\n")
             entries.append({"kind": "tool", "path": f".harnessgym/tools/t{i:04d}.py", "description": f"tool {i}"})
         (ws / ".harnessgym" / "registry.json").write_text(json.dumps({"schema_version": 1, "artifacts": entries}))
-        script = fake_script(tmp / f"r-{time.monotonic_ns()}.json",
-                             [{"phase": "*", "actions": [{"do": "result", "set": {"status": "incomplete"}}]}])
+        script = fake_script(
+            tmp / f"r-{time.monotonic_ns()}.json",
+            [{"phase": "*", "actions": [{"do": "result", "set": {"status": "incomplete"}}]}],
+        )
         return timed([harnessgym_bin(), "run", "--task-text", TASK, "--workspace", str(ws), "--iterations", "2",
                       "--runner", "fake", "--fake-script", str(script)])  # fmt: skip
 

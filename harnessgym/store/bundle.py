@@ -14,9 +14,10 @@ from pathlib import Path
 from harnessgym.artifacts.registry import ArtifactEntry, Registry, parse_registry
 from harnessgym.errors import WorkspaceError, WorkspaceNotWritableError
 from harnessgym.records import utcnow
-from harnessgym.store.copying import Skip, copy_tree, read_ignore_rules
-from harnessgym.store.files import atomic_write_text, load_json, write_model
+from harnessgym.store.files import load_json, write_atomic, write_model
+from harnessgym.store.ignore import Skip, read_ignore_rules
 from harnessgym.store.layout import ARTIFACT_DIRS, HARNESS_DIR, KIND_DIRS, Layout
+from harnessgym.store.tree import CopyStats, copy_tree
 
 __all__ = [
     "artifact_digest",
@@ -47,9 +48,9 @@ MCP_MANIFEST_NAMES = ("harnessgym-mcp.json", "mcp.json", "server.json")
 def ensure_workspace(workspace: Path) -> Layout:
     """Check the workspace can be used and create ``.harnessgym`` and its artifact folders."""
     if not workspace.exists():
-        raise WorkspaceError(workspace, f"workspace {workspace} does not exist; create it or pass another --workspace")
+        raise WorkspaceError(workspace, f"workspace {workspace} does not exist; create it or choose another workspace")
     if not workspace.is_dir():
-        raise WorkspaceError(workspace, f"workspace {workspace} is not a directory; pass a directory as --workspace")
+        raise WorkspaceError(workspace, f"workspace {workspace} is not a directory; choose a directory instead")
     layout = Layout(workspace)
     try:
         for name in ARTIFACT_DIRS:
@@ -64,8 +65,9 @@ def ensure_workspace(workspace: Path) -> Layout:
 
 
 def read_registry(layout: Layout) -> tuple[Registry, list[str]]:
-    data, problems = load_json(layout.registry, "registry.json",
-                                "it is kept as registry.unreadable.json and a new registry was started")
+    data, problems = load_json(
+        layout.registry, "registry.json", "it is kept as registry.unreadable.json and a new registry was started"
+    )
     if data is None:
         missing = not layout.registry.exists()
         return Registry(), [] if missing else problems
@@ -199,9 +201,10 @@ def capture_template(layout: Layout, run_id: str) -> Path:
     if target.exists():
         shutil.rmtree(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    stats = copy_tree(layout.workspace, target, skip=template_skip(layout.workspace))
+    stats = CopyStats()
+    copy_tree(layout.workspace, target, skip=template_skip(layout.workspace), stats=stats)
     listing = "\n".join(p for p in stats.left_out if p != HARNESS_DIR)
-    atomic_write_text(target.with_name("ignored.txt"), listing + "\n" if listing else "")
+    write_atomic(target.with_name("ignored.txt"), listing + "\n" if listing else "")
     return target
 
 
@@ -285,8 +288,7 @@ def snapshot_task_state(layout: Layout, link_from: Path | None = None) -> None:
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.parent.mkdir(parents=True, exist_ok=True)
-    copy_tree(layout.workspace, tmp, skip=lambda d, n: ({HARNESS_DIR} & set(n)) if d == str(layout.workspace)
-              else set(), link_from=link_from)  # fmt: skip
+    copy_tree(layout.workspace, tmp, (HARNESS_DIR,), link_from=link_from)
     os.replace(tmp, layout.task_state)
 
 
@@ -301,10 +303,6 @@ def restore_task_state(layout: Layout) -> None:
             shutil.rmtree(child)
         else:
             child.unlink()
-    top = str(layout.task_state)
     # The remembered copy lives where the agent can write; a .harnessgym in it must not overwrite the real one.
     # Copied, never linked: the agent writes the restored files.
-    copy_tree(layout.task_state, layout.workspace, skip=lambda d, n: {HARNESS_DIR} & set(n) if d == top else set(),
-              into_existing=True)  # fmt: skip
-
-
+    copy_tree(layout.task_state, layout.workspace, (HARNESS_DIR,))

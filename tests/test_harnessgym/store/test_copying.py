@@ -12,8 +12,9 @@ from support.loop import VERIFY, config, example_workspace, record, result, run_
 
 from harnessgym import store
 from harnessgym.artifacts.registry import QualificationReport
-from harnessgym.store.copying import copy_tree, read_ignore_rules
+from harnessgym.store.ignore import read_ignore_rules
 from harnessgym.store.layout import Layout
+from harnessgym.store.tree import CopyStats, copy_tree
 
 pytestmark = pytest.mark.anyio
 
@@ -49,10 +50,11 @@ def test_a_copy_keeps_files_modes_times_links_and_empty_folders_and_skips_fifos(
     (src / "link").symlink_to("deep/er/data.bin")
     (src / "dangling").symlink_to("/nowhere/at/all")
     os.mkfifo(src / "pipe")
-    stats = copy_tree(src, tmp_path / "dst")
+    stats = CopyStats()
+    copied = copy_tree(src, tmp_path / "dst", stats=stats)
     expected = {k: v for k, v in _tree(src).items() if k != "pipe"}
     assert _tree(tmp_path / "dst") == expected
-    assert stats.files == 3 and stats.linked == 0
+    assert (copied, stats.linked) == (5, 0)  # three files and two links
     assert os.lstat(src / "run.sh").st_ino != os.lstat(tmp_path / "dst" / "run.sh").st_ino
 
 
