@@ -204,8 +204,11 @@ def row_mcp_call(tmp: Path, repeat: int) -> list[Row]:
     theirs_argv = [str(upstream_bin("harnessgym-mcp-call")), "--workspace", str(ws), "--server", "toy", "--tool",
                    "echo", "--arguments", args]  # fmt: skip
     theirs = median_of(max(repeat, 5), lambda: timed(theirs_argv, cwd=ws, expect="hello"))
-    return [Row("mcp call, host already running", ours, theirs, 0.2,
-                baseline_name="HarnessGym 0.1.1 harnessgym-mcp-call")]  # fmt: skip
+    bare = median_of(max(repeat, 5), lambda: timed([sys.executable, "-c", "pass"]))
+    return [
+        Row("mcp call, host already running", ours, theirs, 0.2, baseline_name="HarnessGym 0.1.1 harnessgym-mcp-call"),
+        Row("  (for scale: a bare interpreter start in this venv)", bare, theirs, 1.0, baseline_name="the same"),
+    ]
 
 
 def row_registry(tmp: Path, repeat: int, quick: bool) -> list[Row]:

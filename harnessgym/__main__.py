@@ -1,3 +1,3 @@
-from harnessgym.cli import main
+from harnessgym._entry import main
 
 main()

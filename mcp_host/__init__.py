@@ -17,54 +17,59 @@ Errors: see :mod:`mcp_host._errors` for the tree.
 
 from __future__ import annotations
 
-from mcp_host._errors import (
-    DurationError,
-    FramingError,
-    HostUnavailableError,
-    ManifestError,
-    MCPHostError,
-    MessageTooLargeError,
-    ServerCrashedError,
-    ServerError,
-    ServerStartError,
-    ServerTimeoutError,
-)
-from mcp_host._paths import (
-    AGENT_FILE_LIMIT_BYTES,
-    HARNESS_DIR,
-    MANIFESTS_DIR,
-    calls_path,
-    harness_dir,
-    host_dir,
-    read_regular,
-    write_atomic,
-)
-from mcp_host._serve.active import read_active_servers, write_active_servers
-from mcp_host._serve.bridge import BridgeOptions, run_bridge
-from mcp_host._serve.callclient import call_tool, list_tools
-from mcp_host._serve.host import HostOptions, run_host
-from mcp_host._serve.telemetry import CallRecord, CallSummary, RunTag, calls_offset, summarize_calls
-from mcp_host._supervise.env import host_may_hold, is_secret_name, scrubbed_env
-from mcp_host._supervise.fields import parse_seconds, program, seconds, self_test
-from mcp_host._supervise.health import HealthPolicy
-from mcp_host._supervise.manifest import SelfTestSpec, ServerSpec, discover_manifests, load_manifest, load_manifests
-from mcp_host._supervise.procs import (
-    PROC_TAG_VAR,
-    ProcResult,
-    cancel_on_signal,
-    carries_tag,
-    is_running,
-    kill_tree,
-    reap,
-    run_process,
-    spawn,
-    spawn_detached,
-    start_time,
-    wait_exited,
-)
-from mcp_host._supervise.proctable import scan_environ
-from mcp_host._supervise.qualify import ServerVerdict, qualify_servers, run_self_test
-from mcp_host._version import __version__
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mcp_host._errors import (
+        DurationError,
+        FramingError,
+        HostUnavailableError,
+        ManifestError,
+        MCPHostError,
+        MessageTooLargeError,
+        ServerCrashedError,
+        ServerError,
+        ServerStartError,
+        ServerTimeoutError,
+    )
+    from mcp_host._paths import (
+        AGENT_FILE_LIMIT_BYTES,
+        HARNESS_DIR,
+        MANIFESTS_DIR,
+        calls_path,
+        harness_dir,
+        host_dir,
+        read_regular,
+        write_atomic,
+    )
+    from mcp_host._serve.active import read_active_servers, write_active_servers
+    from mcp_host._serve.bridge import BridgeOptions, run_bridge
+    from mcp_host._serve.callclient import call_tool, list_tools
+    from mcp_host._serve.host import HostOptions, run_host
+    from mcp_host._serve.quickcall import quick_call
+    from mcp_host._serve.telemetry import CallRecord, CallSummary, RunTag, calls_offset, summarize_calls
+    from mcp_host._supervise.env import host_may_hold, is_secret_name, scrubbed_env
+    from mcp_host._supervise.fields import parse_seconds, program, seconds, self_test
+    from mcp_host._supervise.health import HealthPolicy
+    from mcp_host._supervise.manifest import SelfTestSpec, ServerSpec, discover_manifests, load_manifest, load_manifests
+    from mcp_host._supervise.procs import (
+        PROC_TAG_VAR,
+        ProcResult,
+        cancel_on_signal,
+        carries_tag,
+        is_running,
+        kill_tree,
+        reap,
+        run_process,
+        spawn,
+        spawn_detached,
+        start_time,
+        wait_exited,
+    )
+    from mcp_host._supervise.proctable import scan_environ
+    from mcp_host._supervise.qualify import ServerVerdict, qualify_servers, run_self_test
+    from mcp_host._version import __version__
 
 __all__ = [
     "AGENT_FILE_LIMIT_BYTES",
@@ -110,6 +115,7 @@ __all__ = [
     "parse_seconds",
     "program",
     "qualify_servers",
+    "quick_call",
     "read_active_servers",
     "read_regular",
     "reap",
@@ -129,3 +135,84 @@ __all__ = [
     "write_active_servers",
     "write_atomic",
 ]
+
+_HOME: dict[str, tuple[str, str]] = {
+    "AGENT_FILE_LIMIT_BYTES": ("mcp_host._paths", "AGENT_FILE_LIMIT_BYTES"),
+    "BridgeOptions": ("mcp_host._serve.bridge", "BridgeOptions"),
+    "CallRecord": ("mcp_host._serve.telemetry", "CallRecord"),
+    "CallSummary": ("mcp_host._serve.telemetry", "CallSummary"),
+    "DurationError": ("mcp_host._errors", "DurationError"),
+    "FramingError": ("mcp_host._errors", "FramingError"),
+    "HARNESS_DIR": ("mcp_host._paths", "HARNESS_DIR"),
+    "HealthPolicy": ("mcp_host._supervise.health", "HealthPolicy"),
+    "HostOptions": ("mcp_host._serve.host", "HostOptions"),
+    "HostUnavailableError": ("mcp_host._errors", "HostUnavailableError"),
+    "MANIFESTS_DIR": ("mcp_host._paths", "MANIFESTS_DIR"),
+    "MCPHostError": ("mcp_host._errors", "MCPHostError"),
+    "ManifestError": ("mcp_host._errors", "ManifestError"),
+    "MessageTooLargeError": ("mcp_host._errors", "MessageTooLargeError"),
+    "PROC_TAG_VAR": ("mcp_host._supervise.procs", "PROC_TAG_VAR"),
+    "ProcResult": ("mcp_host._supervise.procs", "ProcResult"),
+    "RunTag": ("mcp_host._serve.telemetry", "RunTag"),
+    "SelfTestSpec": ("mcp_host._supervise.manifest", "SelfTestSpec"),
+    "ServerCrashedError": ("mcp_host._errors", "ServerCrashedError"),
+    "ServerError": ("mcp_host._errors", "ServerError"),
+    "ServerSpec": ("mcp_host._supervise.manifest", "ServerSpec"),
+    "ServerStartError": ("mcp_host._errors", "ServerStartError"),
+    "ServerTimeoutError": ("mcp_host._errors", "ServerTimeoutError"),
+    "ServerVerdict": ("mcp_host._supervise.qualify", "ServerVerdict"),
+    "__version__": ("mcp_host._version", "__version__"),
+    "call_tool": ("mcp_host._serve.callclient", "call_tool"),
+    "calls_offset": ("mcp_host._serve.telemetry", "calls_offset"),
+    "calls_path": ("mcp_host._paths", "calls_path"),
+    "cancel_on_signal": ("mcp_host._supervise.procs", "cancel_on_signal"),
+    "carries_tag": ("mcp_host._supervise.procs", "carries_tag"),
+    "discover_manifests": ("mcp_host._supervise.manifest", "discover_manifests"),
+    "harness_dir": ("mcp_host._paths", "harness_dir"),
+    "host_dir": ("mcp_host._paths", "host_dir"),
+    "host_may_hold": ("mcp_host._supervise.env", "host_may_hold"),
+    "is_running": ("mcp_host._supervise.procs", "is_running"),
+    "is_secret_name": ("mcp_host._supervise.env", "is_secret_name"),
+    "kill_tree": ("mcp_host._supervise.procs", "kill_tree"),
+    "list_tools": ("mcp_host._serve.callclient", "list_tools"),
+    "load_manifest": ("mcp_host._supervise.manifest", "load_manifest"),
+    "load_manifests": ("mcp_host._supervise.manifest", "load_manifests"),
+    "parse_seconds": ("mcp_host._supervise.fields", "parse_seconds"),
+    "program": ("mcp_host._supervise.fields", "program"),
+    "quick_call": ("mcp_host._serve.quickcall", "quick_call"),
+    "qualify_servers": ("mcp_host._supervise.qualify", "qualify_servers"),
+    "read_active_servers": ("mcp_host._serve.active", "read_active_servers"),
+    "read_regular": ("mcp_host._paths", "read_regular"),
+    "reap": ("mcp_host._supervise.procs", "reap"),
+    "run_bridge": ("mcp_host._serve.bridge", "run_bridge"),
+    "run_host": ("mcp_host._serve.host", "run_host"),
+    "run_process": ("mcp_host._supervise.procs", "run_process"),
+    "run_self_test": ("mcp_host._supervise.qualify", "run_self_test"),
+    "scan_environ": ("mcp_host._supervise.proctable", "scan_environ"),
+    "scrubbed_env": ("mcp_host._supervise.env", "scrubbed_env"),
+    "seconds": ("mcp_host._supervise.fields", "seconds"),
+    "self_test": ("mcp_host._supervise.fields", "self_test"),
+    "spawn": ("mcp_host._supervise.procs", "spawn"),
+    "spawn_detached": ("mcp_host._supervise.procs", "spawn_detached"),
+    "start_time": ("mcp_host._supervise.procs", "start_time"),
+    "summarize_calls": ("mcp_host._serve.telemetry", "summarize_calls"),
+    "wait_exited": ("mcp_host._supervise.procs", "wait_exited"),
+    "write_active_servers": ("mcp_host._serve.active", "write_active_servers"),
+    "write_atomic": ("mcp_host._paths", "write_atomic"),
+}
+"""Where each public name lives: loaded on first use, so a command that needs one corner of the package (the
+``mcp call`` client, the process helper) does not import all of it (pydantic, the router, the supervisor)."""
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _HOME[name]
+    except KeyError:
+        raise AttributeError(f"module 'mcp_host' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

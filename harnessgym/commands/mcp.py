@@ -19,25 +19,9 @@ def mcp() -> None:
 
 
 def _print_result(reply: dict[str, Any], raw: bool) -> int:
-    if "error" in reply:
-        click.echo(json.dumps(reply["error"], indent=2))
-        return 1
-    result = reply.get("result") or {}
-    if raw:
-        click.echo(json.dumps(result, indent=2))
-        return 1 if result.get("isError") else 0
-    content = result.get("content") or []
-    text = content[0].get("text") if content and isinstance(content[0], dict) else None
-    if result.get("structuredContent") is not None and text is None:
-        click.echo(json.dumps(result["structuredContent"], indent=2))
-    elif text is not None and not result.get("isError"):
-        try:
-            click.echo(json.dumps(json.loads(text), indent=2))
-        except ValueError:
-            click.echo(json.dumps({"text": text, "isError": False}, indent=2))
-    else:
-        click.echo(json.dumps({"text": text, "isError": bool(result.get("isError"))}, indent=2))
-    return 1 if result.get("isError") else 0
+    from harnessgym.commands._quick import print_result
+
+    return print_result(reply, raw, click.echo)
 
 
 @mcp.command(name="call")

@@ -55,13 +55,9 @@ class RunTag(BaseModel):
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> RunTag:
-        env = os.environ if environ is None else environ
-        iteration = env.get("HARNESSGYM_ITERATION")
-        return cls(
-            run_id=env.get("HARNESSGYM_RUN_ID") or None,
-            iteration=int(iteration) if iteration and iteration.strip().lstrip("-").isdigit() else None,
-            phase=env.get("HARNESSGYM_PHASE") or None,
-        )
+        from mcp_host._serve.quickcall import run_tag_from_env
+
+        return cls(**run_tag_from_env(environ))
 
 
 class CallRecord(BaseModel):

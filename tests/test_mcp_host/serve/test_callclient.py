@@ -39,8 +39,21 @@ async def test_mcp_call_starts_an_idle_exiting_daemon_that_keeps_server_state(tm
     write_active_servers(tmp_path, [load_manifest(make_manifest(tmp_path, "nl", framing="newline"), tmp_path)])
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "PYTHONPATH")}
     env["HARNESSGYM_RUN_ID"] = "daemon-run"
-    call = shlex.join([sys.executable, "-m", "harnessgym", "mcp", "call", "--workspace", str(tmp_path),
-                       "--server", "nl", "--idle-timeout", "1"])
+    call = shlex.join(
+        [
+            sys.executable,
+            "-m",
+            "harnessgym",
+            "mcp",
+            "call",
+            "--workspace",
+            str(tmp_path),
+            "--server",
+            "nl",
+            "--idle-timeout",
+            "1",
+        ]
+    )
     sock = shlex.quote(str(socket_path(tmp_path)))
     # One shell, as in an agent session: the daemon outlives each `mcp call` and exits when idle.
     wait = f"for i in $(seq 50); do [ -e {sock} ] || break; sleep 0.1; done"
@@ -58,8 +71,20 @@ async def test_mcp_call_starts_an_idle_exiting_daemon_that_keeps_server_state(tm
 
 
 async def test_mcp_call_without_a_host_and_no_start_fails_clearly(tmp_path: Path) -> None:
-    argv = [sys.executable, "-m", "harnessgym", "mcp", "call", "--workspace", str(tmp_path), "--server", "x",
-            "--tool", "y", "--no-start"]
+    argv = [
+        sys.executable,
+        "-m",
+        "harnessgym",
+        "mcp",
+        "call",
+        "--workspace",
+        str(tmp_path),
+        "--server",
+        "x",
+        "--tool",
+        "y",
+        "--no-start",
+    ]
     with anyio.fail_after(20):
         result = await run_process(argv, cwd=ROOT, timeout=15)
     assert result.returncode == 1 and "no harnessgym host is running" in result.stderr_tail
@@ -89,3 +114,29 @@ async def test_the_calls_line_is_on_disk_before_the_answer_reaches_mcp_call(tmp_
             await kill_tree(pid, grace=1.0)
     lines = (tmp_path / ".harnessgym" / "mcp_calls.jsonl").read_text().splitlines()
     assert [json.loads(line)["tool_name"] for line in lines] == ["pid"] + ["pid", "echo"] * 3
+
+
+async def test_a_call_to_a_running_host_is_answered_before_click_or_pydantic_load(tmp_path: Path) -> None:
+    """The fast path: the second call finds the daemon the first one started, and answers from the standard
+    library alone, with the phase's run tag in the telemetry and the same output as the full path."""
+    write_active_servers(tmp_path, [load_manifest(make_manifest(tmp_path, "nl", framing="newline"), tmp_path)])
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "PYTHONPATH")}
+    env.update({"HARNESSGYM_RUN_ID": "quick-run", "HARNESSGYM_ITERATION": "2", "HARNESSGYM_PHASE": "attempt"})
+    call = shlex.join([sys.executable, "-X", "importtime", "-m", "harnessgym", "mcp", "call", "--workspace",
+                       str(tmp_path), "--server", "nl", "--tool", "echo", "--arguments", '{"text": "hi"}',
+                       "--idle-timeout", "1"])  # fmt: skip
+    out = {name: tmp_path / name for name in ("full.out", "full.err", "quick.out", "quick.err")}
+    # One shell, as in an agent session: the first call starts the daemon, the second finds it running.
+    script = f"{call} >{out['full.out']} 2>{out['full.err']} && {call} >{out['quick.out']} 2>{out['quick.err']}"
+    with anyio.fail_after(60):
+        result = await run_process(["sh", "-c", script], cwd=ROOT, env=env, timeout=50)
+    assert result.returncode == 0, out["full.err"].read_text()[-2000:] + out["quick.err"].read_text()[-2000:]
+    assert json.loads(out["quick.out"].read_text()) == json.loads(out["full.out"].read_text())
+
+    def loaded(path: Path) -> set[str]:
+        return {line.split("|")[-1].strip() for line in path.read_text().splitlines() if "|" in line}
+
+    assert "click" in loaded(out["full.err"])
+    assert not {"click", "pydantic", "anyio", "mcp"} & loaded(out["quick.err"])
+    lines = [json.loads(line) for line in (tmp_path / ".harnessgym" / "mcp_calls.jsonl").read_text().splitlines()]
+    assert [(r["run_id"], r["iteration"], r["phase"]) for r in lines] == [("quick-run", 2, "attempt")] * 2
