@@ -8,9 +8,29 @@ from __future__ import annotations
 
 import importlib
 import typing
+from typing import TYPE_CHECKING, Any
 
-from runners._base import McpLaunch, Phase, PhaseOutcome, PhaseRequest, PhaseStatus, Runner
-from runners._options import RunnerName, RunnerOptions
+from runners._names import RunnerName
+
+if TYPE_CHECKING:
+    from runners._base import McpLaunch, Phase, PhaseOutcome, PhaseRequest, PhaseStatus, Runner
+    from runners._options import RunnerOptions
+
+_LAZY = {
+    **dict.fromkeys(["McpLaunch", "Phase", "PhaseOutcome", "PhaseRequest", "PhaseStatus", "Runner"], "runners._base"),
+    "RunnerOptions": "runners._options",
+}
+"""Names loaded on first use: ``python -m runners.fake_agent`` imports this package and must not pay for pydantic."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'runners' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "RUNNERS",

@@ -13,10 +13,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
-__all__ = ["RunnerName", "RunnerOptions"]
+from runners._names import RunnerName
 
-RunnerName = Literal["fake", "claude", "codex", "exec"]
-"""Every runner's name, declared once; :data:`runners.RUNNERS` maps each to its class (``exec`` = ``codex``)."""
+__all__ = ["RunnerName", "RunnerOptions"]
 
 _AGENT: JsonDict = {"section": "Agent"}
 _CLAUDE: JsonDict = {"section": "Claude Code"}
@@ -29,8 +28,9 @@ class RunnerOptions(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     # fake
-    fake_script: Path | None = Field(default=None, json_schema_extra={**_AGENT, "path": {"exists": True,
-                                                                                         "dir_okay": False}})
+    fake_script: Path | None = Field(
+        default=None, json_schema_extra={**_AGENT, "path": {"exists": True, "dir_okay": False}}
+    )
     """A JSON script for the fake agent (see ``runners.fake_agent``); None runs the built-in demo script."""
     fake_home: Path | None = Field(default=None, json_schema_extra=_AGENT)
     """Where the fake agent keeps its sessions (like ``~/.claude``); None uses a folder in the temp dir."""
@@ -44,8 +44,9 @@ class RunnerOptions(BaseModel):
     """Claude Code's ``--permission-mode``."""
     claude_max_budget_usd: float | None = Field(default=None, json_schema_extra=_CLAUDE)
     """Claude Code's ``--max-budget-usd`` for each session."""
-    claude_extra_args: tuple[str, ...] = Field(default=(), json_schema_extra={**_CLAUDE,
-                                                                               "flags": ["--claude-extra-arg"]})
+    claude_extra_args: tuple[str, ...] = Field(
+        default=(), json_schema_extra={**_CLAUDE, "flags": ["--claude-extra-arg"]}
+    )
     """Appended verbatim to every claude invocation."""
 
     # codex

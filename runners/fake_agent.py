@@ -26,14 +26,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
+import subprocess
 import sys
+import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import anyio
-
-from mcp_host import run_process, spawn
+# The standard library only: four of these processes start per demo iteration, and a real agent CLI does not
+# pay for our imports either (pydantic, anyio and mcp_host cost it ten times its own start).
 
 Action = dict[str, Any]
 
@@ -178,7 +182,7 @@ class Agent:
         reg_path.parent.mkdir(parents=True, exist_ok=True)
         reg_path.write_text(json.dumps(registry, indent=2))
 
-    async def act(self, action: Action) -> None:
+    def act(self, action: Action) -> None:
         do = action.get("do")
         if do == "result":
             self.merge_result(action.get("set", {}))
@@ -212,7 +216,7 @@ class Agent:
                 marker.parent.mkdir(parents=True, exist_ok=True)
                 marker.write_text("done\n")
                 for inner in action.get("actions", []):
-                    await self.act(inner)
+                    self.act(inner)
         elif do == "register":
             self.register(action["entry"])
         elif do == "skill":
@@ -243,25 +247,25 @@ class Agent:
                 "--arguments",
                 json.dumps(action.get("arguments", {})),
             ]
-            await self.run(argv, action)
+            self.run(argv, action)
         elif do == "run":
-            await self.run([a.replace("{python}", sys.executable) for a in action["argv"]], action)
+            self.run([a.replace("{python}", sys.executable) for a in action["argv"]], action)
         elif do == "sleep":
-            await anyio.sleep(float(action.get("seconds", 1)))
+            time.sleep(float(action.get("seconds", 1)))
         elif do == "wait_for":
             # Another process (a test) creates the file; polling is the only way to see it, bounded.
-            with anyio.move_on_after(float(action.get("seconds", 120))) as waited:
-                while not self.path(action["path"]).exists():  # noqa: ASYNC110
-                    await anyio.sleep(0.05)
-            if waited.cancelled_caught:
-                raise AgentFailure(f"{action['path']} did not appear in time", 3)
+            deadline = time.monotonic() + float(action.get("seconds", 120))
+            while not self.path(action["path"]).exists():
+                if time.monotonic() > deadline:
+                    raise AgentFailure(f"{action['path']} did not appear in time", 3)
+                time.sleep(0.05)
         elif do == "hang":
             children = [
-                await spawn([sys.executable, "-c", "import time; time.sleep(3600)"])
+                subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"], stdin=subprocess.DEVNULL)
                 for _ in range(int(action.get("children", 1)))
             ]
             self.emit({"type": "action", "do": do, "children": [c.pid for c in children]})
-            await anyio.sleep(3600)
+            time.sleep(3600)
         elif do == "exit":
             raise AgentFailure(str(action.get("message", "scripted failure")), int(action.get("code", 1)))
         elif do == "emit":
@@ -273,8 +277,8 @@ class Agent:
             raise AgentFailure(f"unknown scripted action {do!r}", 2)
         self.emit({"type": "action", "do": do, "ok": True})
 
-    async def run(self, argv: list[str], action: Action) -> None:
-        result = await run_process(argv, cwd=self.ws, timeout=float(action.get("timeout", 60)))
+    def run(self, argv: list[str], action: Action) -> None:
+        result = _run(argv, cwd=self.ws, timeout=float(action.get("timeout", 60)))
         self.emit(
             {
                 "type": "tool_result",
@@ -384,7 +388,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def _main(args: argparse.Namespace) -> int:
+def _main(args: argparse.Namespace) -> int:
     sessions = Path(args.home) / "sessions"
     if args.resume:
         if not (sessions / f"{args.resume}.json").exists():
@@ -420,7 +424,7 @@ async def _main(args: argparse.Namespace) -> int:
     step: dict[str, Any] = next((s for s in script.get("steps", []) if _matches(s, args.phase, args.iteration)), {})
     try:
         for action in step.get("actions", []):
-            await agent.act(action)
+            agent.act(action)
     except AgentFailure as exc:
         print(f"fake agent: {exc}", file=sys.stderr)
         agent.emit({"type": "result", "subtype": "error", "is_error": True, "result": str(exc)})
@@ -436,8 +440,38 @@ async def _main(args: argparse.Namespace) -> int:
     return 0
 
 
+@dataclass
+class _Ran:
+    returncode: int | None
+    stdout_tail: str
+    stderr_tail: str
+    timed_out: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+
+def _run(argv: list[str], cwd: Path, timeout: float) -> _Ran:
+    """Run a command as an agent's shell tool would: its own process group, killed whole on timeout."""
+    try:
+        proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
+    except OSError as exc:
+        return _Ran(None, "", str(exc), False)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        timed_out = True
+    text = (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace")
+    return _Ran(proc.returncode, text[0][-4000:], text[1][-4000:], timed_out)
+
+
 def main(argv: list[str] | None = None) -> int:
-    return anyio.run(_main, _parse(argv))
+    return _main(_parse(argv))
 
 
 if __name__ == "__main__":
