@@ -126,10 +126,19 @@ def _signal_all(pgid: int, pids: Sequence[int], sig: signal.Signals) -> None:
 
 
 def _tree(pid: int) -> list[int]:
-    pids = {pid, *descendants(pid), *_group_members(pid)}
-    for member in list(pids):
-        pids.update(descendants(member))
-    return sorted(p for p in pids if p != os.getpid())
+    """``pid``, its process group's members, and every descendant of any of them: from one read of /proc."""
+    table = process_table()
+    children: dict[int, list[int]] = {}
+    for child, parent, _ in table:
+        children.setdefault(parent, []).append(child)
+    found = {pid} | {member for member, _, group in table if group == pid}
+    stack = list(found)
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return sorted(p for p in found if p != os.getpid())
 
 
 def kill_tree_sync(pid: int, grace: float = DEFAULT_GRACE_SECONDS) -> list[int]:
