@@ -10,11 +10,55 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harnessgym.duration import Duration
+from runners import DEFAULT_GOAL_TOKEN_BUDGET, GOAL_RUNNERS, GoalSpec
 from runners.options import RunnerOptions
 
-__all__ = ["RUNNER_NAMES", "RunConfig", "known_runner", "new_run_id"]
+__all__ = [
+    "GOAL_FROM_TASK", "RUNNER_NAMES", "RunConfig", "check_goal", "goal_fields", "goal_spec", "known_runner",
+    "new_run_id",
+]
 
-RUNNER_NAMES: tuple[str, ...] = ("fake", "claude", "codex", "exec")
+RUNNER_NAMES: tuple[str, ...] = ("fake", "claude", "codex", "exec", "tui-goal")
+
+GOAL_FROM_TASK = "@task"
+"""The ``goal`` value (what a bare ``--goal`` gives) meaning "the task's own success condition"."""
+
+
+def check_goal(goal: str | None, runner: str, budget: int) -> str | None:
+    """The goal a config with these fields runs (``tui-goal`` always runs one), or a clear error."""
+    if budget <= 0:
+        raise ValueError(f"the goal token budget must be a positive number of tokens, not {budget}")
+    if runner == "tui-goal" and goal is None:
+        goal = GOAL_FROM_TASK
+    if goal is None:
+        return None
+    if not goal.strip():
+        raise ValueError("the goal is empty; give --goal a condition, or a bare --goal for the task's own")
+    if runner not in GOAL_RUNNERS:
+        known = ", ".join(sorted(GOAL_RUNNERS))
+        raise ValueError(f"runner {runner!r} cannot run goals; goal mode needs one of: {known}")
+    return goal.strip()
+
+
+def goal_fields(data: object) -> object:
+    """A ``mode="before"`` validator's body for configs with ``goal``/``goal_token_budget``/``runner`` fields."""
+    if isinstance(data, dict):
+        budget = data.get("goal_token_budget", DEFAULT_GOAL_TOKEN_BUDGET)
+        if isinstance(budget, int) and not isinstance(budget, bool):
+            data = {**data, "goal": check_goal(data.get("goal"), str(data.get("runner", "fake")), budget)}
+    return data
+
+
+def goal_spec(goal: str | None, budget: int, verify_command: str | None) -> GoalSpec | None:
+    """The :class:`runners.GoalSpec` an attempt runs under; ``@task`` becomes the task's success condition, stated
+    with the verify command when there is one (the agent can run it; harnessgym runs it again afterwards)."""
+    if goal is None:
+        return None
+    if goal == GOAL_FROM_TASK:
+        goal = "the task from the first message is completely solved, as its statement asks"
+        if verify_command:
+            goal += f", and `{verify_command}` run in the workspace passes"
+    return GoalSpec(condition=goal, token_budget=budget)
 
 
 def known_runner(value: str) -> str:
@@ -48,7 +92,7 @@ class RunConfig(BaseModel):
     iterations: int = Field(default=3, gt=0)
     """How many attempt/reflect/build cycles at most."""
     runner: str = "fake"
-    """``fake``, ``claude``, ``codex`` or ``exec`` (= codex)."""
+    """``fake``, ``claude``, ``codex``, ``exec`` (= codex) or ``tui-goal`` (= codex, every attempt a goal)."""
     runner_options: RunnerOptions = Field(default_factory=RunnerOptions)
     """How to drive the agent CLI."""
     attempt_timeout: Duration = 45 * 60.0
@@ -102,6 +146,11 @@ class RunConfig(BaseModel):
     attempt_only: bool = False
     """Attempts only (``harnessgym compare``): no reflection, build or qualification; the artifacts already
     active in the workspace are activated as usual."""
+    goal: str | None = None
+    """Run every attempt in goal mode: the agent keeps working until this condition holds (``@task``, what a bare
+    --goal gives: the task's own success condition); the verify command still decides "solved"."""
+    goal_token_budget: int = DEFAULT_GOAL_TOKEN_BUDGET
+    """Tokens one goal-mode attempt may use; the agent is stopped when they run out."""
 
     @field_validator("workspace")
     @classmethod
@@ -121,6 +170,16 @@ class RunConfig(BaseModel):
         if not is_run_id(value):
             raise ValueError(f"run id {value!r} may hold only letters, digits, '-', '_' and '.'")
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _goal(cls, data: object) -> object:
+        return goal_fields(data)
+
+    @property
+    def goal_spec(self) -> GoalSpec | None:
+        """The goal every attempt runs under, None outside goal mode."""
+        return goal_spec(self.goal, self.goal_token_budget, self.verify_command)
 
     @model_validator(mode="after")
     def _task_present(self) -> RunConfig:

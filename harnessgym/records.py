@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from harnessgym.scores import Measurement, OptimizationStep, OptimizationSummary, RestoredBest
+from runners import GoalReport
 from runners.base import PhaseOutcome
 
 __all__ = [
@@ -193,6 +194,9 @@ class IterationRecord(BaseModel):
     qualification_report: Path | None = None
     mcp_calls: int = 0
     """MCP tool calls the host recorded for this iteration's attempt."""
+    goal: GoalReport | None = None
+    """Goal mode only: the attempt's goal, how it ended (met, impossible, budget exhausted, timeout ...), the
+    turns and tokens it took. How long the agent tried, as the CLI saw it; ``solved`` still rests on evidence."""
     active_artifacts: list[str] = Field(default_factory=list)
     """Artifact ids active for the next fresh session, after this iteration."""
     quarantined_artifacts: list[str] = Field(default_factory=list)

@@ -1,18 +1,25 @@
 """Agent CLI adapters behind one contract (:class:`runners.base.Runner`), chosen by name.
 
 ``fake`` drives :mod:`runners.fake_agent`, a scripted stand-in spawned exactly like a real CLI; ``claude``
-and ``codex`` (alias ``exec``) drive the real CLIs. Runner modules are imported only when chosen.
+and ``codex`` (aliases ``exec``, and ``tui-goal`` for goal mode) drive the real CLIs. Runner modules are
+imported only when chosen.
 """
 
 from __future__ import annotations
 
 import importlib
 
+from runners._goal import DEFAULT_GOAL_TOKEN_BUDGET, GoalOutcome, GoalReport, GoalSpec
 from runners.base import McpLaunch, Phase, PhaseOutcome, PhaseRequest, PhaseStatus, Runner
 from runners.options import RunnerOptions
 
 __all__ = [
+    "DEFAULT_GOAL_TOKEN_BUDGET",
+    "GOAL_RUNNERS",
     "RUNNERS",
+    "GoalOutcome",
+    "GoalReport",
+    "GoalSpec",
     "McpLaunch",
     "Phase",
     "PhaseOutcome",
@@ -29,7 +36,13 @@ RUNNERS: dict[str, tuple[str, str]] = {
     "claude": ("runners.claude", "ClaudeRunner"),
     "codex": ("runners.codex", "CodexRunner"),
     "exec": ("runners.codex", "CodexRunner"),
+    "tui-goal": ("runners.codex", "CodexRunner"),
 }
+"""``tui-goal`` is HarnessGym 0.1.1's name for Codex in goal mode: Codex, with the attempt always a goal."""
+
+GOAL_RUNNERS: frozenset[str] = frozenset({"fake", "claude", "codex", "exec", "tui-goal"})
+"""Runners whose attempts can run in goal mode (their class sets ``supports_goal``); kept here so a config can
+check ``--goal`` without importing the runner."""
 
 
 class UnknownRunner(LookupError):

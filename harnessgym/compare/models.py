@@ -18,10 +18,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from harnessgym.config import RunConfig, known_runner
+from harnessgym.config import RunConfig, goal_fields, known_runner
 from harnessgym.duration import Duration
 from harnessgym.records import Evidence, RunStatus, utcnow
 from harnessgym.scores import Measurement
+from runners import DEFAULT_GOAL_TOKEN_BUDGET
 from runners.options import RunnerOptions
 
 __all__ = [
@@ -110,6 +111,11 @@ class CompareConfig(BaseModel):
     """Significance level of the pre-declared primary test."""
     bootstrap_resamples: int = Field(default=2000, ge=100)
     """Resamples for the bootstrap interval of the median difference."""
+    goal: str | None = None
+    """Run every attempt in goal mode until this condition holds (``@task``: the task's own success condition,
+    what a bare --goal gives); the verify or post command still decides "solved"."""
+    goal_token_budget: int = DEFAULT_GOAL_TOKEN_BUDGET
+    """Tokens one goal-mode attempt may use; the agent is stopped when they run out."""
 
     @field_validator("workspace_template", "artifact_source", "output_dir", "task_path")
     @classmethod
@@ -120,6 +126,11 @@ class CompareConfig(BaseModel):
     @classmethod
     def _known_runner(cls, value: str) -> str:
         return known_runner(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _goal(cls, data: object) -> object:
+        return goal_fields(data)
 
     @field_validator("verify_command", "post_command")
     @classmethod
@@ -156,7 +167,7 @@ class CompareConfig(BaseModel):
             verify_command=self.verify_command, verify_timeout=self.verify_timeout, score_key=self.score_key,
             verify_pass_env=self.verify_pass_env,
             stop_score=self.stop_score, higher_is_better=self.higher_is_better, task_state=self.task_state,
-            qualify_artifacts=False, attempt_only=True,
+            qualify_artifacts=False, attempt_only=True, goal=self.goal, goal_token_budget=self.goal_token_budget,
         )  # fmt: skip
 
 

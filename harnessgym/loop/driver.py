@@ -72,7 +72,9 @@ async def _run_iteration(ctx: RunContext, record: IterationRecord) -> None:
         ctx.save(record)
         ctx.journal("phase_completed", iteration=n, phase=name, record=record)
         if name not in record.skipped_phases:
-            await ctx.emit("phase_finished", f"iteration {n}: {name} done", iteration=n, phase=name,
+            goal = f", goal {record.goal.outcome} after {record.goal.turns} turn(s)" if (
+                name == "attempt" and record.goal is not None) else ""
+            await ctx.emit("phase_finished", f"iteration {n}: {name} done{goal}", iteration=n, phase=name,
                            data={"status": record.status})
     ctx.journal("iteration_completed", iteration=n, record=record)
     await ctx.emit("iteration_finished", f"iteration {n}: {record.status}", iteration=n,
