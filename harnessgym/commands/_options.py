@@ -98,7 +98,7 @@ def verify_pass_env_option(f: F) -> F:
 
 def runner_option(f: F) -> F:
     """``--runner``."""
-    choice = click.Choice(["fake", "claude", "codex", "exec"])
+    choice = click.Choice(["fake", "claude", "codex", "exec", "tui-goal"])
     return click.option("--runner", type=choice, default="fake", show_default=True)(f)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from harnessgym.commands._goal import goal_fields, goal_options
 from harnessgym.commands._options import (
     agent_cli_options,
     duration,
@@ -93,6 +94,7 @@ __all__ = ["compare"]
 @click.option("--build-timeout", hidden=True, callback=duration, help="Unused (compare is attempt-only).")
 @click.option("--reflection-timeout", hidden=True, callback=duration, help="Unused (compare is attempt-only).")
 @click.option("--build-after-solve", hidden=True, is_flag=True, help="Unused (compare is attempt-only).")
+@goal_options
 @agent_cli_options
 def compare(**opts: Any) -> None:
     """Replay plain against harnessed attempt-only sessions from a clean template, in a randomized order, and
@@ -141,7 +143,7 @@ def _config(opts: dict[str, Any]) -> Any:
         "higher_is_better": opts["higher_is_better"], "task_state": opts["task_state"],
         "require_active_harness": opts["require_active_harness"],
         "require_harness_tool_use": opts["require_harness_tool_use"], "overwrite": opts["overwrite"],
-        "seed": opts["seed"], "alpha": opts["alpha"],
+        "seed": opts["seed"], "alpha": opts["alpha"], **goal_fields(opts),
     }  # fmt: skip
     try:
         return CompareConfig.model_validate(fields)

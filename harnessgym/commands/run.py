@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from harnessgym.commands._goal import goal_fields, goal_options
 from harnessgym.commands._help import SectionedCommand
 from harnessgym.commands._options import (
     agent_cli_options,
@@ -32,7 +33,7 @@ _HELP_SECTIONS = (
     ("Time limits", ("attempt_timeout", "attempt_timeouts", "reflection_timeout", "build_timeout", "verify_timeout",
                      "post_attempt_timeout")),
     ("Artifacts", ("qualify_artifacts", "artifact_repair_attempts", "harness_depth")),
-    ("Agent", ("runner", "fake_script")),
+    ("Agent", ("runner", "goal", "goal_token_budget", "fake_script")),
     ("Claude Code", ("claude_bin", "claude_model", "claude_permission_mode", "claude_max_budget_usd",
                      "claude_extra_args")),
     ("Codex", ("codex_bin", "codex_model", "codex_sandbox", "codex_config")),
@@ -70,6 +71,7 @@ _HELP_SECTIONS = (
 @click.option("--resume", "resume_id", metavar="RUN_ID", help="Continue an interrupted run in --workspace.")
 @click.option("--qualify-artifacts/--no-qualify-artifacts", default=True, show_default=True)
 @click.option("--artifact-repair-attempts", type=click.IntRange(min=0), default=1, show_default=True)
+@goal_options
 @agent_cli_options
 def run(**opts: Any) -> None:
     """Run the agent on a task for up to N iterations, building and qualifying tools between attempts."""
@@ -126,7 +128,7 @@ def _config(opts: dict[str, Any], workspace: Path) -> Any:
         "post_attempt_score_key": opts["post_attempt_score_key"],
         "post_attempt_timeout": opts["post_attempt_timeout"], "optimization_mode": opts["optimization_mode"],
         "restore_best": opts["restore_best"], "harness_depth": opts["harness_depth"],
-        "runner_options": runner_options,
+        "runner_options": runner_options, **goal_fields(opts),
     }  # fmt: skip
     if opts["run_id"]:
         fields["run_id"] = opts["run_id"]

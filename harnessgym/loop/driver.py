@@ -72,12 +72,12 @@ async def _run_iteration(ctx: RunContext, record: IterationRecord) -> None:
         ctx.save(record)
         ctx.journal("phase_completed", iteration=n, phase=name, record=record)
         if name not in record.skipped_phases:
-            goal = f", goal {record.goal.outcome} after {record.goal.turns} turn(s)" if (
-                name == "attempt" and record.goal is not None) else ""
-            await ctx.emit("phase_finished", f"iteration {n}: {name} done{goal}", iteration=n, phase=name,
+            await ctx.emit("phase_finished", f"iteration {n}: {name} done", iteration=n, phase=name,
                            data={"status": record.status})
     ctx.journal("iteration_completed", iteration=n, record=record)
-    await ctx.emit("iteration_finished", f"iteration {n}: {record.status}", iteration=n,
+    goal = "" if record.goal is None else (
+        f" (goal {record.goal.outcome} after {record.goal.turns} turn(s), {record.goal.tokens_used} tokens)")
+    await ctx.emit("iteration_finished", f"iteration {n}: {record.status}{goal}", iteration=n,
                    data={"status": record.status, "solved": record.solved, "evidence": record.evidence,
                          "score": record.score})
 

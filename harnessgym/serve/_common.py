@@ -172,3 +172,15 @@ def seconds(value: str | float | None, default: float) -> float:
         return default
     with library_errors():
         return hg.parse_duration(value)
+
+
+# Goal mode (issue 14): shared by start_run and start_compare.
+Goal = Annotated[
+    str | None,
+    Field(description="Goal mode: the agent keeps working on each attempt until this condition holds (its token "
+          "budget and the attempt timeout still stop it); '@task' is the task's own success condition. The verify "
+          "command still decides solved."),
+]
+GoalBudget = Annotated[
+    int | None, Field(description="Tokens one goal-mode attempt may use (default 1000000; must be positive).")
+]

@@ -28,7 +28,15 @@ from harnessgym.errors import HarnessgymError
 from harnessgym.events import RunEvent
 from harnessgym.layout import Layout
 from harnessgym.records import utcnow
-from harnessgym.serve._common import HEARTBEAT_SECONDS, Seconds, state_of, task_of, validation_problems
+from harnessgym.serve._common import (
+    HEARTBEAT_SECONDS,
+    Goal,
+    GoalBudget,
+    Seconds,
+    state_of,
+    task_of,
+    validation_problems,
+)
 from harnessgym.serve._models import CompareStatus, CompareView, StartedCompare
 from harnessgym.serve._roots import resolve_inside
 from harnessgym.serve._runs import EventSink, LiveRun, Work
@@ -223,6 +231,8 @@ async def start_compare(
     ] = None,
     seed: Annotated[int | None, Field(description="Seeds the trial order and the bootstrap (default 0).")] = None,
     alpha: Annotated[float | None, Field(gt=0, lt=1, description="Significance level (default 0.05).")] = None,
+    goal: Goal = None,
+    goal_token_budget: GoalBudget = None,
 ) -> StartedCompare:
     """Start a comparison in the background and return its compare_id once its first trial runs: plain and
     harnessed attempt-only trials, interleaved in a seeded random order, each from a fresh copy of the template;
@@ -239,7 +249,8 @@ async def start_compare(
         post_score_key=post_score_key, post_timeout=post_timeout, score_key=score_key, stop_score=stop_score,
         higher_is_better=higher_is_better,
         task_state=task_state, require_active_harness=require_active_harness,
-        require_harness_tool_use=require_harness_tool_use, overwrite=overwrite, seed=seed, alpha=alpha,
+        require_harness_tool_use=require_harness_tool_use, overwrite=overwrite, seed=seed, alpha=alpha, goal=goal,
+        goal_token_budget=goal_token_budget,
     )  # fmt: skip
     existing = state.compares.get(_key(out))
     if existing is not None and existing.running:

@@ -18,6 +18,8 @@ from harnessgym.config import RunConfig
 from harnessgym.errors import RunNotFoundError
 from harnessgym.layout import Layout
 from harnessgym.serve._common import (
+    Goal,
+    GoalBudget,
     RunId,
     Seconds,
     Workspace,
@@ -133,6 +135,8 @@ async def start_run(
         dict[str, Any] | None, Field(description="Runner settings: claude_model, codex_model, fake_script, ...")
     ] = None,
     run_id: Annotated[str | None, Field(description="A run id to use; default: a new timestamped one.")] = None,
+    goal: Goal = None,
+    goal_token_budget: GoalBudget = None,
 ) -> StartedRun:
     """Start a harnessgym run in the background and return its id at once. The run goes on if this client
     disconnects; follow it with get_run (wait_seconds waits for progress), stop it with cancel_run, continue an
@@ -148,7 +152,8 @@ async def start_run(
         qualify_artifacts=qualify_artifacts, artifact_repair_attempts=artifact_repair_attempts,
         post_attempt_command=post_attempt_command, post_attempt_score_key=post_attempt_score_key,
         post_attempt_timeout=post_attempt_timeout, optimization_mode=optimization_mode, restore_best=restore_best,
-        harness_depth=harness_depth, runner_options=runner_options, run_id=run_id,
+        harness_depth=harness_depth, runner_options=runner_options, run_id=run_id, goal=goal,
+        goal_token_budget=goal_token_budget,
     )  # fmt: skip
     if run_id is not None and _exists(ws, run_id):
         raise ToolError(f"run id {run_id!r} is already used in {ws}; continue it with resume_run or omit run_id")
