@@ -86,6 +86,7 @@ class CodexRunner(Runner):
     """Drives ``codex exec``; one instance serves a whole run."""
 
     name: ClassVar[str] = "codex"
+    supports_goal: ClassVar[bool] = True
 
     def __init__(self, options: RunnerOptions) -> None:
         self.options = options
@@ -127,7 +128,23 @@ class CodexRunner(Runner):
         argv += ["resume", request.session_id, "-"] if request.session_id else ["-"]
         return argv
 
+    def app_server_argv(self, request: PhaseRequest) -> list[str]:
+        """``codex app-server`` with the configuration ``codex exec`` gets (goal mode, :mod:`runners._codex_goal`)."""
+        argv = [self.options.codex_bin, "app-server"]
+        if self.options.codex_model:
+            argv += config_flag("model", self.options.codex_model)
+        argv += [*config_flag("analytics.enabled", False), "--disable", "plugins"]
+        if request.mcp is not None:
+            argv += self.mcp_flags(request, request.mcp, self.environment())
+        for entry in self.options.codex_config:
+            argv += _user_config(entry)
+        return argv
+
     async def run_phase(self, request: PhaseRequest) -> PhaseOutcome:
+        if request.goal is not None and request.phase == "attempt":
+            from ._codex_goal import run_codex_goal
+
+            return await run_codex_goal(self, request)
         env = self.environment()
         argv = self.argv(request, env)
         mode = f"resuming thread {request.session_id}" if request.session_id else "new thread"

@@ -4,7 +4,6 @@ verify command still decides "solved"; bad goal input gets one clear message bef
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
