@@ -61,8 +61,11 @@ async def test_a_goal_keeps_claude_working_until_the_judge_finds_it_met_then_ref
     goal_prompt = (tmp_path / "phases" / "attempt" / "prompt.goal.md").read_text()
     assert goal_prompt.startswith(f"/goal {CONDITION}")
 
-    reflection = await runner.run_phase(phase_request(
-        tmp_path, "reflection", "HG_GOAL_REFLECT reflect", phase="reflection", session_id=attempt.session_id))  # fmt: skip
+    reflection = await runner.run_phase(
+        phase_request(
+            tmp_path, "reflection", "HG_GOAL_REFLECT reflect", phase="reflection", session_id=attempt.session_id
+        )
+    )
     assert reflection.status == "completed" and reflection.session_id == attempt.session_id
     assert reflection.final_text == "reflected"
     last = model.requests("anthropic")[-1]
@@ -75,8 +78,9 @@ async def test_a_goal_never_met_stops_at_its_token_budget_and_does_not_come_back
 ) -> None:
     runner = _runner(claude_bin, model, tmp_path)
     request = phase_request(tmp_path, "attempt", "HG_GOAL_NEVER work on it", timeout=120)
-    attempt = await runner.run_phase(request.model_copy(update={"goal": GoalSpec(condition=CONDITION,
-                                                                                 token_budget=6000)}))  # fmt: skip
+    attempt = await runner.run_phase(
+        request.model_copy(update={"goal": GoalSpec(condition=CONDITION, token_budget=6000)})
+    )
 
     assert attempt.status == "completed", attempt.message
     assert attempt.goal is not None and attempt.goal.outcome == "budget_exhausted", attempt.goal
@@ -86,7 +90,10 @@ async def test_a_goal_never_met_stops_at_its_token_budget_and_does_not_come_back
     judged = len(judge_requests(model.requests("anthropic")))
     assert judged >= 1
 
-    reflection = await runner.run_phase(phase_request(
-        tmp_path, "reflection", "HG_GOAL_REFLECT reflect", phase="reflection", session_id=attempt.session_id))  # fmt: skip
+    reflection = await runner.run_phase(
+        phase_request(
+            tmp_path, "reflection", "HG_GOAL_REFLECT reflect", phase="reflection", session_id=attempt.session_id
+        )
+    )
     assert reflection.status == "completed" and reflection.final_text == "reflected", reflection.message
     assert len(judge_requests(model.requests("anthropic"))) == judged, "the cleared goal did not restart on resume"

@@ -21,20 +21,32 @@ Step = dict[str, Any]
 def goal_scripts(shell: Callable[[str], Step], agent: str) -> list[dict[str, Any]]:
     finish: list[Step] = []
     if agent == "codex":
-        finish = [{"tool": "update_goal", "arguments": {"status": "complete"}, "when_file": "done.txt",
-                   "otherwise": {"text": "not there yet"}}]  # fmt: skip
+        finish = [
+            {
+                "tool": "update_goal",
+                "arguments": {"status": "complete"},
+                "when_file": "done.txt",
+                "otherwise": {"text": "not there yet"},
+            }
+        ]
     met = [
-        shell("echo one >> progress.txt"), {"text": "first turn done"},
-        shell("echo two >> progress.txt"), {"text": "second turn done"},
-        shell("echo three >> progress.txt; echo ok > done.txt"), *finish, {"text": "goal reached"},
-    ]  # fmt: skip
+        shell("echo one >> progress.txt"),
+        {"text": "first turn done"},
+        shell("echo two >> progress.txt"),
+        {"text": "second turn done"},
+        shell("echo three >> progress.txt; echo ok > done.txt"),
+        *finish,
+        {"text": "goal reached"},
+    ]
     return [
         {"marker": "HG_GOAL_MET", "continue": True, "judge": {"file": "done.txt"}, "steps": met},
         {
-            "marker": "HG_GOAL_NEVER", "continue": True, "judge": {"verdict": "never"},
+            "marker": "HG_GOAL_NEVER",
+            "continue": True,
+            "judge": {"verdict": "never"},
             "usage": {"input_tokens": 1000, "output_tokens": 10},
             "steps": [shell("echo x >> progress.txt"), {"text": "still working"}],
-        },  # fmt: skip
+        },
         {"marker": "HG_GOAL_REFLECT", "steps": [{"text": "reflected"}]},
     ]
 
