@@ -110,3 +110,23 @@ async def test_a_thread_goal_never_met_stops_at_its_token_budget(
     )
     assert reflection.status == "completed" and reflection.final_text == "reflected", reflection.message
     assert len(model.requests("openai")) == len(requests) + 1, "the spent goal did not continue on resume"
+
+
+@pytest.mark.parametrize(
+    ("marker", "budget", "timeout", "ending"),
+    [
+        ("HG_GOAL_IMPOSSIBLE", 1_000_000, 120, "impossible"),
+        ("HG_GOAL_STALL", 10**12, 8, "timeout"),
+    ],
+)
+async def test_an_impossible_goal_and_a_phase_timeout_are_their_own_outcomes(
+    codex_bin: Path, model: ScriptedModel, tmp_path: Path, marker: str, budget: int, timeout: float, ending: str
+) -> None:
+    runner = _runner(codex_bin, model, tmp_path)
+    request = phase_request(tmp_path, "attempt", f"{marker} work on it", timeout=timeout)
+    goal = GoalSpec(condition=CONDITION, token_budget=budget)
+    attempt = await runner.run_phase(request.model_copy(update={"goal": goal}))
+
+    assert attempt.goal is not None and attempt.goal.outcome == ending, attempt.goal
+    assert attempt.status == ("timeout" if ending == "timeout" else "completed"), attempt.message
+    assert attempt.session_id is not None and progress(tmp_path / "ws")

@@ -3,7 +3,10 @@
 ``HG_GOAL_MET``: three turns of work (each appends to ``progress.txt``); the third also writes ``done.txt``,
 which is what the condition asks for. Claude Code's judge finds the file and ends the goal; for Codex the model
 calls ``update_goal`` with ``complete`` once the file exists. ``HG_GOAL_NEVER``: every turn says it is still
-working and nothing ever makes the condition true, so only the token budget ends it. ``HG_GOAL_REFLECT``: the
+working and nothing ever makes the condition true, so only the token budget (or the phase timeout) ends it.
+``HG_GOAL_IMPOSSIBLE``: Claude's judge answers ``impossible``; Codex's model marks the goal ``blocked``.
+``HG_GOAL_STALL``: the model stops answering in the goal's first turn, so the phase times out.
+``HG_GOAL_REFLECT``: the
 reflection on the same session.
 """
 
@@ -29,6 +32,7 @@ def goal_scripts(shell: Callable[[str], Step], agent: str) -> list[dict[str, Any
                 "otherwise": {"text": "not there yet"},
             }
         ]
+    give_up: list[Step] = [{"tool": "update_goal", "arguments": {"status": "blocked"}}] if agent == "codex" else []
     met = [
         shell("echo one >> progress.txt"),
         {"text": "first turn done"},
@@ -46,6 +50,17 @@ def goal_scripts(shell: Callable[[str], Step], agent: str) -> list[dict[str, Any
             "judge": {"verdict": "never"},
             "usage": {"input_tokens": 1000, "output_tokens": 10},
             "steps": [shell("echo x >> progress.txt"), {"text": "still working"}],
+        },
+        {
+            "marker": "HG_GOAL_IMPOSSIBLE",
+            "continue": True,
+            "judge": {"verdict": "impossible"},
+            "steps": [shell("echo tried >> progress.txt"), {"text": "first turn done"}, *give_up, {"text": "stuck"}],
+        },
+        {
+            "marker": "HG_GOAL_STALL",
+            "continue": True,
+            "steps": [shell("echo x >> progress.txt"), {"text": "first turn done"}, {"stall": 120, "text": "late"}],
         },
         {"marker": "HG_GOAL_REFLECT", "steps": [{"text": "reflected"}]},
     ]
