@@ -125,3 +125,18 @@ async def test_the_cli_runs_a_bare_goal_and_tui_goal_prints_its_notice(tmp_path:
     assert "--runner tui-goal: running Codex in goal mode" in err and err.count("tui-goal: running") == 1
     assert os.path.isdir(ws / ".harnessgym" / "runs")
     del bad
+
+
+def test_compare_passes_its_goal_to_every_trials_run_and_refuses_bad_goals_up_front(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    from harnessgym.compare.models import CompareConfig
+
+    base: dict[str, Any] = {"task_text": "t", "workspace_template": tmp_path, "output_dir": tmp_path / "out",
+                            "verify_command": "true"}  # fmt: skip
+    trial = CompareConfig(**base, goal="tests pass", goal_token_budget=5000).run_config(tmp_path / "w", "r1")
+    assert (trial.goal, trial.goal_token_budget, trial.attempt_only) == ("tests pass", 5000, True)
+    assert CompareConfig(**base, runner="tui-goal").run_config(tmp_path / "w", "r2").goal == GOAL_FROM_TASK
+    for bad, message in (({"goal": ""}, "the goal is empty"), ({"goal_token_budget": -1}, "positive number")):
+        with pytest.raises(ValidationError, match=message):
+            CompareConfig(**base, **bad)
