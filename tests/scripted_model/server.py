@@ -41,17 +41,9 @@ A STEP is an object with any of:
   stall closes the connection without an answer.
 * ``"usage": {"input_tokens": N, "output_tokens": M}``: the usage reported for this reply.
 
-Goal mode (both CLIs keep a conversation going until a condition holds; see :mod:`tests.scripted_model.goals`):
-
-* A script with ``"continue": true`` also counts, as a step, every plain user message after the marker's
-  (no tool result in it): Claude's stop-hook feedback and Codex's goal continuation turns. Without it such a
-  message would get the same step again, and a goal could never make progress.
-* ``"judge": {"file": "done.txt"}`` (met once that file exists in the conversation's working folder),
-  ``{"verdict": "never"}`` or ``{"verdict": "impossible"}``: how the script answers Claude Code's
-  stop-condition evaluator (a tool-less request whose condition holds the marker).
-* Codex's ``update_goal`` is an ordinary offered tool: a step ``{"tool": "update_goal", "arguments":
-  {"status": "complete"}}`` ends a Codex goal, ``"blocked"`` declares it impossible. A step ``"when_file":
-  "done.txt"`` is taken only once that file exists (else the next step is looked at, and so on).
+Goal mode (:mod:`goals`): ``"continue": true`` also counts plain user messages after the marker's as steps
+(Claude's stop-hook feedback, Codex's goal continuations); ``"judge"`` answers Claude Code's stop-condition
+evaluator; a step's ``"when_file"`` waits for a workspace file (e.g. before Codex's ``update_goal``).
 
 Every request is logged as ``{"seq", "time", "method", "path", "api", "headers", "body", "script", "step",
 "reply"}``; ``reply`` says what was answered (``{"kind": "text"|"tool"|"error"|"stall"|..., ...}``).
@@ -502,11 +494,13 @@ class ModelServer:
 
             def _answer(self, entry: dict[str, Any], body: dict[str, Any], api: str) -> None:
                 condition = evaluator_condition(body) if api == "anthropic" else None
-                if condition is not None:
-                    return self._judge(entry, body, condition)
                 turns = _anthropic_turns(body) if api == "anthropic" else _responses_turns(body)
                 script, step_index = server.script.select(turns)
-                step = gate_step(server.script.step(script, step_index), body)
+                if condition is not None:  # Claude Code's stop-condition evaluator: a JSON verdict as text
+                    script = server.script._match(condition) or script
+                    step = {"text": json.dumps(judge_reply(script, body))}
+                else:
+                    step = gate_step(server.script.step(script, step_index), body)
                 entry = {**entry, "api": api, "script": script["marker"] if script else None, "step": step_index}
                 if "stall" in step:
                     server.stopped.wait(float(step["stall"]))
@@ -538,21 +532,11 @@ class ModelServer:
                         if stream
                         else json.dumps(_responses_object(output, body, usage, "completed")).encode()
                     )
+                if condition is not None:
+                    reply, entry["step"] = {"kind": "judge", **json.loads(step["text"])}, None
                 server._log({**entry, "reply": reply})
                 self._send(200, data, "text/event-stream" if stream else "application/json")
 
-            def _judge(self, entry: dict[str, Any], body: dict[str, Any], condition: str) -> None:
-                """Claude Code's stop-condition evaluator: a JSON verdict as the reply's text."""
-                # The evaluator sees the whole conversation: the script is the one its marker message chose.
-                script = server.script._match(condition) or server.script.select(_anthropic_turns(body))[0]
-                verdict = judge_reply(script, body)
-                step = {"text": json.dumps(verdict)}
-                message, _ = _anthropic_message(step, body, {**server.script.usage, **(script or {}).get("usage", {})})
-                entry = {**entry, "api": "anthropic", "script": script["marker"] if script else None, "step": None}
-                server._log({**entry, "reply": {"kind": "judge", **verdict}})
-                stream = bool(body.get("stream"))
-                data = _anthropic_stream(message) if stream else json.dumps(message).encode()
-                self._send(200, data, "text/event-stream" if stream else "application/json")
 
         return Handler
 
