@@ -10,8 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harnessgym.duration import Duration
-from runners import DEFAULT_GOAL_TOKEN_BUDGET, GOAL_RUNNERS, GoalSpec
-from runners.options import RunnerOptions
+from runners import DEFAULT_GOAL_TOKEN_BUDGET, GOAL_RUNNERS, GoalSpec, RunnerOptions
 
 __all__ = [
     "GOAL_FROM_TASK", "RUNNER_NAMES", "RunConfig", "check_goal", "goal_fields", "goal_spec", "known_runner",
@@ -165,7 +164,7 @@ class RunConfig(BaseModel):
     @field_validator("run_id")
     @classmethod
     def _safe_run_id(cls, value: str) -> str:
-        from harnessgym.layout import is_run_id
+        from harnessgym.store.layout import is_run_id
 
         if not is_run_id(value):
             raise ValueError(f"run id {value!r} may hold only letters, digits, '-', '_' and '.'")

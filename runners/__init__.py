@@ -1,4 +1,4 @@
-"""Agent CLI adapters behind one contract (:class:`runners.base.Runner`), chosen by name.
+"""Agent CLI adapters behind one contract (:class:`runners._base.Runner`), chosen by name.
 
 ``fake`` drives :mod:`runners.fake_agent`, a scripted stand-in spawned exactly like a real CLI; ``claude``
 and ``codex`` (aliases ``exec``, and ``tui-goal`` for goal mode) drive the real CLIs. Runner modules are
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import importlib
 
+from runners._base import McpLaunch, Phase, PhaseOutcome, PhaseRequest, PhaseStatus, Runner
 from runners._goal import DEFAULT_GOAL_TOKEN_BUDGET, GoalOutcome, GoalReport, GoalSpec
-from runners.base import McpLaunch, Phase, PhaseOutcome, PhaseRequest, PhaseStatus, Runner
-from runners.options import RunnerOptions
+from runners._options import RunnerOptions
 
 __all__ = [
     "DEFAULT_GOAL_TOKEN_BUDGET",
@@ -32,11 +32,11 @@ __all__ = [
 ]
 
 RUNNERS: dict[str, tuple[str, str]] = {
-    "fake": ("runners.fake", "FakeRunner"),
-    "claude": ("runners.claude", "ClaudeRunner"),
-    "codex": ("runners.codex", "CodexRunner"),
-    "exec": ("runners.codex", "CodexRunner"),
-    "tui-goal": ("runners.codex", "CodexRunner"),
+    "fake": ("runners._fake", "FakeRunner"),
+    "claude": ("runners._claude", "ClaudeRunner"),
+    "codex": ("runners._codex", "CodexRunner"),
+    "exec": ("runners._codex", "CodexRunner"),
+    "tui-goal": ("runners._codex", "CodexRunner"),
 }
 """``tui-goal`` is HarnessGym 0.1.1's name for Codex in goal mode: Codex, with the attempt always a goal."""
 

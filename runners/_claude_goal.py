@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from ._base import PhaseOutcome, PhaseRequest
 from ._cli_events import CliEvents, Transcript, int_usage, run_cli_phase
 from ._goal import GoalOutcome, GoalReport, GoalSpec, TokenMeter
-from .base import PhaseOutcome, PhaseRequest
 
 if TYPE_CHECKING:
-    from .claude import ClaudeRunner
+    from ._claude import ClaudeRunner
 
 __all__ = ["run_claude_goal", "session_goal_status"]
 

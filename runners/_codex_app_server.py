@@ -1,6 +1,6 @@
 """A client of ``codex app-server`` (verified with Codex 0.169): newline-delimited JSON-RPC over the child's stdio.
 
-The server is started through :func:`mcp_host.procs.spawn` (its own process group, the phase tag in its
+The server is started through :func:`mcp_host.spawn` (its own process group, the phase tag in its
 environment) and always ends through :meth:`AppServer.close`: stdin closed, a bounded wait, then the whole tree
 and every process carrying the tag killed. Every wait here is bounded.
 
@@ -23,7 +23,7 @@ import anyio
 import anyio.abc
 from anyio.streams.buffered import BufferedByteReceiveStream
 
-from mcp_host.procs import PROC_TAG_VAR, kill_tree, spawn, sweep_tagged
+from mcp_host import PROC_TAG_VAR, kill_tree, spawn, sweep_tagged
 
 __all__ = ["AppServer", "AppServerError", "approval_answer"]
 

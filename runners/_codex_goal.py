@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from ._base import PhaseOutcome, PhaseRequest
 from ._cli_events import Transcript, clip, summarize, write_prompt_file
 from ._codex_app_server import AppServer, AppServerError
 from ._goal import GoalOutcome, GoalReport, GoalSpec
-from .base import PhaseOutcome, PhaseRequest
 
 if TYPE_CHECKING:
-    from .codex import CodexRunner
+    from ._codex import CodexRunner
 
 __all__ = ["run_codex_goal"]
 

@@ -20,10 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from harnessgym.config import RunConfig, goal_fields, known_runner
 from harnessgym.duration import Duration
+from harnessgym.evidence.scores import Measurement
 from harnessgym.records import Evidence, RunStatus, utcnow
-from harnessgym.scores import Measurement
-from runners import DEFAULT_GOAL_TOKEN_BUDGET
-from runners.options import RunnerOptions
+from runners import DEFAULT_GOAL_TOKEN_BUDGET, RunnerOptions
 
 __all__ = [
     "GROUPS",
