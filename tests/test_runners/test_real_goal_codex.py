@@ -13,6 +13,7 @@ import pytest
 from scripted_model import ScriptedModel, scripted_model
 from support.goal_cases import CONDITION, goal_scripts, progress
 from support.real_clis import codex_config, codex_env, ensure_real_clis, phase_request
+from support.runner_cases import probe_launch, shared_scripts
 
 from runners import GoalSpec
 from runners._codex import CodexRunner
@@ -25,7 +26,7 @@ def shell(command: str) -> dict[str, Any]:
     return {"tool": "exec_command", "arguments": {"cmd": command}}
 
 
-SCRIPT: dict[str, Any] = {"scripts": goal_scripts(shell, "codex")}
+SCRIPT: dict[str, Any] = {"scripts": [*goal_scripts(shell, "codex"), *shared_scripts(shell, "codex")]}
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +131,16 @@ async def test_an_impossible_goal_and_a_phase_timeout_are_their_own_outcomes(
     assert attempt.goal is not None and attempt.goal.outcome == ending, attempt.goal
     assert attempt.status == ("timeout" if ending == "timeout" else "completed"), attempt.message
     assert attempt.session_id is not None and progress(tmp_path / "ws")
+
+
+async def test_a_goal_attempt_gets_the_mcp_server_and_records_its_tool_calls(
+    codex_bin: Path, model: ScriptedModel, tmp_path: Path
+) -> None:
+    runner = _runner(codex_bin, model, tmp_path)
+    request = phase_request(tmp_path, "attempt", "HG_MCP call it", mcp=probe_launch(tmp_path), timeout=120)
+    attempt = await runner.run_phase(request.model_copy(update={"goal": GoalSpec(condition=CONDITION,
+                                                                                 token_budget=3000)}))  # fmt: skip
+
+    assert (tmp_path / "ws" / "mcp_marker.txt").read_text() == "from codex"
+    assert attempt.details["mcp_tool_calls"][0] == {"server": "probe", "tool": "write_marker", "status": "completed"}
+    assert attempt.goal is not None and attempt.goal.outcome == "budget_exhausted", attempt.goal
