@@ -25,7 +25,10 @@ from anyio.streams.buffered import BufferedByteReceiveStream
 
 from mcp_host import PROC_TAG_VAR, kill_tree, spawn, sweep_tagged
 
-__all__ = ["AppServer", "AppServerError", "approval_answer"]
+__all__ = ["CLOSED", "AppServer", "AppServerError", "approval_answer"]
+
+CLOSED = "harnessgym/closed"
+"""The notification :class:`AppServer` hands on (itself) when the server's output ends."""
 
 MAX_LINE_BYTES = 64 * 1024 * 1024
 """A line longer than this is not a protocol message: the server is treated as broken."""
@@ -114,6 +117,7 @@ class AppServer:
             self._closed.set()
             for event, _ in self._pending.values():
                 event.set()
+            self._on_notification({"method": CLOSED})  # so nothing waits for a server that is gone
 
     async def _dispatch(self, message: dict[str, Any]) -> None:
         method, mid = message.get("method"), message.get("id")

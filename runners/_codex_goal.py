@@ -25,7 +25,7 @@ import anyio
 
 from ._base import PhaseOutcome, PhaseRequest
 from ._cli_events import Transcript, clip, summarize, write_prompt_file
-from ._codex_app_server import AppServer, AppServerError
+from ._codex_app_server import CLOSED, AppServer, AppServerError
 from ._goal import GoalOutcome, GoalReport, GoalSpec
 
 if TYPE_CHECKING:
@@ -62,7 +62,9 @@ class _Thread:
     def on(self, message: dict[str, Any]) -> None:
         method, raw = str(message.get("method")), message.get("params")
         params: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        if method == "thread/status/changed":
+        if method == CLOSED:
+            self.failed = self.failed or "the app server exited"
+        elif method == "thread/status/changed":
             status = _dict(params.get("status"))
             self.idle = status.get("type") == "idle"
             if status.get("type") == "systemError":
@@ -205,18 +207,18 @@ async def _drive(
     thread.transcript.write("thread.started", thread_id)
     await server.request("turn/start", {"threadId": thread_id, "input": [{"type": "text", "text": request.prompt}]},
                          REQUEST_TIMEOUT_SECONDS)  # fmt: skip
-    await thread.settle(lambda: thread.turns_completed >= 1 and thread.idle)
+    await thread.settle(lambda: (thread.turns_completed >= 1 and thread.idle) or thread.failed is not None)
     if thread.failed:
         return "failed", thread.failed
     left = goal.token_budget - thread.tokens
     if left <= 0:
         return "budget_exhausted", f"the first turn used {thread.tokens} of {goal.token_budget} tokens"
-    turns_before = thread.turns_started
     await server.request("thread/goal/set", {"threadId": thread_id, "objective": goal.condition, "status": "active",
                                              "tokenBudget": left}, REQUEST_TIMEOUT_SECONDS)  # fmt: skip
     # The goal's turns start by themselves; the goal is over once it is no longer active and the thread is idle.
-    await thread.settle(lambda: (thread.goal is not None and not thread.goal_active and thread.idle
-                                 and thread.turns_started > turns_before) or thread.failed is not None)  # fmt: skip
+    await thread.settle(
+        lambda: (thread.goal is not None and not thread.goal_active and thread.idle) or thread.failed is not None
+    )
     if thread.failed:
         return "failed", thread.failed
     status = str((thread.goal or {}).get("status"))

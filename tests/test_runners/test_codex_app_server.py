@@ -12,7 +12,7 @@ import anyio
 import pytest
 from support.real_clis import pid_gone
 
-from runners._codex_app_server import AppServer, AppServerError, approval_answer
+from runners._codex_app_server import CLOSED, AppServer, AppServerError, approval_answer
 
 pytestmark = pytest.mark.anyio
 
@@ -76,7 +76,7 @@ async def test_approvals_are_answered_by_policy_and_other_questions_refused(
     command, change, question = got["answers"]
     assert command["result"] == {"decision": decision} and change["result"] == {"decision": decision}
     assert "error" in question and "does not answer" in question["error"]["message"]
-    assert notes == [{"method": "note", "params": {"n": 1}}]
+    assert notes == [{"method": "note", "params": {"n": 1}}, {"method": CLOSED}], "and the end is told, too"
     assert '"note"' in (tmp_path / "out.jsonl").read_text(), "the traffic is recorded"
 
 
