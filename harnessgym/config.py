@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -150,6 +151,9 @@ class RunConfig(BaseModel):
     --goal gives: the task's own success condition); the verify command still decides "solved"."""
     goal_token_budget: int = DEFAULT_GOAL_TOKEN_BUDGET
     """Tokens one goal-mode attempt may use; the agent is stopped when they run out."""
+    watch: bool = False
+    """Experimental, Codex only: run each attempt in Codex's interactive UI inside a private tmux server that a
+    person can attach to read-only (the command is in the attempt's transcript); the run is driven as ever."""
 
     @field_validator("workspace")
     @classmethod
@@ -174,6 +178,14 @@ class RunConfig(BaseModel):
     @classmethod
     def _goal(cls, data: object) -> object:
         return goal_fields(data)
+
+    @model_validator(mode="after")
+    def _watchable(self) -> RunConfig:
+        if self.watch and self.runner not in ("codex", "exec", "tui-goal"):
+            raise ValueError(f"--watch shows Codex's interactive UI; it needs --runner codex, not {self.runner!r}")
+        if self.watch and shutil.which("tmux") is None:
+            raise ValueError("--watch runs the UI in a private tmux server, and tmux is not on PATH; install tmux")
+        return self
 
     @property
     def goal_spec(self) -> GoalSpec | None:

@@ -139,7 +139,25 @@ class CodexRunner(Runner):
             argv += _user_config(entry)
         return argv
 
+    def ui_argv(self, request: PhaseRequest) -> list[str]:
+        """The interactive UI for the live view (:mod:`runners._codex_watch`), configured as ``codex exec``."""
+        opts = self.options
+        argv = [opts.codex_bin, "--no-daemon"]
+        if opts.codex_sandbox is None:
+            argv.append("--dangerously-bypass-approvals-and-sandbox")
+        else:
+            argv += ["-s", opts.codex_sandbox, "-a", "never"]
+        return argv + self.app_server_argv(request)[2:]
+
     async def run_phase(self, request: PhaseRequest) -> PhaseOutcome:
+        if request.phase == "attempt" and self.options.codex_watch:
+            from ._codex_watch import run_codex_watch
+
+            return await run_codex_watch(self, request)
+        return await self.run_headless(request)
+
+    async def run_headless(self, request: PhaseRequest) -> PhaseOutcome:
+        """A phase without the live view: ``codex exec``, or ``codex app-server`` for a goal."""
         if request.goal is not None and request.phase == "attempt":
             from ._codex_goal import run_codex_goal
 

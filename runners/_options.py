@@ -35,6 +35,8 @@ class RunnerOptions(BaseModel):
     """``read-only``, ``workspace-write`` or ``danger-full-access``; None bypasses approvals and sandbox."""
     codex_config: tuple[str, ...] = ()
     """``KEY=VALUE`` pairs passed as ``-c KEY=<json(VALUE)>``."""
+    codex_watch: bool = False
+    """Experimental: attempts run in Codex's interactive UI in a private tmux server a person can attach to."""
 
     agent_env: dict[str, str] = Field(default_factory=dict)
     """Extra environment for the agent CLI (e.g. a model endpoint); merged over the parent environment."""

@@ -1,5 +1,6 @@
-"""``--goal [CONDITION]`` and ``--goal-token-budget N`` for ``run`` and ``compare`` (by hand until the options are
-generated from the config fields), and the notice ``--runner tui-goal`` prints. Top-level imports stay light."""
+"""``--goal [CONDITION]``, ``--goal-token-budget N`` and the experimental ``--watch`` for ``run`` and ``compare``
+(by hand until the options are generated from the config fields), and the notice ``--runner tui-goal`` prints.
+Top-level imports stay light."""
 
 from __future__ import annotations
 
@@ -25,6 +26,11 @@ def goal_options(f: F) -> F:
         "--goal-token-budget", type=int, default=None, metavar="TOKENS",
         help="Tokens one goal-mode attempt may use before the agent is stopped (default 1000000).",
     )(f)  # fmt: skip
+    f = click.option(
+        "--watch", is_flag=True, default=False,
+        help="Experimental, Codex only: run each attempt in Codex's interactive UI in a private tmux server you can "
+        "attach to read-only (the command is in the attempt's transcript).",
+    )(f)  # fmt: skip
     return click.option(
         "--goal", is_flag=False, flag_value=GOAL_FROM_TASK, default=None, metavar="[CONDITION]",
         help="Goal mode: the agent keeps working on each attempt until CONDITION holds, its token budget runs "
@@ -42,4 +48,6 @@ def goal_fields(opts: dict[str, Any]) -> dict[str, Any]:
         fields["goal"] = opts["goal"]
     if opts.get("goal_token_budget") is not None:
         fields["goal_token_budget"] = opts["goal_token_budget"]
+    if opts.get("watch"):
+        fields["watch"] = True
     return fields

@@ -33,7 +33,7 @@ _HELP_SECTIONS = (
     ("Time limits", ("attempt_timeout", "attempt_timeouts", "reflection_timeout", "build_timeout", "verify_timeout",
                      "post_attempt_timeout")),
     ("Artifacts", ("qualify_artifacts", "artifact_repair_attempts", "harness_depth")),
-    ("Agent", ("runner", "goal", "goal_token_budget", "fake_script")),
+    ("Agent", ("runner", "goal", "goal_token_budget", "watch", "fake_script")),
     ("Claude Code", ("claude_bin", "claude_model", "claude_permission_mode", "claude_max_budget_usd",
                      "claude_extra_args")),
     ("Codex", ("codex_bin", "codex_model", "codex_sandbox", "codex_config")),

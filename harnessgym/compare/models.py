@@ -115,6 +115,9 @@ class CompareConfig(BaseModel):
     what a bare --goal gives); the verify or post command still decides "solved"."""
     goal_token_budget: int = DEFAULT_GOAL_TOKEN_BUDGET
     """Tokens one goal-mode attempt may use; the agent is stopped when they run out."""
+    watch: bool = False
+    """Experimental, Codex only: each attempt runs in Codex's interactive UI in a private tmux server (see
+    :class:`RunConfig`)."""
 
     @field_validator("workspace_template", "artifact_source", "output_dir", "task_path")
     @classmethod
@@ -167,6 +170,7 @@ class CompareConfig(BaseModel):
             verify_pass_env=self.verify_pass_env,
             stop_score=self.stop_score, higher_is_better=self.higher_is_better, task_state=self.task_state,
             qualify_artifacts=False, attempt_only=True, goal=self.goal, goal_token_budget=self.goal_token_budget,
+            watch=self.watch,
         )  # fmt: skip
 
 

@@ -50,7 +50,9 @@ _AFTER_SOLVE: frozenset[LoopPhase] = frozenset({"reflection", "build", "qualify"
 def _runner(config: RunConfig, env: dict[str, str]) -> Runner:
     from runners import RUNNERS, UnknownRunner, get_runner
 
-    options = config.runner_options.model_copy(update={"agent_env": {**config.runner_options.agent_env, **env}})
+    options = config.runner_options.model_copy(
+        update={"agent_env": {**config.runner_options.agent_env, **env}, "codex_watch": config.watch}
+    )
     try:
         return get_runner(config.runner, options)
     except UnknownRunner as exc:

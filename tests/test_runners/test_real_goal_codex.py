@@ -144,3 +144,24 @@ async def test_a_goal_attempt_gets_the_mcp_server_and_records_its_tool_calls(
     assert (tmp_path / "ws" / "mcp_marker.txt").read_text() == "from codex"
     assert attempt.details["mcp_tool_calls"][0] == {"server": "probe", "tool": "write_marker", "status": "completed"}
     assert attempt.goal is not None and attempt.goal.outcome == "budget_exhausted", attempt.goal
+
+
+async def test_the_live_view_runs_the_goal_in_codexs_ui_under_a_private_tmux_and_leaves_nothing(
+    codex_bin: Path, model: ScriptedModel, tmp_path: Path
+) -> None:
+    runner = _runner(codex_bin, model, tmp_path, codex_watch=True)
+    request = phase_request(tmp_path, "attempt", "HG_GOAL_MET work on it\nsecond line of the prompt", timeout=120)
+    attempt = await runner.run_phase(request.model_copy(update={"goal": GoalSpec(condition=CONDITION)}))
+
+    transcript = (tmp_path / "phases" / "attempt" / "transcript.log").read_text()
+    assert "live view" in transcript and "attach read-only with: tmux -S" in transcript
+    assert "running headless" not in transcript, transcript
+    assert attempt.status == "completed", attempt.message
+    assert attempt.goal is not None and attempt.goal.outcome == "met", attempt.goal
+    # The UI's /goal adds one more user message than app-server's goal/set, so the script skips a step here.
+    assert progress(tmp_path / "ws")[0] == "one" and progress(tmp_path / "ws")[-1] == "three"
+    assert attempt.session_id is not None
+    first = model.requests("openai")[0]
+    assert "second line of the prompt" in json.dumps(first["body"]["input"]), "the pasted prompt arrived whole"
+    socket = Path(attempt.details["watch_attach"].split()[2])
+    assert not socket.exists(), "the private tmux server is gone"
