@@ -45,6 +45,8 @@ START_SECONDS = 45.0
 KEY_GAP_SECONDS = 0.4
 """Between the pasted text and the carriage return that submits it (a UI needs them as separate inputs)."""
 POLL_SECONDS = 0.25
+CLEAR_SECONDS = 10.0
+"""How long ``/goal clear`` may take in the UI once the budget or the time is spent."""
 DRAW_SECONDS = 3.0
 """How long the UI gets to start before the prompt is pasted (a UI that missed it is caught by START_SECONDS)."""
 _ENDINGS: dict[str, GoalOutcome] = {"complete": "met", "blocked": "impossible", "budgetLimited": "budget_exhausted"}
@@ -204,6 +206,13 @@ async def run_codex_watch(runner: CodexRunner, request: PhaseRequest) -> PhaseOu
                 status = str(_goal_status(codex_home, rollout.session_id))
                 spent: GoalOutcome = "budget_exhausted" if rollout.tokens >= budget else "not_met"
                 ending = _ENDINGS.get(status, spent)
+            if _goal_status(codex_home, rollout.session_id) == "active":  # or resuming the thread would go on
+                with anyio.CancelScope(shield=True), anyio.move_on_after(CLEAR_SECONDS):
+                    await _submit(tmux, "/goal clear")
+                    await _until(
+                        lambda: _goal_status(codex_home, rollout.session_id) != "active",
+                        time.monotonic() + CLEAR_SECONDS,
+                    )
     except OSError as exc:
         outcome.status, outcome.error_kind, outcome.message, ending = "failed", "not_started", str(exc), "failed"
     finally:

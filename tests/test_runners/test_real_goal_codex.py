@@ -165,3 +165,42 @@ async def test_the_live_view_runs_the_goal_in_codexs_ui_under_a_private_tmux_and
     assert "second line of the prompt" in json.dumps(first["body"]["input"]), "the pasted prompt arrived whole"
     socket = Path(attempt.details["watch_attach"].split()[2])
     assert not socket.exists(), "the private tmux server is gone"
+
+
+async def test_the_live_view_stops_a_goal_at_its_budget_and_clears_it_before_the_thread_is_resumed(
+    codex_bin: Path, model: ScriptedModel, tmp_path: Path
+) -> None:
+    runner = _runner(codex_bin, model, tmp_path, codex_watch=True)
+    request = phase_request(tmp_path, "attempt", "HG_GOAL_NEVER work on it", timeout=120)
+    goal = GoalSpec(condition=CONDITION, token_budget=6000)
+    attempt = await runner.run_phase(request.model_copy(update={"goal": goal}))
+
+    assert attempt.goal is not None and attempt.goal.outcome == "budget_exhausted", attempt.goal
+    assert attempt.goal.tokens_used >= 6000
+    before = len(model.requests("openai"))
+    reflection = await runner.run_phase(
+        phase_request(
+            tmp_path, "reflection", "HG_GOAL_REFLECT reflect", phase="reflection", session_id=attempt.session_id
+        )
+    )
+    assert reflection.status == "completed" and reflection.final_text == "reflected", reflection.message
+    assert len(model.requests("openai")) == before + 1, "the cleared goal did not continue on resume"
+
+
+async def test_a_live_view_whose_ui_never_starts_falls_back_to_a_headless_attempt(
+    codex_bin: Path, model: ScriptedModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import runners._codex_watch as watch
+
+    monkeypatch.setattr(watch, "START_SECONDS", 3.0)
+    stuck = tmp_path / "codex-with-a-stuck-ui"
+    stuck.write_text(f'#!/bin/sh\n[ "$1" = "--no-daemon" ] && exec sleep 300\nexec {codex_bin} "$@"\n')
+    stuck.chmod(0o755)
+    runner = _runner(stuck, model, tmp_path, codex_watch=True)
+    request = phase_request(tmp_path, "attempt", "HG_GOAL_MET work on it", timeout=120)
+    attempt = await runner.run_phase(request.model_copy(update={"goal": GoalSpec(condition=CONDITION)}))
+
+    transcript = (tmp_path / "phases" / "attempt" / "transcript.log").read_text()
+    assert "did not start the turn within 3 s; running headless" in transcript
+    assert attempt.status == "completed" and attempt.goal is not None and attempt.goal.outcome == "met"
+    assert progress(tmp_path / "ws") == ["one", "two", "three"]
