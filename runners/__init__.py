@@ -8,10 +8,11 @@ imported only when chosen.
 from __future__ import annotations
 
 import importlib
+from typing import get_args as _get_args
 
 from runners._base import McpLaunch, Phase, PhaseOutcome, PhaseRequest, PhaseStatus, Runner
 from runners._goal import DEFAULT_GOAL_TOKEN_BUDGET, GoalOutcome, GoalReport, GoalSpec
-from runners._options import RunnerOptions
+from runners._options import RunnerName, RunnerOptions
 
 __all__ = [
     "DEFAULT_GOAL_TOKEN_BUDGET",
@@ -26,12 +27,13 @@ __all__ = [
     "PhaseRequest",
     "PhaseStatus",
     "Runner",
+    "RunnerName",
     "RunnerOptions",
     "UnknownRunner",
     "get_runner",
 ]
 
-RUNNERS: dict[str, tuple[str, str]] = {
+RUNNERS: dict[RunnerName, tuple[str, str]] = {
     "fake": ("runners._fake", "FakeRunner"),
     "claude": ("runners._claude", "ClaudeRunner"),
     "codex": ("runners._codex", "CodexRunner"),
@@ -43,6 +45,10 @@ RUNNERS: dict[str, tuple[str, str]] = {
 GOAL_RUNNERS: frozenset[str] = frozenset({"fake", "claude", "codex", "exec", "tui-goal"})
 """Runners whose attempts can run in goal mode (their class sets ``supports_goal``); kept here so a config can
 check ``--goal`` without importing the runner."""
+
+
+if tuple(RUNNERS) != _get_args(RunnerName):  # the registry and the declared names must not drift apart
+    raise ImportError(f"runners.RUNNERS {tuple(RUNNERS)} differs from RunnerName {_get_args(RunnerName)}")
 
 
 class UnknownRunner(LookupError):
@@ -57,7 +63,7 @@ class UnknownRunner(LookupError):
 def get_runner(name: str, options: RunnerOptions) -> Runner:
     """The runner called ``name``, built with ``options``."""
     try:
-        module_name, class_name = RUNNERS[name]
+        module_name, class_name = RUNNERS[name]  # type: ignore[index]  # any str may be asked for
     except KeyError:
         raise UnknownRunner(name) from None
     try:
