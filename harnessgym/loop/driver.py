@@ -47,6 +47,13 @@ PHASES: tuple[tuple[LoopPhase, PhaseFn], ...] = (
 _AFTER_SOLVE: frozenset[LoopPhase] = frozenset({"reflection", "build", "qualify", "activate"})
 
 
+TUI_GOAL_NOTICE = (
+    "--runner tui-goal: running Codex in goal mode through `codex app-server` (no terminal UI); each attempt "
+    "pursues its goal (default: the task's own success condition)"
+)
+"""One line for HarnessGym 0.1.1's runner name: what it means here."""
+
+
 def _runner(config: RunConfig, env: dict[str, str]) -> Runner:
     from runners import RUNNERS, UnknownRunner, get_runner
 
@@ -190,6 +197,8 @@ async def start_run(config: RunConfig, on_event: EventHandler | None = None) -> 
         ctx.journal("run_started", message=f"runner {config.runner}, {config.iterations} iteration(s)")
         await ctx.emit("run_started", f"run {ctx.run_id} in {ctx.layout.workspace}",
                        data={"run_dir": str(ctx.run.dir), "runner": config.runner})
+        if config.runner == "tui-goal":
+            await ctx.emit("warning", TUI_GOAL_NOTICE, data={"runner": "tui-goal"})
         return await drive(ctx, {}, 1, measure_baseline=True)
 
     return await with_context(config, on_event, body)
