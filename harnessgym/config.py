@@ -16,12 +16,39 @@ from harnessgym.errors import ConfigError, UnknownRunnerError
 from runners import DEFAULT_GOAL_TOKEN_BUDGET, GOAL_RUNNERS, GoalSpec, RunnerName, RunnerOptions
 
 __all__ = [
-    "GOAL_FROM_TASK", "RUNNER_NAMES", "RunConfig", "check_goal", "goal_fields", "goal_spec", "known_runner",
-    "new_run_id",
+    "AUTO_RUNNER_ORDER", "GOAL_FROM_TASK", "RUNNER_CHOICES", "RUNNER_NAMES", "RunConfig", "RunnerChoice", "check_goal",
+    "goal_fields", "goal_spec", "known_runner", "new_run_id", "resolve_runner",
 ]
 
 RUNNER_NAMES: tuple[str, ...] = get_args(RunnerName)
 """Every runner's name (declared once, as :data:`runners.RunnerName`)."""
+RunnerChoice = Literal["auto", "fake", "claude", "codex", "exec", "tui-goal"]
+"""What a run or comparison may ask for: a runner's name, or ``auto`` (see :func:`resolve_runner`)."""
+RUNNER_CHOICES: tuple[str, ...] = get_args(RunnerChoice)
+if RUNNER_CHOICES[1:] != RUNNER_NAMES:  # the choices and the runners must not drift apart
+    raise ImportError(f"RunnerChoice {RUNNER_CHOICES} does not list the runners {RUNNER_NAMES} after 'auto'")
+AUTO_RUNNER_ORDER: tuple[str, ...] = ("codex", "claude")
+"""What ``runner="auto"`` looks for on the PATH, in order. Codex first: HarnessGym 0.1.1's default runner is
+``exec`` (Codex), so a command line that names no runner keeps driving the agent (and the account) it did."""
+
+
+def resolve_runner(runner: str, options: RunnerOptions) -> tuple[str, str]:
+    """The concrete runner for ``runner`` and why it was chosen; ``auto`` takes the first agent CLI of
+    :data:`AUTO_RUNNER_ORDER` found on the PATH (by ``--codex-bin``/``--claude-bin``), and the fake agent only
+    when it was given a script.
+    Raises :class:`~harnessgym.errors.NoRunnerError` when there is none."""
+    if runner != "auto":
+        return runner, "chosen with --runner"
+    if options.fake_script is not None:  # a script for the fake agent is a choice of the fake agent
+        return "fake", "no --runner given; --fake-script names the fake agent's script"
+    binaries = {"codex": options.codex_bin, "claude": options.claude_bin}
+    for name in AUTO_RUNNER_ORDER:
+        found = shutil.which(binaries[name])
+        if found is not None:
+            return name, f"no --runner given; {binaries[name]} found on the PATH at {found}"
+    from harnessgym.errors import NoRunnerError
+
+    raise NoRunnerError(tuple(binaries[name] for name in AUTO_RUNNER_ORDER))
 
 GOAL_FROM_TASK = "@task"
 """The ``goal`` value (what a bare ``--goal`` gives) meaning "the task's own success condition"."""
@@ -84,8 +111,8 @@ _DERIVED: JsonDict = {"input": "derived"}
 def known_runner(value: object) -> object:
     """``value`` if it names a runner; the check every config with a ``runner`` field shares (before the
     ``Literal`` check, so the error lists the names)."""
-    if isinstance(value, str) and value not in RUNNER_NAMES:
-        raise UnknownRunnerError(value, RUNNER_NAMES)
+    if isinstance(value, str) and value not in RUNNER_CHOICES:
+        raise UnknownRunnerError(value, RUNNER_CHOICES)
     return value
 
 
@@ -115,9 +142,11 @@ class RunConfig(BaseModel):
     """The run's folder name under ``.harnessgym/runs`` (default: a timestamp and a random suffix)."""
     iterations: int = Field(default=3, gt=0, json_schema_extra=_RUN)
     """How many attempt/reflect/build cycles at most."""
-    runner: RunnerName = Field(default="fake", json_schema_extra=_AGENT)
-    """The agent CLI: ``fake`` (offline, for trying things out), ``claude``, ``codex``, ``exec`` (= codex) or
-    ``tui-goal`` (= codex, every attempt a goal)."""
+    runner: RunnerChoice = Field(default="auto", json_schema_extra=_AGENT)
+    """The agent CLI: auto (the default) is codex if it is on the PATH, else claude, else an error naming the
+    choices, and never the fake agent unless --fake-script names its script; HarnessGym 0.1.1 defaulted to exec
+    (codex), which auto keeps where codex is installed; fake is the offline scripted agent (the demo), only when
+    asked for. A run records the concrete one it used."""
     runner_options: RunnerOptions = Field(default_factory=RunnerOptions, json_schema_extra=_AGENT)
     """How to drive the agent CLI."""
     attempt_timeout: Duration = Field(default=45 * 60.0, json_schema_extra=_TIME)
@@ -142,14 +171,17 @@ class RunConfig(BaseModel):
     score_key: str = Field(default="score", json_schema_extra=_EVIDENCE)
     """Where the score is found in the verify command's JSON output."""
     stop_score: float | None = Field(default=None, json_schema_extra=_EVIDENCE)
-    """Stop once the measured score reaches this value."""
+    """Stop once harnessgym's own measured score reaches this value; with a stop score set, a passing verify or
+    the agent's "solved" does not end the run (as in HarnessGym 0.1.1). The agent's claimed score never
+    reaches it."""
     higher_is_better: bool = Field(default=False, json_schema_extra=_EVIDENCE)
     """Direction of the score; lower is better by default, as upstream."""
     post_attempt_command: str | None = Field(default=None, json_schema_extra=_EVIDENCE)
     """A shell command harnessgym runs after every attempt (after the verify command, if any); its JSON output
-    gives the measured score. It runs in the workspace and its own process group; it passes when it exits 0,
-    prints a JSON object, and that object's ``status`` (if any) is passing. Without a verify command, its verdict
-    decides "solved" the way a verify command's would."""
+    gives the measured score, and without a verify command it solves the task only when it states a passing
+    status or its score reaches the stop score: a bare metrics object is no pass. It runs in the workspace and
+    its own process group; as a measurement it passes when it exits 0, prints a JSON object, and that object's
+    ``status`` (if any) is passing."""
     post_attempt_score_key: str | None = Field(default=None, json_schema_extra=_EVIDENCE)
     """Where the score is in the post-attempt command's JSON output; defaults to ``score_key``."""
     post_attempt_timeout: Duration = Field(default=120.0, json_schema_extra=_TIME)
@@ -207,7 +239,7 @@ class RunConfig(BaseModel):
 
     @model_validator(mode="after")
     def _watchable(self) -> RunConfig:
-        if self.watch and self.runner not in ("codex", "exec", "tui-goal"):
+        if self.watch and self.runner not in ("auto", "codex", "exec", "tui-goal"):
             problem = f"it shows Codex's interactive UI, so it needs {{runner=codex}}, not {self.runner!r}"
             raise ConfigError(problem, "watch")
         if self.watch and shutil.which("tmux") is None:

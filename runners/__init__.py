@@ -8,7 +8,7 @@ imported only when chosen.
 from __future__ import annotations
 
 import importlib
-from typing import get_args as _get_args
+import typing
 
 from runners._base import McpLaunch, Phase, PhaseOutcome, PhaseRequest, PhaseStatus, Runner
 from runners._goal import DEFAULT_GOAL_TOKEN_BUDGET, GoalOutcome, GoalReport, GoalSpec
@@ -42,13 +42,13 @@ RUNNERS: dict[RunnerName, tuple[str, str]] = {
 }
 """``tui-goal`` is HarnessGym 0.1.1's name for Codex in goal mode: Codex, with the attempt always a goal."""
 
-GOAL_RUNNERS: frozenset[str] = frozenset({"fake", "claude", "codex", "exec", "tui-goal"})
-"""Runners whose attempts can run in goal mode (their class sets ``supports_goal``); kept here so a config can
-check ``--goal`` without importing the runner."""
+GOAL_RUNNERS: frozenset[str] = frozenset({"auto", "fake", "claude", "codex", "exec", "tui-goal"})
+"""Runners whose attempts can run in goal mode (their class sets ``supports_goal``; ``auto`` picks one of them);
+kept here so a config can check ``--goal`` without importing the runner."""
 
 
-if tuple(RUNNERS) != _get_args(RunnerName):  # the registry and the declared names must not drift apart
-    raise ImportError(f"runners.RUNNERS {tuple(RUNNERS)} differs from RunnerName {_get_args(RunnerName)}")
+if tuple(RUNNERS) != typing.get_args(RunnerName):  # the registry and the declared names must not drift apart
+    raise ImportError(f"runners.RUNNERS {tuple(RUNNERS)} differs from RunnerName {typing.get_args(RunnerName)}")
 
 
 class UnknownRunner(LookupError):

@@ -18,9 +18,9 @@ itself never reads the screen to decide anything. How it is built, and why (obse
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
-import subprocess
 import tempfile
 import time
 import uuid
@@ -131,8 +131,8 @@ class _Tmux:
         (which must outlive the client); the phase's own tag ends the server and the UI at the end."""
         argv = [shutil.which("tmux") or "tmux", "-S", str(self.socket), *args]
         errors = self.dir / "tmux.err"
-        with open(errors, "ab") as err:
-            proc = await spawn(argv, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        with open(errors, "ab") as err, open(os.devnull, "rb") as nothing, open(os.devnull, "wb") as sink:
+            proc = await spawn(argv, env=self.env, stdin=nothing, stdout=sink, stderr=err)
         try:
             with anyio.fail_after(15):
                 code = await proc.wait()
