@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from scripted_model import scripted_model
 from support.goal_cases import CONDITION, goal_scripts, progress
 from support.real_clis import claude_env, codex_env, ensure_real_clis, write_codex_provider_config
 
-pytestmark = pytest.mark.real_cli
+from mcp_host import run_process
+
+pytestmark = [pytest.mark.anyio, pytest.mark.real_cli]
 
 RUN_TIMEOUT = 240.0
 REFLECTION = "Reflect on the attempt you just made"
@@ -38,7 +40,7 @@ def clis() -> Any:
 
 
 @pytest.mark.parametrize("runner", ["claude", "tui-goal", "watch"])
-def test_a_goal_mode_run_works_until_the_goal_is_met_then_reflects_and_builds_in_the_same_session(
+async def test_a_goal_mode_run_works_until_the_goal_is_met_then_reflects_and_builds_in_the_same_session(
     clis: Any, tmp_path: Path, runner: str
 ) -> None:
     agent = "claude" if runner == "claude" else "codex"
@@ -64,12 +66,14 @@ def test_a_goal_mode_run_works_until_the_goal_is_met_then_reflects_and_builds_in
         argv = [sys.executable, "-m", "harnessgym", "run", "--runner", name, *cli_args, "--iterations", "1"]
         argv += ["--task-text", "HG_GOAL_MET: make done.txt exist.", "--workspace", str(workspace)]
         argv += ["--run-id", "goal", "--verify-command", "test -f solved.txt", "--attempt-timeout", "120s"]
-        proc = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT,
-                              stdin=subprocess.DEVNULL)  # fmt: skip
+        out, err = tmp_path / "run.stdout.txt", tmp_path / "run.stderr.txt"
+        with anyio.fail_after(RUN_TIMEOUT + 10):
+            proc = await run_process(argv, cwd=tmp_path, env=env, timeout=RUN_TIMEOUT, stdout_path=out, stderr_path=err)
         requests = model.requests("anthropic" if agent == "claude" else "openai")
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    stdout, stderr = out.read_text(), err.read_text()
+    assert proc.returncode == 0, (stdout + stderr)[-4000:]
     if runner == "tui-goal":
-        assert proc.stderr.count("--runner tui-goal: running Codex in goal mode") == 1
+        assert (stdout + stderr).count("--runner tui-goal: running Codex in goal mode") == 1
 
     record = json.loads((workspace / ".harnessgym/runs/goal/iterations/1/iteration.json").read_text())
     goal = record["goal"]
