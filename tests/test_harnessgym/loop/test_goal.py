@@ -120,7 +120,7 @@ async def test_bad_goal_input_gets_one_clear_message_before_anything_starts(tmp_
         (("--goal", "   "), "the goal is empty"),
         (("--goal", "x", "--goal-token-budget", "0"), "must be a positive number of tokens"),
         (("--goal-token-budget", "-5"), "must be a positive number of tokens"),
-        (("--watch",), "it needs --runner codex, not 'fake'"),
+        (("--runner", "fake", "--watch"), "it needs --runner codex, not 'fake'"),
     ]
     for args, message in cases:
         done, _, err = await cli(tmp_path, "run", "--task-text", "t", "--workspace", str(ws), *args)

@@ -47,7 +47,7 @@ async def test_bad_goals_are_refused_before_anything_starts(client: Client, root
 
 async def test_a_goal_run_records_its_goal(client: Client, root: Path) -> None:
     started = await call(client, "start_run", workspace="task", task_file="task/task.md", verify_command=VERIFY,
-                         iterations=1, goal="the verifier passes", goal_token_budget=5000)  # fmt: skip
+                         runner="fake", iterations=1, goal="the verifier passes", goal_token_budget=5000)  # fmt: skip
     with anyio.fail_after(90):
         while True:  # get_run returns on progress; wait for the run's end
             view = await call(client, "get_run", run_id=started["run_id"], wait_seconds=30)
