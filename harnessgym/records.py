@@ -193,6 +193,8 @@ class IterationRecord(BaseModel):
     qualification_report: Path | None = None
     mcp_calls: int = 0
     """MCP tool calls the host recorded for this iteration's attempt."""
+    mcp_calls_from: int = 0
+    """Where the host's telemetry file ended when the attempt started: its calls are read from there on."""
     goal: GoalReport | None = None
     """Goal mode only: the attempt's goal, how it ended (met, impossible, budget exhausted, timeout ...), the
     turns and tokens it took. How long the agent tried, as the CLI saw it; ``solved`` still rests on evidence."""
