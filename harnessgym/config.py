@@ -13,14 +13,16 @@ from pydantic.config import JsonDict
 
 from harnessgym.duration import Duration
 from harnessgym.errors import ConfigError, UnknownRunnerError
-from runners import RunnerName, RunnerOptions
+from runners import DEFAULT_GOAL_TOKEN_BUDGET, GOAL_RUNNERS, GoalSpec, RunnerName, RunnerOptions
 
-__all__ = ["AUTO_RUNNER_ORDER", "RUNNER_CHOICES", "RUNNER_NAMES", "RunConfig", "RunnerChoice", "known_runner",
-           "new_run_id", "resolve_runner"]
+__all__ = [
+    "AUTO_RUNNER_ORDER", "GOAL_FROM_TASK", "RUNNER_CHOICES", "RUNNER_NAMES", "RunConfig", "RunnerChoice", "check_goal",
+    "goal_fields", "goal_spec", "known_runner", "new_run_id", "resolve_runner",
+]
 
 RUNNER_NAMES: tuple[str, ...] = get_args(RunnerName)
 """Every runner's name (declared once, as :data:`runners.RunnerName`)."""
-RunnerChoice = Literal["auto", "fake", "claude", "codex", "exec"]
+RunnerChoice = Literal["auto", "fake", "claude", "codex", "exec", "tui-goal"]
 """What a run or comparison may ask for: a runner's name, or ``auto`` (see :func:`resolve_runner`)."""
 RUNNER_CHOICES: tuple[str, ...] = get_args(RunnerChoice)
 if RUNNER_CHOICES[1:] != RUNNER_NAMES:  # the choices and the runners must not drift apart
@@ -48,6 +50,47 @@ def resolve_runner(runner: str, options: RunnerOptions) -> tuple[str, str]:
 
     raise NoRunnerError(tuple(binaries[name] for name in AUTO_RUNNER_ORDER))
 
+GOAL_FROM_TASK = "@task"
+"""The ``goal`` value (what a bare ``--goal`` gives) meaning "the task's own success condition"."""
+
+
+def check_goal(goal: str | None, runner: str, budget: int) -> str | None:
+    """The goal a config with these fields runs (``tui-goal`` always runs one), or a clear error."""
+    if budget <= 0:
+        problem = f"the goal token budget must be a positive number of tokens, not {budget}"
+        raise ConfigError(problem, "goal_token_budget")
+    if runner == "tui-goal" and goal is None:
+        goal = GOAL_FROM_TASK
+    if goal is None:
+        return None
+    if not goal.strip():
+        raise ConfigError("the goal is empty; give it a condition, or {goal=@task} for the task's own", "goal")
+    if runner not in GOAL_RUNNERS:
+        known = ", ".join(sorted(GOAL_RUNNERS))
+        raise ConfigError(f"runner {runner!r} cannot run goals; goal mode needs one of: {known}", "goal")
+    return goal.strip()
+
+
+def goal_fields(data: object) -> object:
+    """A ``mode="before"`` validator's body for configs with ``goal``/``goal_token_budget``/``runner`` fields."""
+    if isinstance(data, dict):
+        budget = data.get("goal_token_budget", DEFAULT_GOAL_TOKEN_BUDGET)
+        if isinstance(budget, int) and not isinstance(budget, bool):
+            data = {**data, "goal": check_goal(data.get("goal"), str(data.get("runner", "fake")), budget)}
+    return data
+
+
+def goal_spec(goal: str | None, budget: int, verify_command: str | None) -> GoalSpec | None:
+    """The :class:`runners.GoalSpec` an attempt runs under; ``@task`` becomes the task's success condition, stated
+    with the verify command when there is one (the agent can run it; harnessgym runs it again afterwards)."""
+    if goal is None:
+        return None
+    if goal == GOAL_FROM_TASK:
+        goal = "the task from the first message is completely solved, as its statement asks"
+        if verify_command:
+            goal += f", and `{verify_command}` run in the workspace passes"
+    return GoalSpec(condition=goal, token_budget=budget)
+
 SCHEMA_VERSION = 1
 
 # Front-end hints, read by harnessgym.options (which documents the keys): the --help section of each field,
@@ -58,6 +101,7 @@ _EVIDENCE: JsonDict = {"section": "Evidence"}
 _TIME: JsonDict = {"section": "Time limits"}
 _ARTIFACTS: JsonDict = {"section": "Artifacts"}
 _AGENT: JsonDict = {"section": "Agent"}
+_GOAL: JsonDict = {"section": "Agent", "flag_value": "@task", "metavar": "[CONDITION]"}
 _FRONT_END: JsonDict = {"section": "Task", "input": "front_end"}
 """Each front end gathers it its own way (a path on the command line, a path under the roots for a tool)."""
 _DERIVED: JsonDict = {"input": "derived"}
@@ -159,6 +203,15 @@ class RunConfig(BaseModel):
     attempt_only: bool = Field(default=False, json_schema_extra=_DERIVED)
     """Attempts only (``harnessgym compare``): no reflection, build or qualification; the artifacts already
     active in the workspace are activated as usual."""
+    goal: str | None = Field(default=None, json_schema_extra=_GOAL)
+    """Goal mode: the agent keeps working on each attempt until this condition holds, its token budget runs out
+    or the attempt times out; ``@task`` (what a bare --goal gives) is the task's own success condition. The
+    verify or post command still decides "solved"."""
+    goal_token_budget: int = Field(default=DEFAULT_GOAL_TOKEN_BUDGET, json_schema_extra=_AGENT)
+    """Tokens one goal-mode attempt may use before the agent is stopped."""
+    watch: bool = Field(default=False, json_schema_extra=_AGENT)
+    """Experimental, Codex only: run each attempt in Codex's interactive UI in a private tmux server that a
+    person can attach to read-only (the command is in the attempt's transcript)."""
 
     @field_validator("workspace")
     @classmethod
@@ -178,6 +231,25 @@ class RunConfig(BaseModel):
         if not is_run_id(value):
             raise ConfigError(f"run id {value!r} may hold only letters, digits, '-', '_' and '.'", "run_id")
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _goal(cls, data: object) -> object:
+        return goal_fields(data)
+
+    @model_validator(mode="after")
+    def _watchable(self) -> RunConfig:
+        if self.watch and self.runner not in ("auto", "codex", "exec", "tui-goal"):
+            problem = f"it shows Codex's interactive UI, so it needs {{runner=codex}}, not {self.runner!r}"
+            raise ConfigError(problem, "watch")
+        if self.watch and shutil.which("tmux") is None:
+            raise ConfigError("it runs the UI in a private tmux server, and tmux is not on PATH; install tmux", "watch")
+        return self
+
+    @property
+    def goal_spec(self) -> GoalSpec | None:
+        """The goal every attempt runs under, None outside goal mode."""
+        return goal_spec(self.goal, self.goal_token_budget, self.verify_command)
 
     @model_validator(mode="after")
     def _task_present(self) -> RunConfig:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from harnessgym.evidence.scores import Measurement, OptimizationStep, OptimizationSummary, RestoredBest
-from runners import PhaseOutcome
+from runners import GoalReport, PhaseOutcome
 
 __all__ = [
     "AgentClaim",
@@ -195,6 +195,9 @@ class IterationRecord(BaseModel):
     """MCP tool calls the host recorded for this iteration's attempt."""
     mcp_calls_from: int = 0
     """Where the host's telemetry file ended when the attempt started: its calls are read from there on."""
+    goal: GoalReport | None = None
+    """Goal mode only: the attempt's goal, how it ended (met, impossible, budget exhausted, timeout ...), the
+    turns and tokens it took. How long the agent tried, as the CLI saw it; ``solved`` still rests on evidence."""
     active_artifacts: list[str] = Field(default_factory=list)
     """Artifact ids active for the next fresh session, after this iteration."""
     quarantined_artifacts: list[str] = Field(default_factory=list)

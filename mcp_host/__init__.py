@@ -65,6 +65,7 @@ if TYPE_CHECKING:
         spawn,
         spawn_detached,
         start_time,
+        sweep_tagged,
         wait_exited,
     )
     from mcp_host._supervise.proctable import scan_environ
@@ -131,6 +132,7 @@ __all__ = [
     "spawn_detached",
     "start_time",
     "summarize_calls",
+    "sweep_tagged",
     "wait_exited",
     "write_active_servers",
     "write_atomic",
@@ -195,6 +197,7 @@ _HOME: dict[str, tuple[str, str]] = {
     "spawn": ("mcp_host._supervise.procs", "spawn"),
     "spawn_detached": ("mcp_host._supervise.procs", "spawn_detached"),
     "start_time": ("mcp_host._supervise.procs", "start_time"),
+    "sweep_tagged": ("mcp_host._supervise.procs", "sweep_tagged"),
     "summarize_calls": ("mcp_host._serve.telemetry", "summarize_calls"),
     "wait_exited": ("mcp_host._supervise.procs", "wait_exited"),
     "write_active_servers": ("mcp_host._serve.active", "write_active_servers"),

@@ -1,7 +1,8 @@
 """Agent CLI adapters behind one contract (:class:`runners._base.Runner`), chosen by name.
 
 ``fake`` drives :mod:`runners.fake_agent`, a scripted stand-in spawned exactly like a real CLI; ``claude``
-and ``codex`` (alias ``exec``) drive the real CLIs. Runner modules are imported only when chosen.
+and ``codex`` (aliases ``exec``, and ``tui-goal`` for goal mode) drive the real CLIs. Runner modules are
+imported only when chosen.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from runners._names import RunnerName
 
 if TYPE_CHECKING:
     from runners._base import McpLaunch, Phase, PhaseOutcome, PhaseRequest, PhaseStatus, Runner
+    from runners._goal import DEFAULT_GOAL_TOKEN_BUDGET, GoalOutcome, GoalReport, GoalSpec
     from runners._options import RunnerOptions
 
 _LAZY = {
     **dict.fromkeys(["McpLaunch", "Phase", "PhaseOutcome", "PhaseRequest", "PhaseStatus", "Runner"], "runners._base"),
     "RunnerOptions": "runners._options",
+    **dict.fromkeys(["DEFAULT_GOAL_TOKEN_BUDGET", "GoalOutcome", "GoalReport", "GoalSpec"], "runners._goal"),
 }
 """Names loaded on first use: ``python -m runners.fake_agent`` imports this package and must not pay for pydantic."""
 
@@ -33,7 +36,12 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "DEFAULT_GOAL_TOKEN_BUDGET",
+    "GOAL_RUNNERS",
     "RUNNERS",
+    "GoalOutcome",
+    "GoalReport",
+    "GoalSpec",
     "McpLaunch",
     "Phase",
     "PhaseOutcome",
@@ -51,7 +59,13 @@ RUNNERS: dict[RunnerName, tuple[str, str]] = {
     "claude": ("runners._claude", "ClaudeRunner"),
     "codex": ("runners._codex", "CodexRunner"),
     "exec": ("runners._codex", "CodexRunner"),
+    "tui-goal": ("runners._codex", "CodexRunner"),
 }
+"""``tui-goal`` is HarnessGym 0.1.1's name for Codex in goal mode: Codex, with the attempt always a goal."""
+
+GOAL_RUNNERS: frozenset[str] = frozenset({"auto", "fake", "claude", "codex", "exec", "tui-goal"})
+"""Runners whose attempts can run in goal mode (their class sets ``supports_goal``; ``auto`` picks one of them);
+kept here so a config can check ``--goal`` without importing the runner."""
 
 
 if tuple(RUNNERS) != typing.get_args(RunnerName):  # the registry and the declared names must not drift apart

@@ -16,6 +16,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ._goal import GoalReport, GoalSpec
+
 __all__ = ["McpLaunch", "Phase", "PhaseOutcome", "PhaseRequest", "PhaseStatus", "Runner"]
 
 Phase = Literal["attempt", "reflection", "build", "repair"]
@@ -65,6 +67,8 @@ class PhaseRequest(BaseModel):
     """The MCP server to hand the agent, if any harness tools are active."""
     repair_index: int | None = None
     """For ``phase == "repair"``: which repair attempt this is (1-based)."""
+    goal: GoalSpec | None = None
+    """Attempts only: run in goal mode (see :mod:`runners._goal`); None runs one ordinary turn."""
 
 
 class PhaseOutcome(BaseModel):
@@ -97,12 +101,16 @@ class PhaseOutcome(BaseModel):
     """The agent's last message, when the CLI reports one."""
     details: dict[str, Any] = Field(default_factory=dict)
     """Runner-specific extras (model usage breakdown, number of turns, ...)."""
+    goal: GoalReport | None = None
+    """For a phase run in goal mode: the goal, how it ended, the turns and tokens it took."""
 
 
 class Runner(abc.ABC):
     """An agent CLI adapter. One instance serves a whole run; :meth:`aclose` is called at the end."""
 
     name: ClassVar[str]
+    supports_goal: ClassVar[bool] = False
+    """Whether :attr:`PhaseRequest.goal` is honoured (goal mode)."""
 
     @abc.abstractmethod
     async def run_phase(self, request: PhaseRequest) -> PhaseOutcome:

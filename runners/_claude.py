@@ -73,6 +73,7 @@ class ClaudeRunner(Runner):
     """Drives ``claude -p``; one instance serves a whole run."""
 
     name: ClassVar[str] = "claude"
+    supports_goal: ClassVar[bool] = True
 
     def __init__(self, options: RunnerOptions) -> None:
         self.options = options
@@ -127,6 +128,10 @@ class ClaudeRunner(Runner):
         return argv
 
     async def run_phase(self, request: PhaseRequest) -> PhaseOutcome:
+        if request.goal is not None and request.phase == "attempt":
+            from ._claude_goal import run_claude_goal
+
+            return await run_claude_goal(self, request, _ClaudeEvents)
         session_id = request.session_id or str(uuid.uuid4())
         env = self.environment(request)
         config_path: Path | None = None

@@ -85,6 +85,7 @@ class CodexRunner(Runner):
     """Drives ``codex exec``; one instance serves a whole run."""
 
     name: ClassVar[str] = "codex"
+    supports_goal: ClassVar[bool] = True
 
     def __init__(self, options: RunnerOptions) -> None:
         self.options = options
@@ -126,7 +127,41 @@ class CodexRunner(Runner):
         argv += ["resume", request.session_id, "-"] if request.session_id else ["-"]
         return argv
 
+    def app_server_argv(self, request: PhaseRequest) -> list[str]:
+        """``codex app-server`` with the configuration ``codex exec`` gets (goal mode, :mod:`runners._codex_goal`)."""
+        argv = [self.options.codex_bin, "app-server"]
+        if self.options.codex_model:
+            argv += config_flag("model", self.options.codex_model)
+        argv += [*config_flag("analytics.enabled", False), "--disable", "plugins"]
+        if request.mcp is not None:
+            argv += self.mcp_flags(request, request.mcp, self.environment())
+        for entry in self.options.codex_config:
+            argv += _user_config(entry)
+        return argv
+
+    def ui_argv(self, request: PhaseRequest) -> list[str]:
+        """The interactive UI for the live view (:mod:`runners._codex_watch`), configured as ``codex exec``."""
+        opts = self.options
+        argv = [opts.codex_bin, "--no-daemon"]
+        if opts.codex_sandbox is None:
+            argv.append("--dangerously-bypass-approvals-and-sandbox")
+        else:
+            argv += ["-s", opts.codex_sandbox, "-a", "never"]
+        return argv + self.app_server_argv(request)[2:]
+
     async def run_phase(self, request: PhaseRequest) -> PhaseOutcome:
+        if request.phase == "attempt" and self.options.codex_watch:
+            from ._codex_watch import run_codex_watch
+
+            return await run_codex_watch(self, request)
+        return await self.run_headless(request)
+
+    async def run_headless(self, request: PhaseRequest) -> PhaseOutcome:
+        """A phase without the live view: ``codex exec``, or ``codex app-server`` for a goal."""
+        if request.goal is not None and request.phase == "attempt":
+            from ._codex_goal import run_codex_goal
+
+            return await run_codex_goal(self, request)
         env = self.environment()
         argv = self.argv(request, env)
         mode = f"resuming thread {request.session_id}" if request.session_id else "new thread"

@@ -19,9 +19,12 @@ from typing import Any, ClassVar
 from mcp_host import run_process
 from runners._base import PhaseOutcome, PhaseRequest, Runner
 from runners._cli_events import json_lines, outcome_from_process, write_prompt_file
+from runners._goal import GoalOutcome, GoalReport
 from runners._options import RunnerOptions
 
-__all__ = ["FakeRunner", "default_fake_home"]
+__all__ = ["FakeRunner", "default_fake_home", "fake_goal_report"]
+
+_OUTCOMES: frozenset[str] = frozenset(GoalOutcome.__args__)  # type: ignore[attr-defined]
 
 
 def default_fake_home() -> Path:
@@ -38,6 +41,7 @@ class FakeRunner(Runner):
     """Runs the scripted fake agent as a child process."""
 
     name: ClassVar[str] = "fake"
+    supports_goal: ClassVar[bool] = True
 
     def __init__(self, options: RunnerOptions) -> None:
         self.options = options
@@ -61,6 +65,8 @@ class FakeRunner(Runner):
             argv += ["--repair-index", str(request.repair_index)]
         if request.mcp is not None:
             argv += ["--mcp-server", request.mcp.name]
+        if request.goal is not None and request.phase == "attempt":
+            argv += ["--goal", request.goal.condition, "--goal-budget", str(request.goal.token_budget)]
         return argv
 
     async def run_phase(self, request: PhaseRequest) -> PhaseOutcome:
@@ -78,6 +84,8 @@ class FakeRunner(Runner):
                     seen.setdefault("session_id", event["session_id"])
                 if event.get("type") == "result":
                     seen["result"] = event
+                elif event.get("type") in ("goal", "goal_turn"):
+                    seen[str(event["type"])] = event
                 write(_transcript_line(event))
 
             result = await run_process(
@@ -100,4 +108,23 @@ class FakeRunner(Runner):
             if outcome.status == "completed" and final.get("is_error"):
                 outcome.status, outcome.error_kind = "failed", "turn_failed"
                 outcome.message = str(final.get("result", "the fake agent reported an error"))
+        if request.goal is not None and request.phase == "attempt":
+            outcome.goal = fake_goal_report(request, outcome, seen)
         return outcome
+
+
+def fake_goal_report(request: PhaseRequest, outcome: PhaseOutcome, seen: dict[str, Any]) -> GoalReport:
+    """The goal's end as the fake agent reported it; a phase that timed out or failed says so instead."""
+    assert request.goal is not None
+    end, last = seen.get("goal") or {}, seen.get("goal_turn") or {}
+    status = str(end.get("status", "not_met"))
+    if outcome.status == "timeout":
+        status = "timeout"
+    elif outcome.status != "completed" and not end:
+        status = "failed"
+    turns, used = end.get("turns", last.get("turn", 0)), end.get("tokens_used", last.get("tokens_used", 0))
+    return GoalReport.model_validate({
+        "condition": request.goal.condition, "outcome": status if status in _OUTCOMES else "not_met",
+        "turns": turns if isinstance(turns, int) else 0, "tokens_used": used if isinstance(used, int) else 0,
+        "token_budget": request.goal.token_budget, "reason": str(end.get("reason", outcome.message))[:2000],
+    })  # fmt: skip

@@ -6,5 +6,5 @@ from typing import Literal
 
 __all__ = ["RunnerName"]
 
-RunnerName = Literal["fake", "claude", "codex", "exec"]
-"""The runners there are: ``exec`` is Codex under HarnessGym 0.1.1's name."""
+RunnerName = Literal["fake", "claude", "codex", "exec", "tui-goal"]
+"""The runners there are: ``exec`` is Codex under HarnessGym 0.1.1's name, ``tui-goal`` Codex in goal mode."""

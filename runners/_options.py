@@ -60,6 +60,9 @@ class RunnerOptions(BaseModel):
     """Codex's sandbox; None bypasses approvals and sandbox."""
     codex_config: tuple[str, ...] = Field(default=(), json_schema_extra={**_CODEX, "metavar": "KEY=VALUE"})
     """``KEY=VALUE`` pairs passed as ``-c KEY=<json(VALUE)>``."""
+    codex_watch: bool = Field(default=False, json_schema_extra={"input": "derived"})
+    """Experimental: attempts run in Codex's interactive UI in a private tmux server a person can attach to (set
+    from the run's ``watch``)."""
 
     agent_env: dict[str, str] = Field(default_factory=dict, json_schema_extra=_AGENT)
     """Extra environment for the agent CLI (e.g. a model endpoint), ``NAME=VALUE``; merged over the parent

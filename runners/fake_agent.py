@@ -385,6 +385,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--resume", metavar="SESSION_ID")
     parser.add_argument("--repair-index", type=int)
     parser.add_argument("--mcp-server")
+    parser.add_argument("--goal", help="goal mode: keep taking turns until this condition holds")
+    parser.add_argument("--goal-budget", type=int, default=1_000_000, help="tokens a goal may use")
     return parser.parse_args(argv)
 
 
@@ -425,6 +427,10 @@ def _main(args: argparse.Namespace) -> int:
     try:
         for action in step.get("actions", []):
             agent.act(action)
+        if args.goal and args.phase == "attempt":
+            from runners._fake_goal import run_goal
+
+            run_goal(step.get("goal", {}), args.goal, args.goal_budget, agent.ws, agent.act, agent.emit)
     except AgentFailure as exc:
         print(f"fake agent: {exc}", file=sys.stderr)
         agent.emit({"type": "result", "subtype": "error", "is_error": True, "result": str(exc)})

@@ -20,12 +20,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.config import JsonDict
 
 from harnessgym.compare.upstream import HarnessValidation, McpTelemetry, UpstreamIteration, UpstreamPost
-from harnessgym.config import RunConfig, RunnerChoice, known_runner
+from harnessgym.config import RunConfig, RunnerChoice, goal_fields, known_runner
 from harnessgym.duration import Duration
 from harnessgym.errors import ConfigError
 from harnessgym.evidence.scores import Measurement
 from harnessgym.records import Evidence, RunStatus, utcnow
-from runners import RunnerOptions
+from runners import DEFAULT_GOAL_TOKEN_BUDGET, RunnerOptions
 
 __all__ = [
     "GROUPS",
@@ -57,6 +57,7 @@ _TIME: JsonDict = {"section": "Time limits"}
 _VALIDITY: JsonDict = {"section": "Validity"}
 _STATISTICS: JsonDict = {"section": "Statistics"}
 _AGENT: JsonDict = {"section": "Agent"}
+_GOAL: JsonDict = {"section": "Agent", "flag_value": "@task", "metavar": "[CONDITION]"}
 _FRONT_END: JsonDict = {"section": "Task", "input": "front_end"}
 """Each front end gathers it its own way (see harnessgym.options for the keys)."""
 
@@ -136,6 +137,15 @@ class CompareConfig(BaseModel):
     """Significance level of the pre-declared primary test."""
     bootstrap_resamples: int = Field(default=2000, ge=100, json_schema_extra=_STATISTICS)
     """Resamples for the bootstrap interval of the median difference."""
+    goal: str | None = Field(default=None, json_schema_extra=_GOAL)
+    """Goal mode: the agent keeps working on each attempt until this condition holds, its token budget runs out
+    or the attempt times out; ``@task`` (what a bare --goal gives) is the task's own success condition. The
+    verify or post command still decides "solved"."""
+    goal_token_budget: int = Field(default=DEFAULT_GOAL_TOKEN_BUDGET, json_schema_extra=_AGENT)
+    """Tokens one goal-mode attempt may use before the agent is stopped."""
+    watch: bool = Field(default=False, json_schema_extra=_AGENT)
+    """Experimental, Codex only: each attempt runs in Codex's interactive UI in a private tmux server (see
+    :class:`RunConfig`)."""
 
     @field_validator("workspace_template", "artifact_source", "output_dir", "task_path")
     @classmethod
@@ -146,6 +156,11 @@ class CompareConfig(BaseModel):
     @classmethod
     def _known_runner(cls, value: object) -> object:
         return known_runner(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _goal(cls, data: object) -> object:
+        return goal_fields(data)
 
     @field_validator("verify_command", "post_command")
     @classmethod
@@ -182,7 +197,8 @@ class CompareConfig(BaseModel):
             verify_command=self.verify_command, verify_timeout=self.verify_timeout, score_key=self.score_key,
             verify_pass_env=self.verify_pass_env,
             stop_score=self.stop_score, higher_is_better=self.higher_is_better, task_state=self.task_state,
-            qualify_artifacts=False, attempt_only=True,
+            qualify_artifacts=False, attempt_only=True, goal=self.goal, goal_token_budget=self.goal_token_budget,
+            watch=self.watch,
         )  # fmt: skip
 
 

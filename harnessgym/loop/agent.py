@@ -5,7 +5,7 @@ from __future__ import annotations
 from harnessgym import store
 from harnessgym.loop.context import RunContext
 from harnessgym.records import IterationRecord
-from runners import Phase, PhaseOutcome, PhaseRequest
+from runners import GoalSpec, Phase, PhaseOutcome, PhaseRequest
 
 __all__ = ["run_agent_phase"]
 
@@ -20,6 +20,7 @@ async def run_agent_phase(
     session_id: str | None = None,
     repair_index: int | None = None,
     key: str | None = None,
+    goal: GoalSpec | None = None,
 ) -> PhaseOutcome:
     """Run ``phase`` and store its outcome in ``record.phases[key or phase]``; never raises for agent failures."""
     n = record.iteration
@@ -47,6 +48,7 @@ async def run_agent_phase(
             transcript_path=files.transcript,
             mcp=ctx.mcp_launch(n, phase),
             repair_index=repair_index,
+            goal=goal,
         )
         outcome = await ctx.runner.run_phase(request)
     record.phases[name] = outcome

@@ -37,7 +37,10 @@ async def attempt(ctx: RunContext, record: IterationRecord) -> None:
         optimization=optimize.attempt_note(ctx, n),
     )
     record.mcp_calls_from = mcp_artifacts.calls_offset(ctx.layout.workspace)
-    outcome = await run_agent_phase(ctx, record, "attempt", prompt, timeout=cfg.attempt_timeout_for(n))
+    goal = cfg.goal_spec
+    outcome = await run_agent_phase(ctx, record, "attempt", prompt, timeout=cfg.attempt_timeout_for(n), goal=goal)
+    if goal is not None:
+        record.goal = outcome.goal
     result, problems = store.read_agent_result(ctx.run.result(n), n, "attempt")
     record.problems += problems
     claim = AgentClaim()

@@ -56,10 +56,19 @@ def ends_run(config: RunConfig, record: IterationRecord) -> bool:
     return record.solved
 
 
+TUI_GOAL_NOTICE = (
+    "--runner tui-goal: running Codex in goal mode through `codex app-server` (no terminal UI); each attempt "
+    "pursues its goal (default: the task's own success condition)"
+)
+"""One line for HarnessGym 0.1.1's runner name: what it means here."""
+
+
 def _runner(config: RunConfig, env: dict[str, str]) -> Runner:
     from runners import RUNNERS, UnknownRunner, get_runner
 
-    options = config.runner_options.model_copy(update={"agent_env": {**config.runner_options.agent_env, **env}})
+    options = config.runner_options.model_copy(
+        update={"agent_env": {**config.runner_options.agent_env, **env}, "codex_watch": config.watch}
+    )
     try:
         return get_runner(config.runner, options)
     except UnknownRunner as exc:
@@ -85,7 +94,9 @@ async def _run_iteration(ctx: RunContext, record: IterationRecord) -> None:
             await ctx.emit("phase_finished", f"iteration {n}: {name} done", iteration=n, phase=name,
                            data={"status": record.status})
     ctx.journal("iteration_completed", iteration=n, record=record)
-    await ctx.emit("iteration_finished", f"iteration {n}: {record.status}", iteration=n,
+    goal = "" if record.goal is None else (
+        f" (goal {record.goal.outcome} after {record.goal.turns} turn(s), {record.goal.tokens_used} tokens)")
+    await ctx.emit("iteration_finished", f"iteration {n}: {record.status}{goal}", iteration=n,
                    data={"status": record.status, "solved": record.solved, "evidence": record.evidence,
                          "score": record.score})
 
@@ -199,6 +210,8 @@ async def start_run(config: RunConfig, on_event: EventHandler | None = None) -> 
         ctx.journal("run_started", message=f"runner {config.runner} ({why}), {config.iterations} iteration(s)")
         await ctx.emit("run_started", f"run {ctx.run_id} in {ctx.layout.workspace} (runner {config.runner})",
                        data={"run_dir": str(ctx.run.dir), "runner": config.runner})
+        if config.runner == "tui-goal":
+            await ctx.emit("warning", TUI_GOAL_NOTICE, data={"runner": "tui-goal"})
         return await drive(ctx, {}, 1, measure_baseline=True)
 
     return await with_context(config, on_event, body)

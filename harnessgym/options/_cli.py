@@ -139,6 +139,8 @@ def _option(spec: FieldSpec, flags_of: Mapping[str, str]) -> click.Option:
         kwargs.update(type=_range(annotation, spec.metadata))
     elif annotation is Path:
         kwargs.update(type=click.Path(path_type=Path, **spec.path))
+    if spec.flag_value is not None:
+        kwargs.update(is_flag=False, flag_value=spec.flag_value)
     return click.Option([*flags, spec.name], help=help_text, **kwargs)
 
 

@@ -12,6 +12,8 @@ A field's name, type, default, constraints and docstring come from pydantic; the
     The command-line spellings, replacing ``--field-name`` (upstream's singular ``--claude-extra-arg``).
 ``metavar``
     The placeholder ``--help`` shows for the value.
+``flag_value``
+    The value a bare flag gives (``--goal`` alone means ``"@task"``); the flag still takes a value.
 ``path``
     Checks the command line makes of a path before the run (``click.Path``'s ``exists``, ``file_okay``,
     ``dir_okay``); the library checks again what matters.
@@ -61,6 +63,8 @@ class FieldSpec:
     flags: tuple[str, ...]
     metavar: str | None
     path: dict[str, bool]
+    flag_value: str | None = None
+    """What the option alone (without a value) gives, when it may be given so."""
 
     @property
     def dotted(self) -> str:
@@ -145,6 +149,7 @@ def _spec(name: str, info: Any, extra: dict[str, Any]) -> FieldSpec:
         flags=tuple(str(f) for f in flags) if isinstance(flags, list) else (),
         metavar=str(extra["metavar"]) if "metavar" in extra else None,
         path=dict(path) if isinstance(path, dict) else {},
+        flag_value=str(extra["flag_value"]) if "flag_value" in extra else None,
     )
 
 

@@ -41,6 +41,10 @@ A STEP is an object with any of:
   stall closes the connection without an answer.
 * ``"usage": {"input_tokens": N, "output_tokens": M}``: the usage reported for this reply.
 
+Goal mode (:mod:`goals`): ``"continue": true`` also counts plain user messages after the marker's as steps
+(Claude's stop-hook feedback, Codex's goal continuations); ``"judge"`` answers Claude Code's stop-condition
+evaluator; a step's ``"when_file"`` waits for a workspace file (e.g. before Codex's ``update_goal``).
+
 Every request is logged as ``{"seq", "time", "method", "path", "api", "headers", "body", "script", "step",
 "reply"}``; ``reply`` says what was answered (``{"kind": "text"|"tool"|"error"|"stall"|..., ...}``).
 """
@@ -58,6 +62,11 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+try:
+    from .goals import evaluator_condition, gate_step, judge_reply
+except ImportError:  # run as a script: this folder is on sys.path
+    from goals import evaluator_condition, gate_step, judge_reply  # type: ignore[no-redef]
 
 __all__ = ["ModelServer", "main"]
 
@@ -96,7 +105,10 @@ class Script:
         for index in range(len(turns) - 1, -1, -1):
             script = self._match(turns[index][0])
             if script is not None:
-                step = sum(results for _, results in turns[index + 1 :])
+                later = turns[index + 1 :]
+                step = sum(results for _, results in later)
+                if script.get("continue"):
+                    step += sum(1 for text, results in later if results == 0 and text.strip())
                 return script, step
         return None, 0
 
@@ -228,8 +240,8 @@ def _responses_turns(body: dict[str, Any]) -> list[tuple[str, int]]:
             continue
         if item.get("type", "message") == "message" and item.get("role") == "user":
             turns.append((_text_of(item.get("content")), 0))
-        elif str(item.get("type", "")).endswith("_output"):
-            turns.append(("", 1))
+        elif str(item.get("type", "")).endswith("_output") and item.get("name") != "goal_objective":
+            turns.append(("", 1))  # Codex hands a goal's objective over as a goal_objective output: not a step
     return turns
 
 
@@ -481,9 +493,14 @@ class ModelServer:
                     self._send(404, b'{"error":{"message":"not found"}}', "application/json")
 
             def _answer(self, entry: dict[str, Any], body: dict[str, Any], api: str) -> None:
+                condition = evaluator_condition(body) if api == "anthropic" else None
                 turns = _anthropic_turns(body) if api == "anthropic" else _responses_turns(body)
                 script, step_index = server.script.select(turns)
-                step = server.script.step(script, step_index)
+                if condition is not None:  # Claude Code's stop-condition evaluator: a JSON verdict as text
+                    script = server.script._match(condition) or script
+                    step = {"text": json.dumps(judge_reply(script, body))}
+                else:
+                    step = gate_step(server.script.step(script, step_index), body)
                 entry = {**entry, "api": api, "script": script["marker"] if script else None, "step": step_index}
                 if "stall" in step:
                     server.stopped.wait(float(step["stall"]))
@@ -515,8 +532,11 @@ class ModelServer:
                         if stream
                         else json.dumps(_responses_object(output, body, usage, "completed")).encode()
                     )
+                if condition is not None:
+                    reply, entry["step"] = {"kind": "judge", **json.loads(step["text"])}, None
                 server._log({**entry, "reply": reply})
                 self._send(200, data, "text/event-stream" if stream else "application/json")
+
 
         return Handler
 

@@ -105,6 +105,7 @@ async def test_a_run_solved_at_iteration_two_is_recorded_whole(tmp_path: Path) -
                     "permission_denials": [],
                     "final_text": "attempt of iteration 1 done",
                     "details": {},
+                    "goal": None,
                 },
                 "reflection": {
                     "phase": "reflection",
@@ -124,6 +125,7 @@ async def test_a_run_solved_at_iteration_two_is_recorded_whole(tmp_path: Path) -
                     "permission_denials": [],
                     "final_text": "reflection of iteration 1 done",
                     "details": {},
+                    "goal": None,
                 },
                 "build": {
                     "phase": "build",
@@ -143,6 +145,7 @@ async def test_a_run_solved_at_iteration_two_is_recorded_whole(tmp_path: Path) -
                     "permission_denials": [],
                     "final_text": "build of iteration 1 done",
                     "details": {},
+                    "goal": None,
                 },
             },
             "agent_claim": {
@@ -194,6 +197,7 @@ async def test_a_run_solved_at_iteration_two_is_recorded_whole(tmp_path: Path) -
             "qualification_report": "<ws>/.harnessgym/runs/<run>/iterations/1/qualification/attempt_1/qualification.json",
             "mcp_calls": 0,
             "mcp_calls_from": 0,
+            "goal": None,
             "active_artifacts": ["tool:.harnessgym/tools/numerics_probe.py"],
             "quarantined_artifacts": [],
             "problems": [],
