@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from mcp_host._supervise.manifest import SelfTestSpec, ServerSpec, discover_manifests, load_manifest, load_manifests
     from mcp_host._supervise.procs import (
         PROC_TAG_VAR,
+        STOP_SIGNALS,
         ProcResult,
         cancel_on_signal,
         carries_tag,
@@ -77,6 +78,7 @@ __all__ = [
     "HARNESS_DIR",
     "MANIFESTS_DIR",
     "PROC_TAG_VAR",
+    "STOP_SIGNALS",
     "BridgeOptions",
     "CallRecord",
     "CallSummary",
@@ -154,6 +156,7 @@ _HOME: dict[str, tuple[str, str]] = {
     "ManifestError": ("mcp_host._errors", "ManifestError"),
     "MessageTooLargeError": ("mcp_host._errors", "MessageTooLargeError"),
     "PROC_TAG_VAR": ("mcp_host._supervise.procs", "PROC_TAG_VAR"),
+    "STOP_SIGNALS": ("mcp_host._supervise.procs", "STOP_SIGNALS"),
     "ProcResult": ("mcp_host._supervise.procs", "ProcResult"),
     "RunTag": ("mcp_host._serve.telemetry", "RunTag"),
     "SelfTestSpec": ("mcp_host._supervise.manifest", "SelfTestSpec"),

@@ -240,13 +240,18 @@ async def cancel_on_signal(
     scope: anyio.CancelScope,
     signals: Sequence[signal.Signals] = STOP_SIGNALS,
     on_signal: Callable[[signal.Signals], None] | None = None,
+    *,
+    task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
 ) -> None:
     """Cancel ``scope`` at the first of ``signals``, after telling ``on_signal`` which one came.
 
-    Start it in the task group whose scope it cancels: the one way harnessgym's commands, ``serve`` and the
-    host turn a signal into a cancellation, which kills process trees and records interruptions on its way out.
+    Start it in the task group whose scope it cancels: the one way harnessgym's commands, its job workers,
+    ``serve`` and the host turn a signal into a cancellation, which kills process trees and records
+    interruptions on its way out. ``await tg.start(...)`` returns once the signals are caught, so a process
+    that held them blocked may unblock them then.
     """
     with anyio.open_signal_receiver(*signals) as received:
+        task_status.started()
         async for signum in received:
             if on_signal is not None:
                 on_signal(signal.Signals(signum))

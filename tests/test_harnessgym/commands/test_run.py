@@ -31,6 +31,7 @@ async def test_the_readme_demo_ends_solved_at_iteration_two_with_independent_evi
     assert "Final status: solved" in out and "Solved: True (iteration 2)" in out and "Evidence: verified" in out
 
 
+@pytest.mark.slow
 async def test_bad_input_gets_one_clear_message_and_keeps_what_was_recorded(tmp_path: Path) -> None:
     ws = example_workspace(tmp_path)
     ok, out, _ = await cli(tmp_path, "run", "--task-text", "Fix numerics.py.", "--workspace", str(ws),
@@ -73,6 +74,7 @@ async def test_a_workspace_that_is_not_writable_is_refused(tmp_path: Path) -> No
     assert result.returncode == 1 and "does not exist" in err
 
 
+@pytest.mark.slow
 async def test_a_prompt_larger_than_the_argument_limit_reaches_the_agent_through_a_file(tmp_path: Path) -> None:
     ws = example_workspace(tmp_path)
     big = tmp_path / "big-task.md"
@@ -85,6 +87,7 @@ async def test_a_prompt_larger_than_the_argument_limit_reaches_the_agent_through
     assert init["prompt_chars"] > os.sysconf("SC_ARG_MAX")
 
 
+@pytest.mark.slow
 async def test_schema_prints_each_records_json_schema(tmp_path: Path) -> None:
     result, out, _ = await cli(tmp_path, "schema")
     names = out.split()

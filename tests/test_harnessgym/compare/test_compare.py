@@ -35,6 +35,7 @@ async def bounded(config: CompareConfig, seconds: float = 30) -> CompareReport:
         return await compare_async(config)
 
 
+@pytest.mark.slow
 async def test_a_harness_that_fixes_the_bug_helps_and_the_verdict_follows_fisher(tmp_path: Path) -> None:
     source = artifact_source(tmp_path, fixer_entry(), fixer_entry("quarantined", "broken"))
     config = compare_config(tmp_path, script(tmp_path, USE_FIXER_IF_PRESENT), source, trials=4, seed=3)
@@ -100,6 +101,7 @@ async def test_a_runner_failure_makes_that_trial_invalid_and_it_is_left_out_of_e
     assert any("1 invalid trial(s) were set aside" in note for note in report.verdict.notes)
 
 
+@pytest.mark.slow
 async def test_a_harnessed_trial_without_a_working_mcp_tool_is_invalid_when_required(tmp_path: Path) -> None:
     fake = script(tmp_path, USE_FIXER_IF_PRESENT)
     no_server = artifact_source(tmp_path, fixer_entry(), mcp=False)
@@ -166,6 +168,7 @@ def test_trial_order_is_seeded_and_balanced_in_blocks() -> None:
         assert {k.group for k in pair} == {"plain", "harnessed"} and {k.index for k in pair} == {block + 1}
 
 
+@pytest.mark.slow
 async def test_the_cli_prints_the_table_and_an_honest_verdict_for_three_trials_each(tmp_path: Path) -> None:
     source = artifact_source(tmp_path, fixer_entry())
     fake = script(tmp_path, USE_FIXER_IF_PRESENT)
@@ -197,6 +200,7 @@ async def test_the_cli_prints_the_table_and_an_honest_verdict_for_three_trials_e
     assert code == 2 and "--alpha" in err
 
 
+@pytest.mark.slow
 async def test_mcp_calls_of_a_harnessed_trial_are_counted_from_the_hosts_telemetry(tmp_path: Path) -> None:
     source = tmp_path / "source"
     add_lines_server(source)
@@ -232,6 +236,7 @@ def post_config(tmp_path: Path, **fields: Any) -> CompareConfig:
     return config.model_copy(update={"verify_command": None})
 
 
+@pytest.mark.slow
 async def test_without_a_verify_command_the_post_command_is_the_evidence_and_its_score_decides(tmp_path: Path) -> None:
     report = await bounded(post_config(tmp_path, seed=5), 60)
     # The post command passed everywhere, so every trial is solved: the pre-declared fallback, the post score,

@@ -70,6 +70,7 @@ def upstream_report_problems(
     return problems
 
 
+@pytest.mark.slow
 async def test_a_valid_harnessed_compare_report_passes_the_upstream_checks_with_min_mcp_calls_1(
     tmp_path: Path,
 ) -> None:

@@ -52,6 +52,7 @@ def compare_config(tmp_path: Path, fake: Path) -> CompareConfig:
     )  # fmt: skip
 
 
+@pytest.mark.slow
 async def test_a_run_job_runs_in_its_own_worker_with_its_record_and_events_on_disk(tmp_path: Path) -> None:
     ws = example_workspace(tmp_path)
     cfg = config(ws, tmp_path, verify_command="python verifier.py")

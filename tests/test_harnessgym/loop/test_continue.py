@@ -34,6 +34,7 @@ def saved_config(ws: Path, run_id: str) -> RunConfig:
     return RunConfig.model_validate_json((ws / ".harnessgym" / "runs" / run_id / "run_config.json").read_text())
 
 
+@pytest.mark.slow
 async def test_continuing_a_finished_run_appends_the_next_iteration_to_the_same_run(tmp_path: Path) -> None:
     ws = example_workspace(tmp_path)
     cfg = config(ws, tmp_path, verify_command=VERIFY, iterations=1)
@@ -58,6 +59,7 @@ async def test_continuing_a_finished_run_appends_the_next_iteration_to_the_same_
     assert ([i.iteration for i in third.iterations], third.status, third.solved_iteration) == ([1, 2, 3], "solved", 2)
 
 
+@pytest.mark.slow
 async def test_a_live_run_is_refused_and_an_interrupted_iteration_is_completed_first(tmp_path: Path) -> None:
     ws = example_workspace(tmp_path)
     fake = script(

@@ -13,6 +13,7 @@ from mcp_host._supervise.procs import kill_tree
 pytestmark = pytest.mark.anyio
 
 
+@pytest.mark.slow
 async def test_mcp_servers_in_both_framings_are_qualified_activated_and_called(tmp_path: Path) -> None:
     ws = example_workspace(tmp_path)
     fake = script(

@@ -36,6 +36,7 @@ from mcp_host._supervise.procs import run_process
 
 pytestmark = pytest.mark.anyio
 
+@pytest.mark.slow
 async def test_baseline_and_every_attempt_are_measured_and_compared_direction_aware(tmp_path: Path) -> None:
     ws = workspace(tmp_path)
     summary = await run_bounded(opt_config(ws, tmp_path, scores("8", "6")))
@@ -64,6 +65,7 @@ async def test_baseline_and_every_attempt_are_measured_and_compared_direction_aw
     assert manifest(ws, summary.run_id).iteration == 2
 
 
+@pytest.mark.slow
 async def test_reaching_the_target_by_measurement_solves_and_stops_the_run(tmp_path: Path) -> None:
     ws = workspace(tmp_path, "1")
     steps = scores("3", "4", "9")
@@ -76,6 +78,7 @@ async def test_reaching_the_target_by_measurement_solves_and_stops_the_run(tmp_p
     assert summary.optimization is not None and summary.optimization.relative_improvement == 8.0
 
 
+@pytest.mark.slow
 async def test_a_worse_final_iteration_gets_the_best_workspace_restored_and_measured_again(tmp_path: Path) -> None:
     ws = workspace(tmp_path)
     junk = {"do": "write", "path": "notes/scratch.txt", "text": "later junk"}

@@ -51,6 +51,7 @@ def calls(ws: Path) -> list[str]:
     return (ws / "calls.log").read_text().split()
 
 
+@pytest.mark.slow
 async def test_kill_9_during_iteration_two_then_resume_skips_iteration_one(tmp_path: Path) -> None:
     ws = example_workspace(tmp_path)
     fake = crash_script(tmp_path, hang_iteration=2)
@@ -87,6 +88,7 @@ async def test_kill_9_during_iteration_two_then_resume_skips_iteration_one(tmp_p
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.slow
 async def test_sigterm_or_ctrl_c_kills_the_agent_tree_and_writes_an_interrupted_summary(
     tmp_path: Path, signum: signal.Signals
 ) -> None:
@@ -117,6 +119,7 @@ async def test_sigterm_or_ctrl_c_kills_the_agent_tree_and_writes_an_interrupted_
     assert calls(ws) == ["attempt-1", "attempt-1", "reflection-1", "build-1", "attempt-2"]
 
 
+@pytest.mark.slow
 async def test_cancelling_run_async_stops_the_agent_and_leaves_a_resumable_run(tmp_path: Path) -> None:
     ws = example_workspace(tmp_path)
     cfg = config(ws, tmp_path, crash_script(tmp_path, hang_iteration=1), verify_command=VERIFY)
@@ -141,6 +144,7 @@ async def test_cancelling_run_async_stops_the_agent_and_leaves_a_resumable_run(t
     assert final.status == "solved" and get_run(ws, cfg.run_id).status == "solved"
 
 
+@pytest.mark.slow
 async def test_a_finished_run_cannot_be_resumed(tmp_path: Path) -> None:
     ws = example_workspace(tmp_path)
     cfg = config(ws, tmp_path, verify_command=VERIFY)

@@ -102,6 +102,7 @@ async def test_the_runner_is_printed_at_the_start_and_recorded(tmp_path: Path) -
     assert json.loads((ws / ".harnessgym/runs/demo/run_config.json").read_text())["runner"] == "fake"
 
 
+@pytest.mark.slow
 async def test_the_fake_agent_without_a_script_claims_nothing_and_builds_nothing_off_the_demo(tmp_path: Path) -> None:
     ws = project(tmp_path)
     argv = harnessgym_argv("run", "--task-text", TASK, "--workspace", str(ws), "--iterations", "2", "--runner", "fake",

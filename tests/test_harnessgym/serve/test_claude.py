@@ -51,6 +51,7 @@ SCRIPT: dict[str, Any] = {
 }
 
 
+@pytest.mark.slow
 async def test_claude_code_starts_a_run_through_serve_and_follows_it_until_solved(tmp_path: Path) -> None:
     claude = ensure_real_clis().claude
     root = tmp_path / "root"

@@ -80,6 +80,7 @@ async def test_the_compare_tools_are_listed_with_their_annotations(client: Clien
     assert {"workspace_template", "output_dir", "artifact_source", "trials", "post_command", "alpha"} <= set(schema)
 
 
+@pytest.mark.slow
 async def test_start_compare_returns_at_once_and_get_compare_follows_it_to_the_verdict_with_progress(
     client: Client, root: Path
 ) -> None:

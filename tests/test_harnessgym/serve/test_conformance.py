@@ -58,6 +58,7 @@ def _checks(out_dir: Path) -> list[dict[str, object]]:
     return checks
 
 
+@pytest.mark.slow
 async def test_protocol_scenarios_pass_at_both_revisions(tmp_path: Path, node_tools: NodeTools) -> None:
     failures: list[str] = []
     ran: list[str] = []

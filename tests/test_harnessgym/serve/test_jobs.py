@@ -118,6 +118,7 @@ def waiting_script(root: Path, go: Path) -> str:
                                  {"do": "result", "set": {"status": "solved"}})))  # fmt: skip
 
 
+@pytest.mark.slow
 async def test_a_run_started_over_stdio_finishes_solved_after_its_client_is_killed(tmp_path: Path, root: Path) -> None:
     ws, go = root / "task", tmp_path / "go"
     try:
@@ -142,6 +143,7 @@ async def test_a_run_started_over_stdio_finishes_solved_after_its_client_is_kill
         await stop_workers(ws)
 
 
+@pytest.mark.slow
 async def test_a_comparison_started_over_stdio_reaches_its_verdict_after_its_client_is_killed(
     tmp_path: Path, root: Path
 ) -> None:
@@ -171,6 +173,7 @@ async def test_a_comparison_started_over_stdio_reaches_its_verdict_after_its_cli
         await stop_workers(out)
 
 
+@pytest.mark.slow
 async def test_a_second_serve_cancels_a_run_whose_client_was_killed_and_it_stays_resumable(
     tmp_path: Path, root: Path
 ) -> None:

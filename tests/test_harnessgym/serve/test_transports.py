@@ -78,6 +78,7 @@ async def test_over_stdio_a_run_survives_the_client_leaving_and_a_restarted_serv
         assert not JOBS.is_alive(job)
 
 
+@pytest.mark.slow
 async def test_over_http_the_sdk_client_starts_and_follows_a_run_in_both_protocol_eras(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLE, tmp_path / "task")
     with anyio.fail_after(90):

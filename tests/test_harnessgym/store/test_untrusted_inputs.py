@@ -217,6 +217,7 @@ def test_run_files_the_agent_replaced_with_fifos_never_block_readers_or_the_jour
 
 
 
+@pytest.mark.slow
 async def test_records_the_agent_forges_do_not_move_the_baseline_or_the_best_checkpoint(tmp_path: Path) -> None:
     ws = workspace(tmp_path)
     forged = {"command": "x", "status": "completed", "passed": True, "score": -1000.0}

@@ -103,6 +103,7 @@ async def test_servers_qualify_concurrently_with_the_upstream_gate_and_passes_ar
     assert not (await qualify_servers(specs[3:4], workspace=tmp_path))[0].cached
 
 
+@pytest.mark.slow
 async def test_a_real_sdk_server_qualifies_and_sees_no_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-secret")
     monkeypatch.setenv("GITHUB_TOKEN", "ghp-secret")
