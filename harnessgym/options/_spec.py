@@ -12,6 +12,8 @@ A field's name, type, default, constraints and docstring come from pydantic; the
     The command-line spellings, replacing ``--field-name`` (upstream's singular ``--claude-extra-arg``).
 ``metavar``
     The placeholder ``--help`` shows for the value.
+``envvar``
+    An environment variable the command line reads when the option is not given (a token, say).
 ``path``
     Checks the command line makes of a path before the run (``click.Path``'s ``exists``, ``file_okay``,
     ``dir_okay``); the library checks again what matters.
@@ -60,6 +62,7 @@ class FieldSpec:
     input: Input
     flags: tuple[str, ...]
     metavar: str | None
+    envvar: str | None
     path: dict[str, bool]
 
     @property
@@ -144,6 +147,7 @@ def _spec(name: str, info: Any, extra: dict[str, Any]) -> FieldSpec:
         input=extra.get("input", "option"),
         flags=tuple(str(f) for f in flags) if isinstance(flags, list) else (),
         metavar=str(extra["metavar"]) if "metavar" in extra else None,
+        envvar=str(extra["envvar"]) if "envvar" in extra else None,
         path=dict(path) if isinstance(path, dict) else {},
     )
 
