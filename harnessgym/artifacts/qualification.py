@@ -35,7 +35,19 @@ from harnessgym.records import utcnow
 from harnessgym.store.layout import Layout
 from mcp_host import ManifestError, SelfTestSpec, program, run_self_test, scrubbed_env, seconds, self_test
 
-__all__ = ["apply_verdicts", "check_artifact", "qualify_in_fresh_copy"]
+__all__ = ["apply_verdicts", "check_artifact", "has_verdict", "qualify_in_fresh_copy"]
+
+
+def has_verdict(layout: Layout, entry: ArtifactEntry) -> bool:
+    """Whether harnessgym qualified ``entry`` as it is now: a passing verdict recorded for its current content.
+
+    The one place that asks; anything without such a verdict (an imported bundle, HarnessGym 0.1.1's registry
+    that calls everything active, a file changed since it was qualified) is qualified before it is activated.
+    """
+    note = entry.qualification
+    if note is None or note.status != "passed" or entry.digest is None:
+        return False
+    return entry.digest == store.artifact_digest(layout, entry)
 
 
 def _skill_md(root: Path) -> Path:
@@ -146,7 +158,7 @@ async def qualify_in_fresh_copy(
         for i, (entry, _) in enumerate(static):
             tg.start_soon(self_test_one, i, entry)
     mcp_entries = [e for e in entries if e.kind == "mcp"]
-    verdicts += await mcp_artifacts.qualify_mcp(mcp_entries, fresh, cache_dir=layout.mcp_cache)
+    verdicts += await mcp_artifacts.qualify_mcp(mcp_entries, fresh, verdicts_of=layout.workspace)
     warnings = [f"{v.artifact_id}: {v.message}" for v in verdicts if v.status == "skipped"]
     if not verdicts:
         status = "skipped"

@@ -94,7 +94,7 @@ def test_every_runner_option_is_reachable_from_both_commands() -> None:
 def test_defaults_and_choices_on_the_command_line_are_the_models() -> None:
     params = _by_name(run)
     runner = params["runner"]
-    assert isinstance(runner.type, click.Choice) and tuple(runner.type.choices) == tuple(RUNNERS)
+    assert isinstance(runner.type, click.Choice) and tuple(runner.type.choices) == ("auto", *RUNNERS)
     assert params["attempt_timeout"].default == "45m" and params["iterations"].default == 3
     assert params["task_state"].default == "continue" and _by_name(compare)["task_state"].default == "reset"
     assert "--no-restore-best" in params["restore_best"].secondary_opts
@@ -142,7 +142,7 @@ async def test_every_config_field_is_an_argument_of_its_tool_and_no_argument_is_
     for spec in field_specs(model, flatten=False):  # each argument says what it is, in the field's own words
         if spec.input == "option":
             assert properties[spec.name]["description"].startswith(spec.description)
-    assert properties["runner"]["anyOf"][0]["enum"] == list(RUNNERS)
+    assert properties["runner"]["anyOf"][0]["enum"] == ["auto", *RUNNERS]
     assert {"type": "string"} in properties["attempt_timeout"]["anyOf"][0]["anyOf"]  # "45m" is allowed
 
 
@@ -182,8 +182,9 @@ async def test_a_field_added_to_the_config_alone_reaches_help_the_tool_schema_an
 def test_runner_names_are_declared_once() -> None:
     from typing import get_args
 
-    assert tuple(RUNNERS) == get_args(RunnerName) == get_args(RunConfig.model_fields["runner"].annotation)
-    assert get_args(CompareConfig.model_fields["runner"].annotation) == get_args(RunnerName)
+    # A run may also ask for "auto" (the first agent CLI on the PATH); the rest are the registry's names.
+    assert tuple(RUNNERS) == get_args(RunnerName) == get_args(RunConfig.model_fields["runner"].annotation)[1:]
+    assert get_args(CompareConfig.model_fields["runner"].annotation) == ("auto", *get_args(RunnerName))
 
 
 def test_each_front_end_spells_a_config_error_its_own_way() -> None:
