@@ -1,8 +1,8 @@
-"""What the command line costs to start: ``harnessgym --help`` against ``run --help`` and ``compare --help``.
+"""What the command line costs to start: ``harnessgym --help`` against ``run``/``compare``/``serve --help``.
 
 Run: ``python bench/cli_startup.py [--rounds 7]``
 
-``harnessgym --help`` imports click and the standard library only. ``run --help`` and ``compare --help``
+``harnessgym --help`` imports click and the standard library only. ``run``, ``compare`` and ``serve --help``
 also build their options from the config models, which imports pydantic and the models (the options are
 generated from the fields, so listing them needs the fields). Each round runs every command once, interleaved,
 so a busy machine slows them alike; the best and the median of the rounds are printed side by side with a bare
@@ -29,6 +29,7 @@ COMMANDS = {
     "harnessgym --help": [sys.executable, "-m", "harnessgym", "--help"],
     "harnessgym run --help": [sys.executable, "-m", "harnessgym", "run", "--help"],
     "harnessgym compare --help": [sys.executable, "-m", "harnessgym", "compare", "--help"],
+    "harnessgym serve --help": [sys.executable, "-m", "harnessgym", "serve", "--help"],
 }
 
 

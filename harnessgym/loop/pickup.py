@@ -117,7 +117,7 @@ def _apply_changes(
     if refused:
         raise ResumeOptionsError(run_id, refused, spell)
     if "iterations" in applied and applied["iterations"] < saved.completed:
-        raise ResumeError(run_id, f"it already completed {saved.completed} iteration(s); --iterations "
+        raise ResumeError(run_id, f"it already completed {saved.completed} iteration(s); {spell('iterations')} "
                           f"{applied['iterations']} would end it before them")  # fmt: skip
     if not applied:
         return saved.config, ""

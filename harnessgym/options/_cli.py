@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 SECTION_ORDER = ("Task", "Run", "Trials", "Evidence", "Time limits", "Artifacts", "Validity", "Statistics",
-                 "Agent", "Claude Code", "Codex")  # fmt: skip
+                 "Agent", "Claude Code", "Codex", "Transport", "Workspaces")  # fmt: skip
 """The order of the ``--help`` sections; a section not named here follows them, "Other options" comes last."""
 
 
@@ -115,7 +115,7 @@ def _option(spec: FieldSpec, flags_of: Mapping[str, str]) -> click.Option:
     help_text = spec.summary(flags_of.get)
     default = _default(spec)
     kwargs: dict[str, Any] = {"metavar": spec.metavar, "required": spec.required, "default": default,
-                              "show_default": default is not None}  # fmt: skip
+                              "show_default": default is not None, "envvar": spec.envvar}  # fmt: skip
     origin = get_origin(annotation)
     if annotation is bool:
         if not any("/" in f for f in flags):
@@ -127,6 +127,8 @@ def _option(spec: FieldSpec, flags_of: Mapping[str, str]) -> click.Option:
             kwargs.update(callback=_durations, metavar=spec.metavar or "D1,D2,...")
         else:
             kwargs.update(multiple=True)
+            if inner is Path:
+                kwargs.update(type=click.Path(path_type=Path, **spec.path))
             help_text += " Repeatable."
     elif origin is dict:
         kwargs.update(multiple=True, callback=_pairs, metavar=spec.metavar or "KEY=VALUE")
@@ -161,6 +163,8 @@ def fields_from_cli(model: type[Any], values: Mapping[str, Any]) -> dict[str, An
             continue
         if isinstance(value, Path):
             value = value.expanduser().absolute()
+        elif isinstance(value, tuple) and value and all(isinstance(v, Path) for v in value):
+            value = tuple(v.expanduser().absolute() for v in value)
         (fields.setdefault(spec.parent, {}) if spec.parent else fields)[spec.name] = value
     return fields
 

@@ -14,6 +14,8 @@ A field's name, type, default, constraints and docstring come from pydantic; the
     The placeholder ``--help`` shows for the value.
 ``flag_value``
     The value a bare flag gives (``--goal`` alone means ``"@task"``); the flag still takes a value.
+``envvar``
+    An environment variable the command line reads when the option is not given (a token, say).
 ``path``
     Checks the command line makes of a path before the run (``click.Path``'s ``exists``, ``file_okay``,
     ``dir_okay``); the library checks again what matters.
@@ -62,6 +64,7 @@ class FieldSpec:
     input: Input
     flags: tuple[str, ...]
     metavar: str | None
+    envvar: str | None
     path: dict[str, bool]
     flag_value: str | None = None
     """What the option alone (without a value) gives, when it may be given so."""
@@ -148,6 +151,7 @@ def _spec(name: str, info: Any, extra: dict[str, Any]) -> FieldSpec:
         input=extra.get("input", "option"),
         flags=tuple(str(f) for f in flags) if isinstance(flags, list) else (),
         metavar=str(extra["metavar"]) if "metavar" in extra else None,
+        envvar=str(extra["envvar"]) if "envvar" in extra else None,
         path=dict(path) if isinstance(path, dict) else {},
         flag_value=str(extra["flag_value"]) if "flag_value" in extra else None,
     )

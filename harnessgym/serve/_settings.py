@@ -28,31 +28,40 @@ def default_state_dir() -> Path:
     return base / "harnessgym"
 
 
-_ALLOW_ROOT: JsonDict = {"flags": ["--allow-root"]}
-_ALLOWED_HOST: JsonDict = {"flags": ["--allowed-host"]}
-"""The command line's singular spellings of the repeatable options (see harnessgym.options)."""
+_HTTP: JsonDict = {"section": "Transport"}
+_ROOTS: JsonDict = {"section": "Workspaces"}
 
 
 class ServeSettings(BaseModel):
-    """Everything one control server needs to know before it accepts a client."""
+    """Everything one control server needs to know before it accepts a client. It also declares the options of
+    ``harnessgym serve``, generated from these fields (see :mod:`harnessgym.options`)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
-    allow_roots: tuple[Path, ...] = Field(default_factory=lambda: (Path.cwd(),), json_schema_extra=_ALLOW_ROOT)
-    """Folders a client may name workspaces under (after resolving symlinks). Nothing outside them is touched."""
-    state_dir: Path = Field(default_factory=default_state_dir)
-    """Where this server keeps its small index of workspaces it has seen, so a restart can list earlier runs."""
-    transport: Literal["stdio", "http"] = "stdio"
-    host: str = "127.0.0.1"
+    transport: Literal["stdio", "http"] = Field(default="stdio", json_schema_extra=_HTTP)
+    """stdio for `claude mcp add harnessgym -- harnessgym serve`; http for streamable HTTP at /mcp."""
+    host: str = Field(default="127.0.0.1", json_schema_extra=_HTTP)
     """The HTTP bind address."""
-    port: int = Field(default=8765, ge=0, le=65535)
+    port: int = Field(default=8765, ge=0, le=65535, json_schema_extra=_HTTP)
     """The HTTP port; 0 picks a free one (the bound URL is printed to stderr and written to ``url_file``)."""
-    token: str | None = None
-    """The bearer token every HTTP request must carry. Required for any bind outside :data:`LOOPBACK_HOSTS`."""
-    allowed_hosts: tuple[str, ...] = Field(default=(), json_schema_extra=_ALLOWED_HOST)
-    """Extra ``Host`` header values accepted by the DNS-rebinding check (``name:port`` or ``name:*``)."""
-    url_file: Path | None = None
-    """Where to write the bound URL once the HTTP server listens (for scripts and tests)."""
+    token: str | None = Field(default=None, json_schema_extra={**_HTTP, "envvar": "HARNESSGYM_SERVE_TOKEN"})
+    """The bearer token every HTTP request must carry (env HARNESSGYM_SERVE_TOKEN). Required for any bind
+    outside :data:`LOOPBACK_HOSTS` (127.0.0.1, ::1, localhost)."""
+    allowed_hosts: tuple[str, ...] = Field(default=(), json_schema_extra={**_HTTP, "flags": ["--allowed-host"]})
+    """An extra ``Host`` header value the DNS-rebinding check accepts, e.g. myhost:8765 or myhost:*."""
+    url_file: Path | None = Field(default=None, json_schema_extra={**_HTTP, "path": {"dir_okay": False}})
+    """Where to write the bound URL once the HTTP server listens (for scripts and tests, with port 0)."""
+    allow_roots: tuple[Path, ...] = Field(
+        default_factory=lambda: (Path.cwd(),),
+        json_schema_extra={**_ROOTS, "flags": ["--allow-root"], "path": {"exists": True, "file_okay": False}},
+    )
+    """A folder clients may name workspaces and task files under (default: the current folder), after resolving
+    symlinks. Nothing outside them is touched."""
+    state_dir: Path = Field(
+        default_factory=default_state_dir, json_schema_extra={**_ROOTS, "path": {"file_okay": False}}
+    )
+    """Where the server remembers workspaces it has seen, so a restart can list earlier runs (default:
+    $HARNESSGYM_STATE_DIR or ~/.local/state/harnessgym)."""
 
     @model_validator(mode="after")
     def _token_off_loopback(self) -> ServeSettings:

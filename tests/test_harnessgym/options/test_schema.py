@@ -22,6 +22,7 @@ from pydantic import Field
 from harnessgym.cli import cli
 from harnessgym.commands.compare import compare
 from harnessgym.commands.run import run
+from harnessgym.commands.serve import serve
 from harnessgym.compare.models import CompareConfig
 from harnessgym.config import RunConfig
 from harnessgym.duration import Duration
@@ -36,17 +37,19 @@ pytestmark = pytest.mark.anyio
 
 ROOT = Path(__file__).resolve().parents[3]
 
-DERIVED = {RunConfig: {"schema_version", "attempt_only"}, CompareConfig: set()}
+DERIVED = {RunConfig: {"schema_version", "attempt_only"}, CompareConfig: set(), ServeSettings: set()}
 """Fields nobody gives: the record's version; attempt-only, which ``compare`` sets for its trials."""
 CLI_FRONT_END = {
     RunConfig: {"workspace": "--workspace", "task_text": "--task-text", "task_path": "--task"},
     CompareConfig: {"task_text": "--task-text", "task_path": "--task"},
+    ServeSettings: {},
 }
 """Fields the command line gathers by hand: the task is read from ``--task FILE`` (relative to the current
 dir, then the workspace or template) or given as text; ``run``'s workspace defaults to the current dir."""
 CLI_ONLY = {
     RunConfig: {"task", "resume_id"},
     CompareConfig: {"task", "upstream_build_timeout", "upstream_reflection_timeout", "upstream_build_after_solve"},
+    ServeSettings: set(),
 }
 """Options that are no field: ``--task FILE`` (read into task_text/task_path), ``--resume RUN_ID`` (continues a
 recorded run, whose config is on disk), and HarnessGym 0.1.1's compare flags, accepted and ignored."""
@@ -63,7 +66,7 @@ def _by_name(command: click.Command) -> dict[str, click.Parameter]:
     return {p.name: p for p in command.params if p.name is not None}
 
 
-@pytest.mark.parametrize(("command", "model"), [(run, RunConfig), (compare, CompareConfig)])
+@pytest.mark.parametrize(("command", "model"), [(run, RunConfig), (compare, CompareConfig), (serve, ServeSettings)])
 def test_every_config_field_is_an_option_of_its_command_and_no_option_is_invented(
     command: click.Command, model: type[Any]
 ) -> None:
@@ -91,7 +94,7 @@ def test_every_runner_option_is_reachable_from_both_commands() -> None:
 def test_defaults_and_choices_on_the_command_line_are_the_models() -> None:
     params = _by_name(run)
     runner = params["runner"]
-    assert isinstance(runner.type, click.Choice) and tuple(runner.type.choices) == tuple(RUNNERS)
+    assert isinstance(runner.type, click.Choice) and tuple(runner.type.choices) == ("auto", *RUNNERS)
     assert params["attempt_timeout"].default == "45m" and params["iterations"].default == 3
     assert params["task_state"].default == "continue" and _by_name(compare)["task_state"].default == "reset"
     assert "--no-restore-best" in params["restore_best"].secondary_opts
@@ -139,7 +142,7 @@ async def test_every_config_field_is_an_argument_of_its_tool_and_no_argument_is_
     for spec in field_specs(model, flatten=False):  # each argument says what it is, in the field's own words
         if spec.input == "option":
             assert properties[spec.name]["description"].startswith(spec.description)
-    assert properties["runner"]["anyOf"][0]["enum"] == list(RUNNERS)
+    assert properties["runner"]["anyOf"][0]["enum"] == ["auto", *RUNNERS]
     assert {"type": "string"} in properties["attempt_timeout"]["anyOf"][0]["anyOf"]  # "45m" is allowed
 
 
@@ -179,8 +182,9 @@ async def test_a_field_added_to_the_config_alone_reaches_help_the_tool_schema_an
 def test_runner_names_are_declared_once() -> None:
     from typing import get_args
 
-    assert tuple(RUNNERS) == get_args(RunnerName) == get_args(RunConfig.model_fields["runner"].annotation)
-    assert get_args(CompareConfig.model_fields["runner"].annotation) == get_args(RunnerName)
+    # A run may also ask for "auto" (the first agent CLI on the PATH); the rest are the registry's names.
+    assert tuple(RUNNERS) == get_args(RunnerName) == get_args(RunConfig.model_fields["runner"].annotation)[1:]
+    assert get_args(CompareConfig.model_fields["runner"].annotation) == ("auto", *get_args(RunnerName))
 
 
 def test_each_front_end_spells_a_config_error_its_own_way() -> None:
@@ -234,7 +238,7 @@ def test_the_cli_help_names_real_sections_only_from_field_metadata() -> None:
     assert "--build-timeout" not in out  # upstream's unused flags are accepted, not listed
 
 
-@pytest.mark.parametrize("model", [RunConfig, CompareConfig, RunnerOptions])
+@pytest.mark.parametrize("model", [RunConfig, CompareConfig, RunnerOptions, ServeSettings])
 def test_every_field_says_what_it_is_and_where_help_lists_it(model: type[Any]) -> None:
     from harnessgym.options import SECTION_ORDER
 
