@@ -13,7 +13,8 @@ The first step whose ``phase`` (or ``"*"``) and ``iteration`` (an int, a list, o
 ``result`` (deep-merge ``set`` into result.json), ``raw_result`` (write ``text`` as is), ``write``, ``replace``,
 ``register`` (append a raw registry entry), ``delete``, ``once`` (run nested ``actions`` only the first time,
 remembered by a ``marker`` file), ``skill``, ``tool``, ``mcp_server``, ``mcp_call``, ``run``, ``sleep``,
-``hang`` (start ``children`` sleepers, then sleep), ``exit``, ``emit``, ``check_prompt``.
+``wait_for`` (a ``path`` another process creates), ``hang`` (start ``children`` sleepers, then sleep), ``exit``,
+``emit``, ``check_prompt``.
 Without a script it plays the demo, but only in the demo's own workspace (a copy of
 ``examples/numerical_debug_task``: its ``verifier.py`` and the ``logsumexp`` of its ``numerics.py``): iteration 1
 is blocked, the reflection picks a probe tool, the build writes it, and later attempts use the probe and fix
@@ -247,6 +248,13 @@ class Agent:
             await self.run([a.replace("{python}", sys.executable) for a in action["argv"]], action)
         elif do == "sleep":
             await anyio.sleep(float(action.get("seconds", 1)))
+        elif do == "wait_for":
+            # Another process (a test) creates the file; polling is the only way to see it, bounded.
+            with anyio.move_on_after(float(action.get("seconds", 120))) as waited:
+                while not self.path(action["path"]).exists():  # noqa: ASYNC110
+                    await anyio.sleep(0.05)
+            if waited.cancelled_caught:
+                raise AgentFailure(f"{action['path']} did not appear in time", 3)
         elif do == "hang":
             children = [
                 await spawn([sys.executable, "-c", "import time; time.sleep(3600)"])

@@ -137,41 +137,20 @@ def _resume_changes(opts: dict[str, Any], workspace: Path) -> dict[str, Any]:
 def _run_cli(start: Any, workspace: Path) -> tuple[Any, int]:
     """Run under anyio; SIGINT/SIGTERM cancel the run (which kills the agent tree and records the interruption).
     Returns the summary and the signal that stopped the run (SIGINT when none did)."""
-    import anyio
-
+    from harnessgym.commands._signals import run_until_signalled
     from harnessgym.commands.progress import ProgressPrinter
-    from harnessgym.errors import HarnessgymError
     from harnessgym.records import RunSummary
 
     printer = ProgressPrinter()
-    outcome: dict[str, Any] = {}
+    stopped: list[int] = []
 
-    async def main() -> None:
-        async with anyio.create_task_group() as tg:
+    def on_signal(signum: signal.Signals) -> None:
+        stopped.append(int(signum))
+        printer.console.print(f"[bold red]{signum.name}: stopping the agent...")
 
-            async def watch() -> None:
-                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                    async for signum in signals:
-                        outcome["signal"] = signum
-                        printer.console.print(f"[bold red]{signal.Signals(signum).name}: stopping the agent...")
-                        tg.cancel_scope.cancel()
-                        return
-
-            tg.start_soon(watch)
-            try:
-                outcome["summary"] = await start(printer)
-            except (HarnessgymError, OSError) as exc:  # raised again outside the task group, unwrapped
-                outcome["error"] = exc
-            tg.cancel_scope.cancel()
-
-    anyio.run(main)
-    if "error" in outcome:
-        raise outcome["error"]
-    signum = int(outcome.get("signal", signal.SIGINT))
-    if "summary" in outcome:
-        summary: RunSummary = outcome["summary"]
-        return summary, signum
-    return _interrupted_summary(workspace), signum
+    summary: RunSummary | None = run_until_signalled(lambda: start(printer), on_signal)
+    signum = stopped[0] if stopped else int(signal.SIGINT)
+    return (summary if summary is not None else _interrupted_summary(workspace)), signum
 
 
 def _interrupted_summary(workspace: Path) -> Any:

@@ -208,7 +208,7 @@ def _judge(record: TrialRecord, summary: RunSummary, failures: list[str], config
                  f"({record.active_artifact_count} artifact(s) active, {record.active_mcp_count} MCP server(s)); "
                  "pass --no-require-active-harness to count such trials")  # fmt: skip
     elif record.group == "harnessed" and config.require_harness_tool_use and record.mcp_call_count == 0:
-        _invalid(record, "no_harness_tool_use", "the agent made no MCP tool call (--require-harness-tool-use)")
+        _invalid(record, "no_harness_tool_use", "the agent made no MCP tool call (require_harness_tool_use is on)")
 
 
 async def _post(config: CompareConfig, workspace: Path, trial_dir: Path) -> Measurement:

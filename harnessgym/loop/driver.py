@@ -125,7 +125,7 @@ async def drive(
         restored = await optimize.restore_best(ctx)
     except anyio.get_cancelled_exc_class():
         with anyio.CancelScope(shield=True):
-            await _finish(ctx, records, current, "interrupted", "the run was interrupted; resume it with --resume")
+            await _finish(ctx, records, current, "interrupted", "the run was interrupted; resume it to go on")
         raise
     except BaseException as exc:
         with anyio.CancelScope(shield=True):
@@ -191,12 +191,11 @@ async def start_run(config: RunConfig, on_event: EventHandler | None = None) -> 
     async def body(ctx: RunContext) -> RunSummary:
         if ctx.run.config.exists() or ctx.run.journal.exists():
             raise ConfigError(f"run id {ctx.run_id!r} is already used in {ctx.layout.workspace}; choose another "
-                              "--run-id, or continue that run with --resume")  # fmt: skip
+                              "{run_id}, or continue that run (resume it)", "run_id")  # fmt: skip
         store.write_model(ctx.run.config, config)
+        template = store.capture_template(ctx.layout, ctx.run_id) if config.qualify_artifacts else None
         if config.task_state == "reset":
-            store.snapshot_task_state(ctx.layout)
-        if config.qualify_artifacts:
-            store.capture_template(ctx.layout, ctx.run_id)
+            store.snapshot_task_state(ctx.layout, link_from=template)
         ctx.journal("run_started", message=f"runner {config.runner} ({why}), {config.iterations} iteration(s)")
         await ctx.emit("run_started", f"run {ctx.run_id} in {ctx.layout.workspace} (runner {config.runner})",
                        data={"run_dir": str(ctx.run.dir), "runner": config.runner})
