@@ -233,13 +233,27 @@ def clear_tree(root: Path, keep_top: Collection[str] = ()) -> None:
 
 
 def _same_bytes(a: Path, b: Path) -> bool:
+    """Byte equality of two files of the same size, reading only where either holds data: a range that is a
+    hole in both reads as zeros in both, so a sparse file of gigabytes compares in the time its data takes."""
     with open(a, "rb") as fa, open(b, "rb") as fb:
-        while True:
-            chunk = fa.read(_CHUNK)
-            if chunk != fb.read(_CHUNK):
-                return False
-            if not chunk:
-                return True
+        size = os.fstat(fa.fileno()).st_size
+        if os.fstat(fb.fileno()).st_size != size:
+            return False
+        ranges = sorted([*_data_ranges(fa.fileno(), size), *_data_ranges(fb.fileno(), size)])
+        merged: list[list[int]] = []
+        for start, end in ranges:
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        for start, end in merged:
+            offset = start
+            while offset < end:
+                n = min(_CHUNK, end - offset)
+                if os.pread(fa.fileno(), n, offset) != os.pread(fb.fileno(), n, offset):
+                    return False
+                offset += n
+        return True
 
 
 def same_tree(a: Path, b: Path, skip_top: Collection[str] = ()) -> bool:

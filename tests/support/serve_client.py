@@ -28,9 +28,16 @@ HANG_ONCE = {
 }
 
 
+def with_fake_runner(tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    """``arguments`` with ``runner="fake"`` for a tool that starts a new run and names no runner: the default is
+    ``auto`` (an agent CLI on the PATH, an error without one), and these tests drive the offline fake agent."""
+    starts = tool == "start_run" or (tool == "start_iteration" and "run_id" not in arguments)
+    return {"runner": "fake", **arguments} if starts else arguments
+
+
 async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
     """The tool's structured result; the test fails if the call was an error."""
-    result = await client.call_tool(tool, arguments)
+    result = await client.call_tool(tool, with_fake_runner(tool, arguments))
     assert not result.is_error, result.content
     assert result.structured_content is not None
     return result.structured_content
@@ -38,7 +45,7 @@ async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
 
 async def refused(client: Client, tool: str, **arguments: Any) -> str:
     """The error text of a call that must fail."""
-    result = await client.call_tool(tool, arguments)
+    result = await client.call_tool(tool, with_fake_runner(tool, arguments))
     assert result.is_error, result.structured_content
     text = result.content[0].text  # type: ignore[union-attr]
     assert isinstance(text, str)

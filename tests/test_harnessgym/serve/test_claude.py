@@ -30,7 +30,7 @@ MARKER = "HG_SERVE_DRIVE"
 CLAUDE_SECONDS = 150.0
 START = {
     "workspace": "task", "task_file": "task/task.md", "verify_command": "python verifier.py", "iterations": 2,
-    "run_id": RUN_ID,
+    "run_id": RUN_ID, "runner": "fake",
 }
 SCRIPT: dict[str, Any] = {
     "scripts": [

@@ -155,7 +155,7 @@ async def test_start_compare_reports_what_the_library_would_refuse_in_argument_n
     text = await refused(client, "start_compare", **{**options(root), "output_dir": "template"})
     assert "would hold the template" in text
     # No active artifact in the source: every harnessed trial would be invalid.
-    make_source(root / "inactive", fixer_entry("quarantined"))
+    make_source(root / "inactive", fixer_entry("quarantined"), mcp=False)  # no MCP server
     text = await refused(client, "start_compare", **{**options(root), "artifact_source": "inactive/source"})
     assert "no artifact of" in text and "require_active_harness=false" in text
     assert not (root / "out").exists()

@@ -236,7 +236,7 @@ async def test_cancel_run_interrupts_a_run_that_another_process_drives_and_leave
         await wait_for_file(ws / ".hang_once")
         with anyio.fail_after(30):
             cancelled = await call(client, "cancel_run", run_id="elsewhere", workspace="task")
-            assert await proc.wait() == 130
+            assert await proc.wait() == 143  # SIGTERM: 128 + 15
     finally:
         await kill_tree(proc.pid, grace=0.5)
         await proc.aclose()
@@ -285,7 +285,7 @@ async def test_start_iteration_runs_one_iteration_with_progress_and_returns_its_
     with anyio.fail_after(60):
         result = await client.call_tool(
             "start_iteration",
-            {"workspace": "task", "task_file": "task/task.md", "verify_command": VERIFY},
+            {"workspace": "task", "task_file": "task/task.md", "verify_command": VERIFY, "runner": "fake"},
             progress_callback=on_progress,
         )
     view = result.structured_content

@@ -166,3 +166,7 @@ def test_a_sparse_file_of_two_gib_is_kept_whole_without_being_written_out(tmp_pa
     if sparse:  # the file system keeps holes: so must the copies (no 2 GiB of zeros written out)
         assert copy.stat().st_blocks * 512 < size // 2 and big.stat().st_blocks * 512 < size // 2
     assert store.workspace_matches_checkpoint(layout, "r")
+    with open(big, "r+b") as fh:  # one byte written into the middle of a hole is a difference
+        fh.seek(size // 2)
+        fh.write(b"x")
+    assert not store.workspace_matches_checkpoint(layout, "r")
