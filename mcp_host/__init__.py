@@ -50,6 +50,7 @@ from mcp_host._supervise.health import HealthPolicy
 from mcp_host._supervise.manifest import SelfTestSpec, ServerSpec, discover_manifests, load_manifest, load_manifests
 from mcp_host._supervise.procs import (
     PROC_TAG_VAR,
+    STOP_SIGNALS,
     ProcResult,
     cancel_on_signal,
     carries_tag,
@@ -71,6 +72,7 @@ __all__ = [
     "HARNESS_DIR",
     "MANIFESTS_DIR",
     "PROC_TAG_VAR",
+    "STOP_SIGNALS",
     "BridgeOptions",
     "CallRecord",
     "CallSummary",

@@ -25,7 +25,7 @@ import anyio
 from harnessgym import store
 from harnessgym.jobs.models import JobEvent, JobKind, JobOutcome, JobRecord, JobSpec
 from harnessgym.store.layout import JobLayout, Layout
-from mcp_host import PROC_TAG_VAR, carries_tag, is_running, reap, spawn_detached, start_time, wait_exited
+from mcp_host import PROC_TAG_VAR, STOP_SIGNALS, carries_tag, is_running, reap, spawn_detached, start_time, wait_exited
 
 __all__ = ["JOBS", "JobFollower", "JobManager", "job_target"]
 
@@ -33,9 +33,6 @@ _POLL_SECONDS = 0.2
 """How often a follower looks for new lines in a job's events file (another process appends them)."""
 _TAG_PREFIX = "job-"
 _EVENTS_SCAN_BYTES = 1 << 20
-_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-"""Held back from the worker's start until it handles them, so a cancel while it still imports the library
-stops it cleanly (recorded, resumable) instead of killing it."""
 
 
 def job_target(spec: JobSpec) -> tuple[JobKind, Path, str]:
@@ -70,7 +67,9 @@ class JobManager:
         tag = f"{_TAG_PREFIX}{job_id}"
         argv = [sys.executable, "-I", "-m", "harnessgym.jobs.worker", str(layout.dir)]
         pid = spawn_detached(argv, cwd=folder, env={**os.environ, PROC_TAG_VAR: tag}, log_path=layout.stderr,
-                             stdout_path=layout.stdout, hold_signals=_STOP_SIGNALS)  # fmt: skip
+                             stdout_path=layout.stdout, hold_signals=STOP_SIGNALS)  # fmt: skip
+        # (The stop signals are held back until the worker handles them, so a cancel while it still imports
+        # the library stops it cleanly, recorded and resumable, instead of killing it.)
         self._children.add(pid)
         record = JobRecord(
             job_id=job_id, kind=kind, key=key, folder=folder, job_dir=layout.dir, spec=spec, pid=pid,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import signal
 import sys
 import traceback
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -26,11 +27,11 @@ from harnessgym.errors import HarnessgymError
 from harnessgym.events import RunEvent
 from harnessgym.jobs.models import JobEvent, JobOutcome, JobSpec, TrialProgress
 from harnessgym.store.layout import JobLayout
+from mcp_host import STOP_SIGNALS, cancel_on_signal
 
 __all__ = ["main", "run_job"]
 
 _EXIT = {"finished": 0, "error": 1, "interrupted": 130}
-_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 class _EventLog:
@@ -79,27 +80,23 @@ async def run_job(job_dir: Path, spec: JobSpec) -> JobOutcome:
     layout = JobLayout(job_dir)
     log = _EventLog(layout.events)
     outcome: JobOutcome | None = None
-    with anyio.open_signal_receiver(*_STOP_SIGNALS) as signals:
+    async with anyio.create_task_group() as tg:
+
+        def said(signum: signal.Signals) -> None:
+            print(f"{signum.name}: stopping the job", file=sys.stderr, flush=True)
+
+        await tg.start(partial(cancel_on_signal, tg.cancel_scope, STOP_SIGNALS, said))
         # Held back since the worker started (the manager spawns it so): from here on they cancel the call.
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
-        async with anyio.create_task_group() as tg:
-
-            async def stop_on_signal() -> None:
-                async for signum in signals:
-                    print(f"{signal.Signals(signum).name}: stopping the job", file=sys.stderr, flush=True)
-                    tg.cancel_scope.cancel()
-                    return
-
-            tg.start_soon(stop_on_signal)
-            try:
-                await _call(spec, log)
-                outcome = JobOutcome(status="finished", began=log.count > 0)
-            except HarnessgymError as exc:  # deliberate and actionable: its message says what to do
-                outcome = JobOutcome(status="error", began=log.count > 0, error=str(exc))
-            except Exception as exc:  # the worker's edge: record why, keep the traceback in the stderr log
-                traceback.print_exc()
-                outcome = JobOutcome(status="error", began=log.count > 0, error=f"{type(exc).__name__}: {exc}")
-            tg.cancel_scope.cancel()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        try:
+            await _call(spec, log)
+            outcome = JobOutcome(status="finished", began=log.count > 0)
+        except HarnessgymError as exc:  # deliberate and actionable: its message says what to do
+            outcome = JobOutcome(status="error", began=log.count > 0, error=str(exc))
+        except Exception as exc:  # the worker's edge: record why, keep the traceback in the stderr log
+            traceback.print_exc()
+            outcome = JobOutcome(status="error", began=log.count > 0, error=f"{type(exc).__name__}: {exc}")
+        tg.cancel_scope.cancel()
     if outcome is None:  # cancelled by a signal: the library has recorded the interruption
         outcome = JobOutcome(status="interrupted", began=log.count > 0)
     store.write_model(layout.outcome, outcome)

@@ -231,13 +231,17 @@ async def cancel_on_signal(
     scope: anyio.CancelScope,
     signals: Sequence[signal.Signals] = STOP_SIGNALS,
     on_signal: Callable[[signal.Signals], None] | None = None,
+    *,
+    task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
 ) -> None:
     """Cancel ``scope`` at the first of ``signals``, after telling ``on_signal`` which one came.
 
     Start it in the task group whose scope it cancels: the one way harnessgym's commands, ``serve`` and the
     host turn a signal into a cancellation, which kills process trees and records interruptions on its way out.
+    With ``tg.start`` it returns once the signals are handled (a process that held them back may release them).
     """
     with anyio.open_signal_receiver(*signals) as received:
+        task_status.started()
         async for signum in received:
             if on_signal is not None:
                 on_signal(signal.Signals(signum))
@@ -248,6 +252,7 @@ async def cancel_on_signal(
 async def _wait_gone(pids: Sequence[int], limit: float) -> None:
     # Polling: these are not all our children, so there is nothing to wait on but /proc.
     with anyio.move_on_after(limit):
+        while any(alive(p) for p in pids):  # noqa: ASYNC110
             await anyio.sleep(_POLL_SECONDS)
 
 
