@@ -262,6 +262,7 @@ async def cancel_on_signal(
 async def _wait_gone(pids: Sequence[int], limit: float) -> None:
     # Polling: these are not all our children, so there is nothing to wait on but /proc.
     with anyio.move_on_after(limit):
+        while any(alive(p) for p in pids):  # noqa: ASYNC110
             await anyio.sleep(_POLL_SECONDS)
 
 

@@ -141,6 +141,22 @@ async def test_cancelling_the_caller_kills_the_tree_before_the_cancellation_prop
     assert _gone(int(pidfile.read_text()))
 
 
+async def test_a_child_that_handles_sigterm_gets_the_grace_period_to_finish_before_any_sigkill(tmp_path: Path) -> None:
+    ready = tmp_path / "ready"
+    code = ("import signal, sys, time\n"
+            "def stop(*_):\n    time.sleep(0.5)\n    sys.exit(3)\n"  # a clean stop that takes a while
+            f"signal.signal(signal.SIGTERM, stop)\nopen({str(ready)!r}, 'w').close()\ntime.sleep(60)")  # fmt: skip
+    proc = await spawn([PY, "-c", code])
+    try:
+        await wait_until(ready.exists)
+        await kill_tree(proc.pid, grace=30)
+        with anyio.fail_after(30):
+            await proc.wait()
+    finally:
+        await proc.aclose()
+    assert proc.returncode == 3  # its own exit, not the -9 of a SIGKILL sent before the grace ran out
+
+
 async def test_kill_tree_stops_a_long_lived_child_started_with_spawn() -> None:
     proc = await spawn([PY, "-c", "import time; time.sleep(60)"])
     try:
