@@ -1,4 +1,8 @@
-"""Activation: hand the active artifacts to the next fresh session (skill links, MCP servers, tool list)."""
+"""Activation: hand the active artifacts to the next fresh session (skill links, MCP servers, tool list).
+
+An entry the registry calls ``active`` is handed over only while harnessgym's own verdict store holds a pass
+for its content as it stands (:func:`harnessgym.qualification.trusted`): the registry is the agent's to write.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from pathlib import Path
 
 from harnessgym import mcp_artifacts, store
 from harnessgym.layout import Layout
+from harnessgym.qualification import trusted
 from harnessgym.registry import ActivationRecord, Registry, SkillActivation
 from harnessgym.skills import link_skill, remove_stale_links
 
@@ -18,7 +23,15 @@ def activate(
 ) -> ActivationRecord:
     """Make exactly the ``active`` artifacts visible; write ``.harnessgym/activation.json`` (and ``copy_to``)."""
     record = ActivationRecord(run_id=run_id, iteration=iteration)
-    active = [a for a in registry.artifacts if a.state == "active"]
+    active = []
+    for entry in registry.artifacts:
+        if entry.state != "active":
+            continue
+        if trusted(layout, entry):
+            active.append(entry)
+        else:
+            record.warnings.append(f"artifact {entry.id!r} is marked active, but harnessgym has no passing verdict "
+                                   "for its current content; it was not activated (it needs qualification)")
     record.quarantined = [a.id for a in registry.artifacts if a.state == "quarantined"]
     keep: set[str] = set()
     for entry in active:

@@ -26,13 +26,73 @@ from harnessgym.layout import Layout
 from harnessgym.records import utcnow
 from harnessgym.registry import ArtifactEntry, ArtifactVerdict, QualificationNote, QualificationReport, Registry
 from harnessgym.skills import check_skill
+from mcp_host import VerdictStore
 from mcp_host.env import scrubbed_env
 from mcp_host.errors import ManifestError
 from mcp_host.fields import program, seconds, self_test
 from mcp_host.qualify import run_self_test
 from mcp_host.spec import SelfTestSpec
 
-__all__ = ["apply_verdicts", "check_artifact", "qualify_in_fresh_copy"]
+__all__ = [
+    "apply_verdicts",
+    "check_artifact",
+    "needs_qualification",
+    "qualify_in_fresh_copy",
+    "trust_without_qualification",
+    "trusted",
+]
+
+
+# -- the gate: harnessgym's own verdicts, never the registry's word ------------------------------------------
+
+
+def _verdicts(layout: Layout) -> VerdictStore:
+    return VerdictStore(layout.workspace)
+
+
+def trusted(layout: Layout, entry: ArtifactEntry) -> bool:
+    """Whether harnessgym's own qualification passed ``entry`` with the content it has now.
+
+    What the registry says (``state``, ``digest``, ``qualification``) is the agent's to write and counts for
+    nothing here; the verdicts live in harnessgym's state directory, outside the workspace.
+    """
+    verdicts = _verdicts(layout)
+    if entry.kind == "mcp":
+        return mcp_artifacts.server_passed(layout.workspace, entry, verdicts)
+    verdict = verdicts.passed("artifact", store.artifact_digest(layout, entry))
+    return verdict is not None and verdict.get("artifact_id") == entry.id
+
+
+def needs_qualification(layout: Layout, registry: Registry) -> tuple[list[ArtifactEntry], list[str]]:
+    """The entries to qualify: candidates, and any other not quarantined that harnessgym has no passing verdict
+    for as it stands (marked active by the agent, or edited since it passed), which become candidates again."""
+    out: list[ArtifactEntry] = []
+    problems: list[str] = []
+    for entry in registry.artifacts:
+        if entry.state == "quarantined":
+            continue
+        if entry.state == "candidate":
+            out.append(entry)
+        elif not trusted(layout, entry):
+            problems.append(f"artifact {entry.id!r} is marked {entry.state}, but harnessgym has no passing "
+                            "verdict for its current content; it is qualified again")  # fmt: skip
+            entry.state = "candidate"
+            out.append(entry)
+    return out, problems
+
+
+def trust_without_qualification(layout: Layout, entries: Sequence[ArtifactEntry]) -> None:
+    """Record that the user turned qualification off for ``entries`` (``--no-qualify``): they count as passed
+    with their current content, and an edit still needs a new check."""
+    verdicts = _verdicts(layout)
+    for entry in entries:
+        if entry.kind == "mcp":
+            mcp_artifacts.trust_server(layout.workspace, entry, verdicts)
+            continue
+        digest = store.artifact_digest(layout, entry)
+        if digest is not None:
+            verdicts.put("artifact", digest, {"status": "passed", "artifact_id": entry.id,
+                                              "message": "qualification was turned off by the user"})
 
 
 def _skill_md(root: Path) -> Path:
@@ -142,8 +202,11 @@ async def qualify_in_fresh_copy(
     async with anyio.create_task_group() as tg:  # self-tests run side by side, like MCP servers' checks
         for i, (entry, _) in enumerate(static):
             tg.start_soon(self_test_one, i, entry)
+    checked = Layout(fresh)
+    verdicts = [v.model_copy(update={"digest": store.artifact_digest(checked, e)})
+                for (e, _), v in zip(static, verdicts, strict=True)]  # fmt: skip
     mcp_entries = [e for e in entries if e.kind == "mcp"]
-    verdicts += await mcp_artifacts.qualify_mcp(mcp_entries, fresh, cache_dir=layout.mcp_cache)
+    verdicts += await mcp_artifacts.qualify_mcp(mcp_entries, fresh, _verdicts(layout))
     warnings = [f"{v.artifact_id}: {v.message}" for v in verdicts if v.status == "skipped"]
     if not verdicts:
         status = "skipped"
@@ -165,6 +228,7 @@ def apply_verdicts(layout: Layout, registry: Registry, report: QualificationRepo
     passed: list[str] = []
     failed: list[str] = []
     by_id: dict[str, ArtifactVerdict] = {v.artifact_id: v for v in report.artifacts}
+    verdicts = _verdicts(layout)
     for entry in registry.artifacts:
         verdict = by_id.get(entry.id)
         if verdict is None or verdict.status == "skipped":
@@ -176,6 +240,11 @@ def apply_verdicts(layout: Layout, registry: Registry, report: QualificationRepo
             entry.state = "active" if promote else "qualified"
             entry.quarantine_reason = None
             entry.digest = store.artifact_digest(layout, entry)
+            # What was checked is the clean copy's content: the pass is recorded for that digest only.
+            digest = verdict.digest
+            if entry.kind != "mcp" and digest is not None:
+                verdicts.put("artifact", digest, {"status": "passed", "artifact_id": entry.id, "kind": entry.kind,
+                                                  "report_path": report_path, "checks": verdict.checks})
             passed.append(entry.id)
         else:
             entry.state = "quarantined"

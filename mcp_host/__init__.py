@@ -4,6 +4,7 @@
 
 * :func:`load_manifest` / :func:`load_manifests` read upstream-style manifests into :class:`ServerSpec`.
 * :func:`qualify_servers` smoke-checks and self-tests servers concurrently (verdicts cached by digest).
+* :class:`VerdictStore` keeps harnessgym's verdicts and the active set outside the workspace;
 * :func:`write_active_servers` sets what a running host serves; :func:`run_host` is the host itself.
 * :func:`summarize_calls` counts the per-call telemetry.
 * :func:`call_tool` / :func:`list_tools` reach a running host (``harnessgym mcp call``); :func:`run_bridge`
@@ -14,7 +15,8 @@ Errors: see :mod:`mcp_host.errors` for the tree.
 
 from __future__ import annotations
 
-from .active import read_active_servers, write_active_servers
+from ._supervise.trust import STATE_DIR_VAR, StateDirError, VerdictStore, state_dir
+from .active import needs_qualification, read_active_servers, write_active_servers
 from .bridge import BridgeOptions, run_bridge
 from .callclient import call_tool, list_tools
 from .errors import (
@@ -35,6 +37,7 @@ from .qualify import ServerVerdict, qualify_servers
 from .telemetry import CallRecord, CallSummary, RunTag, summarize_calls
 
 __all__ = [
+    "STATE_DIR_VAR",
     "BridgeOptions",
     "CallRecord",
     "CallSummary",
@@ -53,15 +56,19 @@ __all__ = [
     "ServerStartError",
     "ServerTimeoutError",
     "ServerVerdict",
+    "StateDirError",
+    "VerdictStore",
     "call_tool",
     "discover_manifests",
     "list_tools",
     "load_manifest",
     "load_manifests",
+    "needs_qualification",
     "qualify_servers",
     "read_active_servers",
     "run_bridge",
     "run_host",
+    "state_dir",
     "summarize_calls",
     "write_active_servers",
 ]

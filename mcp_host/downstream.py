@@ -23,6 +23,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -78,8 +79,11 @@ class Downstream:
         log_dir: Path | None = None,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         framing_hint: WireFraming | None = None,
+        gate: Callable[[ServerSpec], str | None] | None = None,
     ) -> None:
         self.spec = spec
+        self.gate = gate
+        """Checked before every start: why the server must not run as it stands (edited since qualified)."""
         self.name = spec.name
         self.workspace = workspace
         self.listener = listener
@@ -166,6 +170,10 @@ class Downstream:
         self.state = "starting"
         self._stopping = False
         spec = self.spec
+        problem = self.gate(spec) if self.gate is not None else None
+        if problem is not None:
+            self._failed(problem)
+            raise ServerStartError(self.name, problem)
         # Plain pipes read and written without threads or stream wrappers: the hot path of every call.
         child_in, to_child = os.pipe()
         from_child, child_out = os.pipe()

@@ -1,49 +1,47 @@
 """What framing an artifact answered in, remembered by digest, so the host need not probe it again.
 
-Two sources: the qualification verdict cached under ``host/verdicts/`` (when qualification used the default
-cache) and ``host/framings.json``, which the host itself updates after a successful start. A wrong or
-missing memo only costs a probe (see :mod:`mcp_host.handshake`).
+Two sources, both in harnessgym's state directory (:mod:`mcp_host._supervise.trust`): the qualification
+verdict, and a memo the host itself updates after a successful start. A wrong or missing memo only costs a
+probe (see :mod:`mcp_host.handshake`).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from ._supervise.trust import StateDirError, VerdictStore
 from .framing import WireFraming
-from .paths import host_dir, verdicts_dir, write_atomic
 
 __all__ = ["recall_framing", "remember_framing"]
 
 
-def _memo(workspace: Path) -> Path:
-    return host_dir(workspace) / "framings.json"
-
-
-def _read(path: Path) -> dict[str, object]:
+def _store(workspace: Path) -> VerdictStore | None:
     try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+        return VerdictStore(workspace)
+    except StateDirError:
+        return None
 
 
 def recall_framing(workspace: Path, digest: str) -> WireFraming | None:
-    if not digest:
+    store = _store(workspace) if digest else None
+    if store is None:
         return None
-    verdict = _read(verdicts_dir(workspace) / f"{digest}.json").get("framing")
-    for value in (verdict, _read(_memo(workspace)).get(digest)):
-        if value == "newline" or value == "content-length":
-            return value
+    verdict = store.get("server", digest) or {}
+    for value in (verdict.get("framing"), store.framings().get(digest)):
+        if value == "newline":
+            return "newline"
+        if value == "content-length":
+            return "content-length"
     return None
 
 
 def remember_framing(workspace: Path, digest: str, framing: WireFraming) -> None:
-    if not digest or recall_framing(workspace, digest) == framing:
+    store = _store(workspace) if digest else None
+    if store is None or recall_framing(workspace, digest) == framing:
         return
-    memo = _read(_memo(workspace))
+    memo = store.framings()
     memo[digest] = framing
     try:
-        write_atomic(_memo(workspace), json.dumps(memo, indent=1).encode())
+        store.write_framings(memo)
     except OSError:
         pass

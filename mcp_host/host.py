@@ -16,17 +16,22 @@ import logging
 import signal
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import anyio
 import anyio.abc
 from pydantic import BaseModel, ConfigDict
 
-from .active import file_identity, read_active_servers
+from ._supervise.trust import StateDirError, VerdictStore
+from .active import needs_qualification, read_active_servers
 from .fdio import claim_stdio
 from .framing import DEFAULT_MAX_MESSAGE_BYTES
 from .health import HealthPolicy
-from .paths import active_path, calls_path, logs_dir, private_dir, socket_path
+from .manifest import ServerSpec
+from .paths import calls_path, logs_dir, private_dir, socket_path
+from .qualify import qualified_tools
 from .router import Router
 from .session import Session
 from .telemetry import RunTag, TelemetryWriter
@@ -81,6 +86,8 @@ async def run_host(options: HostOptions) -> None:
                     instructions=INSTRUCTIONS,
                     max_message_bytes=options.max_message_bytes,
                     health=options.health,
+                    gate=lambda spec: needs_qualification(spec, workspace),
+                    known_tools=_known_tools(workspace),
                 )
                 tg.start_soon(router.tick)
                 tg.start_soon(router.watch_health)
@@ -119,19 +126,43 @@ async def _watch_signals(scope: anyio.CancelScope) -> None:
 
 
 async def _watch_active(router: Router, workspace: Path, interval: float) -> None:
-    path = active_path(workspace)
+    try:
+        store: VerdictStore | None = VerdictStore(workspace)
+    except StateDirError as exc:
+        log.warning("%s; serving no servers", exc)
+        store = None
     seen: tuple[int, int, int] | bool | None = False
     while True:
-        identity = file_identity(path)
+        identity = store.active_identity() if store is not None else None
         if identity != seen:
             seen = identity
-            specs, problem = read_active_servers(workspace)
+            specs, problem = read_active_servers(workspace) if store is not None else ([], None)
             if problem:
                 log.warning("%s; keeping the servers already running", problem)
                 router.ready.set()
             else:
-                await router.apply(specs)
+                await router.apply(_served(specs, workspace))
         await anyio.sleep(interval)
+
+
+def _known_tools(workspace: Path) -> Callable[[ServerSpec], list[dict[str, Any]] | None]:
+    try:
+        store = VerdictStore(workspace)
+    except StateDirError:
+        return lambda spec: None
+    return lambda spec: qualified_tools(store, spec)
+
+
+def _served(specs: list[ServerSpec], workspace: Path) -> list[ServerSpec]:
+    """The active servers whose content is still what was qualified; the others are left out, said in the log."""
+    kept = []
+    for spec in specs:
+        problem = needs_qualification(spec, workspace)
+        if problem is None:
+            kept.append(spec)
+        else:
+            log.warning("%s", problem)
+    return kept
 
 
 async def _wait_idle(router: Router, idle_timeout: float | None) -> None:

@@ -9,8 +9,10 @@ Qualification is bounded whatever a manifest asks (manifests may ask for up to a
 :data:`MAX_STARTUP_SECONDS`, a self-test at most :data:`MAX_SELF_TEST_SECONDS`, so an agent-written manifest
 cannot hold a run hostage.
 
-Only *passed* verdicts are cached (``<cache_dir>/<digest>.json``): a pass is evidence about the artifact,
-while a failure may be the machine's (a timeout under load) and is cheap to retry.
+Only *passed* verdicts are kept, in harnessgym's state directory outside the workspace
+(:class:`mcp_host._supervise.trust.VerdictStore`, by content digest): a pass is evidence about the artifact,
+while a failure may be the machine's (a timeout under load) and is cheap to retry. A verdict keeps the
+server's whole tool list, so a host can offer it before the server has started (:func:`qualified_tools`).
 """
 
 from __future__ import annotations
@@ -20,18 +22,19 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import anyio
 from pydantic import BaseModel, ValidationError
 
 from . import procs
+from ._supervise.trust import VerdictStore
 from .downstream import Downstream
 from .env import scrubbed_env
 from .errors import ServerError, ServerStartError
 from .framing import WireFraming
 from .manifest import ServerSpec
-from .paths import logs_dir, verdicts_dir, write_atomic
+from .paths import logs_dir
 from .spec import SelfTestSpec
 
 __all__ = [
@@ -40,6 +43,7 @@ __all__ = [
     "SelfTestRun",
     "ServerVerdict",
     "capped",
+    "qualified_tools",
     "qualify_servers",
     "run_self_test",
 ]
@@ -78,6 +82,8 @@ class ServerVerdict(BaseModel):
     """The manifest's self-test (``not_run`` when the smoke check already failed)."""
     tools: list[str] = []
     """The tools it offers (after ``enabled_tools``)."""
+    definitions: list[dict[str, Any]] = []
+    """Their whole definitions, as the host offers them before the server has started."""
     message: str = ""
     """Why it failed, or a short account of the pass."""
     cached: bool = False
@@ -93,10 +99,13 @@ class ServerVerdict(BaseModel):
 
 
 async def qualify_servers(
-    specs: Sequence[ServerSpec], *, workspace: Path, cache_dir: Path | None = None
+    specs: Sequence[ServerSpec], *, workspace: Path, store: VerdictStore | None = None
 ) -> list[ServerVerdict]:
-    """Qualify every server concurrently; verdicts come back in the order of ``specs``."""
-    cache = cache_dir if cache_dir is not None else verdicts_dir(workspace)
+    """Qualify every server concurrently; verdicts come back in the order of ``specs``.
+
+    ``store`` keeps the passes (default: the state of ``workspace``; qualification in a clean copy passes the
+    store of the workspace it qualifies for)."""
+    cache = store if store is not None else VerdictStore(workspace)
     verdicts: list[ServerVerdict | None] = [None] * len(specs)
 
     async def one(i: int, spec: ServerSpec) -> None:
@@ -108,18 +117,28 @@ async def qualify_servers(
     return [v for v in verdicts if v is not None]
 
 
-def _cached(spec: ServerSpec, cache: Path) -> ServerVerdict | None:
-    path = cache / f"{spec.digest}.json"
+def _cached(spec: ServerSpec, cache: VerdictStore) -> ServerVerdict | None:
+    raw = cache.passed("server", spec.digest)
+    if raw is None:
+        return None
     try:
-        verdict = ServerVerdict.model_validate_json(path.read_bytes())
-    except (OSError, ValidationError):
+        verdict = ServerVerdict.model_validate(raw)
+    except ValidationError:
         return None
     if verdict.status != "passed" or verdict.digest != spec.digest:
         return None
     return verdict.model_copy(update={"cached": True, "duration_seconds": 0.0, "manifest_path": spec.manifest_path})
 
 
-async def _qualify_guarded(spec: ServerSpec, workspace: Path, cache: Path) -> ServerVerdict:
+def qualified_tools(store: VerdictStore, spec: ServerSpec) -> list[dict[str, Any]] | None:
+    """The tool definitions qualification recorded for ``spec``'s content, or None when none is recorded."""
+    verdict = _cached(spec, store) if spec.digest else None
+    if verdict is None or not verdict.definitions:
+        return None
+    return [dict(d) for d in verdict.definitions]
+
+
+async def _qualify_guarded(spec: ServerSpec, workspace: Path, cache: VerdictStore) -> ServerVerdict:
     if spec.digest:
         hit = _cached(spec, cache)
         if hit is not None:
@@ -141,7 +160,7 @@ async def _qualify_guarded(spec: ServerSpec, workspace: Path, cache: Path) -> Se
     verdict.duration_seconds = round(time.monotonic() - started, 3)
     if verdict.status == "passed" and spec.digest:
         try:
-            write_atomic(cache / f"{spec.digest}.json", verdict.model_dump_json(indent=2).encode())
+            cache.put("server", spec.digest, verdict.model_dump(mode="json"))
         except OSError as exc:
             log.warning("cannot cache the verdict for %s: %s", spec.name, exc)
     return verdict
@@ -150,14 +169,17 @@ async def _qualify_guarded(spec: ServerSpec, workspace: Path, cache: Path) -> Se
 SmokeStatus = Literal["passed", "failed", "timeout"]
 
 
-async def smoke(spec: ServerSpec, workspace: Path) -> tuple[SmokeStatus, list[str], str, WireFraming | None]:
-    """Start the server, initialize, list its tools, stop it: (status, tool names, message, framing)."""
-    outcome: tuple[SmokeStatus, list[str], str, WireFraming | None] = ("failed", [], "not run", None)
+Smoke = tuple[SmokeStatus, list[dict[str, Any]], str, WireFraming | None]
+
+
+async def smoke(spec: ServerSpec, workspace: Path) -> Smoke:
+    """Start the server, initialize, list its tools, stop it: (status, tool definitions, message, framing)."""
+    outcome: Smoke = ("failed", [], "not run", None)
     async with anyio.create_task_group() as tg:
         server = Downstream(spec, workspace=workspace, task_group=tg, log_dir=logs_dir(workspace))
         try:
             await server.ensure_running()
-            outcome = ("passed", [t["name"] for t in server.tools], "", server.framing)
+            outcome = ("passed", list(server.tools), "", server.framing)
         except ServerError as exc:
             timed_out = isinstance(exc, ServerStartError) and exc.timed_out
             outcome = ("timeout" if timed_out else "failed", [], str(exc), None)
@@ -213,7 +235,8 @@ async def _qualify(spec: ServerSpec, workspace: Path) -> ServerVerdict:
         status="failed",
         smoke_status=smoke_status,
         self_test_status="not_run",
-        tools=tools,
+        tools=[str(t["name"]) for t in tools],
+        definitions=tools,
         framing=framing,
     )
     if smoke_status != "passed":

@@ -27,7 +27,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -85,8 +85,13 @@ class Router:
         instructions: str | None = None,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         health: HealthPolicy | None = None,
+        gate: Callable[[ServerSpec], str | None] | None = None,
+        known_tools: Callable[[ServerSpec], list[dict[str, Any]] | None] | None = None,
     ) -> None:
         self.workspace = workspace
+        self.gate = gate
+        self.known_tools = known_tools
+        """The tool list qualification recorded for a spec's digest: offered before the server has started."""
         self.health = health or HealthPolicy()
         self.telemetry = telemetry
         self.log_dir = log_dir
@@ -130,12 +135,23 @@ class Router:
                     log_dir=self.log_dir,
                     max_message_bytes=self.max_message_bytes,
                     framing_hint=recall_framing(self.workspace, spec.digest),
+                    gate=self.gate,
                 )
                 starting.append(self.servers[spec.name])
+        # A server whose qualified tool list is known is listed from it at once and started in the background
+        # (its first call waits for the start); only the others hold tools/list until they answered.
+        waited: list[Downstream] = []
+        for server in starting:
+            known = self.known_tools(server.spec) if self.known_tools is not None else None
+            if known is None:
+                waited.append(server)
+            else:
+                server.tools = known
+                self._tg.start_soon(self._start_one, server)
         async with anyio.create_task_group() as tg:
             for server in stale:
                 tg.start_soon(self._stop_one, server)
-            for server in starting:
+            for server in waited:
                 tg.start_soon(self._start_one, server)
         self.rebuild_tools()
         self.ready.set()
@@ -155,6 +171,8 @@ class Router:
             log.warning("%s%s", exc, "; retrying" if attempts > 1 else "")
             if attempts > 1:
                 self._tg.start_soon(self._start_one, server, attempts - 1)
+            else:
+                server.tools = []  # the qualified list it was offered from: no longer true of a server that won't start
         except Exception:  # the per-server guard: one broken server never takes the host down
             log.exception("starting server %s failed unexpectedly", server.name)
         else:

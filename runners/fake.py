@@ -45,7 +45,7 @@ class FakeRunner(Runner):
 
     def argv(self, request: PhaseRequest) -> list[str]:
         argv = [
-            sys.executable, "-m", "runners.fake_agent",
+            sys.executable, "-I", "-m", "runners.fake_agent",
             "--phase", request.phase,
             "--iteration", str(request.iteration),
             "--run-id", request.run_id,

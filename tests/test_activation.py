@@ -9,6 +9,7 @@ import pytest
 
 from harnessgym.activation import activate
 from harnessgym.layout import Layout
+from harnessgym.qualification import trust_without_qualification
 from harnessgym.registry import ArtifactEntry, Registry
 from harnessgym.skills import check_skill
 
@@ -18,7 +19,9 @@ def skill(ws: Path, name: str, front: str = "name: {name}\ndescription: Does thi
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "SKILL.md").write_text(f"---\n{front.format(name=name)}\n---\n# {name}\n")
     path = f".harnessgym/skills/{name}/SKILL.md"
-    return ArtifactEntry(id=f"skill:{path}", kind="skill", path=path, state="active")
+    entry = ArtifactEntry(id=f"skill:{path}", kind="skill", path=path, state="active")
+    trust_without_qualification(Layout(ws), [entry])  # as a passed qualification would record it
+    return entry
 
 
 @pytest.mark.parametrize(

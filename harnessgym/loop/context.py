@@ -78,12 +78,14 @@ class RunContext:
         if self.activation is None or not self.activation.mcp_servers:
             return None
         ws = str(self.layout.workspace)
-        env = {k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ}
+        # Where the host finds the verdicts and the active set (Codex starts servers with a minimal env).
+        env = {k: os.environ[k] for k in ("PYTHONPATH", "HARNESSGYM_STATE_DIR", "XDG_STATE_HOME") if k in os.environ}
         env.update(self.env)
         return McpLaunch(
             name="harnessgym",
             command=sys.executable,
-            args=["-m", "harnessgym", "host", "--workspace", ws, "--run-id", self.run_id,
+            # -I: isolated from the workspace's import path, so a harnessgym/ folder there cannot replace the host.
+            args=["-I", "-m", "harnessgym", "host", "--workspace", ws, "--run-id", self.run_id,
                   "--iteration", str(iteration), "--phase", phase],
             env=env,
             cwd=self.layout.workspace,

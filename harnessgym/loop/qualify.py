@@ -6,7 +6,12 @@ from __future__ import annotations
 from harnessgym import activation, prompting, store
 from harnessgym.loop.agent import run_agent_phase
 from harnessgym.loop.context import RunContext
-from harnessgym.qualification import apply_verdicts, qualify_in_fresh_copy
+from harnessgym.qualification import (
+    apply_verdicts,
+    needs_qualification,
+    qualify_in_fresh_copy,
+    trust_without_qualification,
+)
 from harnessgym.records import IterationRecord
 
 __all__ = ["activate", "qualify"]
@@ -17,7 +22,8 @@ async def qualify(ctx: RunContext, record: IterationRecord) -> None:
     cfg = ctx.config
     registry = ctx.registry(record)
     record.problems += store.sync_registry(ctx.layout, registry, iteration=n)
-    candidates = [a for a in registry.artifacts if a.state == "candidate"]
+    candidates, problems = needs_qualification(ctx.layout, registry)
+    record.problems += problems
     if candidates and record.status in ("blocked", "incomplete", "running"):
         record.status = "tooling_built"
     if not candidates:
@@ -27,6 +33,7 @@ async def qualify(ctx: RunContext, record: IterationRecord) -> None:
     if not cfg.qualify_artifacts:
         for entry in candidates:
             entry.state = "active"
+        trust_without_qualification(ctx.layout, candidates)
         store.write_registry(ctx.layout, registry)
         record.qualification_status = "skipped"
         return
@@ -51,7 +58,8 @@ async def qualify(ctx: RunContext, record: IterationRecord) -> None:
         registry = ctx.registry(record)
         record.problems += store.sync_registry(ctx.layout, registry, iteration=n)
         store.write_registry(ctx.layout, registry)
-        candidates = [a for a in registry.artifacts if a.state == "candidate"]
+        candidates, problems = needs_qualification(ctx.layout, registry)
+        record.problems += problems
         attempt += 1
     _, failed = apply_verdicts(ctx.layout, registry, report, str(report_path), n, promote=True)
     store.write_registry(ctx.layout, registry)

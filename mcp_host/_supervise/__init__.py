@@ -1,0 +1,1 @@
+"""Supervising servers: what is trusted to run, and how."""
