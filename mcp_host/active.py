@@ -17,7 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from ._supervise.trust import StateDirError, VerdictStore
-from .digest import digest
+from .digest import BundleTooLargeError, digest
 from .manifest import ServerSpec
 from .telemetry import now_iso
 
@@ -45,7 +45,10 @@ def needs_qualification(spec: ServerSpec, workspace: Path) -> str | None:
     """Why ``spec`` must not be served as it stands (its content changed since it was activated), or None."""
     if not spec.digest:
         return f"server {spec.name!r} has no content digest; it needs qualification"
-    now = digest(spec, workspace.resolve())
+    try:
+        now = digest(spec, workspace.resolve())
+    except BundleTooLargeError as exc:
+        return str(exc)
     if now != spec.digest:
         return (f"server {spec.name!r} changed since it was qualified (digest {spec.digest[:12]} is now "
                 f"{now[:12]}); it is not served until it is qualified again")  # fmt: skip

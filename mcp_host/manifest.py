@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from . import fields
-from .digest import SKIP_DIRS, digest
+from .digest import SKIP_DIRS, BundleTooLargeError, digest
 from .env import is_secret_name
 from .errors import ManifestError
 from .spec import DEFAULT_SELF_TEST, DEFAULT_STARTUP, DEFAULT_TOOL, SelfTestSpec, ServerSpec
@@ -220,7 +220,10 @@ def _spec(path: Path, workspace: Path, raw: Mapping[str, Any], default_name: str
         "warnings": tuple(warnings),
     }
     spec = ServerSpec(**values)
-    return spec.model_copy(update={"digest": digest(spec, workspace)})
+    try:
+        return spec.model_copy(update={"digest": digest(spec, workspace)})
+    except BundleTooLargeError as exc:
+        raise ManifestError(path, None, str(exc)) from None
 
 
 def _cwd(path: Path, workspace: Path, value: object, args: list[str], warnings: list[str]) -> Path:

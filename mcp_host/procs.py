@@ -21,6 +21,7 @@ MCP SDK's ``stdio_client`` kills the group but has no streaming to files or time
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
@@ -36,9 +37,12 @@ import anyio
 import anyio.abc
 from anyio.streams.buffered import BufferedByteReceiveStream
 
+from .paths import open_regular
+
 __all__ = [
     "DEFAULT_GRACE_SECONDS",
     "PROC_TAG_VAR",
+    "SERVER_TAG_VAR",
     "ProcResult",
     "descendants",
     "kill_tree",
@@ -56,6 +60,8 @@ DEFAULT_GRACE_SECONDS = 2.0
 PROC_TAG_VAR = "HARNESSGYM_PROC_TAG"
 """Set in the environment of every :func:`run_process` child; every process carrying it dies with the child.
 (Named without KEY/TOKEN/SECRET, which some agent CLIs strip from the commands they run.)"""
+SERVER_TAG_VAR = "HARNESSGYM_SERVER_TAG"
+"""Set for each start of a supervised MCP server, so what it detaches (``setsid``) dies with it."""
 
 _TAIL_BYTES = 16 * 1024
 _DRAIN_SECONDS = 2.0
@@ -197,9 +203,9 @@ async def kill_tree(pid: int, grace: float = DEFAULT_GRACE_SECONDS) -> list[int]
     return pids
 
 
-def tagged_pids(tag: str) -> list[int]:
-    """Every live process whose initial environment carries ``PROC_TAG_VAR=tag``."""
-    needle = f"{PROC_TAG_VAR}={tag}".encode()
+def tagged_pids(tag: str, var: str = PROC_TAG_VAR) -> list[int]:
+    """Every live process whose initial environment carries ``<var>=tag`` (default :data:`PROC_TAG_VAR`)."""
+    needle = f"{var}={tag}".encode()
     found: list[int] = []
     for pid in _pids():
         if pid == os.getpid():
@@ -214,12 +220,12 @@ def tagged_pids(tag: str) -> list[int]:
     return found
 
 
-async def sweep_tagged(tag: str, grace: float = 1.0) -> list[int]:
-    """Kill every process (and its tree) whose environment carries ``tag``; return their pids."""
+async def sweep_tagged(tag: str, grace: float = 1.0, var: str = PROC_TAG_VAR) -> list[int]:
+    """Kill every process (and its tree) whose environment carries ``<var>=tag``; return their pids."""
     killed: list[int] = []
     with anyio.CancelScope(shield=True):
         for _ in range(3):  # a dying tree may spawn once more; a few passes settle it
-            pids = [p for p in tagged_pids(tag) if p not in killed]
+            pids = [p for p in tagged_pids(tag, var) if p not in killed]
             if not pids:
                 break
             for pid in pids:
@@ -269,7 +275,12 @@ class _Sink:
 
     def __init__(self, path: Path | None, on_line: Callable[[str], None] | None) -> None:
         self.path = path
-        self._fh = open(path, "wb") if path is not None else None
+        self._fh: IO[bytes] | None = None
+        if path is not None:
+            # Output files lie in folders the agent writes: never through a link, never into a FIFO (only the
+            # tail is kept then).
+            with contextlib.suppress(OSError):
+                self._fh = os.fdopen(open_regular(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), "wb")
         self._tail = bytearray()
         self._on_line = on_line
         self._partial = bytearray()
@@ -452,7 +463,10 @@ def spawn_detached(
     """
     if log_path is not None:
         log_path.parent.mkdir(parents=True, exist_ok=True)
-    err = open(log_path, "ab") if log_path is not None else subprocess.DEVNULL
+    err: IO[bytes] | int = subprocess.DEVNULL
+    if log_path is not None:
+        with contextlib.suppress(OSError):  # a FIFO or a link planted there: the daemon logs nowhere
+            err = os.fdopen(open_regular(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND), "ab")
     try:
         proc = subprocess.Popen(
             [str(a) for a in argv],
@@ -464,7 +478,7 @@ def spawn_detached(
             start_new_session=True,
         )
     finally:
-        if log_path is not None and not isinstance(err, int):
+        if not isinstance(err, int):
             err.close()
     # Not waited for: the daemon outlives us; the init process reaps it.
     proc.returncode = 0

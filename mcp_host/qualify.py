@@ -173,13 +173,15 @@ Smoke = tuple[SmokeStatus, list[dict[str, Any]], str, WireFraming | None]
 
 
 async def smoke(spec: ServerSpec, workspace: Path) -> Smoke:
-    """Start the server, initialize, list its tools, stop it: (status, tool definitions, message, framing)."""
+    """Start the server, initialize, list its tools, stop it: (status, tool definitions, message, framing).
+
+    On a pass the message says which tool definitions were repaired or dropped, if any."""
     outcome: Smoke = ("failed", [], "not run", None)
     async with anyio.create_task_group() as tg:
         server = Downstream(spec, workspace=workspace, task_group=tg, log_dir=logs_dir(workspace))
         try:
             await server.ensure_running()
-            outcome = ("passed", list(server.tools), "", server.framing)
+            outcome = ("passed", list(server.tools), "; ".join(server.tool_notes), server.framing)
         except ServerError as exc:
             timed_out = isinstance(exc, ServerStartError) and exc.timed_out
             outcome = ("timeout" if timed_out else "failed", [], str(exc), None)
@@ -260,5 +262,7 @@ async def _qualify(spec: ServerSpec, workspace: Path) -> ServerVerdict:
         )
         return verdict
     verdict.status = "passed"
-    verdict.message = f"{len(tools)} tool(s); smoke and self-test passed"
+    verdict.message = f"{len(tools)} tool(s); smoke and self-test passed" + (
+        f"; tool definitions repaired or dropped: {smoke_message}" if smoke_message else ""
+    )
     return verdict

@@ -126,7 +126,7 @@ async def test_a_toy_server_environment_is_the_allow_list(tmp_path: Path, monkey
     names = set(json.loads(reply["result"]["content"][0]["text"]))
     assert {"MODE", "HARNESSGYM_WORKSPACE", "PATH"} <= names
     assert not names & {"ANTHROPIC_API_KEY", "SOME_RANDOM_VAR", "MY_SECRET"}
-    assert all(n in os.environ or n in {"MODE", "HARNESSGYM_WORKSPACE"} for n in names)
+    assert all(n in os.environ or n in {"MODE", "HARNESSGYM_WORKSPACE", "HARNESSGYM_SERVER_TAG"} for n in names)
 
 
 @pytest.mark.parametrize("framing", ["newline", "content-length", "auto"])

@@ -16,6 +16,7 @@ from harnessgym.layout import ARTIFACT_DIRS, HARNESS_DIR, KIND_DIRS, Layout
 from harnessgym.records import utcnow
 from harnessgym.registry import ArtifactEntry, Registry, parse_registry
 from harnessgym.store.files import load_json, write_model
+from mcp_host.paths import open_regular
 
 __all__ = [
     "artifact_digest",
@@ -155,10 +156,13 @@ def artifact_digest(layout: Layout, entry: ArtifactEntry) -> str | None:
         return None
     for path in files:
         digest.update(path.relative_to(root.parent).as_posix().encode())
-        try:
-            digest.update(path.read_bytes())
-        except OSError:
+        try:  # as a stream, a regular file only: a huge (sparse) file costs time, never memory; a FIFO nothing
+            fd = open_regular(path.resolve())
+        except (OSError, RuntimeError):
             continue
+        with os.fdopen(fd, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
     return digest.hexdigest()
 
 
