@@ -22,6 +22,7 @@ from pathlib import Path
 import anyio
 
 from harnessgym import mcp_artifacts, store
+from harnessgym.jobs.secrecy import seal_environ
 from harnessgym.layout import Layout
 from harnessgym.records import utcnow
 from harnessgym.registry import ArtifactEntry, ArtifactVerdict, QualificationNote, QualificationReport, Registry
@@ -190,6 +191,7 @@ async def qualify_in_fresh_copy(
     attempt: int = 1,
 ) -> QualificationReport:
     """Copy ``template`` to ``dest/workspace``, add the bundle, check ``entries`` there, write the report."""
+    seal_environ()  # self-tests are agent-written code: they must not read this process's keys from /proc
     fresh = dest / "workspace"
     store.fresh_copy(template, fresh)
     store.copy_bundle(layout, fresh)

@@ -18,6 +18,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from harnessgym.jobs.secrecy import seal_environ
 from harnessgym.records import Verdict, json_too_deep
 from harnessgym.scores import Measurement
 from mcp_host.env import is_secret_name
@@ -135,6 +136,7 @@ async def run_verify(
     pass_env: Collection[str] = (),
 ) -> Verdict:
     """Run ``command`` with ``/bin/sh -c`` in ``workspace`` and return its verdict (never raises for failures)."""
+    seal_environ()  # the command is agent-written code: it must not read this process's keys from /proc
     child_env = command_env(pass_env, env)
     result = await run_process(
         ["/bin/sh", "-c", command],

@@ -19,6 +19,7 @@ from harnessgym import store
 from harnessgym.config import RunConfig
 from harnessgym.errors import ConfigError, UnknownRunnerError
 from harnessgym.events import Emitter, EventHandler
+from harnessgym.jobs.secrecy import seal_environ
 from harnessgym.loop import attempt as attempt_mod
 from harnessgym.loop import optimize
 from harnessgym.loop import prepare as prepare_mod
@@ -151,6 +152,7 @@ async def with_context(
     started_at: datetime | None = None,
 ) -> RunSummary:
     """Lock the workspace, set up the runner and the run's context, run ``body``; always clean up after it."""
+    seal_environ()  # the run holds the agent's key and runs agent-written code (verify, self-tests)
     layout = store.ensure_workspace(config.workspace)
     lock = store.WorkspaceLock.acquire(layout, config.run_id)
     runner = None

@@ -1,0 +1,1 @@
+"""Long jobs of harnessgym and the processes they own."""
