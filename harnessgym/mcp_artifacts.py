@@ -95,12 +95,11 @@ def server_passed(workspace: Path, entry: ArtifactEntry, verdicts: VerdictStore)
     return not isinstance(loaded, str) and verdicts.passed("server", loaded.digest) is not None
 
 
-def trust_server(workspace: Path, entry: ArtifactEntry, verdicts: VerdictStore) -> None:
-    """Record a pass for the server as it stands, because the user turned qualification off."""
+def trust_server(workspace: Path, entry: ArtifactEntry, verdicts: VerdictStore, reason: str) -> None:
+    """Record a pass for the server as it stands, because the user vouched for it (``reason``)."""
     loaded = _load(workspace, entry)
     if not isinstance(loaded, str) and loaded.digest:
-        verdicts.put("server", loaded.digest, {"status": "passed", "name": loaded.name,
-                                               "message": "qualification was turned off by the user"})  # fmt: skip
+        verdicts.put("server", loaded.digest, {"status": "passed", "name": loaded.name, "message": reason})
 
 
 def activate_servers(workspace: Path, entries: Sequence[ArtifactEntry]) -> tuple[list[McpActivation], list[str]]:

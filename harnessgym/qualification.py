@@ -82,18 +82,19 @@ def needs_qualification(layout: Layout, registry: Registry) -> tuple[list[Artifa
     return out, problems
 
 
-def trust_without_qualification(layout: Layout, entries: Sequence[ArtifactEntry]) -> None:
-    """Record that the user turned qualification off for ``entries`` (``--no-qualify``): they count as passed
-    with their current content, and an edit still needs a new check."""
+def trust_without_qualification(
+    layout: Layout, entries: Sequence[ArtifactEntry], reason: str = "qualification was turned off by the user"
+) -> None:
+    """Record that the user vouched for ``entries`` (qualification turned off, or a comparison's artifact source):
+    they count as passed with their current content, and an edit still needs a new check."""
     verdicts = _verdicts(layout)
     for entry in entries:
         if entry.kind == "mcp":
-            mcp_artifacts.trust_server(layout.workspace, entry, verdicts)
+            mcp_artifacts.trust_server(layout.workspace, entry, verdicts, reason)
             continue
         digest = store.artifact_digest(layout, entry)
         if digest is not None:
-            verdicts.put("artifact", digest, {"status": "passed", "artifact_id": entry.id,
-                                              "message": "qualification was turned off by the user"})
+            verdicts.put("artifact", digest, {"status": "passed", "artifact_id": entry.id, "message": reason})
 
 
 def _skill_md(root: Path) -> Path:

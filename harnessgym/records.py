@@ -193,6 +193,9 @@ class IterationRecord(BaseModel):
     qualification_report: Path | None = None
     mcp_calls: int = 0
     """MCP tool calls the host recorded for this iteration's attempt."""
+    mcp_delivered: bool | None = None
+    """Whether the attempt's session got the host's tools, as its CLI reported (None: no MCP server was handed
+    over). False is a failed delivery: that attempt is not a harnessed one."""
     active_artifacts: list[str] = Field(default_factory=list)
     """Artifact ids active for the next fresh session, after this iteration."""
     quarantined_artifacts: list[str] = Field(default_factory=list)

@@ -12,7 +12,9 @@ telemetry queue is flushed.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
+import os
 import signal
 import socket
 import time
@@ -70,8 +72,42 @@ class HostOptions(BaseModel):
 
 
 async def run_host(options: HostOptions) -> None:
-    """Run the host until stdin closes (or, without stdio, until idle), then stop everything."""
+    """Run the host until stdin closes (or, without stdio, until idle), then stop everything.
+
+    A daemon (no stdio) first takes the workspace's daemon lock; when another daemon holds it, this one exits
+    at once: however many ``mcp call`` clients start one at the same moment, one serves the workspace."""
     workspace = options.workspace.resolve()
+    lock: int | None = None
+    if not options.stdio:
+        lock = _daemon_lock(workspace)
+        if lock is None:
+            log.info("another host daemon serves %s; exiting", workspace)
+            return
+    try:
+        await _run_host(options, workspace)
+    finally:
+        if lock is not None:
+            os.close(lock)
+
+
+def _daemon_lock(workspace: Path) -> int | None:
+    """Hold ``<socket>.lock`` exclusively for the daemon's life; None when another process holds it."""
+    path = socket_path(workspace).with_suffix(".lock")
+    try:
+        private_dir(path.parent)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        log.warning("cannot take the daemon lock %s (%s); serving without it", path, exc)
+        return os.open(os.devnull, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+async def _run_host(options: HostOptions, workspace: Path) -> None:
     telemetry = TelemetryWriter(calls_path(workspace))
     async with anyio.create_task_group() as outer:
         await outer.start(telemetry.run)

@@ -48,7 +48,7 @@ from .session import Session
 from .surfaces import Surfaces, list_surfaces
 from .telemetry import CallStatus, RunTag, TelemetryWriter
 
-__all__ = ["LATEST_VERSION", "SUPPORTED_VERSIONS", "Router"]
+__all__ = ["LATEST_VERSION", "SUPPORTED_VERSIONS", "TAG_METHOD", "Router"]
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,9 @@ _LISTS = {
 }
 """Client list method → (result key, attribute of :class:`mcp_host.surfaces.Surfaces`)."""
 RESOURCE_NOT_FOUND = -32002
+TAG_METHOD = "notifications/harnessgym/tag"
+"""Sent by a relay before its client's first message: the run, iteration and phase of the session."""
+TAG_PREFIX = b'{"jsonrpc": "2.0", "method": "' + TAG_METHOD.encode()
 _LIST_CHANGED = {
     "notifications/tools/list_changed",
     "notifications/prompts/list_changed",
@@ -293,6 +296,8 @@ class Router:
                 self.last_activity = time.monotonic()
                 for item in decoder.feed(chunk):
                     if isinstance(item, Frame):
+                        if item.body.startswith(TAG_PREFIX) and self._tagged(session, item.body):
+                            continue  # a relay's run tag, not the client's: it must not set the framing
                         if session.framing is None:
                             session.framing = item.framing
                         try:
@@ -311,6 +316,15 @@ class Router:
             for call in list(session.calls.values()):
                 call.cancelled("the client disconnected")
             self.last_activity = time.monotonic()
+
+    def _tagged(self, session: Session, body: bytes) -> bool:
+        """Take the run tag a relay (:mod:`mcp_host._serve.connect`) sends before its client's first message."""
+        try:
+            params = json.loads(body).get("params")
+            session.tag = RunTag.model_validate({**session.tag.model_dump(), **params})
+        except (ValueError, AttributeError, TypeError):
+            return False
+        return True
 
     async def handle(self, session: Session, body: bytes) -> None:
         try:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import importlib
 
-from runners.base import McpLaunch, Phase, PhaseOutcome, PhaseRequest, PhaseStatus, Runner
+from runners.base import McpDelivery, McpLaunch, Phase, PhaseOutcome, PhaseRequest, PhaseStatus, Runner
 from runners.options import RunnerOptions
 
 __all__ = [
     "RUNNERS",
+    "McpDelivery",
     "McpLaunch",
     "Phase",
     "PhaseOutcome",

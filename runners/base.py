@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["McpLaunch", "Phase", "PhaseOutcome", "PhaseRequest", "PhaseStatus", "Runner"]
+__all__ = ["McpDelivery", "McpLaunch", "Phase", "PhaseOutcome", "PhaseRequest", "PhaseStatus", "Runner"]
 
 Phase = Literal["attempt", "reflection", "build", "repair"]
 PhaseStatus = Literal["completed", "failed", "timeout", "interrupted"]
@@ -63,8 +63,28 @@ class PhaseRequest(BaseModel):
     """A readable log of the session (events, tool calls, text), written as it happens."""
     mcp: McpLaunch | None = None
     """The MCP server to hand the agent, if any harness tools are active."""
+    env: dict[str, str] = Field(default_factory=dict)
+    """Variables this phase's agent CLI gets on top of the runner's (the run tag: run id, iteration, phase,
+    which ``harnessgym mcp call`` records with each call)."""
     repair_index: int | None = None
     """For ``phase == "repair"``: which repair attempt this is (1-based)."""
+
+
+class McpDelivery(BaseModel):
+    """Whether the session got the MCP server's tools, as the CLI itself reported at its start."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["delivered", "failed"]
+    """``failed``: the CLI did not offer the server's tools (not connected, pending, failed, or none listed);
+    such a session is not a harnessed one, whatever else it did."""
+    server_status: str | None = None
+    """The server's state as the CLI reported it (Claude's init event: ``connected``, ``pending``, ``failed``)."""
+    tools: list[str] = Field(default_factory=list)
+    """The server's tools the CLI reported offering (Claude: from its init event; Codex reports no tool list,
+    so these are the tools it called)."""
+    message: str = ""
+    """Why delivery failed, or how it was judged."""
 
 
 class PhaseOutcome(BaseModel):
@@ -97,6 +117,8 @@ class PhaseOutcome(BaseModel):
     """The agent's last message, when the CLI reports one."""
     details: dict[str, Any] = Field(default_factory=dict)
     """Runner-specific extras (model usage breakdown, number of turns, ...)."""
+    mcp_delivery: McpDelivery | None = None
+    """When the phase was handed an MCP server: whether the session got its tools (None otherwise)."""
 
 
 class Runner(abc.ABC):

@@ -83,7 +83,7 @@ class FakeRunner(Runner):
             result = await run_process(
                 self.argv(request),
                 cwd=request.workspace,
-                env={**os.environ, **self.options.agent_env},
+                env={**os.environ, **self.options.agent_env, **request.env},
                 timeout=request.timeout_seconds,
                 stdout_path=request.stdout_path,
                 stderr_path=request.stderr_path,

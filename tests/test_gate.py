@@ -7,6 +7,7 @@ directory outside the workspace (``HARNESSGYM_STATE_DIR``, a temporary folder in
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,6 +25,7 @@ from harnessgym.mcp_artifacts import qualify_mcp
 from harnessgym.qualification import needs_qualification, qualify_in_fresh_copy, trust_without_qualification
 from harnessgym.registry import ActivationRecord, ArtifactEntry, McpActivation, Registry
 from mcp_host import VerdictStore, load_manifest, state_dir, write_active_servers
+from mcp_host.procs import kill_tree
 
 pytestmark = pytest.mark.anyio
 
@@ -110,10 +112,27 @@ async def test_a_harnessgym_folder_in_the_workspace_does_not_replace_the_host(tm
     assert launch is not None
     params = StdioServerParameters(command=launch.command, args=launch.args, env=launch.env,
                                    cwd=str(launch.cwd))  # fmt: skip
-    with anyio.fail_after(60):
-        async with Client(params, read_timeout_seconds=30) as client:
-            names = {t.name for t in (await client.list_tools()).tools}
+    try:
+        with anyio.fail_after(60):
+            async with Client(params, read_timeout_seconds=30) as client:
+                names = {t.name for t in (await client.list_tools()).tools}
+    finally:  # the entry started the workspace's host daemon (no run owns one here)
+        for pid in _processes_mentioning(str(tmp_path)):
+            await kill_tree(pid, grace=1.0)
     assert "nl__echo" in names and not marker.exists()
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                    if text.encode() in fh.read():
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
 
 
 def test_a_skill_edited_after_it_passed_is_not_linked_until_it_is_qualified_again(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from harnessgym.loop import prepare as prepare_mod
 from harnessgym.loop import qualify as qualify_mod
 from harnessgym.loop import reflect as reflect_mod
 from harnessgym.loop.context import RunContext
+from harnessgym.loop.host import stop_host
 from harnessgym.orphans import marker_env, reap_orphans
 from harnessgym.records import IterationRecord, LoopPhase, RunStatus, RunSummary, utcnow
 from harnessgym.registry import ActivationRecord
@@ -156,6 +157,7 @@ async def with_context(
     layout = store.ensure_workspace(config.workspace)
     lock = store.WorkspaceLock.acquire(layout, config.run_id)
     runner = None
+    ctx: RunContext | None = None
     try:
         await reap_orphans(layout.workspace)
         env = marker_env(layout.workspace, config.run_id)
@@ -167,6 +169,8 @@ async def with_context(
         return await body(ctx)
     finally:
         with anyio.CancelScope(shield=True):
+            if ctx is not None:
+                await stop_host(ctx)
             if runner is not None:
                 await runner.aclose()
             await reap_orphans(layout.workspace, own=True)

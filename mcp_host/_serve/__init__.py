@@ -1,0 +1,1 @@
+"""Serving clients: what connects an agent's session to the running host."""
