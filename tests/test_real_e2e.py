@@ -55,7 +55,7 @@ path.parent.mkdir(parents=True, exist_ok=True)
 path.write_text(json.dumps(merge(data, update), indent=2))
 """
 
-SERVER = '''"""numerics_probe: an MCP server written with the MCP Python SDK; it runs verifier.py, returns its verdict."""
+SERVER = '''"""numerics_probe: an MCP server written with the MCP Python SDK; it runs verifier.py."""
 import json, subprocess, sys
 
 
