@@ -6,6 +6,7 @@ for its content as it stands (:func:`harnessgym.qualification.trusted`): the reg
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from harnessgym import mcp_artifacts, store
@@ -14,7 +15,25 @@ from harnessgym.qualification import trusted
 from harnessgym.registry import ActivationRecord, Registry, SkillActivation
 from harnessgym.skills import link_skill, remove_stale_links
 
-__all__ = ["activate"]
+__all__ = ["CALL_HELPER", "activate"]
+
+CALL_HELPER = '''"""Call a tool of this workspace's harnessgym host:
+``python3 .harnessgym/runtime/mcp_call.py --server S --tool T --arguments JSON``
+(the helper HarnessGym 0.1.1 bundles name; written by harnessgym on activation).
+
+Every flag goes on to ``harnessgym mcp call``, which reaches the host serving this workspace, so the call is
+recorded with the session's run, iteration and phase. Exits 1 when the tool reports an error.
+"""
+import os
+import sys
+
+PYTHON = {python!r}
+WORKSPACE = {workspace!r}
+args = sys.argv[1:]
+if "--workspace" not in args:
+    args = ["--workspace", WORKSPACE, *args]
+os.execv(PYTHON, [PYTHON, "-I", "-m", "harnessgym", "mcp", "call", *args])
+'''
 
 
 def activate(
@@ -50,6 +69,9 @@ def activate(
     record.mcp_servers = servers
     record.warnings += warnings
     record.tools = [a.id for a in active if a.kind not in ("skill", "mcp")]
+    if servers:
+        store.atomic_write_text(layout.mcp_call_helper, CALL_HELPER.format(python=sys.executable,
+                                                                            workspace=str(layout.workspace)))
     store.write_model(layout.activation, record)
     if copy_to is not None:
         store.write_model(copy_to, record)

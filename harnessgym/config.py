@@ -64,6 +64,10 @@ class RunConfig(BaseModel):
     verify_pass_env: tuple[str, ...] = ()
     """Secret-named variables the verify and post-attempt commands still get (they get no other: what they run
     is mostly the agent's code)."""
+    mcp_pass_env: tuple[str, ...] = ()
+    """Variables passed on to every MCP server the run qualifies or serves, secret-named ones included (servers
+    get no other but an allow-list and what their manifest names; HarnessGym 0.1.1 bundles need e.g.
+    ``HARNESSGYM_GPU_KEY``)."""
     task_state: Literal["continue", "reset"] = "continue"
     """``reset`` restores the workspace (except ``.harnessgym``) before every iteration after the first."""
     build_after_solve: bool = False

@@ -88,8 +88,8 @@ class Layout:
     """Where an unreadable registry.json is kept when a new one replaces it."""
     activation = _Below("activation.json")
     lock = _Below("lock")
-    mcp_cache = _Below("cache", "mcp")
-    """Where mcp_host keeps qualification verdicts by digest."""
+    mcp_call_helper = _Below("runtime", "mcp_call.py")
+    """HarnessGym 0.1.1's shell helper (its bundles tell the agent to run it): written on activation."""
     runs = _Below("runs")
     task_state = _Below("task_state", "initial")
 

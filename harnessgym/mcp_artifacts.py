@@ -51,7 +51,8 @@ def _load(workspace: Path, entry: ArtifactEntry) -> ServerSpec | str:
 
 
 async def qualify_mcp(
-    entries: Sequence[ArtifactEntry], workspace: Path, verdicts_store: VerdictStore | None = None
+    entries: Sequence[ArtifactEntry], workspace: Path, verdicts_store: VerdictStore | None = None,
+    pass_env: Sequence[str] = (),
 ) -> list[ArtifactVerdict]:
     """Smoke-test and self-test each MCP artifact as it stands in ``workspace`` (a clean copy); passes are kept
     in ``verdicts_store`` (that of the workspace the copy was made for)."""
@@ -71,7 +72,8 @@ async def qualify_mcp(
         else:
             specs.append((entry, loaded))
     if specs:
-        results = await qualify_servers([s for _, s in specs], workspace=workspace, store=verdicts_store)
+        results = await qualify_servers([s for _, s in specs], workspace=workspace, store=verdicts_store,
+                                        pass_env=pass_env)
         for (entry, spec), result in zip(specs, results, strict=True):
             verdicts[entry.id] = ArtifactVerdict(
                 artifact_id=entry.id,

@@ -190,6 +190,7 @@ async def qualify_in_fresh_copy(
     run_id: str | None = None,
     iteration: int | None = None,
     attempt: int = 1,
+    mcp_pass_env: Sequence[str] = (),
 ) -> QualificationReport:
     """Copy ``template`` to ``dest/workspace``, add the bundle, check ``entries`` there, write the report."""
     seal_environ()  # self-tests are agent-written code: they must not read this process's keys from /proc
@@ -209,7 +210,7 @@ async def qualify_in_fresh_copy(
     verdicts = [v.model_copy(update={"digest": store.artifact_digest(checked, e)})
                 for (e, _), v in zip(static, verdicts, strict=True)]  # fmt: skip
     mcp_entries = [e for e in entries if e.kind == "mcp"]
-    verdicts += await mcp_artifacts.qualify_mcp(mcp_entries, fresh, _verdicts(layout))
+    verdicts += await mcp_artifacts.qualify_mcp(mcp_entries, fresh, _verdicts(layout), mcp_pass_env)
     warnings = [f"{v.artifact_id}: {v.message}" for v in verdicts if v.status == "skipped"]
     if not verdicts:
         status = "skipped"

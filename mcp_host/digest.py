@@ -43,7 +43,9 @@ def digest(spec: ServerSpec, workspace: Path) -> str:
     h = hashlib.sha256()
     # Workspace-relative, so a copy of the artifact in a fresh qualification workspace has the same digest.
     ws = str(workspace)
-    h.update(spec.model_dump_json(exclude={"digest", "warnings"}).replace(ws, "$WORKSPACE").encode())
+    # pass_env is left out while empty, so specs that name none keep the digests they had before it existed.
+    exclude = {"digest", "warnings"} | (set() if spec.pass_env else {"pass_env"})
+    h.update(spec.model_dump_json(exclude=exclude).replace(ws, "$WORKSPACE").encode())
     files: dict[str, Path] = {}
     root = spec.manifest_path.parent
     if root != workspace:

@@ -32,7 +32,7 @@ import anyio
 import anyio.abc
 
 from . import jsonrpc, procs
-from .env import scrubbed_env
+from .env import passed_on, scrubbed_env
 from .errors import ServerCrashedError, ServerStartError, ServerTimeoutError
 from .fdio import FdStream
 from .framing import DEFAULT_MAX_MESSAGE_BYTES, Decoder, Frame, WireFraming, encode
@@ -81,9 +81,12 @@ class Downstream:
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         framing_hint: WireFraming | None = None,
         gate: Callable[[ServerSpec], str | None] | None = None,
+        pass_env: frozenset[str] = frozenset(),
     ) -> None:
         self.spec = spec
         self.gate = gate
+        self.pass_env = pass_env
+        """Variables the user passes on to every server (secret-named ones included: the user's choice)."""
         """Checked before every start: why the server must not run as it stands (edited since qualified)."""
         self.name = spec.name
         self.workspace = workspace
@@ -185,6 +188,7 @@ class Downstream:
         try:
             tag = uuid.uuid4().hex
             env = scrubbed_env({**spec.env, procs.SERVER_TAG_VAR: tag}, workspace=self.workspace)
+            env.update(passed_on(spec.pass_env, self.pass_env))
             proc = await procs.spawn(spec.argv, cwd=spec.cwd, env=env, stdin=child_in, stdout=child_out)
             self._tags[proc.pid] = tag
         except OSError as exc:

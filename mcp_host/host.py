@@ -69,6 +69,8 @@ class HostOptions(BaseModel):
     """Largest message accepted from a client or a server."""
     health: HealthPolicy = HealthPolicy()
     """When servers are pinged to find wedged ones, and how long a ping may take."""
+    pass_env: tuple[str, ...] = ()
+    """Variables of the host's environment passed on to every server (the user's ``--mcp-pass-env``)."""
 
 
 async def run_host(options: HostOptions) -> None:
@@ -124,6 +126,7 @@ async def _run_host(options: HostOptions, workspace: Path) -> None:
                     health=options.health,
                     gate=lambda spec: needs_qualification(spec, workspace),
                     known_tools=_known_tools(workspace),
+                    pass_env=frozenset(options.pass_env),
                 )
                 tg.start_soon(router.tick)
                 tg.start_soon(router.watch_health)

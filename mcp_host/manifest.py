@@ -181,6 +181,10 @@ def _spec(path: Path, workspace: Path, raw: Mapping[str, Any], default_name: str
             warnings.append(f"env {key} was dropped: servers never get secret-named variables")
             continue
         env[key] = str(value)
+    pass_env = tuple(fields.str_list(path, "pass_env", raw.get("pass_env")))
+    for key in pass_env:
+        if not key or "=" in key or "\0" in key:
+            raise ManifestError(path, "pass_env", f"{key!r} is not a valid variable name")
     framing = raw.get("framing")
     if framing is None:
         transport = str(raw.get("transport", "")).lower()
@@ -212,6 +216,7 @@ def _spec(path: Path, workspace: Path, raw: Mapping[str, Any], default_name: str
         "args": tuple(args),
         "cwd": cwd,
         "env": env,
+        "pass_env": pass_env,
         "framing": framing,
         "startup_timeout": startup,
         "tool_timeout": tool,

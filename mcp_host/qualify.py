@@ -30,7 +30,7 @@ from pydantic import BaseModel, ValidationError
 from . import procs
 from ._supervise.trust import VerdictStore
 from .downstream import Downstream
-from .env import scrubbed_env
+from .env import passed_on, scrubbed_env
 from .errors import ServerError, ServerStartError
 from .framing import WireFraming
 from .manifest import ServerSpec
@@ -99,7 +99,8 @@ class ServerVerdict(BaseModel):
 
 
 async def qualify_servers(
-    specs: Sequence[ServerSpec], *, workspace: Path, store: VerdictStore | None = None
+    specs: Sequence[ServerSpec], *, workspace: Path, store: VerdictStore | None = None,
+    pass_env: Sequence[str] = (),
 ) -> list[ServerVerdict]:
     """Qualify every server concurrently; verdicts come back in the order of ``specs``.
 
@@ -109,7 +110,7 @@ async def qualify_servers(
     verdicts: list[ServerVerdict | None] = [None] * len(specs)
 
     async def one(i: int, spec: ServerSpec) -> None:
-        verdicts[i] = await _qualify_guarded(spec, workspace, cache)
+        verdicts[i] = await _qualify_guarded(spec, workspace, cache, frozenset(pass_env))
 
     async with anyio.create_task_group() as tg:
         for i, spec in enumerate(specs):
@@ -138,14 +139,16 @@ def qualified_tools(store: VerdictStore, spec: ServerSpec) -> list[dict[str, Any
     return [dict(d) for d in verdict.definitions]
 
 
-async def _qualify_guarded(spec: ServerSpec, workspace: Path, cache: VerdictStore) -> ServerVerdict:
+async def _qualify_guarded(
+    spec: ServerSpec, workspace: Path, cache: VerdictStore, pass_env: frozenset[str]
+) -> ServerVerdict:
     if spec.digest:
         hit = _cached(spec, cache)
         if hit is not None:
             return hit
     started = time.monotonic()
     try:
-        verdict = await _qualify(spec, workspace)
+        verdict = await _qualify(spec, workspace, pass_env)
     except Exception as exc:  # the per-server guard: one broken server never stops the others
         log.exception("qualifying %s failed unexpectedly", spec.name)
         verdict = ServerVerdict(
@@ -172,13 +175,13 @@ SmokeStatus = Literal["passed", "failed", "timeout"]
 Smoke = tuple[SmokeStatus, list[dict[str, Any]], str, WireFraming | None]
 
 
-async def smoke(spec: ServerSpec, workspace: Path) -> Smoke:
+async def smoke(spec: ServerSpec, workspace: Path, pass_env: frozenset[str] = frozenset()) -> Smoke:
     """Start the server, initialize, list its tools, stop it: (status, tool definitions, message, framing).
 
     On a pass the message says which tool definitions were repaired or dropped, if any."""
     outcome: Smoke = ("failed", [], "not run", None)
     async with anyio.create_task_group() as tg:
-        server = Downstream(spec, workspace=workspace, task_group=tg, log_dir=logs_dir(workspace))
+        server = Downstream(spec, workspace=workspace, task_group=tg, log_dir=logs_dir(workspace), pass_env=pass_env)
         try:
             await server.ensure_running()
             outcome = ("passed", list(server.tools), "; ".join(server.tool_notes), server.framing)
@@ -225,10 +228,10 @@ async def run_self_test(test: SelfTestSpec, *, env: dict[str, str], out_stem: Pa
     return SelfTestRun("passed", result.returncode, output, "")
 
 
-async def _qualify(spec: ServerSpec, workspace: Path) -> ServerVerdict:
+async def _qualify(spec: ServerSpec, workspace: Path, pass_env: frozenset[str]) -> ServerVerdict:
     startup, note = capped(spec.startup_timeout, MAX_STARTUP_SECONDS)
     smoke_status, tools, smoke_message, framing = await smoke(spec.model_copy(update={"startup_timeout": startup}),
-                                                              workspace)  # fmt: skip
+                                                              workspace, pass_env)  # fmt: skip
     smoke_message += note if smoke_status == "timeout" else ""
     verdict = ServerVerdict(
         name=spec.name,
@@ -249,7 +252,8 @@ async def _qualify(spec: ServerSpec, workspace: Path) -> ServerVerdict:
         verdict.message = "no self_test is configured in the manifest; a self-test is required to qualify"
         return verdict
     out_dir = logs_dir(workspace)
-    run = await run_self_test(spec.self_test, env=scrubbed_env(spec.env, workspace=workspace),
+    env = {**scrubbed_env(spec.env, workspace=workspace), **passed_on(spec.pass_env, pass_env)}
+    run = await run_self_test(spec.self_test, env=env,
                               out_stem=out_dir / spec.name)  # fmt: skip
     verdict.self_test_returncode, verdict.self_test_output = run.returncode, run.output
     verdict.self_test_status = run.status

@@ -90,7 +90,9 @@ class Router:
         health: HealthPolicy | None = None,
         gate: Callable[[ServerSpec], str | None] | None = None,
         known_tools: Callable[[ServerSpec], list[dict[str, Any]] | None] | None = None,
+        pass_env: frozenset[str] = frozenset(),
     ) -> None:
+        self.pass_env = pass_env
         self.workspace = workspace
         self.gate = gate
         self.known_tools = known_tools
@@ -139,6 +141,7 @@ class Router:
                     max_message_bytes=self.max_message_bytes,
                     framing_hint=recall_framing(self.workspace, spec.digest),
                     gate=self.gate,
+                    pass_env=self.pass_env,
                 )
                 starting.append(self.servers[spec.name])
         # A server whose qualified tool list is known is listed from it at once and started in the background

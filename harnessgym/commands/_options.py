@@ -16,6 +16,7 @@ __all__ = [
     "agent_cli_options",
     "duration",
     "durations",
+    "mcp_pass_env_option",
     "read_task",
     "runner_option",
     "runner_options_from",
@@ -93,6 +94,17 @@ def verify_pass_env_option(f: F) -> F:
         metavar="NAME",
         help="Repeatable. A secret-named variable (key, token, ...) the verify and post commands still get; "
         "they get no other, since what they run is mostly the agent's code.",
+    )(f)
+
+
+def mcp_pass_env_option(f: F) -> F:
+    """``--mcp-pass-env NAME`` (repeatable)."""
+    return click.option(
+        "--mcp-pass-env",
+        "mcp_pass_env",
+        multiple=True,
+        metavar="NAME",
+        help="Repeatable. A variable passed on to every MCP server (qualified or served), even a secret-named one.",
     )(f)
 
 

@@ -13,6 +13,7 @@ from harnessgym.commands._options import (
     agent_cli_options,
     duration,
     durations,
+    mcp_pass_env_option,
     read_task,
     runner_option,
     runner_options_from,
@@ -27,7 +28,7 @@ __all__ = ["run"]
 _HELP_SECTIONS = (
     ("Task", ("task", "task_text", "workspace")),
     ("Run", ("iterations", "run_id", "resume_id", "task_state", "build_after_solve")),
-    ("Evidence", ("verify_command", "verify_pass_env", "score_key", "stop_score", "higher_is_better",
+    ("Evidence", ("verify_command", "verify_pass_env", "mcp_pass_env", "score_key", "stop_score", "higher_is_better",
                   "post_attempt_command", "post_attempt_score_key", "optimization_mode", "restore_best")),
     ("Time limits", ("attempt_timeout", "attempt_timeouts", "reflection_timeout", "build_timeout", "verify_timeout",
                      "post_attempt_timeout")),
@@ -53,6 +54,7 @@ _HELP_SECTIONS = (
 @click.option("--build-after-solve", is_flag=True, help="Still reflect and build after a solved attempt.")
 @click.option("--verify-command", help="Shell command harnessgym runs after each attempt; its verdict decides.")
 @verify_pass_env_option
+@mcp_pass_env_option
 @click.option("--score-key", default="score", show_default=True)
 @click.option("--stop-score", type=float)
 @click.option("--higher-is-better", is_flag=True)
@@ -118,7 +120,7 @@ def _config(opts: dict[str, Any], workspace: Path) -> Any:
         "build_timeout": opts["build_timeout"], "reflection_timeout": opts["reflection_timeout"],
         "verify_timeout": opts["verify_timeout"], "task_state": opts["task_state"],
         "build_after_solve": opts["build_after_solve"], "verify_command": opts["verify_command"],
-        "verify_pass_env": opts["verify_pass_env"],
+        "verify_pass_env": opts["verify_pass_env"], "mcp_pass_env": opts["mcp_pass_env"],
         "score_key": opts["score_key"], "stop_score": opts["stop_score"],
         "higher_is_better": opts["higher_is_better"], "qualify_artifacts": opts["qualify_artifacts"],
         "artifact_repair_attempts": opts["artifact_repair_attempts"],

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 
 import anyio
 
@@ -29,10 +30,13 @@ HOST_IDLE_SECONDS = 3600.0
 _READY_SECONDS = 120.0
 
 
-def host_argv(workspace: str, idle: float = HOST_IDLE_SECONDS) -> list[str]:
+def host_argv(workspace: str, idle: float = HOST_IDLE_SECONDS, pass_env: Sequence[str] = ()) -> list[str]:
     """The command that starts the workspace's host daemon."""
-    return [sys.executable, "-I", "-m", "harnessgym", "host", "--workspace", workspace, "--no-stdio",
+    argv = [sys.executable, "-I", "-m", "harnessgym", "host", "--workspace", workspace, "--no-stdio",
             "--idle-timeout", f"{idle:g}"]  # fmt: skip
+    for name in pass_env:
+        argv += ["--pass-env", name]
+    return argv
 
 
 async def ensure_host(ctx: RunContext) -> str | None:
@@ -53,8 +57,10 @@ async def ensure_host(ctx: RunContext) -> str | None:
         except OSError:
             err = os.open(os.devnull, os.O_WRONLY)
         try:
-            env = host_env({**os.environ, **ctx.env})
-            ctx.host = await spawn(host_argv(str(ws)), cwd=ws, env=env, stdin=None, stdout=None, stderr=err)
+            passed = ctx.config.mcp_pass_env  # the user's choice: these reach the host, secret-named or not
+            env = {**host_env({**os.environ, **ctx.env}), **{n: os.environ[n] for n in passed if n in os.environ}}
+            argv = host_argv(str(ws), pass_env=passed)
+            ctx.host = await spawn(argv, cwd=ws, env=env, stdin=None, stdout=None, stderr=err)
         except OSError as exc:
             return f"the run's MCP host could not be started: {exc}"
         finally:

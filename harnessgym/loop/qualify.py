@@ -43,7 +43,8 @@ async def qualify(ctx: RunContext, record: IterationRecord) -> None:
     while True:
         dest = ctx.run.qualification_dir(n, attempt)
         report = await qualify_in_fresh_copy(
-            ctx.layout, ctx.run.template, dest, candidates, run_id=ctx.run_id, iteration=n, attempt=attempt
+            ctx.layout, ctx.run.template, dest, candidates, run_id=ctx.run_id, iteration=n, attempt=attempt,
+            mcp_pass_env=cfg.mcp_pass_env,
         )
         report_path = ctx.run.qualification_report(n, attempt)
         record.qualification_report = report_path
