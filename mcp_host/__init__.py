@@ -4,22 +4,18 @@
 
 * :func:`load_manifest` / :func:`load_manifests` read upstream-style manifests into :class:`ServerSpec`.
 * :func:`qualify_servers` smoke-checks and self-tests servers concurrently (verdicts cached by digest).
-* :class:`VerdictStore` keeps harnessgym's verdicts and the active set outside the workspace;
+* :class:`VerdictStore` keeps harnessgym's verdicts and the active set outside the workspace.
 * :func:`write_active_servers` sets what a running host serves; :func:`run_host` is the host itself.
 * :func:`summarize_calls` counts the per-call telemetry.
 * :func:`call_tool` / :func:`list_tools` reach a running host (``harnessgym mcp call``); :func:`run_bridge`
   wraps one server (``harnessgym mcp bridge``).
 
-Errors: see :mod:`mcp_host.errors` for the tree.
+Errors: see :mod:`mcp_host._errors` for the tree.
 """
 
 from __future__ import annotations
 
-from ._supervise.trust import STATE_DIR_VAR, StateDirError, VerdictStore, state_dir
-from .active import needs_qualification, read_active_servers, write_active_servers
-from .bridge import BridgeOptions, run_bridge
-from .callclient import call_tool, list_tools
-from .errors import (
+from mcp_host._errors import (
     FramingError,
     HostUnavailableError,
     ManifestError,
@@ -30,13 +26,24 @@ from .errors import (
     ServerStartError,
     ServerTimeoutError,
 )
-from .health import HealthPolicy
-from .host import HostOptions, run_host
-from .manifest import SelfTestSpec, ServerSpec, discover_manifests, load_manifest, load_manifests
-from .qualify import ServerVerdict, qualify_servers
-from .telemetry import CallRecord, CallSummary, RunTag, summarize_calls
+from mcp_host._paths import host_dir, open_regular, socket_path
+from mcp_host._serve.active import needs_qualification, read_active_servers, write_active_servers
+from mcp_host._serve.bridge import BridgeOptions, run_bridge
+from mcp_host._serve.callclient import call_tool, list_tools
+from mcp_host._serve.connect import CONNECT_SCRIPT
+from mcp_host._serve.host import HostOptions, run_host
+from mcp_host._serve.telemetry import CallRecord, CallSummary, RunTag, summarize_calls
+from mcp_host._supervise.env import host_env, host_may_hold, is_secret_name, scrubbed_env
+from mcp_host._supervise.fields import program, seconds, self_test
+from mcp_host._supervise.health import HealthPolicy
+from mcp_host._supervise.manifest import SelfTestSpec, ServerSpec, discover_manifests, load_manifest, load_manifests
+from mcp_host._supervise.procs import PROC_TAG_VAR, ProcResult, kill_tree, run_process, spawn
+from mcp_host._supervise.qualify import ServerVerdict, qualify_servers, run_self_test
+from mcp_host._supervise.trust import STATE_DIR_VAR, StateDirError, VerdictStore, state_dir
 
 __all__ = [
+    "CONNECT_SCRIPT",
+    "PROC_TAG_VAR",
     "STATE_DIR_VAR",
     "BridgeOptions",
     "CallRecord",
@@ -48,6 +55,7 @@ __all__ = [
     "MCPHostError",
     "ManifestError",
     "MessageTooLargeError",
+    "ProcResult",
     "RunTag",
     "SelfTestSpec",
     "ServerCrashedError",
@@ -60,14 +68,28 @@ __all__ = [
     "VerdictStore",
     "call_tool",
     "discover_manifests",
+    "host_dir",
+    "host_env",
+    "host_may_hold",
+    "is_secret_name",
+    "kill_tree",
     "list_tools",
     "load_manifest",
     "load_manifests",
     "needs_qualification",
+    "open_regular",
+    "program",
     "qualify_servers",
     "read_active_servers",
     "run_bridge",
     "run_host",
+    "run_process",
+    "run_self_test",
+    "scrubbed_env",
+    "seconds",
+    "self_test",
+    "socket_path",
+    "spawn",
     "state_dir",
     "summarize_calls",
     "write_active_servers",

@@ -9,7 +9,7 @@ from collections.abc import Generator
 
 import pytest
 
-from mcp_host.procs import descendants
+from mcp_host._supervise.procs import descendants
 
 # harnessgym keeps verdicts and active sets in a state directory outside the workspace (by default under the
 # real home): every test, and every process a test starts, uses a temporary one instead.
@@ -45,7 +45,7 @@ def _no_leftover_processes() -> Generator[None, None, None]:
     yield
     left = [pid for pid in descendants(os.getpid()) if pid not in before]
     if left:
-        from mcp_host.procs import kill_tree_sync
+        from mcp_host._supervise.procs import kill_tree_sync
 
         cmds = []
         for pid in left:

@@ -1,1 +1,1 @@
-"""Long jobs of harnessgym and the processes they own."""
+"""Long jobs as the library owns them: starting, resuming and listing runs, and cleaning up after killed ones."""

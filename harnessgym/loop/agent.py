@@ -6,7 +6,7 @@ from harnessgym import store
 from harnessgym.loop.context import RunContext
 from harnessgym.loop.host import ensure_host
 from harnessgym.records import IterationRecord
-from runners.base import Phase, PhaseOutcome, PhaseRequest
+from runners import Phase, PhaseOutcome, PhaseRequest
 
 __all__ = ["run_agent_phase"]
 

@@ -7,19 +7,18 @@ import os
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 import anyio.abc
 
 import mcp_host
 from harnessgym import store
+from harnessgym.artifacts.registry import ActivationRecord, Registry
 from harnessgym.config import RunConfig
 from harnessgym.events import Emitter
-from harnessgym.layout import Layout, RunLayout
+from harnessgym.evidence.scores import Measurement
 from harnessgym.records import IterationRecord, JournalEntry, JournalKind, LoopPhase, utcnow
-from harnessgym.registry import ActivationRecord, Registry
-from harnessgym.scores import Measurement
-from runners.base import McpLaunch, Runner
+from harnessgym.store.layout import Layout, RunLayout
+from runners import McpLaunch, Runner
 
 __all__ = ["RunContext"]
 
@@ -33,7 +32,7 @@ class RunContext:
     runner: Runner
     emit: Emitter
     env: dict[str, str]
-    """Marker variables every child of the run carries (see :mod:`harnessgym.orphans`)."""
+    """Marker variables every child of the run carries (see :mod:`harnessgym.jobs.orphans`)."""
     started_at: datetime = field(default_factory=utcnow)
     activation: ActivationRecord | None = None
     next_seq: int = 0
@@ -89,8 +88,6 @@ class RunContext:
         if self.activation is None or not self.activation.mcp_servers:
             return None
         from harnessgym.loop.host import host_argv
-        from mcp_host.paths import host_dir, socket_path
-
         ws = str(self.layout.workspace)
         # Where the host finds the verdicts and the active set (Codex starts servers with a minimal env).
         env = {k: os.environ[k] for k in ("PYTHONPATH", "HARNESSGYM_STATE_DIR", "XDG_STATE_HOME") if k in os.environ}
@@ -99,10 +96,10 @@ class RunContext:
         return McpLaunch(
             name="harnessgym",
             command=sys.executable,
-            args=["-I", str(Path(mcp_host.__file__).parent / "_serve" / "connect.py"),
-                  "--socket", str(socket_path(self.layout.workspace)), "--tag", json.dumps(tag),
+            args=["-I", str(mcp_host.CONNECT_SCRIPT),
+                  "--socket", str(mcp_host.socket_path(self.layout.workspace)), "--tag", json.dumps(tag),
                   "--start", json.dumps(host_argv(ws, 600)),
-                  "--log", str(host_dir(self.layout.workspace) / "daemon.log")],
+                  "--log", str(mcp_host.host_dir(self.layout.workspace) / "daemon.log")],
             env=env,
             cwd=self.layout.workspace,
         )  # fmt: skip

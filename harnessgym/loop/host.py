@@ -18,10 +18,7 @@ from collections.abc import Sequence
 import anyio
 
 from harnessgym.loop.context import RunContext
-from mcp_host import HostUnavailableError, list_tools
-from mcp_host.env import host_env
-from mcp_host.paths import host_dir, open_regular
-from mcp_host.procs import kill_tree, spawn
+from mcp_host import HostUnavailableError, host_dir, host_env, kill_tree, list_tools, open_regular, spawn
 
 __all__ = ["HOST_IDLE_SECONDS", "ensure_host", "host_argv", "stop_host"]
 

@@ -11,12 +11,12 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from harnessgym.artifacts.registry import ArtifactEntry, Registry, parse_registry
 from harnessgym.errors import WorkspaceError, WorkspaceNotWritableError
-from harnessgym.layout import ARTIFACT_DIRS, HARNESS_DIR, KIND_DIRS, Layout
 from harnessgym.records import utcnow
-from harnessgym.registry import ArtifactEntry, Registry, parse_registry
 from harnessgym.store.files import load_json, write_model
-from mcp_host.paths import open_regular
+from harnessgym.store.layout import ARTIFACT_DIRS, HARNESS_DIR, KIND_DIRS, Layout
+from mcp_host import open_regular
 
 __all__ = [
     "artifact_digest",

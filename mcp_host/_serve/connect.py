@@ -22,7 +22,10 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+CONNECT_SCRIPT = Path(__file__).resolve()
+"""This file: an agent CLI runs it by path (``python -I``), so it imports nothing of the package."""
 TAG_METHOD = "notifications/harnessgym/tag"
 """Must match :data:`mcp_host.router.TAG_METHOD` (this script imports nothing of the package)."""
 _RESPAWN_SECONDS = 3.0

@@ -1,1 +1,2 @@
-"""Supervising servers: what is trusted to run, and how."""
+"""Supervision: manifests, the one process helper, the environment servers get, one supervised server
+(start, handshake, health, restart), qualification and its verdicts."""

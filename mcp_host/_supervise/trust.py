@@ -31,8 +31,8 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import MCPHostError
-from ..paths import private_dir, read_regular, write_atomic
+from mcp_host._errors import MCPHostError
+from mcp_host._paths import private_dir, read_regular, write_atomic
 
 __all__ = ["STATE_DIR_VAR", "StateDirError", "VerdictKind", "VerdictStore", "state_dir"]
 

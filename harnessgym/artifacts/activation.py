@@ -1,0 +1,79 @@
+"""Activation: hand the active artifacts to the next fresh session (skill links, MCP servers, tool list).
+
+An entry the registry calls ``active`` is handed over only while harnessgym's own verdict store holds a pass
+for its content as it stands (:func:`harnessgym.qualification.trusted`): the registry is the agent's to write.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from harnessgym import store
+from harnessgym.artifacts import servers as mcp_artifacts
+from harnessgym.artifacts.qualification import trusted
+from harnessgym.artifacts.registry import ActivationRecord, Registry, SkillActivation
+from harnessgym.artifacts.skills import link_skill, remove_stale_links
+from harnessgym.store.layout import Layout
+
+__all__ = ["CALL_HELPER", "activate"]
+
+CALL_HELPER = '''"""Call a tool of this workspace's harnessgym host:
+``python3 .harnessgym/runtime/mcp_call.py --server S --tool T --arguments JSON``
+(the helper HarnessGym 0.1.1 bundles name; written by harnessgym on activation).
+
+Every flag goes on to ``harnessgym mcp call``, which reaches the host serving this workspace, so the call is
+recorded with the session's run, iteration and phase. Exits 1 when the tool reports an error.
+"""
+import os
+import sys
+
+PYTHON = {python!r}
+WORKSPACE = {workspace!r}
+args = sys.argv[1:]
+if "--workspace" not in args:
+    args = ["--workspace", WORKSPACE, *args]
+os.execv(PYTHON, [PYTHON, "-I", "-m", "harnessgym", "mcp", "call", *args])
+'''
+
+
+def activate(
+    layout: Layout, registry: Registry, *, run_id: str | None = None, iteration: int | None = None,
+    copy_to: Path | None = None,
+) -> ActivationRecord:
+    """Make exactly the ``active`` artifacts visible; write ``.harnessgym/activation.json`` (and ``copy_to``)."""
+    record = ActivationRecord(run_id=run_id, iteration=iteration)
+    active = []
+    for entry in registry.artifacts:
+        if entry.state != "active":
+            continue
+        if trusted(layout, entry):
+            active.append(entry)
+        else:
+            record.warnings.append(f"artifact {entry.id!r} is marked active, but harnessgym has no passing verdict "
+                                   "for its current content; it was not activated (it needs qualification)")
+    record.quarantined = [a.id for a in registry.artifacts if a.state == "quarantined"]
+    keep: set[str] = set()
+    for entry in active:
+        if entry.kind != "skill":
+            continue
+        root = store.artifact_root(layout, entry)
+        if not (root / "SKILL.md").is_file():
+            record.warnings.append(f"skill {entry.id!r} has no SKILL.md; it was not linked")
+            continue
+        links, warnings = link_skill(layout, root)
+        record.warnings += warnings
+        keep.add(root.name)
+        record.skills.append(SkillActivation(artifact_id=entry.id, name=root.name, skill_dir=root, links=links))
+    remove_stale_links(layout, keep)
+    servers, warnings = mcp_artifacts.activate_servers(layout.workspace, [a for a in active if a.kind == "mcp"])
+    record.mcp_servers = servers
+    record.warnings += warnings
+    record.tools = [a.id for a in active if a.kind not in ("skill", "mcp")]
+    if servers:
+        store.atomic_write_text(layout.mcp_call_helper, CALL_HELPER.format(python=sys.executable,
+                                                                            workspace=str(layout.workspace)))
+    store.write_model(layout.activation, record)
+    if copy_to is not None:
+        store.write_model(copy_to, record)
+    return record
