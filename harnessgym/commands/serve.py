@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -61,6 +62,7 @@ def serve(
 ) -> None:
     """Run harnessgym as an MCP server: start, watch, cancel and resume runs, score workspaces and manage
     artifacts with tools. Runs live on disk, so a client may disconnect and come back."""
+    wire = _answer_initialize_early(state_dir) if transport == "stdio" else None
     from pydantic import ValidationError
 
     from harnessgym.serve import ServeSettings, run_server
@@ -83,6 +85,24 @@ def serve(
         problems = (str(err["msg"]).removeprefix("Value error, ") for err in exc.errors())
         raise click.UsageError("; ".join(problems)) from exc
     try:
-        run_server(settings)
+        run_server(settings, wire)
     except OSError as exc:
         raise click.ClickException(f"could not serve on {host}:{port}: {exc.strerror or exc}") from exc
+
+
+def _answer_initialize_early(state_dir: Path | None) -> tuple[Any, Any]:
+    """Take over the wire (as the SDK's stdio transport does: fd 0 reads EOF and fd 1 goes to stderr, so what
+    runs in the server cannot corrupt it) and answer a known ``initialize`` before anything heavy is imported
+    (see :mod:`harnessgym.commands._early`); returns the (lines in, writer out) the server then uses."""
+    import os
+
+    from harnessgym.commands._early import WireOut, answer_early, cache_path, wire_lines
+
+    wire_in, wire_out = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)
+    cache = cache_path(state_dir)
+    first = answer_early(wire_in, wire_out, cache)
+    return wire_lines(first, wire_in), WireOut(wire_out, first, cache)
