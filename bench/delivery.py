@@ -36,8 +36,14 @@ sys.path.insert(0, str(ROOT))
 os.environ["HARNESSGYM_STATE_DIR"] = tempfile.mkdtemp(prefix="harnessgym-bench-state-")
 
 from bench.host_overhead import RawClient, latency, table  # noqa: E402
-from mcp_host import CONNECT_SCRIPT, list_tools, load_manifest, qualify_servers, socket_path  # noqa: E402
-from mcp_host import write_active_servers  # noqa: E402
+from mcp_host import (  # noqa: E402
+    CONNECT_SCRIPT,
+    list_tools,
+    load_manifest,
+    qualify_servers,
+    socket_path,
+    write_active_servers,
+)
 from mcp_host._supervise import procs  # noqa: E402
 
 TOY = ROOT / "tests" / "hostile" / "toy_server.py"
