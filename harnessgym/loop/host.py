@@ -24,7 +24,7 @@ __all__ = ["HOST_IDLE_SECONDS", "ensure_host", "host_argv", "stop_host"]
 
 HOST_IDLE_SECONDS = 3600.0
 """A run's host exits after this long without a client, should the run that owns it vanish."""
-_READY_SECONDS = 120.0
+_READY_SECONDS = 30.0
 
 
 def host_argv(workspace: str, idle: float = HOST_IDLE_SECONDS, pass_env: Sequence[str] = ()) -> list[str]:
@@ -37,16 +37,11 @@ def host_argv(workspace: str, idle: float = HOST_IDLE_SECONDS, pass_env: Sequenc
 
 
 async def ensure_host(ctx: RunContext) -> str | None:
-    """Make sure the workspace's host is up and has answered ``tools/list``; None, or why it is not up."""
+    """Make sure the workspace's host is up and lists every activated server's tools; None, or what is wrong."""
     if ctx.activation is None or not ctx.activation.mcp_servers:
         return None
     ws = ctx.layout.workspace
-    if ctx.host is None or ctx.host.returncode is not None:
-        try:
-            await list_tools(ws, start=False, timeout=10)
-            return None  # a host already serves the workspace (one daemon per workspace)
-        except (HostUnavailableError, OSError, TimeoutError):
-            pass
+    if (ctx.host is None or ctx.host.returncode is not None) and not await _answers(ctx):
         log = host_dir(ws) / "daemon.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -62,16 +57,33 @@ async def ensure_host(ctx: RunContext) -> str | None:
             return f"the run's MCP host could not be started: {exc}"
         finally:
             os.close(err)
+    # The host follows the active set by polling it: wait until it offers what was just activated, so the
+    # session's first tools/list has it (a server that cannot start is reported after a while instead).
+    wanted = {s.name for s in ctx.activation.mcp_servers}
+    offered: set[str] = set()
     with anyio.move_on_after(_READY_SECONDS):
         while True:
             try:
-                await list_tools(ws, start=False, timeout=_READY_SECONDS)
-                return None
+                tools = await list_tools(ws, start=False, timeout=_READY_SECONDS)
             except (HostUnavailableError, OSError):
                 if ctx.host is not None and ctx.host.returncode is not None:
                     return f"the run's MCP host exited with code {ctx.host.returncode}; see {host_dir(ws)}/daemon.log"
-                await anyio.sleep(0.02)
-    return f"the run's MCP host did not answer tools/list within {_READY_SECONDS:g} s"
+            else:
+                offered = {str((t.get("_meta") or {}).get("harnessgym/server")) for t in tools}
+                if wanted <= offered:
+                    return None
+            await anyio.sleep(0.05)
+    missing = ", ".join(sorted(wanted - offered))
+    return f"the run's MCP host offers no tools of {missing} after {_READY_SECONDS:g} s; see {host_dir(ws)}/logs"
+
+
+async def _answers(ctx: RunContext) -> bool:
+    """Whether a host already serves the workspace (one daemon per workspace)."""
+    try:
+        await list_tools(ctx.layout.workspace, start=False, timeout=10)
+    except (HostUnavailableError, OSError, TimeoutError):
+        return False
+    return True
 
 
 async def stop_host(ctx: RunContext) -> None:
