@@ -114,7 +114,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                         break
                     except Exception:
                         await anyio.sleep(0.05)
-            entry = [sys.executable, "-I", str(CONNECT_SCRIPT), "--socket", str(socket_path(ws)), "--tag",
+            entry = [sys.executable, "-I", "-S", CONNECT_SCRIPT, "--socket", str(socket_path(ws)), "--tag",
                      json.dumps({"run_id": "bench", "iteration": 1, "phase": "attempt"})]  # fmt: skip
             out["entry_tools_list_s"] = await _median(args.repeat, entry, "tools/list", cwd=ws)
         finally:

@@ -96,7 +96,7 @@ class RunContext:
         return McpLaunch(
             name="harnessgym",
             command=sys.executable,
-            args=["-I", str(mcp_host.CONNECT_SCRIPT),
+            args=["-I", "-S", mcp_host.CONNECT_SCRIPT,
                   "--socket", str(mcp_host.socket_path(self.layout.workspace)), "--tag", json.dumps(tag),
                   "--start", json.dumps(host_argv(ws, 600)),
                   "--log", str(mcp_host.host_dir(self.layout.workspace) / "daemon.log")],

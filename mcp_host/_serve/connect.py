@@ -1,8 +1,9 @@
 """The agent's MCP entry: relay stdio to the workspace's running host over its unix socket.
 
 An agent CLI starts this as its stdio MCP server. It must answer at once, so it is a standard-library script
-run by path with ``python -I`` (nothing of harnessgym, pydantic or the SDK is imported, and nothing in the
-workspace can stand in for a module): the host it connects to was started before the session (by the run,
+run by path with ``python -I -S``: nothing of harnessgym, pydantic or the SDK is imported, no site and no
+argument parser either (Python starts in a few tens of milliseconds), and nothing in the workspace can stand
+in for a module. The host it connects to was started before the session (by the run,
 see :mod:`harnessgym.loop.host`) and answers ``initialize`` and ``tools/list`` from memory. When no host is
 listening, ``--start`` names the command that starts one (a daemon holding the workspace's lock, so that
 concurrent starts leave one), and the relay waits for it to listen.
@@ -14,18 +15,15 @@ either side closes. It exits 0 when the client closes stdin, 1 when no host coul
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import selectors
+import select
 import socket
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-CONNECT_SCRIPT = Path(__file__).resolve()
-"""This file: an agent CLI runs it by path (``python -I``), so it imports nothing of the package."""
+CONNECT_SCRIPT = os.path.realpath(__file__)
+"""This file: an agent CLI runs it by path (``python -I -S``), so it imports nothing of the package."""
+USAGE = "connect.py --socket PATH [--tag JSON] [--start JSON-ARGV] [--log PATH] [--wait SECONDS]"
 TAG_METHOD = "notifications/harnessgym/tag"
 """Must match :data:`mcp_host.router.TAG_METHOD` (this script imports nothing of the package)."""
 _RESPAWN_SECONDS = 3.0
@@ -42,15 +40,18 @@ def _connect(path: str, start: list[str] | None, log: str | None, wait: float) -
         except OSError:
             sock.close()
         now = time.monotonic()
-        if not start or now >= deadline:
+        if now >= deadline:
             return None
-        if now - spawned >= _RESPAWN_SECONDS:  # again later: a daemon that was just exiting holds the lock
+        # Without --start, a host being started elsewhere (by the run) is waited for.
+        if start and now - spawned >= _RESPAWN_SECONDS:  # again later: a daemon just exiting holds the lock
             spawned = now
             _spawn(start, log)
         time.sleep(0.02)
 
 
 def _spawn(argv: list[str], log: str | None) -> None:
+    import subprocess  # only when no host listens: the common path does not pay for it
+
     err: int = subprocess.DEVNULL
     if log:
         try:  # never through a link, never into a FIFO planted there
@@ -66,17 +67,17 @@ def _spawn(argv: list[str], log: str | None) -> None:
 
 
 def _pump(sock: socket.socket) -> None:
-    selector = selectors.DefaultSelector()
-    selector.register(0, selectors.EVENT_READ, "stdin")
-    selector.register(sock, selectors.EVENT_READ, "host")
+    poller = select.poll()  # select, not selectors: the module alone costs more than this whole script
+    poller.register(0, select.POLLIN)
+    poller.register(sock.fileno(), select.POLLIN)
     while True:
-        for key, _ in selector.select():
-            if key.data == "stdin":
+        for fd, _ in poller.poll():
+            if fd == 0:
                 data = os.read(0, 1 << 20)
                 if data:
                     sock.sendall(data)
                 else:  # the client closed: let the host finish its answers, then stop
-                    selector.unregister(0)
+                    poller.unregister(0)
                     sock.shutdown(socket.SHUT_WR)
             else:
                 data = sock.recv(1 << 20)
@@ -87,22 +88,32 @@ def _pump(sock: socket.socket) -> None:
                     view = view[os.write(1, view) :]
 
 
+def _options(argv: list[str]) -> dict[str, str]:
+    """``--name value`` pairs (argparse alone would double the start-up time)."""
+    if len(argv) % 2 or not all(a.startswith("--") for a in argv[::2]):
+        raise SystemExit(f"usage: {USAGE}")
+    opts = dict(zip((a[2:] for a in argv[::2]), argv[1::2], strict=True))
+    unknown = set(opts) - {"socket", "tag", "start", "log", "wait"}
+    if unknown or "socket" not in opts:
+        raise SystemExit(f"usage: {USAGE}")
+    return opts
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--socket", required=True, help="The host's unix socket.")
-    parser.add_argument("--tag", default="{}", help="The session's run tag as a JSON object.")
-    parser.add_argument("--start", default=None, help="The command (a JSON array) that starts a host daemon.")
-    parser.add_argument("--log", default=None, help="Where a daemon started here writes its stderr.")
-    parser.add_argument("--wait", type=float, default=60.0, help="Seconds to wait for a host to listen.")
-    args = parser.parse_args(argv)
-    start = json.loads(args.start) if args.start else None
-    sock = _connect(args.socket, start, args.log, args.wait)
+    opts = _options(sys.argv[1:] if argv is None else argv)
+    start: list[str] | None = None
+    if opts.get("start"):
+        import json  # only to start a host: the common path sends the tag as it was given
+
+        start = json.loads(opts["start"])
+    sock = _connect(opts["socket"], start, opts.get("log"), float(opts.get("wait", "60")))
     if sock is None:
-        print(f"harnessgym: no host listens on {args.socket}", file=sys.stderr)
+        print(f"harnessgym: no host listens on {opts['socket']}", file=sys.stderr)
         return 1
     with sock:
-        tag = {"jsonrpc": "2.0", "method": TAG_METHOD, "params": json.loads(args.tag)}
-        sock.sendall(json.dumps(tag).encode() + b"\n")
+        # Spelled as json.dumps spells it: the host recognises the notification by this prefix.
+        tag = '{"jsonrpc": "2.0", "method": "' + TAG_METHOD + '", "params": ' + opts.get("tag", "{}") + "}\n"
+        sock.sendall(tag.encode())
         try:
             _pump(sock)
         except (BrokenPipeError, ConnectionResetError):

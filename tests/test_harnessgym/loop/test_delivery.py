@@ -156,3 +156,27 @@ def _pids_with(text: str) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+async def test_the_agent_entry_relays_to_the_running_host_and_tags_its_calls(tmp_path: Path) -> None:
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    from mcp_host import CONNECT_SCRIPT, socket_path
+
+    write_active_servers(tmp_path, [load_manifest(make_manifest(tmp_path, "nl", framing="newline"), tmp_path)])
+    argv = [sys.executable, "-I", "-m", "harnessgym", "host", "--workspace", str(tmp_path), "--no-stdio"]
+    daemon = await spawn(argv, cwd=ROOT, env=dict(os.environ), stderr=None)
+    tag = json.dumps({"run_id": "r7", "iteration": 3, "phase": "attempt"})
+    entry = StdioServerParameters(command=sys.executable, args=["-I", "-S", CONNECT_SCRIPT, "--socket",
+                                                                str(socket_path(tmp_path)), "--tag", tag])  # fmt: skip
+    try:
+        with anyio.fail_after(60):
+            async with Client(entry, read_timeout_seconds=30) as client:
+                result = await client.call_tool("nl__echo", {"x": 1})
+    finally:
+        await kill_tree(daemon.pid, grace=1.0)
+        await daemon.wait()
+    assert not result.is_error
+    (line,) = (tmp_path / ".harnessgym" / "mcp_calls.jsonl").read_text().splitlines()
+    assert {k: json.loads(line)[k] for k in ("run_id", "iteration", "phase")} == json.loads(tag)
