@@ -7,6 +7,9 @@
 * :class:`VerdictStore` keeps harnessgym's verdicts and the active set outside the workspace.
 * :func:`write_active_servers` sets what a running host serves; :func:`run_host` is the host itself.
 * :func:`summarize_calls` counts the per-call telemetry.
+* :func:`parse_seconds` is the duration grammar, :func:`write_atomic` the atomic write,
+  :func:`cancel_on_signal` turns SIGTERM/SIGINT into a cancellation, :func:`scan_environ` finds processes by
+  the marker variables they inherited: the one copy of each for all three packages.
 * :func:`call_tool` / :func:`list_tools` reach a running host (``harnessgym mcp call``); :func:`run_bridge`
   wraps one server (``harnessgym mcp bridge``).
 
@@ -16,6 +19,7 @@ Errors: see :mod:`mcp_host._errors` for the tree.
 from __future__ import annotations
 
 from mcp_host._errors import (
+    DurationError,
     FramingError,
     HostUnavailableError,
     ManifestError,
@@ -26,7 +30,18 @@ from mcp_host._errors import (
     ServerStartError,
     ServerTimeoutError,
 )
-from mcp_host._paths import host_dir, open_regular, socket_path
+from mcp_host._paths import (
+    AGENT_FILE_LIMIT_BYTES,
+    HARNESS_DIR,
+    MANIFESTS_DIR,
+    calls_path,
+    harness_dir,
+    host_dir,
+    open_regular,
+    read_regular,
+    socket_path,
+    write_atomic,
+)
 from mcp_host._serve.active import needs_qualification, read_active_servers, write_active_servers
 from mcp_host._serve.bridge import BridgeOptions, run_bridge
 from mcp_host._serve.callclient import call_tool, list_tools
@@ -34,20 +49,39 @@ from mcp_host._serve.connect import CONNECT_SCRIPT
 from mcp_host._serve.host import HostOptions, run_host
 from mcp_host._serve.telemetry import CallRecord, CallSummary, RunTag, summarize_calls
 from mcp_host._supervise.env import host_env, host_may_hold, is_secret_name, scrubbed_env
-from mcp_host._supervise.fields import program, seconds, self_test
+from mcp_host._supervise.fields import parse_seconds, program, seconds, self_test
 from mcp_host._supervise.health import HealthPolicy
 from mcp_host._supervise.manifest import SelfTestSpec, ServerSpec, discover_manifests, load_manifest, load_manifests
-from mcp_host._supervise.procs import PROC_TAG_VAR, ProcResult, kill_tree, run_process, spawn
+from mcp_host._supervise.procs import (
+    PROC_TAG_VAR,
+    ProcResult,
+    cancel_on_signal,
+    carries_tag,
+    is_running,
+    kill_tree,
+    reap,
+    run_process,
+    spawn,
+    spawn_detached,
+    start_time,
+    wait_exited,
+)
+from mcp_host._supervise.proctable import scan_environ
 from mcp_host._supervise.qualify import ServerVerdict, qualify_servers, run_self_test
 from mcp_host._supervise.trust import STATE_DIR_VAR, StateDirError, VerdictStore, state_dir
+from mcp_host._version import __version__
 
 __all__ = [
+    "AGENT_FILE_LIMIT_BYTES",
     "CONNECT_SCRIPT",
+    "HARNESS_DIR",
+    "MANIFESTS_DIR",
     "PROC_TAG_VAR",
     "STATE_DIR_VAR",
     "BridgeOptions",
     "CallRecord",
     "CallSummary",
+    "DurationError",
     "FramingError",
     "HealthPolicy",
     "HostOptions",
@@ -66,11 +100,17 @@ __all__ = [
     "ServerVerdict",
     "StateDirError",
     "VerdictStore",
+    "__version__",
     "call_tool",
+    "calls_path",
+    "cancel_on_signal",
+    "carries_tag",
     "discover_manifests",
+    "harness_dir",
     "host_dir",
     "host_env",
     "host_may_hold",
+    "is_running",
     "is_secret_name",
     "kill_tree",
     "list_tools",
@@ -78,19 +118,27 @@ __all__ = [
     "load_manifests",
     "needs_qualification",
     "open_regular",
+    "parse_seconds",
     "program",
     "qualify_servers",
     "read_active_servers",
+    "read_regular",
+    "reap",
     "run_bridge",
     "run_host",
     "run_process",
     "run_self_test",
+    "scan_environ",
     "scrubbed_env",
     "seconds",
     "self_test",
     "socket_path",
     "spawn",
+    "spawn_detached",
+    "start_time",
     "state_dir",
     "summarize_calls",
+    "wait_exited",
     "write_active_servers",
+    "write_atomic",
 ]

@@ -1,7 +1,8 @@
 """Activation: hand the active artifacts to the next fresh session (skill links, MCP servers, tool list).
 
 An entry the registry calls ``active`` is handed over only while harnessgym's own verdict store holds a pass
-for its content as it stands (:func:`harnessgym.qualification.trusted`): the registry is the agent's to write.
+for its content as it stands (:func:`harnessgym.artifacts.qualification.has_verdict`): the registry is the
+agent's to write.
 """
 
 from __future__ import annotations
@@ -11,8 +12,14 @@ from pathlib import Path
 
 from harnessgym import store
 from harnessgym.artifacts import servers as mcp_artifacts
-from harnessgym.artifacts.qualification import trusted
-from harnessgym.artifacts.registry import ActivationRecord, Registry, SkillActivation
+from harnessgym.artifacts.qualification import has_verdict
+from harnessgym.artifacts.registry import (
+    ActivationGate,
+    ActivationRecord,
+    QuarantinedRef,
+    Registry,
+    SkillActivation,
+)
 from harnessgym.artifacts.skills import link_skill, remove_stale_links
 from harnessgym.store.layout import Layout
 
@@ -47,7 +54,7 @@ def activate(
     for entry in registry.artifacts:
         if entry.state != "active":
             continue
-        if trusted(layout, entry):
+        if has_verdict(layout, entry):
             active.append(entry)
         else:
             record.warnings.append(f"artifact {entry.id!r} is marked active, but harnessgym has no passing verdict "
@@ -64,12 +71,21 @@ def activate(
         links, warnings = link_skill(layout, root)
         record.warnings += warnings
         keep.add(root.name)
-        record.skills.append(SkillActivation(artifact_id=entry.id, name=root.name, skill_dir=root, links=links))
+        record.skills.append(SkillActivation(artifact_id=entry.id, name=root.name, skill_dir=root, links=links,
+                                             artifact_path=entry.path))  # fmt: skip
     remove_stale_links(layout, keep)
     servers, warnings = mcp_artifacts.activate_servers(layout.workspace, [a for a in active if a.kind == "mcp"])
     record.mcp_servers = servers
     record.warnings += warnings
     record.tools = [a.id for a in active if a.kind not in ("skill", "mcp")]
+    record.quarantined_artifacts = [QuarantinedRef(kind=a.kind, path=a.path) for a in registry.artifacts
+                                    if a.state == "quarantined"]  # fmt: skip
+    served = {m.artifact_id for m in servers}
+    record.quality_gate = ActivationGate(
+        status="failed" if record.warnings else "passed", active_mcp_count=len(servers),
+        inactive_mcp_count=sum(a.kind == "mcp" and a.id not in served for a in registry.artifacts),
+        active_tool_count=sum(len(m.enabled_tools) or 1 for m in servers), warnings=list(record.warnings),
+    )  # fmt: skip
     if servers:
         store.atomic_write_text(layout.mcp_call_helper, CALL_HELPER.format(python=sys.executable,
                                                                             workspace=str(layout.workspace)))

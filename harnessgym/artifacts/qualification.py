@@ -48,10 +48,10 @@ from mcp_host import (
 __all__ = [
     "apply_verdicts",
     "check_artifact",
+    "has_verdict",
     "needs_qualification",
     "qualify_in_fresh_copy",
     "trust_without_qualification",
-    "trusted",
 ]
 
 
@@ -62,11 +62,13 @@ def _verdicts(layout: Layout) -> VerdictStore:
     return VerdictStore(layout.workspace)
 
 
-def trusted(layout: Layout, entry: ArtifactEntry) -> bool:
-    """Whether harnessgym's own qualification passed ``entry`` with the content it has now.
+def has_verdict(layout: Layout, entry: ArtifactEntry) -> bool:
+    """Whether harnessgym qualified ``entry`` as it is now: a passing verdict it recorded for its current content.
 
+    The one place that asks; anything without such a verdict (an imported bundle, HarnessGym 0.1.1's registry
+    that calls everything active, a file changed since it was qualified) is qualified before it is activated.
     What the registry says (``state``, ``digest``, ``qualification``) is the agent's to write and counts for
-    nothing here; the verdicts live in harnessgym's state directory, outside the workspace.
+    nothing here: the verdicts live in harnessgym's state directory, outside the workspace.
     """
     verdicts = _verdicts(layout)
     if entry.kind == "mcp":
@@ -85,7 +87,7 @@ def needs_qualification(layout: Layout, registry: Registry) -> tuple[list[Artifa
             continue
         if entry.state == "candidate":
             out.append(entry)
-        elif not trusted(layout, entry):
+        elif not has_verdict(layout, entry):
             problems.append(f"artifact {entry.id!r} is marked {entry.state}, but harnessgym has no passing "
                             "verdict for its current content; it is qualified again")  # fmt: skip
             entry.state = "candidate"
@@ -221,7 +223,7 @@ async def qualify_in_fresh_copy(
     verdicts = [v.model_copy(update={"digest": store.artifact_digest(checked, e)})
                 for (e, _), v in zip(static, verdicts, strict=True)]  # fmt: skip
     mcp_entries = [e for e in entries if e.kind == "mcp"]
-    verdicts += await mcp_artifacts.qualify_mcp(mcp_entries, fresh, _verdicts(layout), mcp_pass_env)
+    verdicts += await mcp_artifacts.qualify_mcp(mcp_entries, fresh, layout.workspace, mcp_pass_env)
     warnings = [f"{v.artifact_id}: {v.message}" for v in verdicts if v.status == "skipped"]
     if not verdicts:
         status = "skipped"

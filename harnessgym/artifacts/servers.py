@@ -51,11 +51,11 @@ def _load(workspace: Path, entry: ArtifactEntry) -> ServerSpec | str:
 
 
 async def qualify_mcp(
-    entries: Sequence[ArtifactEntry], workspace: Path, verdicts_store: VerdictStore | None = None,
+    entries: Sequence[ArtifactEntry], workspace: Path, verdicts_of: Path | None = None,
     pass_env: Sequence[str] = (),
 ) -> list[ArtifactVerdict]:
     """Smoke-test and self-test each MCP artifact as it stands in ``workspace`` (a clean copy); passes are kept
-    in ``verdicts_store`` (that of the workspace the copy was made for)."""
+    in the verdicts of ``verdicts_of`` (the workspace the copy was made for)."""
     if not entries:
         return []
     try:
@@ -72,7 +72,7 @@ async def qualify_mcp(
         else:
             specs.append((entry, loaded))
     if specs:
-        results = await qualify_servers([s for _, s in specs], workspace=workspace, store=verdicts_store,
+        results = await qualify_servers([s for _, s in specs], workspace=workspace, verdicts_of=verdicts_of,
                                         pass_env=pass_env)
         for (entry, spec), result in zip(specs, results, strict=True):
             verdicts[entry.id] = ArtifactVerdict(
@@ -127,7 +127,8 @@ def activate_servers(workspace: Path, entries: Sequence[ArtifactEntry]) -> tuple
             continue
         specs.append(loaded)
         active.append(McpActivation(artifact_id=entry.id, name=loaded.name, manifest_path=loaded.manifest_path,
-                                    digest=loaded.digest or None))  # fmt: skip
+                                    digest=loaded.digest or None, artifact_path=entry.path,
+                                    enabled_tools=list(loaded.enabled_tools or ())))  # fmt: skip
     write_active_servers(workspace, specs)
     return active, warnings
 

@@ -16,7 +16,7 @@ either side closes. It exits 0 when the client closes stdin, 1 when no host coul
 from __future__ import annotations
 
 import os
-import select
+import select  # noqa: TID251 - a standalone script run by path: it cannot use mcp_host's helpers
 import socket
 import sys
 import time
@@ -50,7 +50,7 @@ def _connect(path: str, start: list[str] | None, log: str | None, wait: float) -
 
 
 def _spawn(argv: list[str], log: str | None) -> None:
-    import subprocess  # only when no host listens: the common path does not pay for it
+    import subprocess  # noqa: TID251 - standalone (see above); only when no host listens
 
     err: int = subprocess.DEVNULL
     if log:

@@ -15,7 +15,6 @@ import contextlib
 import fcntl
 import logging
 import os
-import signal
 import socket
 import time
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from mcp_host._serve.active import needs_qualification, read_active_servers
 from mcp_host._serve.router import Router
 from mcp_host._serve.session import Session
 from mcp_host._serve.telemetry import RunTag, TelemetryWriter
+from mcp_host._supervise import procs
 from mcp_host._supervise.health import HealthPolicy
 from mcp_host._supervise.manifest import ServerSpec
 from mcp_host._supervise.qualify import qualified_tools
@@ -130,7 +130,7 @@ async def _run_host(options: HostOptions, workspace: Path) -> None:
                 )
                 tg.start_soon(router.tick)
                 tg.start_soon(router.watch_health)
-                tg.start_soon(_watch_signals, tg.cancel_scope)
+                tg.start_soon(procs.cancel_on_signal, tg.cancel_scope)
                 tg.start_soon(_watch_active, router, workspace, options.poll_interval)
                 sock_path: Path | None = None
                 if options.listen:
@@ -157,13 +157,6 @@ async def _run_host(options: HostOptions, workspace: Path) -> None:
             telemetry.close()
 
 
-async def _watch_signals(scope: anyio.CancelScope) -> None:
-    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
-        async for _ in signals:
-            scope.cancel()
-            return
-
-
 async def _watch_active(router: Router, workspace: Path, interval: float) -> None:
     try:
         store: VerdictStore | None = VerdictStore(workspace)
@@ -185,11 +178,7 @@ async def _watch_active(router: Router, workspace: Path, interval: float) -> Non
 
 
 def _known_tools(workspace: Path) -> Callable[[ServerSpec], list[dict[str, Any]] | None]:
-    try:
-        store = VerdictStore(workspace)
-    except StateDirError:
-        return lambda spec: None
-    return lambda spec: qualified_tools(store, spec)
+    return lambda spec: qualified_tools(workspace, spec)
 
 
 def _served(specs: list[ServerSpec], workspace: Path) -> list[ServerSpec]:

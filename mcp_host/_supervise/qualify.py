@@ -9,10 +9,9 @@ Qualification is bounded whatever a manifest asks (manifests may ask for up to a
 :data:`MAX_STARTUP_SECONDS`, a self-test at most :data:`MAX_SELF_TEST_SECONDS`, so an agent-written manifest
 cannot hold a run hostage.
 
-Only *passed* verdicts are kept, in harnessgym's state directory outside the workspace
-(:class:`mcp_host._supervise.trust.VerdictStore`, by content digest): a pass is evidence about the artifact,
-while a failure may be the machine's (a timeout under load) and is cheap to retry. A verdict keeps the
-server's whole tool list, so a host can offer it before the server has started (:func:`qualified_tools`).
+Only *passed* verdicts are cached (:mod:`mcp_host._supervise.verdicts`, by artifact digest): a pass is evidence
+about the artifact, while a failure may be the machine's (a timeout under load) and is cheap to retry. The
+host reads the same cache for the framing a server answered in.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import anyio
-from pydantic import BaseModel, ValidationError
 
 from mcp_host._errors import ServerError, ServerStartError
 from mcp_host._paths import logs_dir
@@ -34,7 +32,7 @@ from mcp_host._supervise.downstream import Downstream
 from mcp_host._supervise.env import passed_on, scrubbed_env
 from mcp_host._supervise.manifest import ServerSpec
 from mcp_host._supervise.spec import SelfTestSpec
-from mcp_host._supervise.trust import VerdictStore
+from mcp_host._supervise.verdicts import ServerVerdict, read_verdict, write_verdict
 from mcp_host._wire.framing import WireFraming
 
 __all__ = [
@@ -65,52 +63,19 @@ log = logging.getLogger(__name__)
 _OUTPUT_CHARS = 8000
 
 
-class ServerVerdict(BaseModel):
-    """The outcome of qualifying one server."""
-
-    name: str
-    """The server's name."""
-    manifest_path: Path
-    """Its manifest."""
-    digest: str
-    """The artifact digest the verdict is about."""
-    status: Literal["passed", "failed"]
-    """The gate: smoke passed, self-test passed, and at least one tool."""
-    smoke_status: Literal["passed", "failed", "timeout"]
-    """Start + initialize + tools/list."""
-    self_test_status: Literal["passed", "failed", "timeout", "not_configured", "not_run"]
-    """The manifest's self-test (``not_run`` when the smoke check already failed)."""
-    tools: list[str] = []
-    """The tools it offers (after ``enabled_tools``)."""
-    definitions: list[dict[str, Any]] = []
-    """Their whole definitions, as the host offers them before the server has started."""
-    message: str = ""
-    """Why it failed, or a short account of the pass."""
-    cached: bool = False
-    """True when this verdict came from the cache."""
-    duration_seconds: float = 0.0
-    """Time spent qualifying (0 for a cached verdict)."""
-    framing: WireFraming | None = None
-    """The framing the server answered in."""
-    self_test_returncode: int | None = None
-    """The self-test's exit code."""
-    self_test_output: str = ""
-    """The end of the self-test's stdout and stderr (8000 characters each at most)."""
-
-
 async def qualify_servers(
-    specs: Sequence[ServerSpec], *, workspace: Path, store: VerdictStore | None = None,
-    pass_env: Sequence[str] = (),
+    specs: Sequence[ServerSpec], *, workspace: Path, verdicts_of: Path | None = None, pass_env: Sequence[str] = ()
 ) -> list[ServerVerdict]:
     """Qualify every server concurrently; verdicts come back in the order of ``specs``.
 
-    ``store`` keeps the passes (default: the state of ``workspace``; qualification in a clean copy passes the
-    store of the workspace it qualifies for)."""
-    cache = store if store is not None else VerdictStore(workspace)
+    ``verdicts_of`` is the workspace whose verdict cache is read and written (default ``workspace``): a fresh
+    copy made for qualification shares the cache of the workspace it was copied from.
+    """
+    cache_of = verdicts_of if verdicts_of is not None else workspace
     verdicts: list[ServerVerdict | None] = [None] * len(specs)
 
     async def one(i: int, spec: ServerSpec) -> None:
-        verdicts[i] = await _qualify_guarded(spec, workspace, cache, frozenset(pass_env))
+        verdicts[i] = await _qualify_guarded(spec, workspace, cache_of, frozenset(pass_env))
 
     async with anyio.create_task_group() as tg:
         for i, spec in enumerate(specs):
@@ -118,32 +83,26 @@ async def qualify_servers(
     return [v for v in verdicts if v is not None]
 
 
-def _cached(spec: ServerSpec, cache: VerdictStore) -> ServerVerdict | None:
-    raw = cache.passed("server", spec.digest)
-    if raw is None:
-        return None
-    try:
-        verdict = ServerVerdict.model_validate(raw)
-    except ValidationError:
-        return None
-    if verdict.status != "passed" or verdict.digest != spec.digest:
+def _cached(spec: ServerSpec, cache_of: Path) -> ServerVerdict | None:
+    verdict = read_verdict(cache_of, spec.digest)
+    if verdict is None or verdict.status != "passed":
         return None
     return verdict.model_copy(update={"cached": True, "duration_seconds": 0.0, "manifest_path": spec.manifest_path})
 
 
-def qualified_tools(store: VerdictStore, spec: ServerSpec) -> list[dict[str, Any]] | None:
+def qualified_tools(cache_of: Path, spec: ServerSpec) -> list[dict[str, Any]] | None:
     """The tool definitions qualification recorded for ``spec``'s content, or None when none is recorded."""
-    verdict = _cached(spec, store) if spec.digest else None
+    verdict = _cached(spec, cache_of) if spec.digest else None
     if verdict is None or not verdict.definitions:
         return None
     return [dict(d) for d in verdict.definitions]
 
 
 async def _qualify_guarded(
-    spec: ServerSpec, workspace: Path, cache: VerdictStore, pass_env: frozenset[str]
+    spec: ServerSpec, workspace: Path, cache_of: Path, pass_env: frozenset[str]
 ) -> ServerVerdict:
     if spec.digest:
-        hit = _cached(spec, cache)
+        hit = _cached(spec, cache_of)
         if hit is not None:
             return hit
     started = time.monotonic()
@@ -162,10 +121,7 @@ async def _qualify_guarded(
         )
     verdict.duration_seconds = round(time.monotonic() - started, 3)
     if verdict.status == "passed" and spec.digest:
-        try:
-            cache.put("server", spec.digest, verdict.model_dump(mode="json"))
-        except OSError as exc:
-            log.warning("cannot cache the verdict for %s: %s", spec.name, exc)
+        write_verdict(cache_of, verdict)
     return verdict
 
 
