@@ -87,7 +87,7 @@ def activate(
         active_tool_count=sum(len(m.enabled_tools) or 1 for m in servers), warnings=list(record.warnings),
     )  # fmt: skip
     if servers:
-        store.atomic_write_text(layout.mcp_call_helper, CALL_HELPER.format(python=sys.executable,
+        store.write_atomic(layout.mcp_call_helper, CALL_HELPER.format(python=sys.executable,
                                                                             workspace=str(layout.workspace)))
     store.write_model(layout.activation, record)
     if copy_to is not None:

@@ -31,8 +31,8 @@ from harnessgym.artifacts.registry import (
     Registry,
 )
 from harnessgym.artifacts.skills import check_skill
-from harnessgym.jobs.secrecy import seal_environ
 from harnessgym.records import utcnow
+from harnessgym.secrecy import seal_environ
 from harnessgym.store.layout import Layout
 from mcp_host import (
     ManifestError,

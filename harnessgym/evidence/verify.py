@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from harnessgym.evidence.scores import PASSING_STATUSES, Measurement
-from harnessgym.jobs.secrecy import seal_environ
 from harnessgym.records import Verdict, json_too_deep
+from harnessgym.secrecy import seal_environ
 from mcp_host import is_secret_name, run_process
 
 __all__ = [

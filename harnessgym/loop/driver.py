@@ -23,7 +23,6 @@ from harnessgym.events import Emitter, EventHandler
 from harnessgym.evidence.scores import RestoredBest
 from harnessgym.jobs.orphans import marker_env, reap_orphans
 from harnessgym.jobs.runs import build_summary
-from harnessgym.jobs.secrecy import seal_environ
 from harnessgym.loop import attempt as attempt_mod
 from harnessgym.loop import optimize
 from harnessgym.loop import prepare as prepare_mod
@@ -32,6 +31,7 @@ from harnessgym.loop import reflect as reflect_mod
 from harnessgym.loop.context import RunContext
 from harnessgym.loop.host import stop_host
 from harnessgym.records import IterationRecord, LoopPhase, RunStatus, RunSummary, utcnow
+from harnessgym.secrecy import seal_environ
 from runners import Runner
 
 __all__ = ["PHASES", "drive", "ends_run", "start_run", "with_context"]

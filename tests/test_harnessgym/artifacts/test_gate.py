@@ -83,7 +83,7 @@ async def test_a_verdict_planted_in_the_workspace_does_not_pass_a_server_that_ex
         (planted / f"{spec.digest}.json").write_text(json.dumps(forged))
     entry = ArtifactEntry(id="mcp:dies", kind="mcp", path=".harnessgym/mcp/dies/mcp.json")
     with anyio.fail_after(60):
-        (verdict,) = await qualify_mcp([entry], tmp_path, VerdictStore(tmp_path))
+        (verdict,) = await qualify_mcp([entry], tmp_path, tmp_path)
     assert verdict.status == "failed" and "mcp_smoke:failed" in verdict.checks, verdict
 
 
