@@ -30,6 +30,9 @@ _COMMANDS: tuple[tuple[str, str], ...] = (
 def cli() -> None:
     """Run a coding agent on a task, let it build the instruments it missed, qualify them, and hand them to
     the next fresh session over MCP."""
+    from harnessgym.secrecy import seal_environ
+
+    seal_environ()  # this process may hold keys; the agent code it runs must not read them from /proc
 
 
 def _register() -> None:

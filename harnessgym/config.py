@@ -162,6 +162,9 @@ class RunConfig(BaseModel):
     verify_pass_env: tuple[str, ...] = Field(default=(), json_schema_extra={**_EVIDENCE, "metavar": "NAME"})
     """Secret-named variables (keys, tokens) the verify and post-attempt commands still get (they get no other:
     what they run is mostly the agent's code)."""
+    mcp_pass_env: tuple[str, ...] = Field(default=(), json_schema_extra={**_EVIDENCE, "metavar": "NAME"})
+    """Variables passed on to every MCP server the run qualifies or serves, secret-named ones included (servers
+    otherwise get an allow-list and what their manifest names; HarnessGym 0.1.1 bundles need such keys)."""
     task_state: Literal["continue", "reset"] = Field(default="continue", json_schema_extra=_RUN)
     """``reset`` restores the workspace (except ``.harnessgym``) before every iteration after the first."""
     build_after_solve: bool = Field(default=False, json_schema_extra=_RUN)

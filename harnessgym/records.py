@@ -198,6 +198,9 @@ class IterationRecord(BaseModel):
     goal: GoalReport | None = None
     """Goal mode only: the attempt's goal, how it ended (met, impossible, budget exhausted, timeout ...), the
     turns and tokens it took. How long the agent tried, as the CLI saw it; ``solved`` still rests on evidence."""
+    mcp_delivered: bool | None = None
+    """Whether the attempt's session got the host's tools, as its CLI reported (None: no MCP server was handed
+    over). False is a failed delivery: that attempt is not a harnessed one."""
     active_artifacts: list[str] = Field(default_factory=list)
     """Artifact ids active for the next fresh session, after this iteration."""
     quarantined_artifacts: list[str] = Field(default_factory=list)

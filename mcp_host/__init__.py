@@ -4,8 +4,10 @@
 
 * :func:`load_manifest` / :func:`load_manifests` read upstream-style manifests into :class:`ServerSpec`.
 * :func:`qualify_servers` smoke-checks and self-tests servers concurrently (verdicts cached by digest).
+* :class:`VerdictStore` keeps harnessgym's verdicts and the active set outside the workspace.
 * :func:`write_active_servers` sets what a running host serves; :func:`run_host` is the host itself.
 * :func:`summarize_calls` counts the per-call telemetry.
+* :class:`VerdictStore` keeps harnessgym's verdicts and the active set outside the workspace.
 * :func:`parse_seconds` is the duration grammar, :func:`write_atomic` the atomic write,
   :func:`cancel_on_signal` turns SIGTERM/SIGINT into a cancellation, :func:`scan_environ` finds processes by
   the marker variables they inherited: the one copy of each for all three packages.
@@ -40,16 +42,19 @@ if TYPE_CHECKING:
         calls_path,
         harness_dir,
         host_dir,
+        open_regular,
         read_regular,
+        socket_path,
         write_atomic,
     )
-    from mcp_host._serve.active import read_active_servers, write_active_servers
+    from mcp_host._serve.active import needs_qualification, read_active_servers, write_active_servers
     from mcp_host._serve.bridge import BridgeOptions, run_bridge
     from mcp_host._serve.callclient import call_tool, list_tools
+    from mcp_host._serve.connect import CONNECT_SCRIPT
     from mcp_host._serve.host import HostOptions, run_host
     from mcp_host._serve.quickcall import quick_call
     from mcp_host._serve.telemetry import CallRecord, CallSummary, RunTag, calls_offset, summarize_calls
-    from mcp_host._supervise.env import host_may_hold, is_secret_name, scrubbed_env
+    from mcp_host._supervise.env import host_env, host_may_hold, is_secret_name, scrubbed_env
     from mcp_host._supervise.fields import parse_seconds, program, seconds, self_test
     from mcp_host._supervise.health import HealthPolicy
     from mcp_host._supervise.manifest import SelfTestSpec, ServerSpec, discover_manifests, load_manifest, load_manifests
@@ -71,13 +76,16 @@ if TYPE_CHECKING:
     )
     from mcp_host._supervise.proctable import scan_environ
     from mcp_host._supervise.qualify import ServerVerdict, qualify_servers, run_self_test
+    from mcp_host._supervise.trust import STATE_DIR_VAR, StateDirError, VerdictStore, state_dir
     from mcp_host._version import __version__
 
 __all__ = [
     "AGENT_FILE_LIMIT_BYTES",
+    "CONNECT_SCRIPT",
     "HARNESS_DIR",
     "MANIFESTS_DIR",
     "PROC_TAG_VAR",
+    "STATE_DIR_VAR",
     "STOP_SIGNALS",
     "BridgeOptions",
     "CallRecord",
@@ -99,6 +107,8 @@ __all__ = [
     "ServerStartError",
     "ServerTimeoutError",
     "ServerVerdict",
+    "StateDirError",
+    "VerdictStore",
     "__version__",
     "call_tool",
     "calls_offset",
@@ -108,6 +118,7 @@ __all__ = [
     "discover_manifests",
     "harness_dir",
     "host_dir",
+    "host_env",
     "host_may_hold",
     "is_running",
     "is_secret_name",
@@ -115,6 +126,8 @@ __all__ = [
     "list_tools",
     "load_manifest",
     "load_manifests",
+    "needs_qualification",
+    "open_regular",
     "parse_seconds",
     "program",
     "qualify_servers",
@@ -130,9 +143,11 @@ __all__ = [
     "scrubbed_env",
     "seconds",
     "self_test",
+    "socket_path",
     "spawn",
     "spawn_detached",
     "start_time",
+    "state_dir",
     "summarize_calls",
     "sweep_tagged",
     "wait_exited",
@@ -141,6 +156,15 @@ __all__ = [
 ]
 
 _HOME: dict[str, tuple[str, str]] = {
+    "open_regular": ("mcp_host._paths", "open_regular"),
+    "socket_path": ("mcp_host._paths", "socket_path"),
+    "needs_qualification": ("mcp_host._serve.active", "needs_qualification"),
+    "CONNECT_SCRIPT": ("mcp_host._serve.connect", "CONNECT_SCRIPT"),
+    "host_env": ("mcp_host._supervise.env", "host_env"),
+    "STATE_DIR_VAR": ("mcp_host._supervise.trust", "STATE_DIR_VAR"),
+    "StateDirError": ("mcp_host._supervise.trust", "StateDirError"),
+    "VerdictStore": ("mcp_host._supervise.trust", "VerdictStore"),
+    "state_dir": ("mcp_host._supervise.trust", "state_dir"),
     "AGENT_FILE_LIMIT_BYTES": ("mcp_host._paths", "AGENT_FILE_LIMIT_BYTES"),
     "BridgeOptions": ("mcp_host._serve.bridge", "BridgeOptions"),
     "CallRecord": ("mcp_host._serve.telemetry", "CallRecord"),

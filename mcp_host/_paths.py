@@ -4,10 +4,11 @@ Under ``<workspace>/.harnessgym/``:
 
 * ``mcp/``: the manifests of the servers agents write (upstream's folder; harnessgym owns the rest of it);
 * ``mcp_calls.jsonl``: one line per ``tools/call`` (upstream-compatible, plus run_id/iteration/phase);
-* ``host/active.json``: the active server set the running host serves (written atomically);
-* ``host/verdicts/<digest>.json``: qualification verdicts by artifact digest (:mod:`mcp_host._supervise.verdicts`);
 * ``host/logs/<server>.stderr.log``: each server's stderr, bounded;
-* ``host/daemon.log``: the stderr of a host daemon ``harnessgym mcp call`` started.
+* ``host/daemon.log``: the stderr of a host daemon (a run's, or one ``harnessgym mcp call`` started).
+
+What decides what is served (verdicts, the active set) is kept outside the workspace, where the agent does not
+write: see :mod:`mcp_host._supervise.trust`.
 
 The host's unix socket lives outside the workspace (``sun_path`` holds 108 bytes at most): under
 ``$XDG_RUNTIME_DIR`` or ``/tmp``, keyed by a hash of the workspace's real path.
@@ -26,18 +27,17 @@ __all__ = [
     "AGENT_FILE_LIMIT_BYTES",
     "HARNESS_DIR",
     "MANIFESTS_DIR",
-    "active_path",
     "calls_path",
     "daemon_log_path",
     "harness_dir",
     "host_dir",
     "logs_dir",
     "manifests_dir",
+    "open_regular",
     "private_dir",
     "read_regular",
     "server_log_path",
     "socket_path",
-    "verdicts_dir",
     "write_atomic",
 ]
 
@@ -57,14 +57,6 @@ def manifests_dir(workspace: Path) -> Path:
 
 def host_dir(workspace: Path) -> Path:
     return harness_dir(workspace) / "host"
-
-
-def active_path(workspace: Path) -> Path:
-    return host_dir(workspace) / "active.json"
-
-
-def verdicts_dir(workspace: Path) -> Path:
-    return host_dir(workspace) / "verdicts"
 
 
 def logs_dir(workspace: Path) -> Path:
@@ -167,3 +159,21 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def open_regular(path: Path, flags: int = os.O_RDONLY, mode: int = 0o644) -> int:
+    """Open ``path`` without following a symlink and without blocking, and only if it is a regular file.
+
+    Everything under ``.harnessgym/`` may have been planted by the agent: a FIFO there would block an ``open``
+    for reading or writing for good, and a symlink would make harnessgym read or append to a file anywhere.
+    Raises ``OSError`` (``ELOOP`` for a link, ``EINVAL`` for anything but a regular file).
+    """
+    fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, mode)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(22, f"{path} is not a regular file")
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd

@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any
 from runners._names import RunnerName
 
 if TYPE_CHECKING:
-    from runners._base import McpLaunch, Phase, PhaseOutcome, PhaseRequest, PhaseStatus, Runner
+    from runners._base import McpDelivery, McpLaunch, Phase, PhaseOutcome, PhaseRequest, PhaseStatus, Runner
     from runners._goal import DEFAULT_GOAL_TOKEN_BUDGET, GoalOutcome, GoalReport, GoalSpec
     from runners._options import RunnerOptions
 
 _LAZY = {
-    **dict.fromkeys(["McpLaunch", "Phase", "PhaseOutcome", "PhaseRequest", "PhaseStatus", "Runner"], "runners._base"),
+    **dict.fromkeys(
+        ["McpDelivery", "McpLaunch", "Phase", "PhaseOutcome", "PhaseRequest", "PhaseStatus", "Runner"], "runners._base"
+    ),
     "RunnerOptions": "runners._options",
     **dict.fromkeys(["DEFAULT_GOAL_TOKEN_BUDGET", "GoalOutcome", "GoalReport", "GoalSpec"], "runners._goal"),
 }
@@ -42,6 +44,7 @@ __all__ = [
     "GoalOutcome",
     "GoalReport",
     "GoalSpec",
+    "McpDelivery",
     "McpLaunch",
     "Phase",
     "PhaseOutcome",

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ._goal import GoalReport, GoalSpec
 
-__all__ = ["McpLaunch", "Phase", "PhaseOutcome", "PhaseRequest", "PhaseStatus", "Runner"]
+__all__ = ["McpDelivery", "McpLaunch", "Phase", "PhaseOutcome", "PhaseRequest", "PhaseStatus", "Runner"]
 
 Phase = Literal["attempt", "reflection", "build", "repair"]
 PhaseStatus = Literal["completed", "failed", "timeout", "interrupted"]
@@ -65,10 +65,30 @@ class PhaseRequest(BaseModel):
     """A readable log of the session (events, tool calls, text), written as it happens."""
     mcp: McpLaunch | None = None
     """The MCP server to hand the agent, if any harness tools are active."""
+    env: dict[str, str] = Field(default_factory=dict)
+    """Variables this phase's agent CLI gets on top of the runner's (the run tag: run id, iteration, phase,
+    which ``harnessgym mcp call`` records with each call)."""
     repair_index: int | None = None
     """For ``phase == "repair"``: which repair attempt this is (1-based)."""
     goal: GoalSpec | None = None
     """Attempts only: run in goal mode (see :mod:`runners._goal`); None runs one ordinary turn."""
+
+
+class McpDelivery(BaseModel):
+    """Whether the session got the MCP server's tools, as the CLI itself reported at its start."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["delivered", "failed"]
+    """``failed``: the CLI did not offer the server's tools (not connected, pending, failed, or none listed);
+    such a session is not a harnessed one, whatever else it did."""
+    server_status: str | None = None
+    """The server's state as the CLI reported it (Claude's init event: ``connected``, ``pending``, ``failed``)."""
+    tools: list[str] = Field(default_factory=list)
+    """The server's tools the CLI reported offering (Claude: from its init event; Codex reports no tool list,
+    so these are the tools it called)."""
+    message: str = ""
+    """Why delivery failed, or how it was judged."""
 
 
 class PhaseOutcome(BaseModel):
@@ -103,6 +123,8 @@ class PhaseOutcome(BaseModel):
     """Runner-specific extras (model usage breakdown, number of turns, ...)."""
     goal: GoalReport | None = None
     """For a phase run in goal mode: the goal, how it ended, the turns and tokens it took."""
+    mcp_delivery: McpDelivery | None = None
+    """When the phase was handed an MCP server: whether the session got its tools (None otherwise)."""
 
 
 class Runner(abc.ABC):

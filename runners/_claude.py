@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from mcp_host import host_may_hold
-from runners._base import McpLaunch, PhaseOutcome, PhaseRequest, Runner
+from runners._base import McpDelivery, McpLaunch, PhaseOutcome, PhaseRequest, Runner
 from runners._cli_events import (
     Transcript,
     agent_environment,
@@ -87,7 +87,7 @@ class ClaudeRunner(Runner):
         if request.mcp is not None:
             quiet["MCP_TIMEOUT"] = str(MCP_STARTUP_TIMEOUT_MS)
             quiet["MCP_TOOL_TIMEOUT"] = str(int(request.timeout_seconds * 1000))
-        env = agent_environment(os.environ, opts.agent_env, quiet)
+        env = agent_environment(os.environ, {**opts.agent_env, **request.env}, quiet)
         if bypass and os.geteuid() == 0 and "IS_SANDBOX" not in opts.agent_env:
             env["IS_SANDBOX"] = "1"  # exactly "1": an inherited IS_SANDBOX=yes is refused
         return env
@@ -141,15 +141,19 @@ class ClaudeRunner(Runner):
             config_path.write_text(json.dumps(self.mcp_config(request, request.mcp, env), indent=2))
         argv = self.argv(request, session_id, config_path)
         mode = f"resuming session {session_id}" if request.session_id else f"new session {session_id}"
-        events = _ClaudeEvents(Transcript(request.transcript_path), session_id)
+        events = _ClaudeEvents(Transcript(request.transcript_path), session_id,
+                               request.mcp.name if request.mcp is not None else None)  # fmt: skip
         return await run_cli_phase("claude", argv, request, env, events, mode)
 
 
 class _ClaudeEvents:
     """Reads stream-json events: transcript lines as they arrive, the final result for the outcome."""
 
-    def __init__(self, transcript: Transcript, requested_session: str) -> None:
+    def __init__(self, transcript: Transcript, requested_session: str, mcp_name: str | None = None) -> None:
         self.transcript = transcript
+        self.mcp_name = mcp_name
+        """The MCP server the session was handed, whose delivery the init event tells."""
+        self.init_tools: list[str] | None = None
         self.requested_session = requested_session
         """The session the CLI was told to start or resume; used when it reports none."""
         self.session_id: str | None = None
@@ -165,6 +169,8 @@ class _ClaudeEvents:
             self.mcp_servers = [s for s in listed if isinstance(s, dict)] if isinstance(listed, list) else []
             servers = ", ".join(f"{s.get('name')}:{s.get('status')}" for s in self.mcp_servers) or "none"
             tools = event.get("tools", [])
+            if self.init_tools is None:
+                self.init_tools = [str(t) for t in tools] if isinstance(tools, list) else []
             self.transcript.write(
                 "init", f"session {self.session_id}, model {event.get('model')}, {len(tools)} tools, mcp {servers}"
             )
@@ -200,10 +206,29 @@ class _ClaudeEvents:
                 label = "tool_result (error)" if block.get("is_error") else "tool_result"
                 self.transcript.write(label, clip(str(body), 600))
 
+    def delivery(self) -> McpDelivery | None:
+        """What the init event says about the handed server: connected, with its tools offered, or not."""
+        if self.mcp_name is None:
+            return None
+        prefix = f"mcp__{self.mcp_name}__"
+        tools = [t for t in self.init_tools or [] if t.startswith(prefix)]
+        server = next((s for s in self.mcp_servers if s.get("name") == self.mcp_name), None)
+        status = str(server.get("status")) if server is not None else None
+        if self.init_tools is None:
+            return McpDelivery(status="failed", message="Claude Code reported no init event")
+        if status == "connected" and tools:
+            return McpDelivery(status="delivered", server_status=status, tools=tools,
+                               message="connected in the init event, with its tools offered")  # fmt: skip
+        why = (f"the init event reports the server {self.mcp_name!r} as {status or 'absent'}"
+               + ("" if tools else ", with none of its tools offered"))  # fmt: skip
+        return McpDelivery(status="failed", server_status=status, tools=tools, message=why)
+
     def apply(self, outcome: PhaseOutcome) -> None:
         if outcome.error_kind != "not_started":
             outcome.session_id = self.session_id or self.requested_session
         outcome.details["mcp_servers"] = self.mcp_servers
+        if outcome.error_kind != "not_started":
+            outcome.mcp_delivery = self.delivery()
         result = self.result
         if result is None:
             if outcome.status == "completed":

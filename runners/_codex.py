@@ -42,7 +42,7 @@ import re
 from typing import Any, ClassVar
 
 from mcp_host import PROC_TAG_VAR
-from runners._base import McpLaunch, PhaseOutcome, PhaseRequest, Runner
+from runners._base import McpDelivery, McpLaunch, PhaseOutcome, PhaseRequest, Runner
 from runners._cli_events import (
     Transcript,
     agent_environment,
@@ -92,8 +92,8 @@ class CodexRunner(Runner):
         for entry in options.codex_config:  # fail at construction, not in the middle of a run
             _user_config(entry)
 
-    def environment(self) -> dict[str, str]:
-        return agent_environment(os.environ, self.options.agent_env, {})
+    def environment(self, request: PhaseRequest | None = None) -> dict[str, str]:
+        return agent_environment(os.environ, {**self.options.agent_env, **(request.env if request else {})}, {})
 
     def mcp_flags(self, request: PhaseRequest, mcp: McpLaunch, env: dict[str, str]) -> list[str]:
         prefix = f"mcp_servers.{_key(mcp.name)}"
@@ -101,6 +101,8 @@ class CodexRunner(Runner):
         flags += config_flag(f"{prefix}.args", list(mcp.args))
         flags += config_flag(f"{prefix}.cwd", str(mcp.cwd or request.workspace))
         flags += config_flag(f"{prefix}.startup_timeout_sec", MCP_STARTUP_TIMEOUT_SEC)
+        # Codex starts optional servers without waiting, so a session would begin without their tools.
+        flags += config_flag(f"{prefix}.required", True)
         flags += config_flag(f"{prefix}.tool_timeout_sec", float(request.timeout_seconds))
         for name, value in sorted(mcp.env.items()):
             flags += config_flag(f"{prefix}.env.{_key(name)}", value)
@@ -162,18 +164,21 @@ class CodexRunner(Runner):
             from ._codex_goal import run_codex_goal
 
             return await run_codex_goal(self, request)
-        env = self.environment()
+        env = self.environment(request)
         argv = self.argv(request, env)
         mode = f"resuming thread {request.session_id}" if request.session_id else "new thread"
-        events = _CodexEvents(Transcript(request.transcript_path), request.session_id)
+        events = _CodexEvents(Transcript(request.transcript_path), request.session_id,
+                              request.mcp.name if request.mcp is not None else None)  # fmt: skip
         return await run_cli_phase("codex", argv, request, env, events, mode)
 
 
 class _CodexEvents:
     """Reads ``--json`` events: transcript lines as they arrive, usage and failures for the outcome."""
 
-    def __init__(self, transcript: Transcript, resumed_thread: str | None) -> None:
+    def __init__(self, transcript: Transcript, resumed_thread: str | None, mcp_name: str | None = None) -> None:
         self.transcript = transcript
+        self.mcp_name = mcp_name
+        """The MCP server the session was handed (``required``: Codex fails the session when it cannot start)."""
         self.resumed_thread = resumed_thread
         """The thread the CLI was told to resume; used when it reports none."""
         self.thread_id: str | None = None
@@ -241,8 +246,25 @@ class _CodexEvents:
         elif done:
             self.transcript.write(f"item/{itype}", clip(json.dumps(item), 300))
 
+    def delivery(self) -> McpDelivery | None:
+        """Codex reports no tool list; the server is ``required``, so a session that ran a turn had it started.
+        A start-up error naming the server is a failed delivery."""
+        if self.mcp_name is None:
+            return None
+        called = sorted({str(c["tool"]) for c in self.mcp_calls if c.get("server") == self.mcp_name})
+        failed = [e for e in [*self.errors, *self.warnings, self.turn_failed or ""]
+                  if self.mcp_name in e and ("MCP" in e or "mcp" in e)]  # fmt: skip
+        if failed:
+            return McpDelivery(status="failed", tools=called, message=failed[0][:500])
+        if self.turns_completed == 0 and not called:
+            return McpDelivery(status="failed", message="Codex completed no turn, so the server's start is unknown")
+        return McpDelivery(status="delivered", tools=called,
+                           message="required server: Codex ran the session only after it started")  # fmt: skip
+
     def apply(self, outcome: PhaseOutcome) -> None:
         outcome.session_id = self.thread_id or self.resumed_thread
+        if outcome.error_kind != "not_started":
+            outcome.mcp_delivery = self.delivery()
         outcome.usage = dict(self.usage)
         outcome.final_text = self.final_text
         outcome.details.update(

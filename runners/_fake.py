@@ -49,7 +49,7 @@ class FakeRunner(Runner):
 
     def argv(self, request: PhaseRequest) -> list[str]:
         argv = [
-            sys.executable, "-m", "runners.fake_agent",
+            sys.executable, "-I", "-m", "runners.fake_agent",
             "--phase", request.phase,
             "--iteration", str(request.iteration),
             "--run-id", request.run_id,
@@ -91,7 +91,7 @@ class FakeRunner(Runner):
             result = await run_process(
                 self.argv(request),
                 cwd=request.workspace,
-                env={**os.environ, **self.options.agent_env},
+                env={**os.environ, **self.options.agent_env, **request.env},
                 timeout=request.timeout_seconds,
                 stdout_path=request.stdout_path,
                 stderr_path=request.stderr_path,

@@ -234,6 +234,7 @@ class Agent:
         elif do == "mcp_call":
             argv = [
                 sys.executable,
+                "-I",
                 "-m",
                 "harnessgym",
                 "mcp",

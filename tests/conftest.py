@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Generator
 
 import pytest
 
 from mcp_host._supervise.procs import descendants
+
+# harnessgym keeps verdicts and active sets in a state directory outside the workspace (by default under the
+# real home): every test, and every process a test starts, uses a temporary one instead.
+_STATE_DIR = tempfile.mkdtemp(prefix="harnessgym-test-state-")
+os.environ["HARNESSGYM_STATE_DIR"] = _STATE_DIR
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_STATE_DIR, ignore_errors=True)
 
 
 @pytest.fixture

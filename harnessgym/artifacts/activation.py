@@ -1,11 +1,18 @@
-"""Activation: hand the active artifacts to the next fresh session (skill links, MCP servers, tool list)."""
+"""Activation: hand the active artifacts to the next fresh session (skill links, MCP servers, tool list).
+
+An entry the registry calls ``active`` is handed over only while harnessgym's own verdict store holds a pass
+for its content as it stands (:func:`harnessgym.artifacts.qualification.has_verdict`): the registry is the
+agent's to write.
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from harnessgym import store
 from harnessgym.artifacts import servers as mcp_artifacts
+from harnessgym.artifacts.qualification import has_verdict
 from harnessgym.artifacts.registry import (
     ActivationGate,
     ActivationRecord,
@@ -16,7 +23,25 @@ from harnessgym.artifacts.registry import (
 from harnessgym.artifacts.skills import link_skill, remove_stale_links
 from harnessgym.store.layout import Layout
 
-__all__ = ["activate"]
+__all__ = ["CALL_HELPER", "activate"]
+
+CALL_HELPER = '''"""Call a tool of this workspace's harnessgym host:
+``python3 .harnessgym/runtime/mcp_call.py --server S --tool T --arguments JSON``
+(the helper HarnessGym 0.1.1 bundles name; written by harnessgym on activation).
+
+Every flag goes on to ``harnessgym mcp call``, which reaches the host serving this workspace, so the call is
+recorded with the session's run, iteration and phase. Exits 1 when the tool reports an error.
+"""
+import os
+import sys
+
+PYTHON = {python!r}
+WORKSPACE = {workspace!r}
+args = sys.argv[1:]
+if "--workspace" not in args:
+    args = ["--workspace", WORKSPACE, *args]
+os.execv(PYTHON, [PYTHON, "-I", "-m", "harnessgym", "mcp", "call", *args])
+'''
 
 
 def activate(
@@ -25,7 +50,15 @@ def activate(
 ) -> ActivationRecord:
     """Make exactly the ``active`` artifacts visible; write ``.harnessgym/activation.json`` (and ``copy_to``)."""
     record = ActivationRecord(run_id=run_id, iteration=iteration)
-    active = [a for a in registry.artifacts if a.state == "active"]
+    active = []
+    for entry in registry.artifacts:
+        if entry.state != "active":
+            continue
+        if has_verdict(layout, entry):
+            active.append(entry)
+        else:
+            record.warnings.append(f"artifact {entry.id!r} is marked active, but harnessgym has no passing verdict "
+                                   "for its current content; it was not activated (it needs qualification)")
     record.quarantined = [a.id for a in registry.artifacts if a.state == "quarantined"]
     keep: set[str] = set()
     for entry in active:
@@ -53,6 +86,9 @@ def activate(
         inactive_mcp_count=sum(a.kind == "mcp" and a.id not in served for a in registry.artifacts),
         active_tool_count=sum(len(m.enabled_tools) or 1 for m in servers), warnings=list(record.warnings),
     )  # fmt: skip
+    if servers:
+        store.write_atomic(layout.mcp_call_helper, CALL_HELPER.format(python=sys.executable,
+                                                                            workspace=str(layout.workspace)))
     store.write_model(layout.activation, record)
     if copy_to is not None:
         store.write_model(copy_to, record)

@@ -33,22 +33,82 @@ from harnessgym.artifacts.registry import (
 )
 from harnessgym.artifacts.skills import check_skill
 from harnessgym.records import utcnow
+from harnessgym.secrecy import seal_environ
 from harnessgym.store.layout import Layout
-from mcp_host import ManifestError, SelfTestSpec, program, run_self_test, scrubbed_env, seconds, self_test
+from mcp_host import (
+    ManifestError,
+    SelfTestSpec,
+    VerdictStore,
+    program,
+    run_self_test,
+    scrubbed_env,
+    seconds,
+    self_test,
+)
 
-__all__ = ["apply_verdicts", "check_artifact", "has_verdict", "qualify_in_fresh_copy"]
+__all__ = [
+    "apply_verdicts",
+    "check_artifact",
+    "has_verdict",
+    "needs_qualification",
+    "qualify_in_fresh_copy",
+    "trust_without_qualification",
+]
+
+
+# -- the gate: harnessgym's own verdicts, never the registry's word ------------------------------------------
+
+
+def _verdicts(layout: Layout) -> VerdictStore:
+    return VerdictStore(layout.workspace)
 
 
 def has_verdict(layout: Layout, entry: ArtifactEntry) -> bool:
-    """Whether harnessgym qualified ``entry`` as it is now: a passing verdict recorded for its current content.
+    """Whether harnessgym qualified ``entry`` as it is now: a passing verdict it recorded for its current content.
 
     The one place that asks; anything without such a verdict (an imported bundle, HarnessGym 0.1.1's registry
     that calls everything active, a file changed since it was qualified) is qualified before it is activated.
+    What the registry says (``state``, ``digest``, ``qualification``) is the agent's to write and counts for
+    nothing here: the verdicts live in harnessgym's state directory, outside the workspace.
     """
-    note = entry.qualification
-    if note is None or note.status != "passed" or entry.digest is None:
-        return False
-    return entry.digest == store.artifact_digest(layout, entry)
+    verdicts = _verdicts(layout)
+    if entry.kind == "mcp":
+        return mcp_artifacts.server_passed(layout.workspace, entry, verdicts)
+    verdict = verdicts.passed("artifact", store.artifact_digest(layout, entry))
+    return verdict is not None and verdict.get("artifact_id") == entry.id
+
+
+def needs_qualification(layout: Layout, registry: Registry) -> tuple[list[ArtifactEntry], list[str]]:
+    """The entries to qualify: candidates, and any other not quarantined that harnessgym has no passing verdict
+    for as it stands (marked active by the agent, or edited since it passed), which become candidates again."""
+    out: list[ArtifactEntry] = []
+    problems: list[str] = []
+    for entry in registry.artifacts:
+        if entry.state == "quarantined":
+            continue
+        if entry.state == "candidate":
+            out.append(entry)
+        elif not has_verdict(layout, entry):
+            problems.append(f"artifact {entry.id!r} is marked {entry.state}, but harnessgym has no passing "
+                            "verdict for its current content; it is qualified again")  # fmt: skip
+            entry.state = "candidate"
+            out.append(entry)
+    return out, problems
+
+
+def trust_without_qualification(
+    layout: Layout, entries: Sequence[ArtifactEntry], reason: str = "qualification was turned off by the user"
+) -> None:
+    """Record that the user vouched for ``entries`` (qualification turned off, or a comparison's artifact source):
+    they count as passed with their current content, and an edit still needs a new check."""
+    verdicts = _verdicts(layout)
+    for entry in entries:
+        if entry.kind == "mcp":
+            mcp_artifacts.trust_server(layout.workspace, entry, verdicts, reason)
+            continue
+        digest = store.artifact_digest(layout, entry)
+        if digest is not None:
+            verdicts.put("artifact", digest, {"status": "passed", "artifact_id": entry.id, "message": reason})
 
 
 def _skill_md(root: Path) -> Path:
@@ -144,8 +204,10 @@ async def qualify_in_fresh_copy(
     run_id: str | None = None,
     iteration: int | None = None,
     attempt: int = 1,
+    mcp_pass_env: Sequence[str] = (),
 ) -> QualificationReport:
     """Copy ``template`` to ``dest/workspace``, add the bundle, check ``entries`` there, write the report."""
+    seal_environ()  # self-tests are agent-written code: they must not read this process's keys from /proc
     fresh = dest / "workspace"
     store.fresh_copy(template, fresh)
     store.copy_bundle(layout, fresh)
@@ -158,8 +220,11 @@ async def qualify_in_fresh_copy(
     async with anyio.create_task_group() as tg:  # self-tests run side by side, like MCP servers' checks
         for i, (entry, _) in enumerate(static):
             tg.start_soon(self_test_one, i, entry)
+    checked = Layout(fresh)
+    verdicts = [v.model_copy(update={"digest": store.artifact_digest(checked, e)})
+                for (e, _), v in zip(static, verdicts, strict=True)]  # fmt: skip
     mcp_entries = [e for e in entries if e.kind == "mcp"]
-    verdicts += await mcp_artifacts.qualify_mcp(mcp_entries, fresh, verdicts_of=layout.workspace)
+    verdicts += await mcp_artifacts.qualify_mcp(mcp_entries, fresh, layout.workspace, mcp_pass_env)
     warnings = [f"{v.artifact_id}: {v.message}" for v in verdicts if v.status == "skipped"]
     if not verdicts:
         status = "skipped"
@@ -183,6 +248,7 @@ def apply_verdicts(layout: Layout, registry: Registry, report: QualificationRepo
     passed: list[str] = []
     failed: list[str] = []
     by_id: dict[str, ArtifactVerdict] = {v.artifact_id: v for v in report.artifacts}
+    verdicts = _verdicts(layout)
     for entry in registry.artifacts:
         verdict = by_id.get(entry.id)
         if verdict is None or verdict.status == "skipped":
@@ -194,6 +260,11 @@ def apply_verdicts(layout: Layout, registry: Registry, report: QualificationRepo
             entry.state = "active" if promote else "qualified"
             entry.quarantine_reason = None
             entry.digest = store.artifact_digest(layout, entry)
+            # What was checked is the clean copy's content: the pass is recorded for that digest only.
+            digest = verdict.digest
+            if entry.kind != "mcp" and digest is not None:
+                verdicts.put("artifact", digest, {"status": "passed", "artifact_id": entry.id, "kind": entry.kind,
+                                                  "report_path": report_path, "checks": verdict.checks})
             passed.append(entry.id)
         else:
             entry.state = "quarantined"

@@ -244,6 +244,8 @@ class ArtifactVerdict(BaseModel):
     """Why it failed or was skipped."""
     tools: list[str] = Field(default_factory=list)
     """For MCP servers: the tools it listed."""
+    digest: str | None = None
+    """The content digest of what was checked (in the clean copy); a pass is recorded for this content only."""
 
 
 class QualificationReport(BaseModel):

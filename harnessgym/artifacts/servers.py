@@ -3,43 +3,78 @@
 mcp_host is imported inside the functions (it pulls in the MCP SDK, which ``harnessgym --help`` must not
 pay for). Should it be unavailable, MCP artifacts are skipped with a recorded warning: they stay candidates
 and are never handed to an agent unqualified.
+
+A server is activated only while harnessgym's own verdict store (outside the workspace) holds a pass for its
+content as it stands, and only when its manifest, working directory and self-test stay inside the workspace
+(the checks other kinds get): a symlink to another workspace's server is never served.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from harnessgym import store
 from harnessgym.artifacts.registry import ArtifactEntry, ArtifactVerdict, McpActivation
 
-__all__ = ["activate_servers", "calls_by_iteration", "calls_offset", "qualify_mcp"]
+if TYPE_CHECKING:
+    from mcp_host import ServerSpec, VerdictStore
+
+__all__ = ["activate_servers", "calls_by_iteration", "calls_offset", "qualify_mcp", "server_passed", "trust_server"]
 
 
 def _skipped(entries: Sequence[ArtifactEntry], why: str) -> list[ArtifactVerdict]:
     return [ArtifactVerdict(artifact_id=e.id, kind="mcp", path=e.path, status="skipped", message=why) for e in entries]
 
 
+def outside_problem(workspace: Path, entry: ArtifactEntry, spec: ServerSpec) -> str | None:
+    """Why ``spec`` reaches outside ``workspace`` (a manifest, cwd or self-test behind a symlink), or None."""
+    checks = [("its manifest", workspace / entry.path), ("its manifest", spec.manifest_path), ("its cwd", spec.cwd)]
+    if spec.self_test is not None:
+        checks.append(("its self-test's cwd", spec.self_test.cwd))
+    for what, path in checks:
+        if not store.is_inside(workspace, path):
+            return (f"MCP artifact {entry.id!r}: {what} ({path}) leads outside the workspace; artifacts must "
+                    "live inside it")  # fmt: skip
+    return None
+
+
+def _load(workspace: Path, entry: ArtifactEntry) -> ServerSpec | str:
+    from mcp_host import ManifestError, load_manifest
+
+    try:
+        spec = load_manifest(workspace / entry.path, workspace)
+    except ManifestError as exc:
+        return f"invalid manifest: {exc}"
+    return outside_problem(workspace, entry, spec) or spec
+
+
 async def qualify_mcp(
-    entries: Sequence[ArtifactEntry], workspace: Path, verdicts_of: Path | None = None
+    entries: Sequence[ArtifactEntry], workspace: Path, verdicts_of: Path | None = None,
+    pass_env: Sequence[str] = (),
 ) -> list[ArtifactVerdict]:
-    """Smoke-test and self-test each MCP artifact as it stands in ``workspace`` (a clean copy)."""
+    """Smoke-test and self-test each MCP artifact as it stands in ``workspace`` (a clean copy); passes are kept
+    in the verdicts of ``verdicts_of`` (the workspace the copy was made for)."""
     if not entries:
         return []
     try:
-        from mcp_host import ManifestError, ServerSpec, load_manifest, qualify_servers
+        from mcp_host import qualify_servers
     except ImportError as exc:
         return _skipped(entries, f"MCP artifacts were skipped: mcp_host cannot qualify servers ({exc})")
     verdicts: dict[str, ArtifactVerdict] = {}
     specs: list[tuple[ArtifactEntry, ServerSpec]] = []
     for entry in entries:
-        try:
-            specs.append((entry, load_manifest(workspace / entry.path, workspace)))
-        except ManifestError as exc:
+        loaded = _load(workspace, entry)
+        if isinstance(loaded, str):
             verdicts[entry.id] = ArtifactVerdict(artifact_id=entry.id, kind="mcp", path=entry.path, status="failed",
-                                                 checks=["manifest"], message=f"invalid manifest: {exc}")  # fmt: skip
+                                                 checks=["manifest"], message=loaded)  # fmt: skip
+        else:
+            specs.append((entry, loaded))
     if specs:
-        results = await qualify_servers([s for _, s in specs], workspace=workspace, verdicts_of=verdicts_of)
-        for (entry, _), result in zip(specs, results, strict=True):
+        results = await qualify_servers([s for _, s in specs], workspace=workspace, verdicts_of=verdicts_of,
+                                        pass_env=pass_env)
+        for (entry, spec), result in zip(specs, results, strict=True):
             verdicts[entry.id] = ArtifactVerdict(
                 artifact_id=entry.id,
                 kind="mcp",
@@ -48,29 +83,52 @@ async def qualify_mcp(
                 checks=["manifest", f"mcp_smoke:{result.smoke_status}", f"mcp_self_test:{result.self_test_status}"],
                 message=result.message,
                 tools=list(result.tools),
+                digest=spec.digest or None,
             )
     return [verdicts[e.id] for e in entries]
 
 
-def activate_servers(workspace: Path, entries: Sequence[ArtifactEntry]) -> tuple[list[McpActivation], list[str]]:
-    """Tell the host which servers to serve (none when ``entries`` is empty); returns them and warnings."""
+def server_passed(workspace: Path, entry: ArtifactEntry, verdicts: VerdictStore) -> bool:
+    """Whether harnessgym's qualification passed the server ``entry`` names, as it stands in ``workspace``."""
     try:
-        from mcp_host import ManifestError, ServerSpec, load_manifest, write_active_servers
+        loaded = _load(workspace, entry)
+    except ImportError:
+        return False
+    return not isinstance(loaded, str) and verdicts.passed("server", loaded.digest) is not None
+
+
+def trust_server(workspace: Path, entry: ArtifactEntry, verdicts: VerdictStore, reason: str) -> None:
+    """Record a pass for the server as it stands, because the user vouched for it (``reason``)."""
+    loaded = _load(workspace, entry)
+    if not isinstance(loaded, str) and loaded.digest:
+        verdicts.put("server", loaded.digest, {"status": "passed", "name": loaded.name, "message": reason})
+
+
+def activate_servers(workspace: Path, entries: Sequence[ArtifactEntry]) -> tuple[list[McpActivation], list[str]]:
+    """Tell the host which servers to serve (none when ``entries`` is empty); returns them and warnings.
+
+    Only servers with a pass in harnessgym's verdict store for their current content are activated."""
+    try:
+        from mcp_host import VerdictStore, write_active_servers
     except ImportError as exc:
         return [], [f"MCP servers were not activated: mcp_host is unavailable ({exc})"] if entries else []
+    verdicts = VerdictStore(workspace)
     active: list[McpActivation] = []
     specs: list[ServerSpec] = []
     warnings: list[str] = []
     for entry in entries:
-        try:
-            spec = load_manifest(workspace / entry.path, workspace)
-        except ManifestError as exc:
-            warnings.append(f"MCP artifact {entry.id!r} was not activated: {exc}")
+        loaded = _load(workspace, entry)
+        if isinstance(loaded, str):
+            warnings.append(f"MCP artifact {entry.id!r} was not activated: {loaded}")
             continue
-        specs.append(spec)
-        active.append(McpActivation(artifact_id=entry.id, name=spec.name, manifest_path=spec.manifest_path,
-                                    digest=spec.digest or None, artifact_path=entry.path,
-                                    enabled_tools=list(spec.enabled_tools or ())))  # fmt: skip
+        if verdicts.passed("server", loaded.digest) is None:
+            warnings.append(f"MCP artifact {entry.id!r} was not activated: harnessgym has no passing verdict for "
+                            "its current content; it needs qualification")  # fmt: skip
+            continue
+        specs.append(loaded)
+        active.append(McpActivation(artifact_id=entry.id, name=loaded.name, manifest_path=loaded.manifest_path,
+                                    digest=loaded.digest or None, artifact_path=entry.path,
+                                    enabled_tools=list(loaded.enabled_tools or ())))  # fmt: skip
     write_active_servers(workspace, specs)
     return active, warnings
 

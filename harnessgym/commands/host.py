@@ -24,8 +24,11 @@ __all__ = ["host"]
               help="Seconds a health ping may take before a server counts as wedged and is restarted.")
 @click.option("--idle-ping-after", type=float, default=30.0, show_default=True,
               help="Ping a server after this many seconds with no call in flight.")
+@click.option("--pass-env", "pass_env", multiple=True, metavar="NAME",
+              help="Repeatable. A variable of the host's environment passed on to every server (even secret-named).")
 def host(workspace: Path, run_id: str | None, iteration: int | None, phase: str | None, no_stdio: bool,
-         no_socket: bool, idle_timeout: float, ping_timeout: float, idle_ping_after: float) -> None:
+         no_socket: bool, idle_timeout: float, ping_timeout: float, idle_ping_after: float,
+         pass_env: tuple[str, ...]) -> None:
     """Serve every active server's tools as <server>__<tool> over MCP (stdio), recording every call."""
     import anyio
 
@@ -42,5 +45,6 @@ def host(workspace: Path, run_id: str | None, iteration: int | None, phase: str 
         raise click.ClickException(f"the workspace {workspace} is not a directory")
     options = HostOptions(workspace=workspace, tag=tag, stdio=not no_stdio, listen=not no_socket,
                           idle_timeout=idle_timeout if no_stdio else None,
-                          health=HealthPolicy(ping_timeout=ping_timeout, idle_ping_after=idle_ping_after))
+                          health=HealthPolicy(ping_timeout=ping_timeout, idle_ping_after=idle_ping_after),
+                          pass_env=pass_env)
     anyio.run(run_host, options)

@@ -46,7 +46,7 @@ __all__ = [
 Group = Literal["plain", "harnessed"]
 GROUPS: tuple[Group, Group] = ("plain", "harnessed")
 InvalidKind = Literal["runner_error", "run_error", "runner_failure", "no_attempt", "no_active_harness",
-                      "no_harness_tool_use"]  # fmt: skip
+                      "no_harness_tool_use", "harness_not_delivered"]  # fmt: skip
 SCHEMA_VERSION = 1
 
 

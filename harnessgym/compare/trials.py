@@ -18,6 +18,7 @@ from typing import Literal
 import anyio
 
 from harnessgym import store
+from harnessgym.artifacts.qualification import trust_without_qualification
 from harnessgym.artifacts.registry import ActivationRecord
 from harnessgym.compare.analysis import analyse
 from harnessgym.compare.bundle import BundleCheck, apply_bundle_check, qualify_bundle
@@ -161,6 +162,7 @@ def _measure(record: TrialRecord, summary: RunSummary, config: CompareConfig, ch
     record.cost_usd = summary.cost_usd
     durations: list[float] = []
     failures: list[str] = []
+    undelivered: list[str] = []
     for brief in summary.iterations:
         rec = store.read_model(brief.record_path, IterationRecord)
         attempt = rec.phases.get("attempt") if rec is not None else None
@@ -170,6 +172,9 @@ def _measure(record: TrialRecord, summary: RunSummary, config: CompareConfig, ch
         durations.append(attempt.duration_seconds)
         for key, value in attempt.usage.items():
             record.tokens[key] = record.tokens.get(key, 0) + value
+        if rec.mcp_delivered is False:
+            why = attempt.mcp_delivery.message if attempt.mcp_delivery else "no delivery record"
+            undelivered.append(f"attempt {rec.iteration}: {why}")
         if attempt.status in ("failed", "interrupted"):
             failures.append(f"attempt {rec.iteration} {attempt.status}: {attempt.message or attempt.error_kind}")
         if rec.verdict is not None:
@@ -191,10 +196,11 @@ def _measure(record: TrialRecord, summary: RunSummary, config: CompareConfig, ch
     if durations:
         record.attempt_duration_seconds, record.cumulative_attempt_duration_seconds = durations[-1], sum(durations)
     record.mcp_call_count, record.mcp_tools_called = _mcp_calls(record.workspace)
-    _judge(record, summary, failures, config)
+    _judge(record, summary, failures, config, undelivered)
 
 
-def _judge(record: TrialRecord, summary: RunSummary, failures: list[str], config: CompareConfig) -> None:
+def _judge(record: TrialRecord, summary: RunSummary, failures: list[str], config: CompareConfig,
+           undelivered: list[str]) -> None:
     """Set the trial aside when it does not measure what the comparison is about."""
     if summary.status in ("error", "interrupted"):
         _invalid(record, "run_error", f"the run ended with status {summary.status}: {summary.message}".rstrip(": "))
@@ -203,6 +209,8 @@ def _judge(record: TrialRecord, summary: RunSummary, failures: list[str], config
     elif failures:
         # A timeout is an outcome (the agent did not solve it in time); a failed CLI is not.
         _invalid(record, "runner_failure", "; ".join(failures))
+    elif record.group == "harnessed" and undelivered:
+        _invalid(record, "harness_not_delivered", "the session did not get the host's tools: " + "; ".join(undelivered))
     elif record.group == "harnessed" and config.require_active_harness and record.active_tool_count == 0:
         _invalid(record, "no_active_harness", "no working MCP tool was given to the session "
                  f"({record.active_artifact_count} artifact(s) active, {record.active_mcp_count} MCP server(s)); "
@@ -258,6 +266,8 @@ async def _run_trial(
             copied, problems = await anyio.to_thread.run_sync(store.copy_usable_artifacts, Layout(source), workspace)
             problems += apply_bundle_check(check, workspace)
             record.copied_artifacts, record.problems = [e.id for e in copied], problems
+            # The user named this source for the harnessed trials: its artifacts count as passed as copied.
+            trust_without_qualification(Layout(workspace), copied, "given as the comparison's artifact source")
         summary = await run_async(config.run_config(workspace, record.run_id), on_event)
         if config.post_command is not None and summary.status not in ("error", "interrupted"):
             record.post = await _post(config, workspace, out.trial_dir(key.group, key.index))

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from harnessgym.evidence.scores import PASSING_STATUSES, Measurement
 from harnessgym.records import Verdict, json_too_deep
+from harnessgym.secrecy import seal_environ
 from mcp_host import is_secret_name, run_process
 
 __all__ = [
@@ -134,6 +135,7 @@ async def run_verify(
     pass_env: Collection[str] = (),
 ) -> Verdict:
     """Run ``command`` with ``/bin/sh -c`` in ``workspace`` and return its verdict (never raises for failures)."""
+    seal_environ()  # the command is agent-written code: it must not read this process's keys from /proc
     child_env = command_env(pass_env, env)
     result = await run_process(
         ["/bin/sh", "-c", command],

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import anyio.abc
+
+import mcp_host
 from harnessgym import store
 from harnessgym.artifacts.registry import ActivationRecord, Registry
 from harnessgym.config import RunConfig
@@ -37,6 +41,8 @@ class RunContext:
     from disk, where the agent can rewrite them."""
     baseline: Measurement | None = None
     """The baseline measurement (optimization mode), read once before any agent of this process ran."""
+    host: anyio.abc.Process | None = None
+    """The workspace's host daemon this run started (:mod:`harnessgym.loop.host`), kept for the whole run."""
 
     @property
     def run_id(self) -> str:
@@ -74,17 +80,26 @@ class RunContext:
         return registry
 
     def mcp_launch(self, iteration: int, phase: str) -> McpLaunch | None:
-        """The ``harnessgym host`` server for the agent, when at least one MCP server is active."""
+        """The agent's MCP entry, when at least one MCP server is active: a relay to the run's host.
+
+        :mod:`mcp_host._serve.connect` is a standard-library script run by path (``python -I``), so it answers
+        at once and nothing in the workspace can replace it; when the host is not up (a resumed session
+        outside a run) it starts the workspace's daemon itself."""
         if self.activation is None or not self.activation.mcp_servers:
             return None
+        from harnessgym.loop.host import host_argv
         ws = str(self.layout.workspace)
-        env = {k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ}
+        # Where the host finds the verdicts and the active set (Codex starts servers with a minimal env).
+        env = {k: os.environ[k] for k in ("PYTHONPATH", "HARNESSGYM_STATE_DIR", "XDG_STATE_HOME") if k in os.environ}
         env.update(self.env)
+        tag = {"run_id": self.run_id, "iteration": iteration, "phase": phase}
         return McpLaunch(
             name="harnessgym",
             command=sys.executable,
-            args=["-m", "harnessgym", "host", "--workspace", ws, "--run-id", self.run_id,
-                  "--iteration", str(iteration), "--phase", phase],
+            args=["-I", "-S", mcp_host.CONNECT_SCRIPT,
+                  "--socket", str(mcp_host.socket_path(self.layout.workspace)), "--tag", json.dumps(tag),
+                  "--start", json.dumps(host_argv(ws, 600)),
+                  "--log", str(mcp_host.host_dir(self.layout.workspace) / "daemon.log")],
             env=env,
             cwd=self.layout.workspace,
-        )
+        )  # fmt: skip

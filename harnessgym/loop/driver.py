@@ -29,7 +29,9 @@ from harnessgym.loop import prepare as prepare_mod
 from harnessgym.loop import qualify as qualify_mod
 from harnessgym.loop import reflect as reflect_mod
 from harnessgym.loop.context import RunContext
+from harnessgym.loop.host import stop_host
 from harnessgym.records import IterationRecord, LoopPhase, RunStatus, RunSummary, utcnow
+from harnessgym.secrecy import seal_environ
 from runners import Runner
 
 __all__ = ["PHASES", "drive", "ends_run", "start_run", "with_context"]
@@ -173,9 +175,11 @@ async def with_context(
     started_at: datetime | None = None,
 ) -> RunSummary:
     """Lock the workspace, set up the runner and the run's context, run ``body``; always clean up after it."""
+    seal_environ()  # the run holds the agent's key and runs agent-written code (verify, self-tests)
     layout = store.ensure_workspace(config.workspace)
     lock = store.WorkspaceLock.acquire(layout, config.run_id)
     runner = None
+    ctx: RunContext | None = None
     try:
         await reap_orphans(layout.workspace)
         env = marker_env(layout.workspace, config.run_id)
@@ -187,6 +191,8 @@ async def with_context(
         return await body(ctx)
     finally:
         with anyio.CancelScope(shield=True):
+            if ctx is not None:
+                await stop_host(ctx)
             if runner is not None:
                 await runner.aclose()
             await reap_orphans(layout.workspace, own=True)

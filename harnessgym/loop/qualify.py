@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from harnessgym import store
 from harnessgym.artifacts import activation
-from harnessgym.artifacts.qualification import apply_verdicts, qualify_in_fresh_copy
+from harnessgym.artifacts.qualification import (
+    apply_verdicts,
+    needs_qualification,
+    qualify_in_fresh_copy,
+    trust_without_qualification,
+)
 from harnessgym.loop import prompting
 from harnessgym.loop.agent import run_agent_phase
 from harnessgym.loop.context import RunContext
@@ -19,7 +24,8 @@ async def qualify(ctx: RunContext, record: IterationRecord) -> None:
     cfg = ctx.config
     registry = ctx.registry(record)
     record.problems += store.sync_registry(ctx.layout, registry, iteration=n)
-    candidates = [a for a in registry.artifacts if a.state == "candidate"]
+    candidates, problems = needs_qualification(ctx.layout, registry)
+    record.problems += problems
     if candidates and record.status in ("blocked", "incomplete", "running"):
         record.status = "tooling_built"
     if not candidates:
@@ -29,6 +35,7 @@ async def qualify(ctx: RunContext, record: IterationRecord) -> None:
     if not cfg.qualify_artifacts:
         for entry in candidates:
             entry.state = "active"
+        trust_without_qualification(ctx.layout, candidates)
         store.write_registry(ctx.layout, registry)
         record.qualification_status = "skipped"
         return
@@ -38,7 +45,8 @@ async def qualify(ctx: RunContext, record: IterationRecord) -> None:
     while True:
         dest = ctx.run.qualification_dir(n, attempt)
         report = await qualify_in_fresh_copy(
-            ctx.layout, ctx.run.template, dest, candidates, run_id=ctx.run_id, iteration=n, attempt=attempt
+            ctx.layout, ctx.run.template, dest, candidates, run_id=ctx.run_id, iteration=n, attempt=attempt,
+            mcp_pass_env=cfg.mcp_pass_env,
         )
         report_path = ctx.run.qualification_report(n, attempt)
         record.qualification_report = report_path
@@ -53,7 +61,8 @@ async def qualify(ctx: RunContext, record: IterationRecord) -> None:
         registry = ctx.registry(record)
         record.problems += store.sync_registry(ctx.layout, registry, iteration=n)
         store.write_registry(ctx.layout, registry)
-        candidates = [a for a in registry.artifacts if a.state == "candidate"]
+        candidates, problems = needs_qualification(ctx.layout, registry)
+        record.problems += problems
         attempt += 1
     _, failed = apply_verdicts(ctx.layout, registry, report, str(report_path), n, promote=True)
     store.write_registry(ctx.layout, registry)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import anyio
 from mcp.server import MCPServer
 from mcp.types import ToolAnnotations
@@ -55,9 +57,12 @@ def build_server(settings: ServeSettings) -> MCPServer[ControlState]:
     return server
 
 
-async def serve_async(settings: ServeSettings) -> None:
+async def serve_async(settings: ServeSettings, wire: tuple[Any, Any] | None = None) -> None:
     """Serve until the client goes away (stdio) or the process is signalled (both); the runs and comparisons
-    it started go on in their job workers."""
+    it started go on in their job workers.
+
+    ``wire``: for stdio, the (lines in, writer out) to serve on instead of the process's stdio, as
+    ``harnessgym serve`` hands them after answering ``initialize`` early (:mod:`harnessgym.commands._early`)."""
     server = build_server(settings)
     if settings.transport == "http":
         from harnessgym.serve._http import serve_http
@@ -67,9 +72,17 @@ async def serve_async(settings: ServeSettings) -> None:
         return
     async with anyio.create_task_group() as tg:
         tg.start_soon(cancel_on_signal, tg.cancel_scope)
-        await server.run_stdio_async()
+        if wire is None:
+            await server.run_stdio_async()
+        else:
+            from mcp.server.stdio import stdio_server
+
+            async with stdio_server(stdin=wire[0], stdout=wire[1]) as (read, write):
+                # What MCPServer.run_stdio_async does, on the given wire.
+                low = server._lowlevel_server
+                await low.run(read, write, low.create_initialization_options())
         tg.cancel_scope.cancel()
 
 
-def run_server(settings: ServeSettings) -> None:
-    anyio.run(serve_async, settings)
+def run_server(settings: ServeSettings, wire: tuple[Any, Any] | None = None) -> None:
+    anyio.run(serve_async, settings, wire)

@@ -18,6 +18,7 @@ from harnessgym.store.files import load_json, write_atomic, write_model
 from harnessgym.store.ignore import Skip, read_ignore_rules
 from harnessgym.store.layout import ARTIFACT_DIRS, HARNESS_DIR, KIND_DIRS, Layout
 from harnessgym.store.tree import CopyStats, copy_tree
+from mcp_host import open_regular
 
 __all__ = [
     "artifact_digest",
@@ -158,10 +159,13 @@ def artifact_digest(layout: Layout, entry: ArtifactEntry) -> str | None:
         return None
     for path in files:
         digest.update(path.relative_to(root.parent).as_posix().encode())
-        try:
-            digest.update(path.read_bytes())
-        except OSError:
+        try:  # as a stream, a regular file only: a huge (sparse) file costs time, never memory; a FIFO nothing
+            fd = open_regular(path.resolve())
+        except (OSError, RuntimeError):
             continue
+        with os.fdopen(fd, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
     return digest.hexdigest()
 
 

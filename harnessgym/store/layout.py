@@ -102,6 +102,8 @@ class Layout:
     """Where an unreadable registry.json is kept when a new one replaces it."""
     activation = _Below("activation.json")
     lock = _Below("lock")
+    mcp_call_helper = _Below("runtime", "mcp_call.py")
+    """HarnessGym 0.1.1's shell helper (its bundles tell the agent to run it): written on activation."""
     runs = _Below("runs")
     jobs = _Below("jobs")
     """Detached workers' folders (a run or a comparison started through ``serve``), one per job."""

@@ -97,7 +97,9 @@ async def _connect(workspace: Path, start: bool, wait: float, idle: float) -> an
     except OSError as exc:
         if not start:
             raise HostUnavailableError(f"no harnessgym host is running for {workspace} ({path}: {exc})") from None
-    argv = [sys.executable, "-m", "harnessgym", "host", "--workspace", str(workspace), "--no-stdio",
+    # -I: isolated from the workspace's import path (the daemon runs there), so a harnessgym/ folder in it
+    # cannot stand in for the host.
+    argv = [sys.executable, "-I", "-m", "harnessgym", "host", "--workspace", str(workspace), "--no-stdio",
             "--idle-timeout", str(idle)]
     # The daemon's servers can read its /proc/<pid>/environ: it gets no more than the host's allow-list.
     procs.spawn_detached(argv, cwd=workspace, env=host_env(), log_path=daemon_log_path(workspace))

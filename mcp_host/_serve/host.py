@@ -12,22 +12,29 @@ telemetry queue is flushed.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
+import os
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import anyio
 import anyio.abc
 from pydantic import BaseModel, ConfigDict
 
-from mcp_host._paths import active_path, calls_path, logs_dir, private_dir, socket_path
-from mcp_host._serve.active import file_identity, read_active_servers
+from mcp_host._paths import calls_path, logs_dir, private_dir, socket_path
+from mcp_host._serve.active import needs_qualification, read_active_servers
 from mcp_host._serve.router import Router
 from mcp_host._serve.session import Session
 from mcp_host._serve.telemetry import RunTag, TelemetryWriter
 from mcp_host._supervise import procs
 from mcp_host._supervise.health import HealthPolicy
+from mcp_host._supervise.manifest import ServerSpec
+from mcp_host._supervise.qualify import qualified_tools
+from mcp_host._supervise.trust import StateDirError, VerdictStore
 from mcp_host._wire.fdio import claim_stdio
 from mcp_host._wire.framing import DEFAULT_MAX_MESSAGE_BYTES
 
@@ -62,11 +69,47 @@ class HostOptions(BaseModel):
     """Largest message accepted from a client or a server."""
     health: HealthPolicy = HealthPolicy()
     """When servers are pinged to find wedged ones, and how long a ping may take."""
+    pass_env: tuple[str, ...] = ()
+    """Variables of the host's environment passed on to every server (the user's ``--mcp-pass-env``)."""
 
 
 async def run_host(options: HostOptions) -> None:
-    """Run the host until stdin closes (or, without stdio, until idle), then stop everything."""
+    """Run the host until stdin closes (or, without stdio, until idle), then stop everything.
+
+    A daemon (no stdio) first takes the workspace's daemon lock; when another daemon holds it, this one exits
+    at once: however many ``mcp call`` clients start one at the same moment, one serves the workspace."""
     workspace = options.workspace.resolve()
+    lock: int | None = None
+    if not options.stdio:
+        lock = _daemon_lock(workspace)
+        if lock is None:
+            log.info("another host daemon serves %s; exiting", workspace)
+            return
+    try:
+        await _run_host(options, workspace)
+    finally:
+        if lock is not None:
+            os.close(lock)
+
+
+def _daemon_lock(workspace: Path) -> int | None:
+    """Hold ``<socket>.lock`` exclusively for the daemon's life; None when another process holds it."""
+    path = socket_path(workspace).with_suffix(".lock")
+    try:
+        private_dir(path.parent)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        log.warning("cannot take the daemon lock %s (%s); serving without it", path, exc)
+        return os.open(os.devnull, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+async def _run_host(options: HostOptions, workspace: Path) -> None:
     telemetry = TelemetryWriter(calls_path(workspace))
     async with anyio.create_task_group() as outer:
         await outer.start(telemetry.run)
@@ -81,6 +124,9 @@ async def run_host(options: HostOptions) -> None:
                     instructions=INSTRUCTIONS,
                     max_message_bytes=options.max_message_bytes,
                     health=options.health,
+                    gate=lambda spec: needs_qualification(spec, workspace),
+                    known_tools=_known_tools(workspace),
+                    pass_env=frozenset(options.pass_env),
                 )
                 tg.start_soon(router.tick)
                 tg.start_soon(router.watch_health)
@@ -112,19 +158,39 @@ async def run_host(options: HostOptions) -> None:
 
 
 async def _watch_active(router: Router, workspace: Path, interval: float) -> None:
-    path = active_path(workspace)
+    try:
+        store: VerdictStore | None = VerdictStore(workspace)
+    except StateDirError as exc:
+        log.warning("%s; serving no servers", exc)
+        store = None
     seen: tuple[int, int, int] | bool | None = False
     while True:
-        identity = file_identity(path)
+        identity = store.active_identity() if store is not None else None
         if identity != seen:
             seen = identity
-            specs, problem = read_active_servers(workspace)
+            specs, problem = read_active_servers(workspace) if store is not None else ([], None)
             if problem:
                 log.warning("%s; keeping the servers already running", problem)
                 router.ready.set()
             else:
-                await router.apply(specs)
+                await router.apply(_served(specs, workspace))
         await anyio.sleep(interval)
+
+
+def _known_tools(workspace: Path) -> Callable[[ServerSpec], list[dict[str, Any]] | None]:
+    return lambda spec: qualified_tools(workspace, spec)
+
+
+def _served(specs: list[ServerSpec], workspace: Path) -> list[ServerSpec]:
+    """The active servers whose content is still what was qualified; the others are left out, said in the log."""
+    kept = []
+    for spec in specs:
+        problem = needs_qualification(spec, workspace)
+        if problem is None:
+            kept.append(spec)
+        else:
+            log.warning("%s", problem)
+    return kept
 
 
 async def _wait_idle(router: Router, idle_timeout: float | None) -> None:

@@ -28,7 +28,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,7 @@ from mcp_host._version import __version__
 from mcp_host._wire import jsonrpc
 from mcp_host._wire.framing import DEFAULT_MAX_MESSAGE_BYTES, Decoder, Frame
 
-__all__ = ["LATEST_VERSION", "SUPPORTED_VERSIONS", "Router"]
+__all__ = ["LATEST_VERSION", "SUPPORTED_VERSIONS", "TAG_METHOD", "Router"]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,9 @@ _LISTS = {
 }
 """Client list method → (result key, attribute of :class:`mcp_host._serve.surfaces.Surfaces`)."""
 RESOURCE_NOT_FOUND = -32002
+TAG_METHOD = "notifications/harnessgym/tag"
+"""Sent by a relay before its client's first message: the run, iteration and phase of the session."""
+TAG_PREFIX = b'{"jsonrpc": "2.0", "method": "' + TAG_METHOD.encode()
 _LIST_CHANGED = {
     "notifications/tools/list_changed",
     "notifications/prompts/list_changed",
@@ -87,8 +90,15 @@ class Router:
         instructions: str | None = None,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         health: HealthPolicy | None = None,
+        gate: Callable[[ServerSpec], str | None] | None = None,
+        known_tools: Callable[[ServerSpec], list[dict[str, Any]] | None] | None = None,
+        pass_env: frozenset[str] = frozenset(),
     ) -> None:
+        self.pass_env = pass_env
         self.workspace = workspace
+        self.gate = gate
+        self.known_tools = known_tools
+        """The tool list qualification recorded for a spec's digest: offered before the server has started."""
         self.health = health or HealthPolicy()
         self.telemetry = telemetry
         self.log_dir = log_dir
@@ -132,12 +142,24 @@ class Router:
                     log_dir=self.log_dir,
                     max_message_bytes=self.max_message_bytes,
                     framing_hint=recall_framing(self.workspace, spec.digest),
+                    gate=self.gate,
+                    pass_env=self.pass_env,
                 )
                 starting.append(self.servers[spec.name])
+        # A server whose qualified tool list is known is listed from it at once and started in the background
+        # (its first call waits for the start); only the others hold tools/list until they answered.
+        waited: list[Downstream] = []
+        for server in starting:
+            known = self.known_tools(server.spec) if self.known_tools is not None else None
+            if known is None:
+                waited.append(server)
+            else:
+                server.tools = known
+                self._tg.start_soon(self._start_one, server)
         async with anyio.create_task_group() as tg:
             for server in stale:
                 tg.start_soon(self._stop_one, server)
-            for server in starting:
+            for server in waited:
                 tg.start_soon(self._start_one, server)
         self.rebuild_tools()
         self.ready.set()
@@ -157,6 +179,8 @@ class Router:
             log.warning("%s%s", exc, "; retrying" if attempts > 1 else "")
             if attempts > 1:
                 self._tg.start_soon(self._start_one, server, attempts - 1)
+            else:
+                server.tools = []  # the qualified list it was offered from: no longer true of a server that won't start
         except Exception:  # the per-server guard: one broken server never takes the host down
             log.exception("starting server %s failed unexpectedly", server.name)
         self.rebuild_tools()
@@ -274,6 +298,8 @@ class Router:
                 self.last_activity = time.monotonic()
                 for item in decoder.feed(chunk):
                     if isinstance(item, Frame):
+                        if item.body.startswith(TAG_PREFIX) and self._tagged(session, item.body):
+                            continue  # a relay's run tag, not the client's: it must not set the framing
                         if session.framing is None:
                             session.framing = item.framing
                         try:
@@ -292,6 +318,15 @@ class Router:
             for call in list(session.calls.values()):
                 call.cancelled("the client disconnected")
             self.last_activity = time.monotonic()
+
+    def _tagged(self, session: Session, body: bytes) -> bool:
+        """Take the run tag a relay (:mod:`mcp_host._serve.connect`) sends before its client's first message."""
+        try:
+            params = json.loads(body).get("params")
+            session.tag = RunTag.model_validate({**session.tag.model_dump(), **params})
+        except (ValueError, AttributeError, TypeError):
+            return False
+        return True
 
     async def handle(self, session: Session, body: bytes) -> None:
         try:

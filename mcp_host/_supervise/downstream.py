@@ -23,6 +23,8 @@ import logging
 import os
 import re
 import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -33,7 +35,7 @@ from mcp_host._errors import ServerCrashedError, ServerStartError, ServerTimeout
 from mcp_host._paths import server_log_path
 from mcp_host._serve.surfaces import ServerSurfaces
 from mcp_host._supervise import procs
-from mcp_host._supervise.env import scrubbed_env
+from mcp_host._supervise.env import passed_on, scrubbed_env
 from mcp_host._supervise.handshake import handshake
 from mcp_host._supervise.manifest import ServerSpec
 from mcp_host._supervise.stderrlog import BoundedLog
@@ -80,14 +82,22 @@ class Downstream:
         log_dir: Path | None = None,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         framing_hint: WireFraming | None = None,
+        gate: Callable[[ServerSpec], str | None] | None = None,
+        pass_env: frozenset[str] = frozenset(),
     ) -> None:
         self.spec = spec
+        self.gate = gate
+        self.pass_env = pass_env
+        """Variables the user passes on to every server (secret-named ones included: the user's choice)."""
+        """Checked before every start: why the server must not run as it stands (edited since qualified)."""
         self.name = spec.name
         self.workspace = workspace
         self.listener = listener
         self.max_message_bytes = max_message_bytes
         self.state: State = "stopped"
         self.tools: list[dict[str, Any]] = []
+        self.tool_notes: list[str] = []
+        """What was repaired or dropped from its last tool list (:mod:`mcp_host._supervise.tooldefs`)."""
         self.capabilities: dict[str, Any] = {}
         """What the server announced in its ``initialize`` answer."""
         self.surfaces = ServerSurfaces()
@@ -100,6 +110,8 @@ class Downstream:
         self.stderr = BoundedLog(server_log_path(log_dir, spec.name) if log_dir else None)
         self._tg = task_group
         self._proc: anyio.abc.Process | None = None
+        self._tags: dict[int, str] = {}
+        """Each started process's tag (:data:`mcp_host.procs.SERVER_TAG_VAR`), to sweep what it detached."""
         self._io: FdStream | None = None
         self._stderr_drained: anyio.Event | None = None
         self._next_id = 1
@@ -168,14 +180,19 @@ class Downstream:
         self.state = "starting"
         self._stopping = False
         spec = self.spec
+        problem = self.gate(spec) if self.gate is not None else None
+        if problem is not None:
+            self._failed(problem)
+            raise ServerStartError(self.name, problem)
         # Plain pipes read and written without threads or stream wrappers: the hot path of every call.
         child_in, to_child = os.pipe()
         from_child, child_out = os.pipe()
         try:
-            proc = await procs.spawn(
-                spec.argv, cwd=spec.cwd, env=scrubbed_env(spec.env, workspace=self.workspace),
-                stdin=child_in, stdout=child_out,
-            )
+            tag = uuid.uuid4().hex
+            env = scrubbed_env({**spec.env, procs.SERVER_TAG_VAR: tag}, workspace=self.workspace)
+            env.update(passed_on(spec.pass_env, self.pass_env))
+            proc = await procs.spawn(spec.argv, cwd=spec.cwd, env=env, stdin=child_in, stdout=child_out)
+            self._tags[proc.pid] = tag
         except OSError as exc:
             for fd in (to_child, from_child):
                 os.close(fd)
@@ -245,7 +262,7 @@ class Downstream:
         with anyio.CancelScope(shield=True):
             # SIGTERM stays pending on a stopped process; the SIGKILL after the grace ends it either way.
             # Killed before its stdin is closed, so a write blocked on the full pipe wakes with EPIPE.
-            await procs.kill_tree(proc.pid, grace=0.5)
+            await self._kill_all(proc, grace=0.5)
             with anyio.move_on_after(2):
                 await proc.wait()
             if io is not None:
@@ -257,11 +274,18 @@ class Downstream:
         if self.listener is not None:
             self.listener.on_exit(self, message)
 
+    async def _kill_all(self, proc: anyio.abc.Process, grace: float) -> None:
+        """Kill the process's group and tree, and whatever it detached from both (found by its tag)."""
+        await procs.kill_tree(proc.pid, grace=grace)
+        tag = self._tags.pop(proc.pid, None)
+        if tag is not None:
+            await procs.sweep_tagged(tag, grace=grace, var=procs.SERVER_TAG_VAR)
+
     async def _kill(self, proc: anyio.abc.Process) -> None:
         with anyio.CancelScope(shield=True):
             if self._io is not None and proc is self._proc:
                 self._io.close_writer()
-            await procs.kill_tree(proc.pid, grace=1.0)
+            await self._kill_all(proc, grace=1.0)
             with anyio.move_on_after(2):
                 await proc.wait()
             with contextlib.suppress(OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
@@ -395,33 +419,55 @@ class Downstream:
             drained.set()
 
     async def _read(self, proc: anyio.abc.Process, io: FdStream) -> None:
+        decoder = Decoder(self.max_message_bytes)
+        waiting: list[anyio.CancelScope] = []  # covers only a wait for bytes, never the handling of a message
+        exited = False
+
+        async def until_exit() -> None:
+            # A process it left behind (a detached grandchild) may hold its stdout open: the server's own exit
+            # ends the reading, after what it wrote before exiting has been read.
+            nonlocal exited
+            await proc.wait()
+            exited = True
+            for scope in waiting:
+                scope.cancel()
+
         try:
-            await self._read_until_eof(io)
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(until_exit)
+                with contextlib.suppress(anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError,
+                                         OSError):  # fmt: skip
+                    while not exited:
+                        chunk = b""
+                        with anyio.CancelScope() as scope:
+                            waiting[:] = [scope]
+                            chunk = await io.receive()
+                        waiting.clear()
+                        if scope.cancel_called:
+                            break
+                        await self._feed(decoder, chunk)
+                tg.cancel_scope.cancel()
+            if exited:
+                await self._feed(decoder, io.read_available())
         finally:
             io.close_reader()
         # Only end of output gets here; on cancellation the owner's stop() cleans up.
         with anyio.CancelScope(shield=True):
             await self._on_eof(proc)
 
-    async def _read_until_eof(self, io: FdStream) -> None:
-        decoder = Decoder(self.max_message_bytes)
-        try:
-            while True:
-                chunk = await io.receive()
-                for item in decoder.feed(chunk):
-                    if isinstance(item, Frame):
-                        self.rx_framing = item.framing
-                        try:
-                            await self._dispatch(item.body)
-                        except Exception as exc:  # the per-server guard: a hostile message is skipped
-                            log.exception("server %s: a message could not be handled", self.name)
-                            self.stderr.note(f"skipped a message that could not be handled: {exc!r}")
-                    else:
-                        self.stderr.note(f"skipped from stdout: {item.reason}: {item.head[:120]!r}")
-                        if item.error is not None:
-                            await self._fail_oversized(item.head, str(item.error))
-        except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
-            pass
+    async def _feed(self, decoder: Decoder, chunk: bytes) -> None:
+        for item in decoder.feed(chunk):
+            if isinstance(item, Frame):
+                self.rx_framing = item.framing
+                try:
+                    await self._dispatch(item.body)
+                except Exception as exc:  # the per-server guard: a hostile message is skipped
+                    log.exception("server %s: a message could not be handled", self.name)
+                    self.stderr.note(f"skipped a message that could not be handled: {exc!r}")
+            else:
+                self.stderr.note(f"skipped from stdout: {item.reason}: {item.head[:120]!r}")
+                if item.error is not None:
+                    await self._fail_oversized(item.head, str(item.error))
 
     async def _fail_oversized(self, head: bytes, message: str) -> None:
         m = _ID_IN_HEAD.search(head)
@@ -468,7 +514,8 @@ class Downstream:
         self.returncode = proc.returncode
         if proc is not self._proc:
             return
-        await procs.kill_tree(proc.pid, grace=1.0)
+        # Its whole tree goes with it, and what it detached: they may hold its pipes (and stderr) open.
+        await self._kill_all(proc, grace=1.0)
         if self._stopping:
             return
         # Its last words may still sit in the stderr pipe: read them (bounded) before they are quoted.

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from mcp_host._supervise.procs import PROC_TAG_VAR
 
-__all__ = ["ALLOWED", "host_env", "host_may_hold", "is_passed_on", "is_secret_name", "scrubbed_env"]
+__all__ = ["ALLOWED", "host_env", "host_may_hold", "is_passed_on", "is_secret_name", "passed_on", "scrubbed_env"]
 
 ALLOWED = frozenset(
     {
@@ -76,6 +76,17 @@ def host_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment to start a host daemon with: the part of ``base`` (default ``os.environ``) it may hold."""
     source = os.environ if base is None else base
     return {k: v for k, v in source.items() if host_may_hold(k)}
+
+
+def passed_on(
+    named: Collection[str], user: Collection[str] = (), base: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The variables of ``base`` (default ``os.environ``) passed on by name: those a manifest names (``named``;
+    never a secret-named one unless the user names it too) and those the user names (``user``: the user's
+    explicit choice, secret-named or not)."""
+    source = os.environ if base is None else base
+    allowed = set(user)
+    return {n: source[n] for n in (*named, *user) if n in source and (n in allowed or not is_secret_name(n))}
 
 
 def scrubbed_env(

@@ -27,6 +27,7 @@ import anyio
 from mcp_host._errors import ServerError, ServerStartError
 from mcp_host._serve.surfaces import ServerSurfaces, list_surfaces
 from mcp_host._supervise.manifest import ServerSpec
+from mcp_host._supervise.tooldefs import clean_tools
 from mcp_host._version import __version__
 from mcp_host._wire import jsonrpc
 from mcp_host._wire.framing import WireFraming, encode
@@ -145,10 +146,14 @@ async def list_tools(server: Downstream) -> list[dict[str, Any]]:
         page = msg.get("result")
         if not isinstance(page, dict) or not isinstance(page.get("tools"), list):
             raise ServerStartError(server.name, server.message(f"tools/list gave no tool list: {error_text(msg)}"))
-        tools.extend(t for t in page["tools"] if isinstance(t, dict) and isinstance(t.get("name"), str))
+        tools.extend(page["tools"])
         cursor = page.get("nextCursor")
         if not isinstance(cursor, str) or not cursor:
             break
+    tools, notes = clean_tools(tools)
+    server.tool_notes = notes
+    for note in notes:
+        server.stderr.note(note)
     if server.spec.enabled_tools is not None:
         allowed = set(server.spec.enabled_tools)
         tools = [t for t in tools if t["name"] in allowed]

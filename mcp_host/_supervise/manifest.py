@@ -31,7 +31,7 @@ from typing import Any
 from mcp_host._errors import ManifestError
 from mcp_host._paths import manifests_dir, read_regular
 from mcp_host._supervise import fields
-from mcp_host._supervise.digest import SKIP_DIRS, digest
+from mcp_host._supervise.digest import SKIP_DIRS, BundleTooLargeError, digest
 from mcp_host._supervise.env import is_secret_name
 from mcp_host._supervise.spec import DEFAULT_SELF_TEST, DEFAULT_STARTUP, DEFAULT_TOOL, SelfTestSpec, ServerSpec
 
@@ -162,6 +162,10 @@ def _spec(path: Path, workspace: Path, raw: Mapping[str, Any], default_name: str
             warnings.append(f"env {key} was dropped: servers never get secret-named variables")
             continue
         env[key] = str(value)
+    pass_env = tuple(fields.str_list(path, "pass_env", raw.get("pass_env")))
+    for key in pass_env:
+        if not key or "=" in key or "\0" in key:
+            raise ManifestError(path, "pass_env", f"{key!r} is not a valid variable name")
     framing = raw.get("framing")
     if framing is None:
         transport = str(raw.get("transport", "")).lower()
@@ -193,6 +197,7 @@ def _spec(path: Path, workspace: Path, raw: Mapping[str, Any], default_name: str
         "args": tuple(args),
         "cwd": cwd,
         "env": env,
+        "pass_env": pass_env,
         "framing": framing,
         "startup_timeout": startup,
         "tool_timeout": tool,
@@ -201,7 +206,10 @@ def _spec(path: Path, workspace: Path, raw: Mapping[str, Any], default_name: str
         "warnings": tuple(warnings),
     }
     spec = ServerSpec(**values)
-    return spec.model_copy(update={"digest": digest(spec, workspace)})
+    try:
+        return spec.model_copy(update={"digest": digest(spec, workspace)})
+    except BundleTooLargeError as exc:
+        raise ManifestError(path, None, str(exc)) from None
 
 
 def _cwd(path: Path, workspace: Path, value: object, args: list[str], warnings: list[str]) -> Path:

@@ -21,6 +21,7 @@ MCP SDK's ``stdio_client`` kills the group but has no streaming to files or time
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -37,6 +38,7 @@ import anyio
 import anyio.abc
 from anyio.streams.buffered import BufferedByteReceiveStream
 
+from mcp_host._paths import open_regular
 from mcp_host._supervise import proctable
 from mcp_host._supervise.proctable import alive, descendants, process_table, scan_environ
 
@@ -45,6 +47,7 @@ __all__ = [
     "DEVNULL",
     "PIPE",
     "PROC_TAG_VAR",
+    "SERVER_TAG_VAR",
     "STOP_SIGNALS",
     "ProcResult",
     "cancel_on_signal",
@@ -71,6 +74,8 @@ DEFAULT_GRACE_SECONDS = 2.0
 PROC_TAG_VAR = "HARNESSGYM_PROC_TAG"
 """Set in the environment of every :func:`run_process` child; every process carrying it dies with the child.
 (Named without KEY/TOKEN/SECRET, which some agent CLIs strip from the commands they run.)"""
+SERVER_TAG_VAR = "HARNESSGYM_SERVER_TAG"
+"""Set for each start of a supervised MCP server, so what it detaches (``setsid``) dies with it."""
 
 DEVNULL = subprocess.DEVNULL
 """For :func:`spawn`'s ``stdin``, ``stdout`` or ``stderr``: the null device."""
@@ -184,9 +189,9 @@ def is_running(pid: int) -> bool:
     return alive(pid)
 
 
-def tagged_pids(tag: str) -> list[int]:
-    """Every live process whose initial environment carries ``PROC_TAG_VAR=tag``."""
-    return [pid for pid, env in scan_environ([PROC_TAG_VAR]) if env.get(PROC_TAG_VAR) == tag]
+def tagged_pids(tag: str, var: str = PROC_TAG_VAR) -> list[int]:
+    """Every live process whose initial environment carries ``<var>=tag`` (default :data:`PROC_TAG_VAR`)."""
+    return [pid for pid, env in scan_environ([var]) if env.get(var) == tag]
 
 
 def start_time(pid: int) -> int | None:
@@ -218,12 +223,12 @@ async def wait_exited(pid: int, timeout: float | None = None) -> bool:
     return not alive(pid)
 
 
-async def sweep_tagged(tag: str, grace: float = 1.0) -> list[int]:
-    """Kill every process (and its tree) whose environment carries ``tag``; return their pids."""
+async def sweep_tagged(tag: str, grace: float = 1.0, var: str = PROC_TAG_VAR) -> list[int]:
+    """Kill every process (and its tree) whose environment carries ``<var>=tag``; return their pids."""
     killed: list[int] = []
     with anyio.CancelScope(shield=True):
         for _ in range(3):  # a dying tree may spawn once more; a few passes settle it
-            pids = [p for p in tagged_pids(tag) if p not in killed]
+            pids = [p for p in tagged_pids(tag, var) if p not in killed]
             if not pids:
                 break
             for pid in pids:
@@ -298,7 +303,12 @@ class _Sink:
 
     def __init__(self, path: Path | None, on_line: Callable[[str], None] | None) -> None:
         self.path = path
-        self._fh = open(path, "wb") if path is not None else None
+        self._fh: IO[bytes] | None = None
+        if path is not None:
+            # Output files lie in folders the agent writes: never through a link, never into a FIFO (only the
+            # tail is kept then).
+            with contextlib.suppress(OSError):
+                self._fh = os.fdopen(open_regular(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), "wb")
         self._tail = bytearray()
         self._on_line = on_line
         self._partial = bytearray()
@@ -469,6 +479,14 @@ async def run_process(
     )
 
 
+def _append_log(path: Path) -> IO[bytes] | None:
+    """``path`` opened for appending, never through a link or into a FIFO planted there (then: no log)."""
+    try:
+        return os.fdopen(open_regular(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND), "ab")
+    except OSError:
+        return None
+
+
 def spawn_detached(
     argv: Sequence[str],
     *,
@@ -484,7 +502,7 @@ def spawn_detached(
     :func:`wait_exited`), else init does."""
     for path in (p for p in (log_path, stdout_path) if p is not None):
         path.parent.mkdir(parents=True, exist_ok=True)
-    files = [open(path, "ab") if path is not None else None for path in (log_path, stdout_path)]
+    files = [_append_log(path) if path is not None else None for path in (log_path, stdout_path)]
     held = signal.pthread_sigmask(signal.SIG_BLOCK, hold_signals)  # the child inherits the mask across exec
     try:
         proc = subprocess.Popen(

@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import anyio
 
@@ -29,7 +29,7 @@ from mcp_host._errors import ServerError, ServerStartError
 from mcp_host._paths import logs_dir
 from mcp_host._supervise import procs
 from mcp_host._supervise.downstream import Downstream
-from mcp_host._supervise.env import scrubbed_env
+from mcp_host._supervise.env import passed_on, scrubbed_env
 from mcp_host._supervise.manifest import ServerSpec
 from mcp_host._supervise.spec import SelfTestSpec
 from mcp_host._supervise.verdicts import ServerVerdict, read_verdict, write_verdict
@@ -41,6 +41,7 @@ __all__ = [
     "SelfTestRun",
     "ServerVerdict",
     "capped",
+    "qualified_tools",
     "qualify_servers",
     "run_self_test",
 ]
@@ -63,7 +64,7 @@ _OUTPUT_CHARS = 8000
 
 
 async def qualify_servers(
-    specs: Sequence[ServerSpec], *, workspace: Path, verdicts_of: Path | None = None
+    specs: Sequence[ServerSpec], *, workspace: Path, verdicts_of: Path | None = None, pass_env: Sequence[str] = ()
 ) -> list[ServerVerdict]:
     """Qualify every server concurrently; verdicts come back in the order of ``specs``.
 
@@ -74,7 +75,7 @@ async def qualify_servers(
     verdicts: list[ServerVerdict | None] = [None] * len(specs)
 
     async def one(i: int, spec: ServerSpec) -> None:
-        verdicts[i] = await _qualify_guarded(spec, workspace, cache_of)
+        verdicts[i] = await _qualify_guarded(spec, workspace, cache_of, frozenset(pass_env))
 
     async with anyio.create_task_group() as tg:
         for i, spec in enumerate(specs):
@@ -89,14 +90,24 @@ def _cached(spec: ServerSpec, cache_of: Path) -> ServerVerdict | None:
     return verdict.model_copy(update={"cached": True, "duration_seconds": 0.0, "manifest_path": spec.manifest_path})
 
 
-async def _qualify_guarded(spec: ServerSpec, workspace: Path, cache_of: Path) -> ServerVerdict:
+def qualified_tools(cache_of: Path, spec: ServerSpec) -> list[dict[str, Any]] | None:
+    """The tool definitions qualification recorded for ``spec``'s content, or None when none is recorded."""
+    verdict = _cached(spec, cache_of) if spec.digest else None
+    if verdict is None or not verdict.definitions:
+        return None
+    return [dict(d) for d in verdict.definitions]
+
+
+async def _qualify_guarded(
+    spec: ServerSpec, workspace: Path, cache_of: Path, pass_env: frozenset[str]
+) -> ServerVerdict:
     if spec.digest:
         hit = _cached(spec, cache_of)
         if hit is not None:
             return hit
     started = time.monotonic()
     try:
-        verdict = await _qualify(spec, workspace)
+        verdict = await _qualify(spec, workspace, pass_env)
     except Exception as exc:  # the per-server guard: one broken server never stops the others
         log.exception("qualifying %s failed unexpectedly", spec.name)
         verdict = ServerVerdict(
@@ -117,14 +128,19 @@ async def _qualify_guarded(spec: ServerSpec, workspace: Path, cache_of: Path) ->
 SmokeStatus = Literal["passed", "failed", "timeout"]
 
 
-async def smoke(spec: ServerSpec, workspace: Path) -> tuple[SmokeStatus, list[str], str, WireFraming | None]:
-    """Start the server, initialize, list its tools, stop it: (status, tool names, message, framing)."""
-    outcome: tuple[SmokeStatus, list[str], str, WireFraming | None] = ("failed", [], "not run", None)
+Smoke = tuple[SmokeStatus, list[dict[str, Any]], str, WireFraming | None]
+
+
+async def smoke(spec: ServerSpec, workspace: Path, pass_env: frozenset[str] = frozenset()) -> Smoke:
+    """Start the server, initialize, list its tools, stop it: (status, tool definitions, message, framing).
+
+    On a pass the message says which tool definitions were repaired or dropped, if any."""
+    outcome: Smoke = ("failed", [], "not run", None)
     async with anyio.create_task_group() as tg:
-        server = Downstream(spec, workspace=workspace, task_group=tg, log_dir=logs_dir(workspace))
+        server = Downstream(spec, workspace=workspace, task_group=tg, log_dir=logs_dir(workspace), pass_env=pass_env)
         try:
             await server.ensure_running()
-            outcome = ("passed", [t["name"] for t in server.tools], "", server.framing)
+            outcome = ("passed", list(server.tools), "; ".join(server.tool_notes), server.framing)
         except ServerError as exc:
             timed_out = isinstance(exc, ServerStartError) and exc.timed_out
             outcome = ("timeout" if timed_out else "failed", [], str(exc), None)
@@ -168,10 +184,10 @@ async def run_self_test(test: SelfTestSpec, *, env: dict[str, str], out_stem: Pa
     return SelfTestRun("passed", result.returncode, output, "")
 
 
-async def _qualify(spec: ServerSpec, workspace: Path) -> ServerVerdict:
+async def _qualify(spec: ServerSpec, workspace: Path, pass_env: frozenset[str]) -> ServerVerdict:
     startup, note = capped(spec.startup_timeout, MAX_STARTUP_SECONDS)
     smoke_status, tools, smoke_message, framing = await smoke(spec.model_copy(update={"startup_timeout": startup}),
-                                                              workspace)  # fmt: skip
+                                                              workspace, pass_env)  # fmt: skip
     smoke_message += note if smoke_status == "timeout" else ""
     verdict = ServerVerdict(
         name=spec.name,
@@ -180,7 +196,8 @@ async def _qualify(spec: ServerSpec, workspace: Path) -> ServerVerdict:
         status="failed",
         smoke_status=smoke_status,
         self_test_status="not_run",
-        tools=tools,
+        tools=[str(t["name"]) for t in tools],
+        definitions=tools,
         framing=framing,
     )
     if smoke_status != "passed":
@@ -191,7 +208,8 @@ async def _qualify(spec: ServerSpec, workspace: Path) -> ServerVerdict:
         verdict.message = "no self_test is configured in the manifest; a self-test is required to qualify"
         return verdict
     out_dir = logs_dir(workspace)
-    run = await run_self_test(spec.self_test, env=scrubbed_env(spec.env, workspace=workspace),
+    env = {**scrubbed_env(spec.env, workspace=workspace), **passed_on(spec.pass_env, pass_env)}
+    run = await run_self_test(spec.self_test, env=env,
                               out_stem=out_dir / spec.name)  # fmt: skip
     verdict.self_test_returncode, verdict.self_test_output = run.returncode, run.output
     verdict.self_test_status = run.status
@@ -204,5 +222,7 @@ async def _qualify(spec: ServerSpec, workspace: Path) -> ServerVerdict:
         )
         return verdict
     verdict.status = "passed"
-    verdict.message = f"{len(tools)} tool(s); smoke and self-test passed"
+    verdict.message = f"{len(tools)} tool(s); smoke and self-test passed" + (
+        f"; tool definitions repaired or dropped: {smoke_message}" if smoke_message else ""
+    )
     return verdict

@@ -48,6 +48,9 @@ class ServerSpec(BaseModel):
     """Its working directory."""
     env: dict[str, str] = {}
     """Variables the manifest adds to the scrubbed environment (secret-named ones already removed)."""
+    pass_env: tuple[str, ...] = ()
+    """Variables of the host's own environment passed on by name (``pass_env`` in the manifest, as HarnessGym
+    0.1.1 bundles need, e.g. ``HARNESSGYM_GPU_HOST``); a secret-named one only when the user passes it on too."""
     framing: Framing = "auto"
     """How it frames messages on stdio; ``auto`` detects."""
     startup_timeout: float = DEFAULT_STARTUP

@@ -7,10 +7,15 @@ the previous one) and a new file starts, so at most twice the limit is on disk.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
+from mcp_host._paths import open_regular
+
 __all__ = ["BoundedLog"]
+
+log = logging.getLogger(__name__)
 
 
 class BoundedLog:
@@ -25,8 +30,18 @@ class BoundedLog:
         self._size = 0
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-            self._size = os.fstat(self._fd).st_size
+            self._fd = self._open(os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+            self._size = os.fstat(self._fd).st_size if self._fd is not None else 0
+
+    def _open(self, flags: int) -> int | None:
+        """The log file, only as a regular file reached without a link: a FIFO planted there would block the
+        host for good, a symlink would append a server's stderr anywhere. Otherwise only the tail is kept."""
+        assert self.path is not None
+        try:
+            return open_regular(self.path, flags)
+        except OSError as exc:
+            log.warning("not writing %s (%s); keeping only the tail of that stderr", self.path, exc.strerror or exc)
+            return None
 
     def write(self, data: bytes, *, tail: bool = True) -> None:
         if tail:
@@ -38,9 +53,11 @@ class BoundedLog:
         if self._size + len(data) > self.max_bytes:
             os.close(self._fd)
             os.replace(self.path, self.path.with_name(self.path.name + ".1"))
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+            self._fd = self._open(os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND)
             self._size = 0
             data = data[-self.max_bytes :]
+            if self._fd is None:
+                return
         os.write(self._fd, data)
         self._size += len(data)
 

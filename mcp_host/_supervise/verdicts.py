@@ -2,20 +2,21 @@
 
 Qualification writes a server's *passed* verdict (:func:`write_verdict`); qualification reads it back to skip
 an artifact it already passed, and the host reads it (:func:`recall_framing`) to start a server in the framing
-it answered in, without probing. One cache, behind these functions alone, so where verdicts are kept is decided
-here and nowhere else (today under the workspace, :func:`mcp_host._paths.verdicts_dir`). What is read back is
-checked: a file that does not parse, or is about another digest, is no verdict.
+it answered in, without probing, and the tool list it offered, to list it before the server has started. One
+cache, behind these functions alone: verdicts are kept where the run owns them, outside the workspace the
+agent writes (:class:`mcp_host._supervise.trust.VerdictStore`); a verdict planted in the workspace is never
+read. What is read back is checked: a file that does not parse, or is about another digest, is no verdict.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from mcp_host._paths import read_regular, verdicts_dir, write_atomic
+from mcp_host._supervise.trust import StateDirError, VerdictStore
 from mcp_host._wire.framing import WireFraming
 
 __all__ = ["ServerVerdict", "read_verdict", "recall_framing", "write_verdict"]
@@ -43,6 +44,8 @@ class ServerVerdict(BaseModel):
     """The manifest's self-test (``not_run`` when the smoke check already failed)."""
     tools: list[str] = []
     """The tools it offers (after ``enabled_tools``)."""
+    definitions: list[dict[str, Any]] = []
+    """Their whole definitions, as the host offers them before the server has started."""
     message: str = ""
     """Why it failed, or a short account of the pass."""
     cached: bool = False
@@ -57,37 +60,37 @@ class ServerVerdict(BaseModel):
     """The end of the self-test's stdout and stderr (8000 characters each at most)."""
 
 
-def _path(workspace: Path, digest: str) -> Path | None:
-    # A digest is hex; anything else (empty, a path) names no cache entry.
-    if not digest or not all(c in "0123456789abcdef" for c in digest):
+def _store(workspace: Path) -> VerdictStore | None:
+    try:
+        return VerdictStore(workspace)
+    except StateDirError as exc:
+        log.warning("%s; verdicts are not kept", exc)
         return None
-    return verdicts_dir(workspace) / f"{digest}.json"
 
 
 def read_verdict(workspace: Path, digest: str) -> ServerVerdict | None:
-    """The cached verdict on the server artifact with ``digest``; None when there is none usable."""
-    path = _path(workspace, digest)
-    if path is None:
+    """The kept verdict on the server artifact with ``digest``; None when there is none usable."""
+    store = _store(workspace) if digest else None
+    raw = store.get("server", digest) if store is not None else None
+    if raw is None:
         return None
     try:
-        verdict = ServerVerdict.model_validate_json(read_regular(path, _MAX_VERDICT_BYTES))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValidationError, ValueError) as exc:
-        log.warning("the cached verdict %s cannot be read (%s); qualifying again", path, exc)
+        verdict = ServerVerdict.model_validate(raw)
+    except ValidationError as exc:
+        log.warning("the kept verdict on %s cannot be read (%s); qualifying again", digest[:12], exc)
         return None
     return verdict if verdict.digest == digest else None
 
 
 def write_verdict(workspace: Path, verdict: ServerVerdict) -> None:
     """Keep ``verdict`` for its digest (atomically); a cache that cannot be written only costs a re-check."""
-    path = _path(workspace, verdict.digest)
-    if path is None:
+    store = _store(workspace) if verdict.digest else None
+    if store is None:
         return
     try:
-        write_atomic(path, verdict.model_dump_json(indent=2))
-    except OSError as exc:
-        log.warning("cannot cache the verdict for %s: %s", verdict.name, exc)
+        store.put("server", verdict.digest, verdict.model_dump(mode="json"))
+    except (OSError, ValueError) as exc:
+        log.warning("cannot keep the verdict for %s: %s", verdict.name, exc)
 
 
 def recall_framing(workspace: Path, digest: str) -> WireFraming | None:

@@ -77,6 +77,20 @@ are only switched back to blocking mode.
                 raise anyio.EndOfStream
             return data
 
+    def read_available(self) -> bytes:
+        """What can be read right now without waiting (a pollable pipe only); empty at EOF or when nothing is
+        there. For the last output of a process that exited while something else holds its pipe open."""
+        chunks: list[bytes] = []
+        while self._r_open and self._poll_r:
+            try:
+                data = os.read(self._r, 1 << 20)
+            except (BlockingIOError, OSError):
+                break
+            if not data:
+                break
+            chunks.append(data)
+        return b"".join(chunks)
+
     def try_send_atomic(self, data: bytes) -> bool:
         """Write ``data`` whole right now, or nothing: only for a pollable pipe and at most ``PIPE_BUF`` bytes,
         which POSIX writes atomically (a non-blocking write then either fits entirely or fails with EAGAIN).

@@ -67,6 +67,7 @@ class Decoder:
         self._scan = 0  # where to resume looking for a newline in a partial JSON line
         self._skip = 0  # bytes of an oversized Content-Length body still to discard
         self._discard_line = False  # an oversized JSON line is being discarded up to its newline
+        self._orphan_body = False  # a header block without a usable length came before: its body may follow
 
     @property
     def buffered(self) -> int:
@@ -101,7 +102,10 @@ class Decoder:
                 del buf[:start]
                 self._scan = max(0, self._scan - start)
             first = buf[0]
-            if first in b"{[":
+            if first in b"{[" and self._orphan_body:
+                if not self._orphan(out):
+                    break
+            elif first in b"{[":
                 if not self._json_line(out):
                     break
             elif _HEADER_LINE.match(buf):
@@ -135,6 +139,7 @@ class Decoder:
         return True
 
     def _header_block(self, out: list[Frame | Junk]) -> bool:
+        self._orphan_body = False
         buf = self._buf
         pos = 0
         length: int | None = None
@@ -171,6 +176,7 @@ class Decoder:
         if length is None:
             out.append(Junk(bad or "a header block without Content-Length", bytes(buf[: min(pos, 200)])))
             del buf[:pos]
+            self._orphan_body = True
             return True
         if length > self.max_size:
             err = MessageTooLargeError(length, self.max_size)
@@ -182,6 +188,26 @@ class Decoder:
             return False
         out.append(Frame(bytes(buf[pos : pos + length]), "content-length"))
         del buf[: pos + length]
+        return True
+
+    def _orphan(self, out: list[Frame | Junk]) -> bool:
+        """The body after a header block without a usable length (``Content-Length: abc``): its end is unknown,
+        so it runs to the next header or newline, whichever comes first, and is skipped; framing resumes there.
+        Without this, the body would swallow the next message's header and every message after it."""
+        buf = self._buf
+        m = _RESYNC.search(buf, 1)
+        if m is None:
+            if len(buf) > self.max_size:
+                out.append(Junk("the body of a header block without a usable length", bytes(buf[:200])))
+                self._discard_line = True
+                self._orphan_body = False
+                buf.clear()
+            return False
+        self._orphan_body = False
+        if m.group(0) == b"\n":
+            return self._json_line(out)  # a whole line: a newline-framed message after all
+        out.append(Junk("the body of a header block without a usable length", bytes(buf[: min(m.start(), 200)])))
+        del buf[: m.start()]
         return True
 
     def _junk(self, out: list[Frame | Junk]) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -40,7 +41,8 @@ async def host_client(
         command=sys.executable,
         args=["-m", "harnessgym", "host", "--workspace", str(workspace), *extra],
         cwd=str(ROOT),
-        env=env,
+        # The SDK gives a child only an allow-list: the host must find the tests' state directory.
+        env={**(env or {}), "HARNESSGYM_STATE_DIR": os.environ["HARNESSGYM_STATE_DIR"]},
     )
     kwargs: dict[str, Any] = {"read_timeout_seconds": timeout}
     if message_handler is not None:

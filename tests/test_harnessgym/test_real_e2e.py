@@ -7,8 +7,10 @@ The scripted model plays a whole two-iteration run of the numerical-debug exampl
    a shell command: ``server.py`` + ``.harnessgym/mcp/numerics_probe/harnessgym-mcp.json`` + a registry entry,
    and runs its self-test;
 3. qualification activates it in a clean copy of the workspace;
-4. iteration 2's fresh session calls ``mcp__harnessgym__numerics_probe__run_verifier`` through ``harnessgym
-   host``, fixes ``numerics.py`` and records a verified solve, which the verify command confirms.
+4. iteration 2's fresh session calls ``mcp__harnessgym__numerics_probe__run_verifier`` on its first turn
+   through the run's host (the server is written with the MCP SDK, which takes about a second to start: the
+   host offers its qualified tool list at once), fixes ``numerics.py`` and records a verified solve, which the
+   verify command confirms.
 
 Everything asserted is a side effect: files, the model's request log, the telemetry line of the MCP call.
 """
@@ -55,41 +57,39 @@ path.parent.mkdir(parents=True, exist_ok=True)
 path.write_text(json.dumps(merge(data, update), indent=2))
 """
 
-SERVER = '''"""numerics_probe: an MCP server (newline-delimited JSON) that runs verifier.py and returns its verdict."""
+SERVER = '''"""numerics_probe: an MCP server written with the MCP Python SDK; it runs verifier.py."""
 import json, subprocess, sys
-TOOLS = [{"name": "run_verifier", "description": "Run verifier.py; return its exit code and JSON verdict",
-          "inputSchema": {"type": "object", "properties": {}}}]
 
-def handle(msg):
-    method, mid = msg.get("method"), msg.get("id")
-    if mid is None:
-        return None
-    if method == "initialize":
-        version = msg.get("params", {}).get("protocolVersion", "2025-06-18")
-        result = {"protocolVersion": version, "capabilities": {"tools": {}},
-                  "serverInfo": {"name": "numerics_probe", "version": "1"}}
-    elif method == "tools/list":
-        result = {"tools": TOOLS}
-    elif method == "tools/call":
-        proc = subprocess.run([sys.executable, "verifier.py"], capture_output=True, text=True, timeout=60)
-        text = json.dumps({"returncode": proc.returncode, "stdout": proc.stdout[-4000:]})
-        result = {"content": [{"type": "text", "text": text}], "isError": False}
-    elif method == "ping":
-        result = {}
-    else:
-        return {"jsonrpc": "2.0", "id": mid, "error": {"code": -32601, "message": "unknown method"}}
-    return {"jsonrpc": "2.0", "id": mid, "result": result}
+
+def run_verifier() -> str:
+    """Run verifier.py; return its exit code and JSON verdict"""
+    proc = subprocess.run([sys.executable, "verifier.py"], capture_output=True, text=True, timeout=60)
+    return json.dumps({"returncode": proc.returncode, "stdout": proc.stdout[-4000:]})
+
+
+def server():
+    from mcp.server import MCPServer
+
+    mcp = MCPServer("numerics_probe")
+    mcp.tool()(run_verifier)
+    return mcp
+
 
 if "--self-test" in sys.argv:
-    ok = handle({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})["result"]["tools"] == TOOLS
+    try:
+        import anyio
+        from mcp import Client
+    except ImportError:  # the agent's own python3 has no MCP SDK: check what it can
+        ok = "returncode" in run_verifier()
+    else:
+        async def listed():
+            async with Client(server()) as client:
+                return [t.name for t in (await client.list_tools()).tools]
+
+        ok = anyio.run(listed) == ["run_verifier"]
     print(json.dumps({"self_test": "passed" if ok else "failed"}))
     sys.exit(0 if ok else 1)
-for line in sys.stdin:
-    if line.strip():
-        reply = handle(json.loads(line))
-        if reply is not None:
-            sys.stdout.write(json.dumps(reply) + "\\n")
-            sys.stdout.flush()
+server().run()
 '''
 
 MANIFEST = {
@@ -262,6 +262,12 @@ async def test_a_run_builds_an_mcp_tool_that_the_next_fresh_session_calls_and_so
     calls = [json.loads(line) for line in (workspace / ".harnessgym" / "mcp_calls.jsonl").read_text().splitlines()]
     call = next(c for c in calls if c.get("tool_name") in ("run_verifier", "numerics_probe__run_verifier"))
     assert call["status"] == "completed" and call["run_id"] == run_id and call["iteration"] == 2, call
+    assert call["phase"] == "attempt", call
+    # The fresh session got the host's tools before its first turn: no waiting tool, delivery recorded.
+    assert not any(r["reply"].get("tool") == "WaitForMcpServers" for r in requests if isinstance(r.get("reply"), dict))
+    record_2 = json.loads((results / "2" / "iteration.json").read_text())
+    assert record_2["mcp_delivered"] is True and record_2["mcp_calls"] >= 1, record_2
+    assert record_2["phases"]["attempt"]["mcp_delivery"]["status"] == "delivered"
     with anyio.fail_after(70):
         verdict = await run_process([sys.executable, "verifier.py"], cwd=workspace, timeout=60)
     assert verdict.returncode == 0, verdict.stdout_tail

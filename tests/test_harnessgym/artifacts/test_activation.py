@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from harnessgym.artifacts.activation import activate
+from harnessgym.artifacts.qualification import trust_without_qualification
 from harnessgym.artifacts.registry import ArtifactEntry, Registry
 from harnessgym.artifacts.skills import check_skill
 from harnessgym.store.layout import Layout
@@ -18,7 +19,9 @@ def skill(ws: Path, name: str, front: str = "name: {name}\ndescription: Does thi
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "SKILL.md").write_text(f"---\n{front.format(name=name)}\n---\n# {name}\n")
     path = f".harnessgym/skills/{name}/SKILL.md"
-    return ArtifactEntry(id=f"skill:{path}", kind="skill", path=path, state="active")
+    entry = ArtifactEntry(id=f"skill:{path}", kind="skill", path=path, state="active")
+    trust_without_qualification(Layout(ws), [entry])  # as a passed qualification would record it
+    return entry
 
 
 @pytest.mark.parametrize(

@@ -46,3 +46,7 @@ async def test_mcp_servers_in_both_framings_are_qualified_activated_and_called(t
     assert call["returncode"] == 0, call
     assert json.loads(call["stdout"])["arguments"] == {"x": 1}
     assert record(ws, summary.run_id, 2).phases["attempt"].status == "completed"
+    # `harnessgym mcp call` from the agent's shell carries the phase's tag, like a native call.
+    lines = [json.loads(line) for line in (ws / ".harnessgym" / "mcp_calls.jsonl").read_text().splitlines()]
+    assert [(c["run_id"], c["iteration"], c["phase"]) for c in lines] == [(summary.run_id, 2, "attempt")]
+    assert record(ws, summary.run_id, 2).mcp_calls == 1

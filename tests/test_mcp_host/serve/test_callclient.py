@@ -37,7 +37,7 @@ def _processes_mentioning(text: str) -> list[int]:
 
 async def test_mcp_call_starts_an_idle_exiting_daemon_that_keeps_server_state(tmp_path: Path) -> None:
     write_active_servers(tmp_path, [load_manifest(make_manifest(tmp_path, "nl", framing="newline"), tmp_path)])
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "PYTHONPATH")}
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "PYTHONPATH", "HARNESSGYM_STATE_DIR")}
     env["HARNESSGYM_RUN_ID"] = "daemon-run"
     call = shlex.join(
         [

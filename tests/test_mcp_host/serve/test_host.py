@@ -158,7 +158,7 @@ async def test_colliding_and_long_names_stay_within_client_limits(tmp_path: Path
 
 async def test_mcp_call_reaches_the_running_host_without_restarting_servers(tmp_path: Path) -> None:
     _activate(tmp_path, make_manifest(tmp_path, "nl", framing="newline"))
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "PYTHONPATH")}
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "PYTHONPATH", "HARNESSGYM_STATE_DIR")}
     with anyio.fail_after(30):
         async with host_client(tmp_path, "--run-id", "r9") as client:
             pid = text_of(await client.call_tool("nl__pid", {}))

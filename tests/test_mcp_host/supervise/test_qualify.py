@@ -12,10 +12,10 @@ import pytest
 from hostile.helpers import SDK_SERVER, TOY, make_manifest
 
 from mcp_host import load_manifest, qualify_servers
-from mcp_host._paths import verdicts_dir
 from mcp_host._serve.router import Router
 from mcp_host._supervise.downstream import Downstream
 from mcp_host._supervise.handshake import probe_order
+from mcp_host._supervise.trust import VerdictStore
 from mcp_host._supervise.verdicts import read_verdict, recall_framing
 
 pytestmark = pytest.mark.anyio
@@ -144,7 +144,7 @@ async def test_a_toy_server_environment_is_the_allow_list(tmp_path: Path, monkey
     names = set(json.loads(reply["result"]["content"][0]["text"]))
     assert {"MODE", "HARNESSGYM_WORKSPACE", "PATH"} <= names
     assert not names & {"ANTHROPIC_API_KEY", "SOME_RANDOM_VAR", "MY_SECRET"}
-    assert all(n in os.environ or n in {"MODE", "HARNESSGYM_WORKSPACE"} for n in names)
+    assert all(n in os.environ or n in {"MODE", "HARNESSGYM_WORKSPACE", "HARNESSGYM_SERVER_TAG"} for n in names)
 
 
 @pytest.mark.parametrize("framing", ["newline", "content-length", "auto"])
@@ -226,8 +226,8 @@ async def test_qualification_in_a_fresh_copy_fills_the_one_verdict_cache_the_hos
 @pytest.mark.parametrize("content", [b"{not json", b"x" * (2 << 20), None])
 def test_an_unreadable_cached_verdict_is_no_verdict(tmp_path: Path, content: bytes | None) -> None:
     digest = "ab" * 32
-    path = verdicts_dir(tmp_path) / f"{digest}.json"
-    path.parent.mkdir(parents=True)
+    path = VerdictStore(tmp_path).dir / "verdicts" / f"server-{digest}.json"  # where verdicts are kept
+    path.parent.mkdir(parents=True, exist_ok=True)
     if content is None:
         os.mkfifo(path)  # an agent's FIFO must not block the host
     else:
