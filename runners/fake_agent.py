@@ -13,7 +13,9 @@ The first step whose ``phase`` (or ``"*"``) and ``iteration`` (an int, a list, o
 ``result`` (deep-merge ``set`` into result.json), ``raw_result`` (write ``text`` as is), ``write``, ``replace``,
 ``register`` (append a raw registry entry), ``delete``, ``once`` (run nested ``actions`` only the first time,
 remembered by a ``marker`` file), ``skill``, ``tool``, ``mcp_server``, ``mcp_call``, ``run``, ``sleep``,
-``hang`` (start ``children`` sleepers, then sleep), ``exit``, ``emit``, ``check_prompt``.
+``hang`` (start ``children`` sleepers, then sleep), ``exit``, ``emit``, ``check_prompt``, ``when`` (run ``actions``
+if the workspace path ``exists``, else ``else``: e.g. solve only when an artifact was copied in) and ``die``
+(SIGKILL itself: a CLI that crashed). ``write`` replaces ``{iteration}`` and ``{workspace}`` in its text.
 Without a script it plays the demo: iteration 1 is blocked, the reflection picks a probe tool, the build writes
 it, and later attempts use the probe and fix ``numerics.py`` of the example task.
 """
@@ -185,7 +187,8 @@ class Agent:
             target = self.path(action["path"])
             target.parent.mkdir(parents=True, exist_ok=True)
             with open(target, "a" if action.get("append") else "w") as fh:
-                fh.write(str(action.get("text", "")).replace("{iteration}", str(self.args.iteration)))
+                text = str(action.get("text", "")).replace("{iteration}", str(self.args.iteration))
+                fh.write(text.replace("{workspace}", str(self.ws)))
         elif do == "replace":
             target = self.path(action["path"])
             text = target.read_text() if target.exists() else ""
@@ -209,6 +212,14 @@ class Agent:
                 marker.write_text("done\n")
                 for inner in action.get("actions", []):
                     await self.act(inner)
+        elif do == "when":
+            for inner in action.get("actions" if self.path(action["exists"]).exists() else "else", []):
+                await self.act(inner)
+        elif do == "die":
+            import os
+            import signal
+
+            os.kill(os.getpid(), signal.SIGKILL)
         elif do == "register":
             self.register(action["entry"])
         elif do == "skill":

@@ -18,7 +18,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from harnessgym.config import RunConfig, known_runner
+from harnessgym.compare.spec import TaskSpec
+from harnessgym.config import known_runner
 from harnessgym.duration import Duration
 from harnessgym.records import Evidence, RunStatus, utcnow
 from harnessgym.scores import Measurement
@@ -43,7 +44,9 @@ __all__ = [
 Group = Literal["plain", "harnessed"]
 GROUPS: tuple[Group, Group] = ("plain", "harnessed")
 InvalidKind = Literal["runner_error", "run_error", "runner_failure", "no_attempt", "no_active_harness",
-                      "no_harness_tool_use"]  # fmt: skip
+                      "no_harness_tool_use", "infra_error"]  # fmt: skip
+"""``infra_error``: the infrastructure failed, not the agent at the task (the CLI crashed or could not reach its
+model, a worker died, a timeout before the agent's first event); retried, never counted as the task failing."""
 SCHEMA_VERSION = 1
 
 
@@ -144,19 +147,18 @@ class CompareConfig(BaseModel):
     def post_key(self) -> str:
         return self.post_score_key or self.score_key
 
-    def run_config(self, workspace: Path, run_id: str) -> RunConfig:
-        """The attempt-only run of one trial in ``workspace``."""
-        task_path = self.task_path
-        if task_path is not None and task_path.is_relative_to(self.workspace_template):
-            task_path = workspace / task_path.relative_to(self.workspace_template)
-        return RunConfig(
-            workspace=workspace, task_text=self.task_text, task_path=task_path, run_id=run_id,
-            iterations=self.iterations, runner=self.runner, runner_options=self.runner_options,
-            attempt_timeout=self.attempt_timeout, attempt_timeouts=self.attempt_timeouts,
-            verify_command=self.verify_command, verify_timeout=self.verify_timeout, score_key=self.score_key,
-            verify_pass_env=self.verify_pass_env,
+    def task_spec(self) -> TaskSpec:
+        """The comparison's one task, as every trial of it needs it."""
+        task_file = None
+        if self.task_path is not None and self.task_path.is_relative_to(self.workspace_template):
+            task_file = str(self.task_path.relative_to(self.workspace_template))
+        return TaskSpec(
+            name=self.workspace_template.name or "task", workspace_template=self.workspace_template,
+            task_text=self.task_text, task_file=task_file, artifact_source=self.artifact_source, trials=self.trials,
+            iterations=self.iterations, attempt_timeout=self.attempt_timeout, attempt_timeouts=self.attempt_timeouts,
+            verify_command=self.verify_command, verify_timeout=self.verify_timeout, post_command=self.post_command,
+            post_score_key=self.post_score_key, post_timeout=self.post_timeout, score_key=self.score_key,
             stop_score=self.stop_score, higher_is_better=self.higher_is_better, task_state=self.task_state,
-            qualify_artifacts=False, attempt_only=True,
         )  # fmt: skip
 
 
@@ -168,6 +170,21 @@ class TrialKey(BaseModel):
     group: Group
     index: int
     """1-based within its group."""
+    task: str = ""
+    """The suite task's name (empty for a one-task comparison)."""
+    arm: str = ""
+    """``plain``, ``harnessed`` or ``minus:<artifact id>`` (a leave-one-out arm); empty means ``group``."""
+    runner: str = ""
+    """The runner of this trial (empty: the comparison's only runner)."""
+
+    @property
+    def arm_name(self) -> str:
+        return self.arm or self.group
+
+    @property
+    def trial_id(self) -> str:
+        """Unique within a comparison: ``<task>/<runner>/<arm>/<index>`` (empty parts left out)."""
+        return "/".join(p for p in (self.task, self.runner, self.arm_name, str(self.index)) if p)
 
 
 class TrialRecord(BaseModel):
@@ -179,6 +196,24 @@ class TrialRecord(BaseModel):
     group: Group
     index: int
     """1-based within its group."""
+    trial_id: str = ""
+    """The :attr:`TrialKey.trial_id` of its slot; a resumed comparison matches finished trials by it."""
+    task: str = ""
+    """The suite task (empty for a one-task comparison)."""
+    arm: str = ""
+    """``plain``, ``harnessed`` or ``minus:<artifact id>``; empty means ``group``."""
+    runner: str = ""
+    """The runner that ran it (empty: the comparison's only runner)."""
+    excluded_artifacts: list[str] = Field(default_factory=list)
+    """Leave-one-out arms: the artifact ids held back from the bundle."""
+    tries: int = 1
+    """Runs it took: more than one when earlier ones ended in an infrastructure error (``infra_errors``)."""
+    infra_errors: list[str] = Field(default_factory=list)
+    """Why each earlier try was an infrastructure failure (their folders are kept beside it)."""
+    budget_stopped: bool = False
+    """Never run: the budget (``--budget-usd``) was spent before its turn. Not a trial in any statistic."""
+    agent_home: Path | None = None
+    """The trial's own agent home (HOME, CLAUDE_CONFIG_DIR, CODEX_HOME below it), seeded from the user's."""
     position: int = 0
     """1-based place in the run order across both groups."""
     workspace: Path
@@ -230,6 +265,14 @@ class TrialRecord(BaseModel):
     """What went wrong without invalidating the trial (a bad registry entry in the source, ...)."""
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
+
+    @property
+    def key(self) -> TrialKey:
+        return TrialKey(group=self.group, index=self.index, task=self.task, arm=self.arm, runner=self.runner)
+
+    @property
+    def arm_name(self) -> str:
+        return self.arm or self.group
 
 
 class Distribution(BaseModel):

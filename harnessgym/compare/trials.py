@@ -19,22 +19,12 @@ import anyio
 
 from harnessgym import store
 from harnessgym.compare.analysis import analyse
-from harnessgym.compare.models import (
-    GROUPS,
-    CompareConfig,
-    CompareReport,
-    InvalidKind,
-    OutputLayout,
-    TrialKey,
-    TrialRecord,
-)
+from harnessgym.compare.executors import LocalExecutor, TrialJob
+from harnessgym.compare.models import GROUPS, CompareConfig, CompareReport, OutputLayout, TrialKey, TrialRecord
 from harnessgym.errors import ConfigError, WorkspaceLockedError
 from harnessgym.events import EventHandler
 from harnessgym.layout import HARNESS_DIR, Layout
-from harnessgym.records import IterationRecord, RunSummary, utcnow
-from harnessgym.registry import ActivationRecord
-from harnessgym.scores import Measurement, reached
-from harnessgym.verify import run_measurement
+from harnessgym.records import utcnow
 
 __all__ = ["TrialHandler", "check_compare", "compare_async", "plan_order"]
 
@@ -117,106 +107,15 @@ def _in_use(out: OutputLayout, holder: tuple[int, str] | None) -> str:
             "--output-dir")  # fmt: skip
 
 
-def _copy_template(config: CompareConfig, dest: Path) -> None:
-    """A fresh copy of the template without harness, VCS, agent config, caches or binaries (and without the
-    output folder, should it sit inside the template)."""
-    output = config.output_dir
-
-    def ignore(directory: str, names: list[str]) -> set[str]:
-        skipped = store.ignore_for_template(directory, names)
-        return skipped | {n for n in names if Path(directory, n).absolute() == output}
-
-    if dest.exists():
-        shutil.rmtree(dest)
-    shutil.copytree(config.workspace_template, dest, symlinks=True, ignore=ignore)
-
-
-def _measure(record: TrialRecord, summary: RunSummary, config: CompareConfig) -> None:
-    """Fill ``record`` from the finished run (and its post measurement, already in ``record.post``): verdicts,
-    attempt durations, cost, harness use."""
-    layout = Layout(record.workspace)
-    run = layout.run(record.run_id)
-    record.run_dir, record.run_status = summary.run_dir, summary.status
-    post = record.post
-    if post is not None and post.passed:
-        record.post_score = post.score
-    if config.evidence_command == "verify":
-        record.solved = summary.solved and summary.evidence == "verified"
-    else:
-        record.solved = (post is not None and post.passed
-                         and (config.stop_score is None or reached(post.score, config.stop_score,
-                                                                   config.higher_is_better)))  # fmt: skip
-    record.evidence = "verified" if record.solved else "none"
-    record.best_score = summary.best_score
-    record.cost_usd = summary.cost_usd
-    durations: list[float] = []
-    failures: list[str] = []
-    for brief in summary.iterations:
-        rec = store.read_model(brief.record_path, IterationRecord)
-        attempt = rec.phases.get("attempt") if rec is not None else None
-        if rec is None or attempt is None:
-            continue
-        record.iterations_completed += "verify" in rec.completed_phases
-        durations.append(attempt.duration_seconds)
-        for key, value in attempt.usage.items():
-            record.tokens[key] = record.tokens.get(key, 0) + value
-        if attempt.status in ("failed", "interrupted"):
-            failures.append(f"attempt {rec.iteration} {attempt.status}: {attempt.message or attempt.error_kind}")
-        if rec.verdict is not None:
-            record.verify_status, record.score = rec.verdict.status, rec.verdict.score
-        activation = store.read_model(run.activation(rec.iteration), ActivationRecord)
-        if activation is not None:
-            active = [s.artifact_id for s in activation.skills] + [m.artifact_id for m in activation.mcp_servers]
-            active += activation.tools
-            if len(active) > record.active_artifact_count:
-                record.active_artifact_count, record.active_artifacts = len(active), sorted(active)
-    if durations:
-        record.attempt_duration_seconds, record.cumulative_attempt_duration_seconds = durations[-1], sum(durations)
-    record.mcp_call_count, record.mcp_tools_called = _mcp_calls(record.workspace)
-    _judge(record, summary, failures, config)
-
-
-def _judge(record: TrialRecord, summary: RunSummary, failures: list[str], config: CompareConfig) -> None:
-    """Set the trial aside when it does not measure what the comparison is about."""
-    if summary.status in ("error", "interrupted"):
-        _invalid(record, "run_error", f"the run ended with status {summary.status}: {summary.message}".rstrip(": "))
-    elif record.attempt_duration_seconds is None:
-        _invalid(record, "no_attempt", "no attempt was recorded")
-    elif failures:
-        # A timeout is an outcome (the agent did not solve it in time); a failed CLI is not.
-        _invalid(record, "runner_failure", "; ".join(failures))
-    elif record.group == "harnessed" and config.require_active_harness and record.active_artifact_count == 0:
-        _invalid(record, "no_active_harness", "no artifact was active for the attempts "
-                 "(pass --no-require-active-harness to count such trials)")  # fmt: skip
-    elif record.group == "harnessed" and config.require_harness_tool_use and record.mcp_call_count == 0:
-        _invalid(record, "no_harness_tool_use", "the agent made no MCP tool call (--require-harness-tool-use)")
-
-
-async def _post(config: CompareConfig, workspace: Path, trial_dir: Path) -> Measurement:
-    """The post command on the trial's final workspace, run exactly like a post-attempt command of ``run``
-    (process group, timeout that kills the tree); its output is kept beside ``trial.json``."""
-    assert config.post_command is not None
-    return await run_measurement(
-        config.post_command, "post_attempt", workspace=workspace, timeout=config.post_timeout,
-        stdout_path=trial_dir / "post.stdout.txt", stderr_path=trial_dir / "post.stderr.txt",
-        score_key=config.post_key, pass_env=config.verify_pass_env,
+def _job(config: CompareConfig, key: TrialKey, position: int, source: Path | None) -> TrialJob:
+    """The job of one slot of a one-task comparison."""
+    return TrialJob(
+        trial_id=key.trial_id, spec=config.task_spec(), group=key.group, arm=key.arm, task=key.task,
+        runner=config.runner, runner_options=config.runner_options, index=key.index, position=position,
+        seed=config.seed, bundle_dir=source if key.group == "harnessed" else None,
+        verify_pass_env=config.verify_pass_env, require_active_harness=config.require_active_harness,
+        require_harness_tool_use=config.require_harness_tool_use,
     )  # fmt: skip
-
-
-def _mcp_calls(workspace: Path) -> tuple[int, list[str]]:
-    """MCP calls recorded in the trial's workspace (its only run) and the tools called."""
-    try:
-        from mcp_host import summarize_calls
-    except ImportError:
-        return 0, []
-    summary = summarize_calls(workspace)
-    return summary.count, sorted(summary.by_tool)
-
-
-def _invalid(record: TrialRecord, kind: InvalidKind, reason: str) -> None:
-    record.valid = False
-    record.invalid_kind = kind
-    record.invalid_reason = reason
 
 
 async def _run_trial(
@@ -227,25 +126,8 @@ async def _run_trial(
     out: OutputLayout,
     on_event: EventHandler | None,
 ) -> TrialRecord:
-    from harnessgym.api import run_async
-
-    workspace = out.workspace(key.group, key.index)
-    record = TrialRecord(group=key.group, index=key.index, position=position, workspace=workspace,
-                         run_id=f"compare-{key.group}-{key.index}")  # fmt: skip
-    try:
-        await anyio.to_thread.run_sync(_copy_template, config, workspace)
-        if key.group == "harnessed" and source is not None:
-            copied, problems = await anyio.to_thread.run_sync(store.copy_usable_artifacts, Layout(source), workspace)
-            record.copied_artifacts, record.problems = [e.id for e in copied], problems
-        summary = await run_async(config.run_config(workspace, record.run_id), on_event)
-        if config.post_command is not None and summary.status not in ("error", "interrupted"):
-            record.post = await _post(config, workspace, out.trial_dir(key.group, key.index))
-    except Exception as exc:  # the per-trial guard: one broken trial must not sink the whole comparison
-        _invalid(record, "runner_error", f"{type(exc).__name__}: {exc}")
-    else:
-        _measure(record, summary, config)
-    record.finished_at = utcnow()
-    return record
+    executor = LocalExecutor()
+    return await executor.run(_job(config, key, position, source), out.trial_dir(key.group, key.index), on_event)
 
 
 def _report(
@@ -318,7 +200,6 @@ async def _compare_locked(
             if on_trial is not None:
                 on_trial(key, position, len(order), None)
             record = await _run_trial(config, key, position, source, out, on_event)
-            store.write_model(out.trial_record(key.group, key.index), record)
             trials.append(record)
             if on_trial is not None:
                 on_trial(key, position, len(order), record)

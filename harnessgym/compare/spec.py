@@ -1,0 +1,71 @@
+"""One task of a comparison, fully resolved: what every trial of that task needs besides its arm and runner.
+
+A one-task comparison (``--workspace-template``/``--task``) has one :class:`TaskSpec`; a suite
+(``--suite``) has one per task, its fields filled from the task, then the suite's defaults, then the command
+line. Paths are absolute on the machine that resolved them; an executor that runs trials elsewhere ships the
+template (and the bundle) and rewrites ``workspace_template`` with :meth:`pydantic.BaseModel.model_copy`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from harnessgym.duration import Duration
+
+__all__ = ["TaskSpec"]
+
+
+class TaskSpec(BaseModel):
+    """One task, resolved."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    """Unique within the comparison; names the task's folder under ``--output-dir``."""
+    split: str = "test"
+    """``train``, ``test`` or another name; ``--split`` picks the tasks of one split."""
+    workspace_template: Path
+    """The clean starting point; each trial gets a fresh copy."""
+    task_text: str
+    """The task, as given or read from the task file."""
+    task_file: str | None = None
+    """The task file relative to the template, when it lies inside it (mapped into each trial's copy)."""
+    artifact_source: Path | None = None
+    """The workspace whose artifacts the harnessed arms get (None: the template's own registry, if any)."""
+    trials: int = Field(default=3, gt=0)
+    """Trials per arm."""
+    iterations: int = Field(default=1, gt=0)
+    """Attempts per trial (attempt-only)."""
+    attempt_timeout: Duration = 45 * 60.0
+    """Wall-clock limit of one attempt."""
+    attempt_timeouts: tuple[Duration, ...] = ()
+    """Per-iteration attempt limits; the last one is reused."""
+    verify_command: str | None = None
+    """harnessgym runs it after every attempt; its verdict is the evidence of "solved"."""
+    verify_timeout: Duration = 120.0
+    """Limit of one verify run."""
+    post_command: str | None = None
+    """Run once on each trial's final workspace; without a verify command it is the evidence."""
+    post_score_key: str | None = None
+    """Where the post score is in the post command's JSON; defaults to ``score_key``."""
+    post_timeout: Duration = 120.0
+    """Limit of the post command."""
+    score_key: str = "score"
+    """Where the score is in the verify command's JSON."""
+    stop_score: float | None = None
+    """A trial also counts as solved once its measured score reaches this."""
+    higher_is_better: bool = False
+    """Direction of the score."""
+    task_state: Literal["continue", "reset"] = "reset"
+    """``reset`` restores the workspace before each attempt after the first."""
+
+    @property
+    def evidence_command(self) -> Literal["verify", "post"]:
+        return "verify" if self.verify_command is not None else "post"
+
+    @property
+    def post_key(self) -> str:
+        return self.post_score_key or self.score_key
