@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from harnessgym.commands._options import (
     agent_cli_options,
@@ -27,9 +28,29 @@ __all__ = ["compare"]
 @task_options("the template")
 @click.option(
     "--workspace-template",
-    required=True,
     type=click.Path(path_type=Path, file_okay=False, exists=True),
-    help="The clean starting point; each trial gets a fresh copy.",
+    help="The clean starting point; each trial gets a fresh copy (without --suite).",
+)
+@click.option(
+    "--suite",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A suite file (TOML; harnessgym schema suite) listing the tasks, instead of --workspace-template/--task.",
+)
+@click.option("--split", help="Only the suite's tasks of this split (train, test, ...).")
+@click.option(
+    "--arms",
+    default="plain,harnessed",
+    show_default=True,
+    help="Comma-separated: plain, harnessed, and ablate (one leave-one-out arm per active artifact).",
+)
+@click.option("--runners", help="Comma-separated runners to replay every arm under (e.g. claude,codex).")
+@click.option("--jobs", type=int, default=1, show_default=True, help="Trials run at once, each isolated.")
+@click.option(
+    "--max-retries", type=int, default=2, show_default=True, help="Reruns of a trial whose infrastructure failed."
+)
+@click.option("--budget-usd", type=float, help="Stop starting trials once the runners' reported cost reaches this.")
+@click.option(
+    "--executor", default="local", show_default=True, help="Where trials run: local (this process) or process."
 )
 @click.option(
     "--artifact-source",
@@ -43,7 +64,7 @@ __all__ = ["compare"]
     type=click.Path(path_type=Path, file_okay=False),
     help="Where trials and compare_report.json go.",
 )
-@click.option("--trials", type=click.IntRange(min=1), default=3, show_default=True, help="Trials per group.")
+@click.option("--trials", type=click.IntRange(min=1), default=3, show_default=True, help="Trials per arm.")
 @click.option(
     "--iterations", type=click.IntRange(min=1), default=1, show_default=True, help="Attempts per trial (attempt-only)."
 )
@@ -118,16 +139,23 @@ def _config(opts: dict[str, Any]) -> Any:
     from pydantic import ValidationError
 
     from harnessgym.compare.models import CompareConfig
+    from harnessgym.compare.suite import SUITE_OVERRIDABLE
 
-    if bool(opts["task"]) == bool(opts["task_text"]):
-        raise click.UsageError("pass exactly one of --task FILE and --task-text TEXT")
     runner_options = runner_options_from(opts)
-    template = Path(opts["workspace_template"]).expanduser().absolute()
-    task_path = None
-    if opts["task"]:
-        task_text, task_path = read_task(opts["task"], template)
+    task_path, task_text, template = None, None, None
+    if opts["suite"] is not None:
+        if opts["task"] or opts["task_text"] or opts["workspace_template"]:
+            raise click.UsageError("pass either --suite or --workspace-template with --task/--task-text, not both")
     else:
-        task_text = opts["task_text"]
+        if bool(opts["task"]) == bool(opts["task_text"]):
+            raise click.UsageError("pass exactly one of --task FILE and --task-text TEXT")
+        if opts["workspace_template"] is None:
+            raise click.UsageError("pass --workspace-template (or --suite)")
+        template = Path(opts["workspace_template"]).expanduser().absolute()
+        if opts["task"]:
+            task_text, task_path = read_task(opts["task"], template)
+        else:
+            task_text = opts["task_text"]
     fields = {
         "task_text": task_text, "task_path": task_path, "workspace_template": template,
         "artifact_source": opts["artifact_source"], "output_dir": opts["output_dir"],
@@ -141,12 +169,22 @@ def _config(opts: dict[str, Any]) -> Any:
         "higher_is_better": opts["higher_is_better"], "task_state": opts["task_state"],
         "require_active_harness": opts["require_active_harness"],
         "require_harness_tool_use": opts["require_harness_tool_use"], "overwrite": opts["overwrite"],
-        "seed": opts["seed"], "alpha": opts["alpha"],
+        "seed": opts["seed"], "alpha": opts["alpha"], "suite": opts["suite"], "split": opts["split"],
+        "arms": _listed(opts["arms"]), "runners": _listed(opts["runners"]), "jobs": opts["jobs"],
+        "max_retries": opts["max_retries"], "budget_usd": opts["budget_usd"], "executor": opts["executor"],
     }  # fmt: skip
+    # Only what the command line gave explicitly overrides a suite's defaults (see harnessgym.compare.suite).
+    ctx = click.get_current_context()
+    given = {k: v for k, v in fields.items()
+             if k not in SUITE_OVERRIDABLE or ctx.get_parameter_source(k) != ParameterSource.DEFAULT}  # fmt: skip
     try:
-        return CompareConfig.model_validate(fields)
+        return CompareConfig.model_validate(given)
     except ValidationError as exc:
         raise click.UsageError(validation_message(exc)) from None
+
+
+def _listed(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip()) if value else ()
 
 
 def _run_cli(config: Any) -> Any:

@@ -1,24 +1,17 @@
 """The records of a comparison: its configuration, one record per trial, the group summaries, the tests and
-the verdict, and where each is written under ``--output-dir``.
-
-Layout of the output folder (harnessgym's own files; the trial workspaces hold their own ``.harnessgym``)::
-
-    <output-dir>/
-      compare_report.json                  CompareReport, written at the end (also when interrupted)
-      plain/trial_<i>/{trial.json, workspace/}
-      harnessed/trial_<i>/{trial.json, workspace/}
-"""
+the verdict. Where each is written: :mod:`harnessgym.compare.layout`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from harnessgym.compare.layout import OutputLayout
 from harnessgym.compare.spec import TaskSpec
+from harnessgym.compare.suite_models import SuiteAnalysis
 from harnessgym.config import known_runner
 from harnessgym.duration import Duration
 from harnessgym.records import Evidence, RunStatus, utcnow
@@ -48,6 +41,9 @@ InvalidKind = Literal["runner_error", "run_error", "runner_failure", "no_attempt
 """``infra_error``: the infrastructure failed, not the agent at the task (the CLI crashed or could not reach its
 model, a worker died, a timeout before the agent's first event); retried, never counted as the task failing."""
 SCHEMA_VERSION = 1
+ARM_CHOICES = ("plain", "harnessed", "ablate")
+RESUME_INDEPENDENT = frozenset({"output_dir", "overwrite", "jobs", "max_retries", "budget_usd", "executor"})
+"""Fields that say how a comparison runs, not what it measures: a resumed comparison may change them."""
 
 
 class CompareConfig(BaseModel):
@@ -55,12 +51,29 @@ class CompareConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    task_text: str
-    """The task, as given or read from the task file."""
+    task_text: str | None = None
+    """The task, as given or read from the task file (a one-task comparison; a suite names its own)."""
     task_path: Path | None = None
     """Where the task came from; a file inside the template is mapped into each trial's copy."""
-    workspace_template: Path
-    """The clean starting point; every trial gets a fresh copy (without harness, VCS, caches or binaries)."""
+    workspace_template: Path | None = None
+    """The clean starting point; every trial gets a fresh copy (without harness, VCS, caches or binaries).
+    Required without ``suite``."""
+    suite: Path | None = None
+    """A suite file (TOML, ``harnessgym schema suite``) listing the tasks; replaces the template and task."""
+    split: str | None = None
+    """Only the suite's tasks of this split (``train``, ``test`` ...)."""
+    arms: tuple[str, ...] = ("plain", "harnessed")
+    """``plain``, ``harnessed``, and ``ablate``: one leave-one-out arm per active artifact (the bundle minus it)."""
+    runners: tuple[str, ...] = ()
+    """Replay every arm under each of these runners (e.g. ``claude,codex``); empty: ``runner`` alone."""
+    jobs: int = Field(default=1, ge=1)
+    """Trials run at once, each with its own workspace and agent home."""
+    max_retries: int = Field(default=2, ge=0)
+    """Reruns of a trial whose infrastructure failed (infra_error); never counted as the task failing."""
+    budget_usd: float | None = Field(default=None, gt=0)
+    """Stop starting trials once the runners' reported cost reaches this; finished trials are kept."""
+    executor: str = "local"
+    """Where trials run: ``local`` (this process) or ``process`` (a fresh interpreter per trial)."""
     artifact_source: Path | None = None
     """The workspace whose non-quarantined artifacts the harnessed trials get."""
     output_dir: Path
@@ -114,7 +127,7 @@ class CompareConfig(BaseModel):
     bootstrap_resamples: int = Field(default=2000, ge=100)
     """Resamples for the bootstrap interval of the median difference."""
 
-    @field_validator("workspace_template", "artifact_source", "output_dir", "task_path")
+    @field_validator("workspace_template", "artifact_source", "output_dir", "task_path", "suite")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         return value.expanduser().absolute() if value is not None else None
@@ -129,9 +142,48 @@ class CompareConfig(BaseModel):
     def _command(cls, value: str | None) -> str | None:
         return value if value is None or value.strip() else None
 
+    @field_validator("runners")
+    @classmethod
+    def _known_runners(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError(f"a runner is named twice in {','.join(value)}")
+        return tuple(known_runner(v) for v in value)
+
+    @field_validator("arms")
+    @classmethod
+    def _known_arms(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [a for a in value if a not in ARM_CHOICES]
+        if unknown or not value or len(set(value)) != len(value):
+            raise ValueError(f"arms are a comma-separated choice of {', '.join(ARM_CHOICES)} without repeats, "
+                             f"not {','.join(value) or 'nothing'}")  # fmt: skip
+        if "ablate" in value and "harnessed" not in value:
+            raise ValueError("the ablate arms are compared with the harnessed arm: add harnessed to the arms")
+        return value
+
+    @field_validator("executor")
+    @classmethod
+    def _known_executor(cls, value: str) -> str:
+        from harnessgym.compare.executors import EXECUTOR_NAMES
+
+        if value not in EXECUTOR_NAMES:
+            raise ValueError(f"unknown executor {value!r}; choose one of: {', '.join(EXECUTOR_NAMES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_task_or_a_suite(self) -> CompareConfig:
+        if self.suite is not None:
+            if self.workspace_template is not None or self.task_text is not None:
+                raise ValueError("pass either --suite or --workspace-template with --task/--task-text, not both")
+            return self
+        if self.split is not None:
+            raise ValueError("--split picks tasks of a suite; it needs --suite")
+        if self.workspace_template is None or self.task_text is None:
+            raise ValueError("a comparison needs --suite, or --workspace-template with --task or --task-text")
+        return self
+
     @model_validator(mode="after")
     def _needs_evidence(self) -> CompareConfig:
-        if self.verify_command is None and self.post_command is None:
+        if self.suite is None and self.verify_command is None and self.post_command is None:
             raise ValueError(
                 "a comparison needs evidence harnessgym gathers itself: pass --verify-command (run "
                 "after every attempt) or --post-command (run once on each trial's final workspace)"
@@ -147,8 +199,22 @@ class CompareConfig(BaseModel):
     def post_key(self) -> str:
         return self.post_score_key or self.score_key
 
+    @property
+    def runner_names(self) -> tuple[str, ...]:
+        """The runners every arm is replayed under."""
+        return self.runners or (self.runner,)
+
+    def tasks(self) -> list[TaskSpec]:
+        """The tasks: the suite's (resolved; :class:`ConfigError` when it is bad), or the one task."""
+        if self.suite is not None:
+            from harnessgym.compare.suite import resolve_suite
+
+            return resolve_suite(self)
+        return [self.task_spec()]
+
     def task_spec(self) -> TaskSpec:
         """The comparison's one task, as every trial of it needs it."""
+        assert self.workspace_template is not None and self.task_text is not None
         task_file = None
         if self.task_path is not None and self.task_path.is_relative_to(self.workspace_template):
             task_file = str(self.task_path.relative_to(self.workspace_template))
@@ -391,8 +457,9 @@ class CompareReport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     schema_version: Literal[1] = 1
-    status: Literal["completed", "interrupted"]
-    """``interrupted``: stopped early; only the finished trials are in it."""
+    status: Literal["completed", "interrupted", "budget_stopped"]
+    """``interrupted``: stopped early; only the finished trials are in it. ``budget_stopped``: the budget was
+    spent before every trial ran (``not_run`` lists the rest)."""
     created_at: datetime
     finished_at: datetime = Field(default_factory=utcnow)
     config: CompareConfig
@@ -404,27 +471,13 @@ class CompareReport(BaseModel):
     plain: GroupSummary
     harnessed: GroupSummary
     comparison: Comparison
+    """Two-group tests, plain against harnessed, of a one-task comparison (empty for a suite)."""
     verdict: CompareVerdict
-
-
-@dataclass(frozen=True)
-class OutputLayout:
-    """Paths under ``--output-dir``."""
-
-    root: Path
-
-    @property
-    def report(self) -> Path:
-        return self.root / "compare_report.json"
-
-    def group_dir(self, group: Group) -> Path:
-        return self.root / group
-
-    def trial_dir(self, group: Group, index: int) -> Path:
-        return self.group_dir(group) / f"trial_{index}"
-
-    def trial_record(self, group: Group, index: int) -> Path:
-        return self.trial_dir(group, index) / "trial.json"
-
-    def workspace(self, group: Group, index: int) -> Path:
-        return self.trial_dir(group, index) / "workspace"
+    tasks: list[TaskSpec] = Field(default_factory=list)
+    """The tasks, resolved (one for a one-task comparison)."""
+    suite: SuiteAnalysis | None = None
+    """Across tasks, arms and runners; present for a suite, leave-one-out arms or several runners."""
+    not_run: list[TrialKey] = Field(default_factory=list)
+    """Planned trials not run because the budget was spent."""
+    spent_usd: float | None = None
+    """Reported cost of every trial run so far, across resumptions."""

@@ -1,9 +1,11 @@
-"""Running a comparison: plan a randomized trial order, give each trial a fresh copy of the template (harnessed
-ones also get the artifacts), run it attempt-only through the library, and measure it.
+"""Running a comparison: plan a seeded, interleaved trial order over tasks, arms and runners, refuse what would
+waste it, and run the trials ``--jobs`` at a time through an executor (:mod:`harnessgym.compare.executors`).
 
-A trial that raises or whose agent fails is recorded as invalid; it never stops the comparison. Each trial's
-record is written the moment it ends, so an interrupted comparison keeps what it finished, and the report
-(``status: interrupted``) is still written on the way out.
+Resumable: ``compare_plan.json`` records what is compared; a re-run on the same folder with the same
+configuration runs only the trials without a final ``trial.json`` (a folder without one is a trial that was cut
+short: its leftover processes are killed and it runs again from scratch); a different configuration is refused.
+A trial whose infrastructure failed is retried up to ``--max-retries`` times, its earlier tries kept beside it.
+The report (``status: interrupted`` when cancelled) is written on the way out.
 """
 
 from __future__ import annotations
@@ -13,45 +15,104 @@ import shutil
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import anyio
+from pydantic import BaseModel, ConfigDict
 
 from harnessgym import store
 from harnessgym.compare.analysis import analyse
-from harnessgym.compare.executors import LocalExecutor, TrialJob
-from harnessgym.compare.models import GROUPS, CompareConfig, CompareReport, OutputLayout, TrialKey, TrialRecord
+from harnessgym.compare.executors import Executor, TrialJob, make_executor
+from harnessgym.compare.layout import arm_dir
+from harnessgym.compare.models import (
+    RESUME_INDEPENDENT,
+    CompareConfig,
+    CompareReport,
+    OutputLayout,
+    TrialKey,
+    TrialRecord,
+)
+from harnessgym.compare.spec import TaskSpec
+from harnessgym.compare.suite_analysis import analyse_suite, suite_verdict
 from harnessgym.errors import ConfigError, WorkspaceLockedError
 from harnessgym.events import EventHandler
 from harnessgym.layout import HARNESS_DIR, Layout
 from harnessgym.records import utcnow
 
-__all__ = ["TrialHandler", "check_compare", "compare_async", "plan_order"]
+__all__ = ["ComparePlan", "TrialHandler", "check_compare", "compare_async", "plan_order"]
 
 TrialHandler = Callable[[TrialKey, int, int, TrialRecord | None], None]
 """Called with (slot, position, total, None) when a trial starts and (slot, position, total, record) when it
 ends; ``position`` is 1-based in the run order."""
 
 
+class ComparePlan(BaseModel):
+    """``<output-dir>/compare_plan.json``: what is compared, so a resumed comparison can be checked against it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal[1] = 1
+    identity: dict[str, Any]
+    """The configuration and the resolved tasks, less what only says how trials run (jobs, budget ...)."""
+    order: list[TrialKey]
+    created_at: datetime
+
+
+class _Setup(BaseModel):
+    """Everything decided before the first trial."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    specs: dict[str, TaskSpec]
+    """By the task label the records carry ("" for a one-task comparison)."""
+    bundles: dict[str, Path | None]
+    arms: dict[str, tuple[str, ...]]
+    runners: dict[str, str]
+    """Record label -> runner name."""
+    order: list[TrialKey]
+
+
 def plan_order(trials: int, seed: int) -> list[TrialKey]:
-    """Blocks of one plain and one harnessed trial, each block in a seeded random order. Interleaving balances
-    drift over time (API load, caches, a model update) between the groups; randomizing within blocks keeps
-    the order from lining up with anything else periodic."""
+    """A one-task order: blocks of one plain and one harnessed trial, each in a seeded random order."""
+    return _plan({"": 1}, {"": ("plain", "harnessed")}, [""], trials_of={"": trials}, seed=seed)
+
+
+def _plan(
+    tasks: dict[str, int], arms: dict[str, tuple[str, ...]], runners: list[str], *, trials_of: dict[str, int], seed: int
+) -> list[TrialKey]:
+    """Blocks of one trial per arm and runner, each block in a seeded random order, the tasks' blocks in a seeded
+    random order per round. Interleaving balances drift over time (API load, caches, a model update) between
+    the arms; randomizing within blocks keeps the order from lining up with anything else periodic."""
     rng = random.Random(seed)
     order: list[TrialKey] = []
-    for index in range(1, trials + 1):
-        block = [TrialKey(group="plain", index=index), TrialKey(group="harnessed", index=index)]
-        rng.shuffle(block)
-        order += block
+    names = list(tasks)
+    for index in range(1, max(trials_of.values()) + 1):
+        if len(names) > 1:
+            rng.shuffle(names)
+        for task in names:
+            if trials_of[task] < index:
+                continue
+            block = [
+                TrialKey(
+                    group="plain" if arm == "plain" else "harnessed",
+                    index=index,
+                    task=task,
+                    arm="" if arm in ("plain", "harnessed") else arm,
+                    runner=runner,
+                )
+                for runner in runners
+                for arm in arms[task]
+            ]
+            rng.shuffle(block)
+            order += block
     return order
 
 
-def _artifact_workspace(config: CompareConfig) -> Path | None:
-    """The workspace holding the artifacts: ``--artifact-source`` (a workspace or its .harnessgym), else the
-    template itself when it carries a registry."""
-    source = config.artifact_source
+def _artifact_workspace(spec: TaskSpec) -> Path | None:
+    """The workspace holding the artifacts: the task's artifact source, else the template when it has a registry."""
+    source = spec.artifact_source
     if source is None:
-        template = Layout(config.workspace_template)
+        template = Layout(spec.workspace_template)
         return template.workspace if template.registry.is_file() else None
     if not source.exists():
         raise ConfigError(f"--artifact-source {source} does not exist; pass a workspace or its {HARNESS_DIR} folder")
@@ -62,43 +123,95 @@ def _artifact_workspace(config: CompareConfig) -> Path | None:
     return workspace
 
 
-def _check(config: CompareConfig, out: OutputLayout, order: list[TrialKey]) -> Path | None:
-    """The artifact workspace, once everything that would waste a whole comparison has been ruled out."""
-    template = config.workspace_template
-    if not template.is_dir():
-        raise ConfigError(f"--workspace-template {template} is not a directory")
-    if out.root == template or template.is_relative_to(out.root):
-        raise ConfigError(f"--output-dir {out.root} would hold the template {template} itself; choose a folder "
-                          "outside it (one inside the template is fine: it is left out of the copies)")  # fmt: skip
-    source = _artifact_workspace(config)
-    if config.require_active_harness:
-        if source is None:
-            raise ConfigError("the harnessed trials would get no artifacts: pass --artifact-source, or "
-                              "--no-require-active-harness for a plain-against-plain (A/A) comparison")  # fmt: skip
-        registry, _ = store.read_registry(Layout(source))
-        if not any(a.state == "active" for a in registry.artifacts):
-            states = ", ".join(sorted({f"{a.id} ({a.state})" for a in registry.artifacts})) or "none"
-            raise ConfigError(
-                f"no artifact of {source} is active, so every harnessed trial would be invalid "
-                f"(artifacts: {states}); qualify them with a run, or pass --no-require-active-harness"
-            )
-    taken = [out.trial_dir(k.group, k.index) for k in order if out.trial_dir(k.group, k.index).exists()]
-    if taken and not config.overwrite:
+def _active(source: Path | None) -> list[str]:
+    if source is None:
+        return []
+    registry, _ = store.read_registry(Layout(source))
+    return [a.id for a in registry.artifacts if a.state == "active"]
+
+
+def _setup(config: CompareConfig) -> _Setup:
+    """The tasks, bundles, arms and order, once everything that would waste a comparison is ruled out."""
+    out = config.output_dir
+    specs = {(s.name if config.suite is not None else ""): s for s in config.tasks()}
+    bundles: dict[str, Path | None] = {}
+    arms: dict[str, tuple[str, ...]] = {}
+    for label, spec in specs.items():
+        template, who = spec.workspace_template, f"task {spec.name!r}: " if label else ""
+        if not template.is_dir():
+            raise ConfigError(f"{who}--workspace-template {template} is not a directory")
+        if out == template or template.is_relative_to(out):
+            raise ConfigError(f"{who}--output-dir {out} would hold the template {template} itself; choose a folder "
+                              "outside it (one inside the template is fine: it is left out of the copies)")  # fmt: skip
+        source = bundles[label] = _artifact_workspace(spec)
+        active = _active(source)
+        if config.require_active_harness and "harnessed" in config.arms:
+            if source is None:
+                raise ConfigError(f"{who}the harnessed trials would get no artifacts: pass --artifact-source, or "
+                                  "--no-require-active-harness for a plain-against-plain (A/A) comparison")  # fmt: skip
+            if not active:
+                raise ConfigError(f"{who}no artifact of {source} is active, so every harnessed trial would be "
+                                  "invalid; qualify them with a run, or pass --no-require-active-harness")  # fmt: skip
+        base = tuple(a for a in config.arms if a != "ablate")
+        arms[label] = base + (tuple(f"minus:{a}" for a in active) if "ablate" in config.arms else ())
+    names = config.runner_names
+    runners = {(n if len(names) > 1 else ""): n for n in names}
+    order = _plan({t: 1 for t in specs}, arms, list(runners), trials_of={t: s.trials for t, s in specs.items()},
+                  seed=config.seed)  # fmt: skip
+    return _Setup(specs=specs, bundles=bundles, arms=arms, runners=runners, order=order)
+
+
+def _identity(config: CompareConfig, setup: _Setup) -> dict[str, Any]:
+    fields = config.model_dump(mode="json", exclude=set(RESUME_INDEPENDENT))
+    tasks = {label: spec.model_dump(mode="json") for label, spec in setup.specs.items()}
+    return {"config": fields, "tasks": tasks, "bundles": {t: str(b) for t, b in setup.bundles.items()},
+            "arms": {t: list(a) for t, a in setup.arms.items()}}  # fmt: skip
+
+
+def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    found = [k for k in sorted(set(old.get("config", {})) | set(new["config"]))
+             if old.get("config", {}).get(k) != new["config"].get(k)]  # fmt: skip
+    old_tasks, new_tasks = old.get("tasks", {}), new["tasks"]
+    for task in sorted(set(old_tasks) | set(new_tasks)):
+        a, b = old_tasks.get(task), new_tasks.get(task)
+        if a is None or b is None:
+            found.append(f"task {task!r} {'added' if a is None else 'removed'}")
+        else:
+            found += [f"task {task or b.get('name')!r} {k}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    found += [k for k in ("bundles", "arms") if old.get(k) != new.get(k)]
+    return found
+
+
+def _check(config: CompareConfig, out: OutputLayout) -> tuple[_Setup, dict[str, Any]]:
+    setup = _setup(config)
+    identity = _identity(config, setup)
+    if config.overwrite:
+        return setup, identity
+    plan = store.read_model(out.plan, ComparePlan)
+    if plan is not None:
+        changed = _differences(plan.identity, identity)
+        if changed:
+            raise ConfigError(f"{out.root} holds a comparison with another configuration (it differs in: "
+                              f"{', '.join(changed[:8])}); run the same command to resume it, pass --overwrite to "
+                              "replace it, or choose another --output-dir")  # fmt: skip
+        return setup, identity
+    taken = [out.trial_dir_of(k) for k in setup.order if out.trial_dir_of(k).exists()]
+    if taken or out.plan.exists():
         names = ", ".join(str(p.relative_to(out.root)) for p in taken[:4]) + (" ..." if len(taken) > 4 else "")
-        raise ConfigError(f"{out.root} already holds trials of an earlier comparison ({names}); pass --overwrite "
-                          "to replace them, or choose another --output-dir")  # fmt: skip
-    return source
+        raise ConfigError(f"{out.root} already holds trials of an earlier comparison ({names or out.plan.name}); "
+                          "pass --overwrite to replace them, or choose another --output-dir")  # fmt: skip
+    return setup, identity
 
 
 def check_compare(config: CompareConfig) -> Path | None:
-    """Everything :func:`compare_async` checks before its first trial (the template, the output folder, the
-    artifacts, earlier trials); raises :class:`ConfigError` saying what to change. Returns the workspace the
-    harnessed trials' artifacts come from. For callers that want a refusal before they start anything."""
+    """Everything :func:`compare_async` checks before its first trial (the suite, the templates, the output
+    folder, the artifacts, an earlier comparison there); raises :class:`ConfigError` saying what to change.
+    Returns the first task's artifact workspace. For callers that want a refusal before they start anything."""
     out = OutputLayout(config.output_dir)
-    source = _check(config, out, plan_order(config.trials, config.seed))
+    setup, _ = _check(config, out)
     if store.lock_is_held(Layout(out.root)):
         raise ConfigError(_in_use(out, store.lock_holder(Layout(out.root))))
-    return source
+    return next(iter(setup.bundles.values()))
 
 
 def _in_use(out: OutputLayout, holder: tuple[int, str] | None) -> str:
@@ -107,106 +220,101 @@ def _in_use(out: OutputLayout, holder: tuple[int, str] | None) -> str:
             "--output-dir")  # fmt: skip
 
 
-def _job(config: CompareConfig, key: TrialKey, position: int, source: Path | None) -> TrialJob:
-    """The job of one slot of a one-task comparison."""
+def _job(config: CompareConfig, setup: _Setup, key: TrialKey, position: int) -> TrialJob:
+    arm = key.arm_name
     return TrialJob(
-        trial_id=key.trial_id, spec=config.task_spec(), group=key.group, arm=key.arm, task=key.task,
-        runner=config.runner, runner_options=config.runner_options, index=key.index, position=position,
-        seed=config.seed, bundle_dir=source if key.group == "harnessed" else None,
+        trial_id=key.trial_id, spec=setup.specs[key.task], group=key.group, arm=key.arm, task=key.task,
+        runner=setup.runners[key.runner], runner_label=key.runner, runner_options=config.runner_options,
+        index=key.index, position=position, seed=config.seed,
+        bundle_dir=setup.bundles[key.task] if key.group == "harnessed" else None,
+        exclude_artifacts=(arm.removeprefix("minus:"),) if arm.startswith("minus:") else (),
         verify_pass_env=config.verify_pass_env, require_active_harness=config.require_active_harness,
         require_harness_tool_use=config.require_harness_tool_use,
     )  # fmt: skip
 
 
-async def _run_trial(
-    config: CompareConfig,
-    key: TrialKey,
-    position: int,
-    source: Path | None,
-    out: OutputLayout,
-    on_event: EventHandler | None,
-) -> TrialRecord:
-    executor = LocalExecutor()
-    return await executor.run(_job(config, key, position, source), out.trial_dir(key.group, key.index), on_event)
-
-
 def _report(
-    config: CompareConfig,
-    order: list[TrialKey],
-    trials: list[TrialRecord],
-    source: Path | None,
-    status: Literal["completed", "interrupted"],
-    created: datetime,
-) -> CompareReport:
+    config: CompareConfig, setup: _Setup, records: dict[str, TrialRecord], status: str, created: datetime,
+    not_run: list[TrialKey],
+) -> CompareReport:  # fmt: skip
+    trials = sorted(records.values(), key=lambda r: r.position)
+    main_runner = next(iter(setup.runners))
+    two = [t for t in trials if t.arm in ("", "plain", "harnessed") and t.runner == main_runner]
+    spec = next(iter(setup.specs.values()))
     plain, harnessed, comparison, verdict = analyse(
-        trials, alpha=config.alpha, higher_is_better=config.higher_is_better, seed=config.seed,
-        resamples=config.bootstrap_resamples, post_primary=config.post_command is not None,
+        two, alpha=config.alpha, higher_is_better=spec.higher_is_better, seed=config.seed,
+        resamples=config.bootstrap_resamples, post_primary=spec.post_command is not None,
     )  # fmt: skip
+    suite = None
+    arms = list(dict.fromkeys(a for task_arms in setup.arms.values() for a in task_arms))
+    if config.suite is not None or len(setup.runners) > 1 or any(a.startswith("minus:") for a in arms):
+        suite = analyse_suite(trials, setup.specs, list(setup.runners), arms, alpha=config.alpha, seed=config.seed,
+                              resamples=config.bootstrap_resamples)  # fmt: skip
+    if config.suite is not None and suite is not None:
+        verdict = suite_verdict(suite, config.alpha)
+        comparison = type(comparison)()
+    costs = [t.cost_usd for t in trials if t.cost_usd is not None]
     return CompareReport(
-        status=status,
-        created_at=created,
-        config=config,
-        artifact_workspace=source,
-        order=order,
-        trials=trials,
-        plain=plain,
-        harnessed=harnessed,
-        comparison=comparison,
-        verdict=verdict,
-    )
+        status=status, created_at=created, config=config, artifact_workspace=next(iter(setup.bundles.values())),  # type: ignore[arg-type]
+        order=setup.order, trials=trials, plain=plain, harnessed=harnessed, comparison=comparison, verdict=verdict,
+        tasks=list(setup.specs.values()), suite=suite, not_run=not_run, spent_usd=sum(costs) if costs else None,
+    )  # fmt: skip
 
 
 async def compare_async(
     config: CompareConfig, on_trial: TrialHandler | None = None, on_event: EventHandler | None = None
 ) -> CompareReport:
-    """Run every trial in a randomized order and return the report (also written to the output folder).
+    """Run every missing trial in the planned order, ``config.jobs`` at a time, and return the report (also
+    written to the output folder). Cancelling stops the running trials (their agents are killed), writes an
+    ``interrupted`` report of the finished trials, and propagates."""
+    from harnessgym.compare.scheduler import run_trials
 
-    Cancelling stops the running trial (its agent tree is killed), writes an ``interrupted`` report of the
-    finished trials, and propagates."""
     out = OutputLayout(config.output_dir)
-    order = plan_order(config.trials, config.seed)
-    source = _check(config, out, order)
+    setup, identity = _check(config, out)
+    executor: Executor = make_executor(config.executor)
+    await executor.open()
     # One comparison per output folder at a time (the CLI and a serve client could otherwise write the same
     # trials); the OS releases the lock when its holder dies.
     try:
         lock = store.WorkspaceLock.acquire(Layout(out.root), f"compare-seed-{config.seed}")
     except WorkspaceLockedError:
+        await executor.aclose()
         raise ConfigError(_in_use(out, store.lock_holder(Layout(out.root)))) from None
     try:
-        return await _compare_locked(config, out, order, source, on_trial, on_event)
+        if config.overwrite:
+            _clear(out, setup)
+        out.root.mkdir(parents=True, exist_ok=True)
+        plan = store.read_model(out.plan, ComparePlan)
+        if plan is None:
+            plan = ComparePlan(identity=identity, order=setup.order, created_at=utcnow())
+            store.write_model(out.plan, plan)
+        records: dict[str, TrialRecord] = {}
+        not_run: list[TrialKey] = []
+        try:
+            jobs = [(k, out.trial_dir_of(k), _job(config, setup, k, p)) for p, k in enumerate(setup.order, 1)]
+            not_run = await run_trials(config, executor, jobs, records, on_trial, on_event)
+        except anyio.get_cancelled_exc_class():
+            # Synchronous on purpose: no checkpoint, so the pending cancellation cannot cut the write short.
+            store.write_model(out.report, _report(config, setup, records, "interrupted", plan.created_at, []))
+            raise
+        status = "budget_stopped" if not_run else "completed"
+        report = _report(config, setup, records, status, plan.created_at, not_run)
+        store.write_model(out.report, report)
+        return report
     finally:
         lock.release()
+        await executor.aclose()
 
 
-async def _compare_locked(
-    config: CompareConfig,
-    out: OutputLayout,
-    order: list[TrialKey],
-    source: Path | None,
-    on_trial: TrialHandler | None,
-    on_event: EventHandler | None,
-) -> CompareReport:
-    if config.overwrite:
-        for group in GROUPS:
-            group_dir = out.group_dir(group)
-            if group_dir.exists():
-                shutil.rmtree(group_dir)
-        out.report.unlink(missing_ok=True)
-    out.root.mkdir(parents=True, exist_ok=True)
-    created = utcnow()
-    trials: list[TrialRecord] = []
-    try:
-        for position, key in enumerate(order, start=1):
-            if on_trial is not None:
-                on_trial(key, position, len(order), None)
-            record = await _run_trial(config, key, position, source, out, on_event)
-            trials.append(record)
-            if on_trial is not None:
-                on_trial(key, position, len(order), record)
-    except anyio.get_cancelled_exc_class():
-        # Synchronous on purpose: no checkpoint, so the pending cancellation cannot cut the write short.
-        store.write_model(out.report, _report(config, order, trials, source, "interrupted", created))
-        raise
-    report = _report(config, order, trials, source, "completed", created)
-    store.write_model(out.report, report)
-    return report
+def _clear(out: OutputLayout, setup: _Setup) -> None:
+    """``--overwrite``: remove an earlier comparison's trials, plan and report (nothing else in the folder)."""
+    tops = {"plain", "harnessed", *(arm_dir(a) for arms in setup.arms.values() for a in arms)}
+    tops |= {t for t in setup.specs if t} | {r for r in setup.runners if r}
+    old = store.read_model(out.plan, ComparePlan)
+    for key in old.order if old is not None else []:
+        tops.add(out.trial_dir_of(key).relative_to(out.root).parts[0])
+    for name in tops:
+        if (out.root / name).is_dir() and not (out.root / name).is_symlink():
+            shutil.rmtree(out.root / name)
+    out.report.unlink(missing_ok=True)
+    out.plan.unlink(missing_ok=True)

@@ -367,6 +367,8 @@ _NEXT = {
     "cancel_compare stops it when this server runs it (live)",
     "completed": "act on the verdict; the per-trial records and all tests are in report_path",
     "interrupted": "the verdict covers the finished trials only; start_compare with overwrite=true runs it again",
+    "budget_stopped": "the budget was spent: the verdict covers the trials run; a larger budget_usd with the same "
+    "options resumes it",
     "error": "fix what the error names and start_compare again (overwrite=true replaces the trials kept)",
     "unfinished": "it stopped without a report (its process was killed) and nothing runs it now; start_compare "
     "with overwrite=true runs it again",

@@ -92,7 +92,7 @@ class QualifyView(BaseModel):
     """The registry entry afterwards (qualified or quarantined)."""
 
 
-CompareStatus = Literal["running", "completed", "interrupted", "error", "unfinished"]
+CompareStatus = Literal["running", "completed", "interrupted", "budget_stopped", "error", "unfinished"]
 
 
 class StartedCompare(BaseModel):
