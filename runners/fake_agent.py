@@ -15,7 +15,8 @@ The first step whose ``phase`` (or ``"*"``) and ``iteration`` (an int, a list, o
 remembered by a ``marker`` file), ``skill``, ``tool``, ``mcp_server``, ``mcp_call``, ``run``, ``sleep``,
 ``hang`` (start ``children`` sleepers, then sleep), ``exit``, ``emit``, ``check_prompt``, ``when`` (run ``actions``
 if the workspace path ``exists``, else ``else``: e.g. solve only when an artifact was copied in) and ``die``
-(SIGKILL itself: a CLI that crashed). ``write`` replaces ``{iteration}`` and ``{workspace}`` in its text.
+(SIGKILL itself: a CLI that crashed), ``cost`` (add ``usd`` to the ``total_cost_usd`` its final result event
+reports, as Claude Code does). ``write`` replaces ``{iteration}`` and ``{workspace}`` in its text.
 Without a script it plays the demo: iteration 1 is blocked, the reflection picks a probe tool, the build writes
 it, and later attempts use the probe and fix ``numerics.py`` of the example task.
 """
@@ -148,6 +149,7 @@ class Agent:
         self.ws = Path(args.workspace).resolve()
         self.session_id = session_id
         self.prompt = prompt
+        self.cost_usd: float | None = None
 
     def emit(self, event: dict[str, Any]) -> None:
         print(json.dumps({**event, "session_id": self.session_id}), flush=True)
@@ -215,6 +217,8 @@ class Agent:
         elif do == "when":
             for inner in action.get("actions" if self.path(action["exists"]).exists() else "else", []):
                 await self.act(inner)
+        elif do == "cost":
+            self.cost_usd = (self.cost_usd or 0.0) + float(action.get("usd", 0))
         elif do == "die":
             import os
             import signal
@@ -408,14 +412,11 @@ async def _main(args: argparse.Namespace) -> int:
         print(f"fake agent: {exc}", file=sys.stderr)
         agent.emit({"type": "result", "subtype": "error", "is_error": True, "result": str(exc)})
         return exc.code
-    agent.emit(
-        {
-            "type": "result",
-            "subtype": "success",
-            "is_error": False,
-            "result": f"{args.phase} of iteration {args.iteration} done",
-        }
-    )
+    final = {"type": "result", "subtype": "success", "is_error": False,
+             "result": f"{args.phase} of iteration {args.iteration} done"}  # fmt: skip
+    if agent.cost_usd is not None:
+        final["total_cost_usd"] = agent.cost_usd
+    agent.emit(final)
     return 0
 
 

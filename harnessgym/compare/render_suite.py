@@ -37,35 +37,45 @@ def effect_line(e: SuiteEffect) -> str:
     )
 
 
+def arm_label(arm: str) -> str:
+    """A short name for an arm: ``-fixer.py`` for ``minus:tool:.harnessgym/tools/fixer.py``."""
+    if not arm.startswith("minus:"):
+        return arm
+    return "-" + arm.removeprefix("minus:").rsplit("/", 1)[-1]
+
+
+def _table(title: str, columns: list[str]) -> Table:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
 def print_suite(suite: SuiteAnalysis, out: Console) -> None:
-    arms = Table(title="arms", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for column in ("arm", "runner", "valid", "solved", "solve rate", "pass@k", "tool use", "median s",
-                   "median $", "$ per solve", "infra errors"):  # fmt: skip
-        arms.add_column(column, overflow="fold")
+    runners = any(suite.runners)
+    arms = _table("arms", ["arm", *(["runner"] if runners else []), "valid", "solved", "rate", "pass@k", "MCP use",
+                           "med s", "med $", "$/solve", "infra"])  # fmt: skip
     for a in suite.arms:
-        passk = ", ".join(f"@{k} {v:.2f}" for k, v in sorted(a.pass_at_k.items())) or "-"
-        arms.add_row(a.arm, a.runner or "-", f"{a.n_valid}/{a.n_trials}", str(a.solved), _pct(a.solve_rate), passk,
-                     _pct(a.tool_use_rate), _num(a.median_attempt_seconds), _num(a.median_cost_usd),
-                     _num(a.cost_per_solved_task), str(a.infra_errors))  # fmt: skip
+        passk = " ".join(f"@{k} {v:.2f}" for k, v in sorted(a.pass_at_k.items())) or "-"
+        arms.add_row(arm_label(a.arm), *([a.runner] if runners else []), f"{a.n_valid}/{a.n_trials}", str(a.solved),
+                     _pct(a.solve_rate), passk, _pct(a.tool_use_rate), _num(a.median_attempt_seconds),
+                     _num(a.median_cost_usd), _num(a.cost_per_solved_task), str(a.infra_errors))  # fmt: skip
     out.print(arms)
-    tasks = Table(title="per task (treated − control)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for column in ("task", "runner", "treated − control", "solve rates", "difference (95% CI)", "score diff (95% CI)",
-                   "change"):  # fmt: skip
-        tasks.add_column(column, overflow="fold")
+    tasks = _table("per task", ["task", *(["runner"] if runners else []), "arms", "solved", "diff (95% CI)",
+                                "score diff (95% CI)", "change"])  # fmt: skip
     for d in suite.differences:
-        ci = (
-            f"{d.solve_rate_difference * 100:+.0f} ({d.solve_rate_ci[0] * 100:+.0f} to {d.solve_rate_ci[1] * 100:+.0f})"
-        )
+        lo, hi = d.solve_rate_ci
+        ci = f"{d.solve_rate_difference * 100:+.0f} ({lo * 100:+.0f}..{hi * 100:+.0f})"
         score = "-"
         if d.score_difference is not None and d.score_ci is not None:
-            score = f"{d.score_difference:+.3g} ({d.score_ci[0]:+.3g} to {d.score_ci[1]:+.3g})"
-        tasks.add_row(d.task or "-", d.runner or "-", f"{d.treated} − {d.control}",
-                      f"{d.solve_rate_treated:.0%} vs {d.solve_rate_control:.0%}", ci, score, d.change)  # fmt: skip
+            score = f"{d.score_difference:+.3g} ({d.score_ci[0]:+.3g}..{d.score_ci[1]:+.3g})"
+        tasks.add_row(d.task or "-", *([d.runner] if runners else []), f"{d.treated} vs {arm_label(d.control)}",
+                      f"{d.solve_rate_treated:.0%}/{d.solve_rate_control:.0%}", ci, score, d.change)  # fmt: skip
     out.print(tasks)
     for e in suite.effects:
         out.print(effect_line(e))
     if suite.artifacts:
-        out.print("Leave-one-out (harnessed − harnessed without the artifact):")
+        out.print("Leave-one-out (harnessed minus harnessed without the artifact):")
         for effect in suite.artifacts:
             out.print(f"  {effect.suggestion.upper():6} {effect.artifact}{_runner(effect.runner)}: {effect.reason}")
     out.print("Methods:")
