@@ -94,7 +94,8 @@ def test_the_suite_report_follows_the_hand_example_and_sets_infra_errors_aside()
     assert (rate.improved, rate.regressed, rate.unchanged, rate.tasks_needed, rate.trials_needed) == (2, 0, 1, 6, 24)
     plain = next(a for a in suite.arms if a.arm == "plain")
     assert (plain.n_trials, plain.n_valid, plain.infra_errors, plain.solved) == (9, 6, 3, 2)
-    assert plain.solve_rate == pytest.approx(1 / 3) and plain.pass_at_k == {1: pytest.approx(1 / 3), 2: pytest.approx(1 / 3)}
+    assert plain.solve_rate == pytest.approx(1 / 3)
+    assert plain.pass_at_k == {1: pytest.approx(1 / 3), 2: pytest.approx(1 / 3)}
     assert plain.cost_per_solved_task == pytest.approx(6 * 0.25 / 2) and plain.median_attempt_seconds == 10.5
     (artifact,) = suite.artifacts
     assert (artifact.artifact, artifact.suggestion) == ("tool:x", "keep")
