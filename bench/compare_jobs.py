@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from harnessgym.compare import CompareConfig, compare_async  # noqa: E402
-from runners.options import RunnerOptions  # noqa: E402
+from runners import RunnerOptions  # noqa: E402
 
 SUITE = ROOT / "examples" / "suite"
 

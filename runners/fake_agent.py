@@ -32,7 +32,7 @@ from typing import Any
 
 import anyio
 
-from mcp_host.procs import run_process, spawn
+from mcp_host import run_process, spawn
 
 Action = dict[str, Any]
 

@@ -42,7 +42,7 @@ from harnessgym.compare.models import Group, TrialKey, TrialRecord
 from harnessgym.compare.spec import TaskSpec
 from harnessgym.events import EventHandler
 from harnessgym.records import utcnow
-from runners.options import RunnerOptions
+from runners import RunnerOptions
 
 __all__ = [
     "EXECUTOR_NAMES",
@@ -178,7 +178,7 @@ class ProcessExecutor:
 
     async def run(self, job: TrialJob, trial_dir: Path, on_event: EventHandler | None = None) -> TrialRecord:
         from harnessgym import store
-        from mcp_host.procs import run_process
+        from mcp_host import run_process
 
         trial_dir.mkdir(parents=True, exist_ok=True)
         job_path = trial_dir / JOB_NAME
@@ -190,7 +190,7 @@ class ProcessExecutor:
         if record is not None and record.trial_id == job.trial_id:
             return record
         # The worker died: its agent (its own process group) may live on; kill what is marked with the trial.
-        from harnessgym.orphans import reap_orphans
+        from harnessgym.jobs.orphans import reap_orphans
 
         await reap_orphans(trial_dir / "workspace")
         why = result.error or f"exit code {result.returncode}"

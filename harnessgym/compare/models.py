@@ -14,9 +14,9 @@ from harnessgym.compare.spec import TaskSpec
 from harnessgym.compare.suite_models import SuiteAnalysis
 from harnessgym.config import known_runner
 from harnessgym.duration import Duration
+from harnessgym.evidence.scores import Measurement
 from harnessgym.records import Evidence, RunStatus, utcnow
-from harnessgym.scores import Measurement
-from runners.options import RunnerOptions
+from runners import RunnerOptions
 
 __all__ = [
     "GROUPS",

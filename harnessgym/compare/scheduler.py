@@ -43,7 +43,7 @@ def _aside(trial_dir: Path) -> Path:
 
 async def _fresh(trial_dir: Path) -> None:
     """Clear what a cut-short run of this trial left: its processes, then its folder."""
-    from harnessgym.orphans import reap_orphans
+    from harnessgym.jobs.orphans import reap_orphans
 
     if trial_dir.exists():
         await reap_orphans(trial_dir / "workspace")

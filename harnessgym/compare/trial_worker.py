@@ -21,16 +21,16 @@ from pathlib import Path
 import anyio
 
 from harnessgym import store
+from harnessgym.artifacts.registry import ActivationRecord, ArtifactEntry
 from harnessgym.compare.executors import RECORD_NAME, TrialJob, run_id_of
 from harnessgym.compare.models import InvalidKind, TrialRecord
 from harnessgym.config import RunConfig
 from harnessgym.events import EventHandler
-from harnessgym.layout import Layout
+from harnessgym.evidence.scores import Measurement, reached
+from harnessgym.evidence.verify import run_measurement
 from harnessgym.records import IterationRecord, RunSummary, utcnow
-from harnessgym.registry import ActivationRecord, ArtifactEntry
-from harnessgym.scores import Measurement, reached
-from harnessgym.verify import run_measurement
-from runners.base import PhaseOutcome
+from harnessgym.store.layout import Layout
+from runners import PhaseOutcome
 
 __all__ = ["agent_home_env", "main", "run_trial_job"]
 
@@ -209,7 +209,7 @@ async def _post(job: TrialJob, workspace: Path, trial_dir: Path) -> Measurement:
 async def run_trial_job(job: TrialJob, trial_dir: Path, on_event: EventHandler | None = None) -> TrialRecord:
     """Run one trial in ``trial_dir`` and return its record, written last to ``trial_dir/trial.json``.
     Cancellation kills the agent and propagates (no record: the trial is re-run when the comparison resumes)."""
-    from harnessgym.api import run_async
+    from harnessgym.jobs.api import run_async
 
     trial_dir = trial_dir.absolute()
     workspace, home = trial_dir / "workspace", trial_dir / "home"

@@ -36,8 +36,8 @@ from harnessgym.compare.spec import TaskSpec
 from harnessgym.compare.suite_analysis import analyse_suite, suite_verdict
 from harnessgym.errors import ConfigError, WorkspaceLockedError
 from harnessgym.events import EventHandler
-from harnessgym.layout import HARNESS_DIR, Layout
 from harnessgym.records import utcnow
+from harnessgym.store.layout import HARNESS_DIR, Layout
 
 __all__ = ["ComparePlan", "TrialHandler", "check_compare", "compare_async", "plan_order"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from harnessgym import store
 from harnessgym.loop.context import RunContext
 from harnessgym.records import IterationRecord
-from runners.base import Phase, PhaseOutcome, PhaseRequest
+from runners import Phase, PhaseOutcome, PhaseRequest
 
 __all__ = ["run_agent_phase"]
 
