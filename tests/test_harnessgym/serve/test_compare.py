@@ -164,14 +164,15 @@ async def test_start_compare_reports_what_the_library_would_refuse_in_argument_n
     assert "no comparison in" in await refused(client, "get_compare", compare_id="out")
 
 
-async def test_earlier_trials_are_kept_unless_overwrite_is_given(client: Client, root: Path) -> None:
+async def test_an_earlier_comparison_is_kept_unless_overwrite_is_given(client: Client, root: Path) -> None:
     await call(client, "start_compare", **options(root))
     first = await call(client, "get_compare", compare_id="out", wait_seconds=60)
     assert (first["status"], first["trials_finished"]) == ("completed", 2)
     before = (root / "out" / "compare_report.json").read_bytes()
 
-    text = await refused(client, "start_compare", **options(root))
-    assert "already holds trials of an earlier comparison" in text and "pass overwrite=true" in text
+    text = await refused(client, "start_compare", **options(root))  # another fake script: another comparison
+    assert "holds a comparison with another configuration" in text and "runner_options" in text
+    assert "pass overwrite=true" in text
     # The refused start does not hide the earlier comparison, nor touch it.
     assert await call(client, "get_compare", compare_id="out") == first
     assert (root / "out" / "compare_report.json").read_bytes() == before
