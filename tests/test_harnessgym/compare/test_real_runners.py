@@ -34,7 +34,8 @@ def test_the_same_bundle_under_claude_and_codex_in_parallel_isolated_homes(tmp_p
     user = tmp_path / "user-home"
     suite = tmp_path / "suite.toml"
     suite.write_text(f'trials = 1\nverify_command = "python3 verify.py"\nartifact_source = "{SUITE / "bundle"}"\n'
-                     f'[[tasks]]\nname = "alpha"\nworkspace_template = "{SUITE / "alpha"}"\ntask = "task.md"\n')  # fmt: skip
+                     f'[[tasks]]\nname = "alpha"\nworkspace_template = "{SUITE / "alpha"}"\n'
+                     'task = "task.md"\n')  # fmt: skip
     with scripted_model(_script(), tmp_path / "model", lifetime=TIMEOUT + 30) as model:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CLAUDE_", "CODEX_"))}
         env.update(claude_env(user, model.base_url))
@@ -43,7 +44,8 @@ def test_the_same_bundle_under_claude_and_codex_in_parallel_isolated_homes(tmp_p
         before = sorted(str(p.relative_to(user)) for p in user.rglob("*"))
         argv = [sys.executable, "-m", "harnessgym", "compare", "--suite", str(suite), "--output-dir",
                 str(tmp_path / "out"), "--runners", "claude,codex", "--jobs", "4", "--attempt-timeout", "90s",
-                "--claude-bin", str(clis.claude), "--claude-model", "mock-model", "--codex-bin", str(clis.codex)]  # fmt: skip
+                "--claude-bin", str(clis.claude), "--claude-model", "mock-model",
+                "--codex-bin", str(clis.codex)]  # fmt: skip
         proc = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=TIMEOUT,
                               stdin=subprocess.DEVNULL, check=False)  # fmt: skip
         requests = model.requests()
