@@ -391,8 +391,8 @@ def _view(state: ControlState, out: Path) -> CompareView:
             status = "error"
         else:
             report = store.read_model(layout.report, CompareReport)
-            if report is not None and report.created_at < tracked.started_at:
-                report = None  # an earlier comparison's: this one stopped before it wrote its own
+            if report is not None and report.finished_at < tracked.started_at:
+                report = None  # an earlier run's report (a resumed one keeps its created_at): this one wrote none
             status = report.status if report is not None else "interrupted"
     else:
         report = store.read_model(layout.report, CompareReport)

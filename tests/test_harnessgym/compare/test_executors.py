@@ -143,3 +143,23 @@ def _pids_with(*needles: str) -> list[int]:
         if "harnessgym.compare.trial_worker" in cmdline and any(n in cmdline for n in needles):
             found.append(int(entry))
     return found
+
+
+@pytest.mark.parametrize(
+    ("fields", "infra"),
+    [
+        ({"status": "failed", "error_kind": "not_started", "session_id": None}, True),  # the CLI did not start
+        ({"status": "failed", "error_kind": "api_error", "session_id": "s"}, True),  # could not reach its model
+        ({"status": "interrupted", "error_kind": "interrupted", "session_id": "s"}, True),  # killed from outside
+        ({"status": "timeout", "error_kind": "timeout", "session_id": None}, True),  # timed out before any event
+        ({"status": "failed", "error_kind": "nonzero_exit", "session_id": None}, True),  # crashed before any event
+        ({"status": "timeout", "error_kind": "timeout", "session_id": "s"}, False),  # the agent ran out of time
+        ({"status": "failed", "error_kind": "turn_failed", "session_id": "s"}, False),  # the agent failed
+        ({"status": "failed", "error_kind": "budget_exhausted", "session_id": "s"}, False),
+    ],
+)
+def test_infrastructure_failures_are_told_from_the_agents(fields: dict[str, object], infra: bool) -> None:
+    from harnessgym.compare.trial_worker import _infra_failure
+    from runners import PhaseOutcome
+
+    assert _infra_failure(PhaseOutcome.model_validate({"phase": "attempt", **fields})) is infra
