@@ -32,6 +32,7 @@ workspace and agent home); ``process`` runs each in a fresh ``python -I`` proces
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Literal, Protocol
@@ -178,13 +179,17 @@ class ProcessExecutor:
 
     async def run(self, job: TrialJob, trial_dir: Path, on_event: EventHandler | None = None) -> TrialRecord:
         from harnessgym import store
+        from harnessgym.jobs.orphans import marker_env
         from mcp_host import run_process
 
         trial_dir.mkdir(parents=True, exist_ok=True)
         job_path = trial_dir / JOB_NAME
         job_path.write_text(job.model_dump_json(indent=2) + "\n", encoding="utf-8")
         argv = [sys.executable, "-I", "-m", "harnessgym.compare.trial_worker", str(job_path), str(trial_dir)]
-        result = await run_process(argv, cwd=trial_dir, stdout_path=trial_dir / "worker.stdout.txt",
+        # Marked like a run's children, so that if this process dies (kill -9) the resumed comparison kills the
+        # orphaned worker before it runs the trial again in the same folder.
+        env = {**os.environ, **marker_env(trial_dir / "workspace", run_id_of(job))}
+        result = await run_process(argv, cwd=trial_dir, env=env, stdout_path=trial_dir / "worker.stdout.txt",
                                    stderr_path=trial_dir / "worker.stderr.txt")  # fmt: skip
         record = store.read_model(trial_dir / RECORD_NAME, TrialRecord)
         if record is not None and record.trial_id == job.trial_id:
