@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 from harnessgym.errors import DurationError
 
-__all__ = ["Duration", "format_duration", "parse_duration"]
+__all__ = ["Duration", "format_duration", "is_duration", "parse_duration"]
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
@@ -52,5 +52,23 @@ def format_duration(seconds: float) -> str:
     return "".join(parts) or "0s"
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration), PlainSerializer(lambda s: s, return_type=float)]
-"""Seconds as a float; accepts numbers and strings like ``"45m"`` when validated."""
+_INPUT_SCHEMA = {
+    "anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string"}],
+    "description": "A duration: seconds, or text like '90s', '45m', '1h30m'.",
+}
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    PlainSerializer(lambda s: s, return_type=float),
+    WithJsonSchema(_INPUT_SCHEMA, mode="validation"),
+]
+"""Seconds as a float; accepts numbers and strings like ``"45m"`` when validated (its input schema says so)."""
+
+
+def is_duration(metadata: Any) -> bool:
+    """Whether field metadata (or an ``Annotated`` type) carries :data:`Duration`'s parser."""
+    items = getattr(metadata, "__metadata__", metadata)
+    if not isinstance(items, tuple | list):
+        return False
+    return any(getattr(m, "func", None) is parse_duration for m in items)

@@ -12,9 +12,10 @@ A suite lists tasks; top-level keys are the suite's defaults for what a task lea
     split = "test"
 
 Each field of a task comes from the task, else the suite's defaults, else the command line (``--trials``,
-``--verify-command`` ...), else the built-in default; but a command-line option given explicitly overrides the
-suite's defaults (never a task's own value). Paths are relative to the suite file's folder; a task file not found
-there is looked up in the task's template. Runner options come from the command line only.
+``--verify-command`` ...), else the built-in default; but a command-line option set to something other than
+its default overrides the suite's defaults (never a task's own value). Paths are relative to the suite file's
+folder; a task file not found there is looked up in the task's template. Runner options come from the command
+line only.
 """
 
 from __future__ import annotations
@@ -125,19 +126,20 @@ def load_suite(path: Path) -> Suite:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"suite file {path} does not exist") from None
+        raise ConfigError(f"{path} does not exist", "suite") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"suite file {path} cannot be read: {exc}") from None
+        raise ConfigError(f"{path} cannot be read: {exc}", "suite") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"suite file {path} is not valid TOML: {exc}") from None
+        raise ConfigError(f"{path} is not valid TOML: {exc}", "suite") from None
     try:
         suite = Suite.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(f"suite {path}: {_where(exc, raw)}") from None
+        raise ConfigError(f"suite {path}: {_where(exc, raw)}", "suite") from None
     seen: set[str] = set()
     for task in suite.tasks:
         if task.name in seen:
-            raise ConfigError(f"suite {path}: task {task.name!r}, field name: two tasks are called {task.name!r}")
+            why = f"suite {path}: task {task.name!r}, field name: two tasks are called {task.name!r}"
+            raise ConfigError(why, "suite")
         seen.add(task.name)
     return suite
 
@@ -151,15 +153,16 @@ def _value(name: str, task: SuiteTask, suite: Suite, config: CompareConfig) -> A
     own = getattr(task, name)
     if own is not None:
         return own
-    if name in config.model_fields_set and getattr(config, name) is not None:
-        return getattr(config, name)
+    given = getattr(config, name)
+    if name in config.model_fields_set and given is not None and given != type(config).model_fields[name].default:
+        return given
     shared = getattr(suite, name)
     return shared if shared is not None else getattr(config, name)
 
 
 def _resolve_task(task: SuiteTask, suite: Suite, base: Path, config: CompareConfig) -> TaskSpec:
     def fail(field: str, message: str) -> ConfigError:
-        return ConfigError(f"suite {config.suite}: task {task.name!r}, field {field}: {message}")
+        return ConfigError(f"{config.suite}: task {task.name!r}, field {field}: {message}", "suite")
 
     template_rel = task.workspace_template or suite.workspace_template
     if template_rel is None:
@@ -208,6 +211,7 @@ def resolve_suite(config: CompareConfig) -> list[TaskSpec]:
         chosen = [s for s in specs if s.split == config.split]
         if not chosen:
             splits = ", ".join(sorted({s.split for s in specs}))
-            raise ConfigError(f"suite {config.suite} has no task in split {config.split!r}; its splits: {splits}")
+            why = f"suite {config.suite} has no task in split {config.split!r}; its splits: {splits}"
+            raise ConfigError(why, "split")
         specs = chosen
     return specs

@@ -115,11 +115,11 @@ def _artifact_workspace(spec: TaskSpec) -> Path | None:
         template = Layout(spec.workspace_template)
         return template.workspace if template.registry.is_file() else None
     if not source.exists():
-        raise ConfigError(f"--artifact-source {source} does not exist; pass a workspace or its {HARNESS_DIR} folder")
+        raise ConfigError(f"{source} does not exist; pass a workspace or its {HARNESS_DIR} folder", "artifact_source")
     workspace = source.parent if source.name == HARNESS_DIR else source
     if not Layout(workspace).registry.is_file():
-        raise ConfigError(f"--artifact-source {source} has no {HARNESS_DIR}/registry.json; pass a workspace "
-                          "where harnessgym built artifacts")  # fmt: skip
+        raise ConfigError(f"{source} has no {HARNESS_DIR}/registry.json; pass a workspace where harnessgym built "
+                          "artifacts", "artifact_source")  # fmt: skip
     return workspace
 
 
@@ -139,19 +139,22 @@ def _setup(config: CompareConfig) -> _Setup:
     for label, spec in specs.items():
         template, who = spec.workspace_template, f"task {spec.name!r}: " if label else ""
         if not template.is_dir():
-            raise ConfigError(f"{who}--workspace-template {template} is not a directory")
+            raise ConfigError(f"{who}{template} is not a directory", "workspace_template")
         if out == template or template.is_relative_to(out):
-            raise ConfigError(f"{who}--output-dir {out} would hold the template {template} itself; choose a folder "
-                              "outside it (one inside the template is fine: it is left out of the copies)")  # fmt: skip
+            raise ConfigError(f"{who}{out} would hold the template {template} itself; choose a folder outside it "
+                              "(one inside the template is fine: it is left out of the copies)",
+                              "output_dir")  # fmt: skip
         source = bundles[label] = _artifact_workspace(spec)
         active = _active(source)
         if config.require_active_harness and "harnessed" in config.arms:
             if source is None:
-                raise ConfigError(f"{who}the harnessed trials would get no artifacts: pass --artifact-source, or "
-                                  "--no-require-active-harness for a plain-against-plain (A/A) comparison")  # fmt: skip
+                raise ConfigError(f"{who}the harnessed trials would get no artifacts: pass {{artifact_source}}, or "
+                                  "{require_active_harness=false} for a plain-against-plain (A/A) comparison",
+                                  "artifact_source")  # fmt: skip
             if not active:
                 raise ConfigError(f"{who}no artifact of {source} is active, so every harnessed trial would be "
-                                  "invalid; qualify them with a run, or pass --no-require-active-harness")  # fmt: skip
+                                  "invalid; qualify them with a run, or pass {require_active_harness=false}",
+                                  "artifact_source")  # fmt: skip
         base = tuple(a for a in config.arms if a != "ablate")
         arms[label] = base + (tuple(f"minus:{a}" for a in active) if "ablate" in config.arms else ())
     names = config.runner_names
@@ -192,14 +195,16 @@ def _check(config: CompareConfig, out: OutputLayout) -> tuple[_Setup, dict[str, 
         changed = _differences(plan.identity, identity)
         if changed:
             raise ConfigError(f"{out.root} holds a comparison with another configuration (it differs in: "
-                              f"{', '.join(changed[:8])}); run the same command to resume it, pass --overwrite to "
-                              "replace it, or choose another --output-dir")  # fmt: skip
+                              f"{', '.join(changed[:8])}); run the same command to resume it, pass "
+                              "{overwrite=true} to replace it, or choose another {output_dir}",
+                              "output_dir")  # fmt: skip
         return setup, identity
     taken = [out.trial_dir_of(k) for k in setup.order if out.trial_dir_of(k).exists()]
     if taken or out.plan.exists():
         names = ", ".join(str(p.relative_to(out.root)) for p in taken[:4]) + (" ..." if len(taken) > 4 else "")
         raise ConfigError(f"{out.root} already holds trials of an earlier comparison ({names or out.plan.name}); "
-                          "pass --overwrite to replace them, or choose another --output-dir")  # fmt: skip
+                          "pass {overwrite=true} to replace them, or choose another {output_dir}",
+                          "output_dir")  # fmt: skip
     return setup, identity
 
 
@@ -210,14 +215,14 @@ def check_compare(config: CompareConfig) -> Path | None:
     out = OutputLayout(config.output_dir)
     setup, _ = _check(config, out)
     if store.lock_is_held(Layout(out.root)):
-        raise ConfigError(_in_use(out, store.lock_holder(Layout(out.root))))
+        raise ConfigError(_in_use(out, store.lock_holder(Layout(out.root))), "output_dir")
     return next(iter(setup.bundles.values()))
 
 
 def _in_use(out: OutputLayout, holder: tuple[int, str] | None) -> str:
     who = f" (pid {holder[0]})" if holder is not None else ""
     return (f"{out.root} is in use by another comparison{who}; wait for it to finish, stop it, or choose another "
-            "--output-dir")  # fmt: skip
+            "{output_dir}")  # fmt: skip
 
 
 def _job(config: CompareConfig, setup: _Setup, key: TrialKey, position: int) -> TrialJob:
@@ -279,7 +284,7 @@ async def compare_async(
         lock = store.WorkspaceLock.acquire(Layout(out.root), f"compare-seed-{config.seed}")
     except WorkspaceLockedError:
         await executor.aclose()
-        raise ConfigError(_in_use(out, store.lock_holder(Layout(out.root)))) from None
+        raise ConfigError(_in_use(out, store.lock_holder(Layout(out.root))), "output_dir") from None
     try:
         if config.overwrite:
             _clear(out, setup)
