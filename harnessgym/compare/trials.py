@@ -39,7 +39,7 @@ from harnessgym.events import EventHandler
 from harnessgym.records import utcnow
 from harnessgym.store.layout import HARNESS_DIR, Layout
 
-__all__ = ["ComparePlan", "TrialHandler", "check_compare", "compare_async", "plan_order"]
+__all__ = ["ComparePlan", "TrialHandler", "check_compare", "compare_async", "plan_order", "planned_trials"]
 
 TrialHandler = Callable[[TrialKey, int, int, TrialRecord | None], None]
 """Called with (slot, position, total, None) when a trial starts and (slot, position, total, record) when it
@@ -217,6 +217,11 @@ def check_compare(config: CompareConfig) -> Path | None:
     if store.lock_is_held(Layout(out.root)):
         raise ConfigError(_in_use(out, store.lock_holder(Layout(out.root))), "output_dir")
     return next(iter(setup.bundles.values()))
+
+
+def planned_trials(config: CompareConfig) -> list[TrialKey]:
+    """The trials ``config`` plans, in order (the suite and the bundles are read; nothing is checked or run)."""
+    return _setup(config).order
 
 
 def _in_use(out: OutputLayout, holder: tuple[int, str] | None) -> str:

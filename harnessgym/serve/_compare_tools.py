@@ -23,6 +23,7 @@ from harnessgym import store
 from harnessgym.compare import check_compare, compare_async
 from harnessgym.compare.models import GROUPS, CompareConfig, CompareReport, OutputLayout, TrialKey, TrialRecord
 from harnessgym.compare.render import trial_line
+from harnessgym.compare.trials import ComparePlan, planned_trials
 from harnessgym.errors import HarnessgymError
 from harnessgym.events import RunEvent
 from harnessgym.options import tool_options
@@ -156,7 +157,15 @@ async def start_compare(
     follow it with get_compare (wait_seconds waits, with progress) for the verdict, stop it with cancel_compare.
     The output_dir becomes the compare_id."""
     state = state_of(ctx)
-    config = config_of(state, CompareConfig, task_of(state, task_file, task_text), options)
+    suite = options.get("suite") is not None and task_file is None and task_text is None
+    config = config_of(state, CompareConfig, {} if suite else task_of(state, task_file, task_text), options)
+    if config.suite is not None:  # what the suite names must lie inside the allowed roots too
+        with library_errors():
+            tasks = config.tasks()
+        for spec in tasks:
+            _inside(state, str(spec.workspace_template), f"task {spec.name!r}'s workspace_template")
+            if spec.artifact_source is not None:
+                _inside(state, str(spec.artifact_source), f"task {spec.name!r}'s artifact_source")
     out = config.output_dir
     existing = state.compares.get(_key(out))
     if existing is not None and existing.running:
@@ -164,7 +173,7 @@ async def start_compare(
                         "cancel_compare")  # fmt: skip
     with library_errors():  # what the library would refuse, refused before anything starts
         check_compare(config)
-    tracked = _Compare(output_dir=out, total=2 * config.trials)
+    tracked = _Compare(output_dir=out, total=len(planned_trials(config)))
     _tracked(state)[_key(out)] = tracked
     live = tracked.live = state.compares.launch(_key(out), out, _work(config, tracked))
     with anyio.move_on_after(_START_CONFIRM_SECONDS):
@@ -268,12 +277,18 @@ def _disk_trials(layout: OutputLayout) -> tuple[list[TrialRecord], int]:
     """Every readable ``trial.json`` under the output folder, in run order, and how many trial folders exist
     (a trial's folder is there from its start)."""
     found, started = [], 0
-    for group in GROUPS:
-        for trial_dir in sorted(layout.group_dir(group).glob("trial_*")):
-            started += 1
-            record = store.read_model(trial_dir / "trial.json", TrialRecord)
-            if record is not None:
-                found.append(record)
+    plan = store.read_model(layout.plan, ComparePlan)
+    if plan is not None:  # a suite, arms, runners: the plan says where every trial goes
+        dirs = [layout.trial_dir_of(key) for key in plan.order]
+    else:
+        dirs = [d for group in GROUPS for d in sorted(layout.group_dir(group).glob("trial_*"))]
+    for trial_dir in dirs:
+        if not trial_dir.is_dir():
+            continue
+        started += 1
+        record = store.read_model(trial_dir / "trial.json", TrialRecord)
+        if record is not None:
+            found.append(record)
     return sorted(found, key=lambda r: (r.position, r.group, r.index)), started
 
 

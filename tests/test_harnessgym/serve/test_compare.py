@@ -263,3 +263,27 @@ async def test_get_compare_follows_a_comparison_run_elsewhere_until_its_report_a
     assert (view["status"], view["trials_finished"], view["trials_planned"]) == ("completed", 2, 2)
     assert view["verdict"]["outcome"] == "no_detectable_difference"
     assert progress and all(m and "no report yet" in m for m in progress)
+
+
+async def test_start_compare_runs_a_suite_in_parallel_and_get_compare_reads_it(client: Client, root: Path) -> None:
+    suite = root / "suite"
+    shutil.copytree(Path(EXAMPLE).parent / "suite", suite)
+    fake = json.loads((suite / "fake_agent.json").read_text())
+    fake["steps"][0]["actions"] = [a for a in fake["steps"][0]["actions"] if a["do"] != "sleep"]
+    (suite / "fast_agent.json").write_text(json.dumps(fake))
+    fast = {"fake_script": str(suite / "fast_agent.json")}
+    # A suite may not lead outside the allowed roots.
+    outside = root.parent / "outside"
+    shutil.copytree(suite / "alpha", outside)
+    (suite / "escape.toml").write_text(f'verify_command = "true"\n[[tasks]]\nname = "x"\ntask_text = "t"\n'
+                                       f'workspace_template = "{outside}"\n')  # fmt: skip
+    text = await refused(client, "start_compare", suite="suite/escape.toml", output_dir="suite-out",
+                         runner_options=fast)  # fmt: skip
+    assert "workspace_template" in text and not (root / "suite-out").exists()
+    started = await call(client, "start_compare", suite="suite/suite.toml", output_dir="suite-out", jobs=3,
+                         arms=["plain,harnessed,ablate"], runner_options=fast)  # fmt: skip
+    assert started["trials_planned"] == 3 * 4 * 2  # three tasks, four arms, two trials each
+    view = await call(client, "get_compare", compare_id="suite-out", wait_seconds=240)
+    assert (view["status"], view["trials_finished"]) == ("completed", 24)
+    report = CompareReport.model_validate_json((root / "suite-out" / "compare_report.json").read_text())
+    assert report.suite is not None and {a.suggestion for a in report.suite.artifacts} == {"keep", "retire"}
