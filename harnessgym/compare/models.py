@@ -7,11 +7,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic.config import JsonDict
 
 from harnessgym.compare.layout import OutputLayout
-from harnessgym.compare.spec import TaskSpec
+from harnessgym.compare.spec import TaskSpec, check_arms, check_runners, comma_list, one_task
 from harnessgym.compare.suite_models import SuiteAnalysis
 from harnessgym.config import known_runner
 from harnessgym.duration import Duration
@@ -43,7 +43,6 @@ InvalidKind = Literal["runner_error", "run_error", "runner_failure", "no_attempt
 """``infra_error``: the infrastructure failed, not the agent at the task (the CLI crashed or could not reach its
 model, a worker died, a timeout before the agent's first event); retried, never counted as the task failing."""
 SCHEMA_VERSION = 1
-ARM_CHOICES = ("plain", "harnessed", "ablate")
 RESUME_INDEPENDENT = frozenset({"output_dir", "overwrite", "jobs", "max_retries", "budget_usd", "executor"})
 """Fields that say how a comparison runs, not what it measures: a resumed comparison may change them."""
 
@@ -169,30 +168,12 @@ class CompareConfig(BaseModel):
     @field_validator("arms", "runners", mode="before")
     @classmethod
     def _comma_lists(cls, value: object) -> object:
-        """``plain,harnessed`` and repeated options alike."""
-        if isinstance(value, str):
-            value = (value,)
-        if isinstance(value, list | tuple):
-            return tuple(part.strip() for v in value for part in str(v).split(",") if part.strip())
-        return value
+        return comma_list(value)
 
-    @field_validator("runners")
+    @field_validator("arms", "runners")
     @classmethod
-    def _known_runners(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if len(set(value)) != len(value):
-            raise ValueError(f"a runner is named twice in {','.join(value)}")
-        return tuple(str(known_runner(v)) for v in value)
-
-    @field_validator("arms")
-    @classmethod
-    def _known_arms(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [a for a in value if a not in ARM_CHOICES]
-        if unknown or not value or len(set(value)) != len(value):
-            raise ValueError(f"arms are a comma-separated choice of {', '.join(ARM_CHOICES)} without repeats, "
-                             f"not {','.join(value) or 'nothing'}")  # fmt: skip
-        if "ablate" in value and "harnessed" not in value:
-            raise ValueError("the ablate arms are compared with the harnessed arm: add harnessed to the arms")
-        return value
+    def _known(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        return check_arms(value) if info.field_name == "arms" else check_runners(value)
 
     @model_validator(mode="after")
     def _one_task_or_a_suite(self) -> CompareConfig:
@@ -239,18 +220,7 @@ class CompareConfig(BaseModel):
 
     def task_spec(self) -> TaskSpec:
         """The comparison's one task, as every trial of it needs it."""
-        assert self.workspace_template is not None and self.task_text is not None
-        task_file = None
-        if self.task_path is not None and self.task_path.is_relative_to(self.workspace_template):
-            task_file = str(self.task_path.relative_to(self.workspace_template))
-        return TaskSpec(
-            name=self.workspace_template.name or "task", workspace_template=self.workspace_template,
-            task_text=self.task_text, task_file=task_file, artifact_source=self.artifact_source, trials=self.trials,
-            iterations=self.iterations, attempt_timeout=self.attempt_timeout, attempt_timeouts=self.attempt_timeouts,
-            verify_command=self.verify_command, verify_timeout=self.verify_timeout, post_command=self.post_command,
-            post_score_key=self.post_score_key, post_timeout=self.post_timeout, score_key=self.score_key,
-            stop_score=self.stop_score, higher_is_better=self.higher_is_better, task_state=self.task_state,
-        )  # fmt: skip
+        return one_task(self)
 
 
 class TrialKey(BaseModel):

@@ -9,13 +9,18 @@ template (and the bundle) and rewrites ``workspace_template`` with :meth:`pydant
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from harnessgym.duration import Duration
 
-__all__ = ["TaskSpec"]
+if TYPE_CHECKING:
+    from harnessgym.compare.models import CompareConfig
+
+__all__ = ["ARM_CHOICES", "TaskSpec", "check_arms", "check_runners", "comma_list", "one_task"]
+
+ARM_CHOICES = ("plain", "harnessed", "ablate")
 
 
 class TaskSpec(BaseModel):
@@ -69,3 +74,48 @@ class TaskSpec(BaseModel):
     @property
     def post_key(self) -> str:
         return self.post_score_key or self.score_key
+
+
+def one_task(config: CompareConfig) -> TaskSpec:
+    """The one task of a comparison without a suite."""
+    template, text = config.workspace_template, config.task_text
+    assert template is not None and text is not None
+    task_file = None
+    if config.task_path is not None and config.task_path.is_relative_to(template):
+        task_file = str(config.task_path.relative_to(template))
+    return TaskSpec(
+        name=template.name or "task", workspace_template=template, task_text=text, task_file=task_file,
+        artifact_source=config.artifact_source, trials=config.trials, iterations=config.iterations,
+        attempt_timeout=config.attempt_timeout, attempt_timeouts=config.attempt_timeouts,
+        verify_command=config.verify_command, verify_timeout=config.verify_timeout,
+        post_command=config.post_command, post_score_key=config.post_score_key, post_timeout=config.post_timeout,
+        score_key=config.score_key, stop_score=config.stop_score, higher_is_better=config.higher_is_better,
+        task_state=config.task_state,
+    )  # fmt: skip
+
+
+def comma_list(value: object) -> object:
+    """``plain,harnessed`` and repeated options alike, as one tuple."""
+    if isinstance(value, str):
+        value = (value,)
+    if isinstance(value, list | tuple):
+        return tuple(part.strip() for v in value for part in str(v).split(",") if part.strip())
+    return value
+
+
+def check_arms(value: tuple[str, ...]) -> tuple[str, ...]:
+    unknown = [a for a in value if a not in ARM_CHOICES]
+    if unknown or not value or len(set(value)) != len(value):
+        raise ValueError(f"arms are a comma-separated choice of {', '.join(ARM_CHOICES)} without repeats, "
+                         f"not {','.join(value) or 'nothing'}")  # fmt: skip
+    if "ablate" in value and "harnessed" not in value:
+        raise ValueError("the ablate arms are compared with the harnessed arm: add harnessed to the arms")
+    return value
+
+
+def check_runners(value: tuple[str, ...]) -> tuple[str, ...]:
+    from harnessgym.config import known_runner
+
+    if len(set(value)) != len(value):
+        raise ValueError(f"a runner is named twice in {','.join(value)}")
+    return tuple(str(known_runner(v)) for v in value)
