@@ -63,6 +63,7 @@ __all__ = [
     "WorkspaceError",
     "WorkspaceLockedError",
     "WorkspaceNotWritableError",
+    "__version__",
     "continue_async",
     "continue_run",
     "get_run",
@@ -102,6 +103,7 @@ _HOME: dict[str, str] = {
     "get_run": "harnessgym.jobs.runs",
     "list_runs": "harnessgym.jobs.runs",
     "score_workspace": "harnessgym.evidence.verify",
+    "__version__": "mcp_host",  # one version for the three packages, from the distribution's metadata
 }
 
 

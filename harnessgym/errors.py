@@ -4,7 +4,7 @@
 
     HarnessgymError                 what went wrong, to what, and what to do
     ├── ConfigError                 a configuration is invalid: which field, and what is wrong with it
-    │   ├── DurationError           "45x" is not a duration
+    │   ├── DurationError           "45x" is not a duration; "0" is not a usable time limit
     │   ├── TaskNotFoundError       the task file cannot be read
     │   └── UnknownRunnerError      no runner has that name
     ├── WorkspaceError              the workspace cannot be used
@@ -109,13 +109,14 @@ class ConfigError(HarnessgymError, ValueError):
 
 
 class DurationError(ConfigError):
-    """A duration string could not be parsed (the field is known where it is validated, not here)."""
+    """A duration could not be parsed, or is no usable time limit (0, negative, endless); the field is known where
+    it is validated, not here."""
 
-    def __init__(self, text: str, field: str | None = None) -> None:
+    def __init__(self, text: str, field: str | None = None, *, why: str | None = None) -> None:
         self.text = text
-        super().__init__(
-            f"{text!r} is not a duration; write seconds ('90', '2.5') or units like '90s', '45m', '1h30m'", field
-        )
+        self.why = why or "is not a duration; write seconds ('90', '2.5') or units like '90s', '45m', '1h30m'"
+        """Why, as the end of a sentence that starts with the text."""
+        super().__init__(f"{text!r} {self.why}", field)
 
 
 class TaskNotFoundError(ConfigError):
@@ -145,7 +146,7 @@ class WorkspaceNotWritableError(WorkspaceError):
     def __init__(self, workspace: Path, reason: str) -> None:
         super().__init__(
             workspace,
-            f"workspace {workspace} is not writable ({reason}); choose a writable --workspace or fix its permissions",
+            f"workspace {workspace} is not writable ({reason}); choose a writable workspace or fix its permissions",
         )
 
 

@@ -59,44 +59,26 @@ def _config(opts: dict[str, Any]) -> Any:
 
 def _run_cli(config: Any) -> Any:
     """Run under anyio; SIGINT/SIGTERM stop the running trial and leave an ``interrupted`` report."""
-    import anyio
     from rich.console import Console
 
     from harnessgym import store
+    from harnessgym.commands._signals import run_until_signalled
     from harnessgym.compare import compare_async
     from harnessgym.compare.models import CompareReport, OutputLayout, TrialKey, TrialRecord
     from harnessgym.compare.render import trial_line
-    from harnessgym.errors import HarnessgymError
 
     console = Console(stderr=True, highlight=False, soft_wrap=True)
-    outcome: dict[str, Any] = {}
 
     def on_trial(key: TrialKey, position: int, total: int, record: TrialRecord | None) -> None:
         style = "dim" if record is None else "cyan" if record.valid else "yellow"
         console.print(f"[{style}]{trial_line(key, position, total, record)}[/{style}]")
 
-    async def main() -> None:
-        async with anyio.create_task_group() as tg:
+    def on_signal(signum: signal.Signals) -> None:
+        console.print(f"[bold red]{signum.name}: stopping the running trial...")
 
-            async def watch() -> None:
-                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                    async for signum in signals:
-                        console.print(f"[bold red]{signal.Signals(signum).name}: stopping the running trial...")
-                        tg.cancel_scope.cancel()
-                        return
-
-            tg.start_soon(watch)
-            try:
-                outcome["report"] = await compare_async(config, on_trial)
-            except HarnessgymError as exc:  # raised again outside the task group, unwrapped
-                outcome["error"] = exc
-            tg.cancel_scope.cancel()
-
-    anyio.run(main)
-    if "error" in outcome:
-        raise outcome["error"]
-    if "report" in outcome:
-        return outcome["report"]
+    finished: CompareReport | None = run_until_signalled(lambda: compare_async(config, on_trial), on_signal)
+    if finished is not None:
+        return finished
     report = store.read_model(OutputLayout(config.output_dir).report, CompareReport)
     if report is None:
         raise click.ClickException("the comparison was interrupted before it recorded anything")

@@ -88,8 +88,8 @@ def print_report(report: CompareReport, path: object, console: Console | None = 
 
 def trial_line(key: TrialKey, position: int, total: int, record: TrialRecord | None) -> str:
     """One progress line for a trial starting (``record`` None) or ending."""
-    head = f"[{position}/{total}] {key.group} #{key.index}" if not (key.task or key.arm or key.runner) else (
-        f"[{position}/{total}] {key.trial_id}")
+    slot = key.trial_id if key.task or key.arm or key.runner else f"{key.group} #{key.index}"
+    head = f"[{position}/{total}] {slot}"
     if record is not None and record.tries > 1:
         head += f" (try {record.tries})"
     if record is None:

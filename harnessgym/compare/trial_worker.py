@@ -176,9 +176,9 @@ def _judge(record: TrialRecord, summary: RunSummary, failures: list[str], infra:
     elif job.group == "harnessed" and job.require_active_harness and record.active_artifact_count == 0:
         if not (job.exclude_artifacts and not record.copied_artifacts):  # a leave-one-out arm may be left empty
             _invalid(record, "no_active_harness", "no artifact was active for the attempts "
-                     "(pass --no-require-active-harness to count such trials)")  # fmt: skip
+                     "(require_active_harness off counts such trials)")  # fmt: skip
     elif job.group == "harnessed" and job.require_harness_tool_use and record.mcp_call_count == 0:
-        _invalid(record, "no_harness_tool_use", "the agent made no MCP tool call (--require-harness-tool-use)")
+        _invalid(record, "no_harness_tool_use", "the agent made no MCP tool call (require_harness_tool_use is on)")
 
 
 def _invalid(record: TrialRecord, kind: InvalidKind, reason: str) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-
 import anyio
 from mcp.server import MCPServer
 from mcp.types import ToolAnnotations
@@ -14,6 +12,7 @@ from harnessgym.serve._run_tools import RUN_TOOLS
 from harnessgym.serve._settings import ServeSettings
 from harnessgym.serve._state import ControlState, control_lifespan
 from harnessgym.serve._workspace_tools import WORKSPACE_TOOLS
+from mcp_host import __version__, cancel_on_signal
 
 __all__ = ["build_server", "run_server", "serve_async"]
 
@@ -43,11 +42,9 @@ _ANNOTATIONS: dict[str, ToolAnnotations] = {
 
 def build_server(settings: ServeSettings) -> MCPServer[ControlState]:
     """The control server: tools and resources over the library, with runs in its lifespan's task group."""
-    from importlib.metadata import version
-
     server: MCPServer[ControlState] = MCPServer(
         "harnessgym",
-        version=version("harnessgym"),
+        version=__version__,
         instructions=_INSTRUCTIONS,
         lifespan=control_lifespan(settings),
         log_level="WARNING",
@@ -56,13 +53,6 @@ def build_server(settings: ServeSettings) -> MCPServer[ControlState]:
         server.add_tool(tool, annotations=_ANNOTATIONS.get(tool.__name__))
     register_resources(server)
     return server
-
-
-async def _stop_on_signal(scope: anyio.CancelScope) -> None:
-    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
-        async for _ in signals:
-            scope.cancel()
-            return
 
 
 async def serve_async(settings: ServeSettings) -> None:
@@ -75,7 +65,7 @@ async def serve_async(settings: ServeSettings) -> None:
         await serve_http(server, settings)
         return
     async with anyio.create_task_group() as tg:
-        tg.start_soon(_stop_on_signal, tg.cancel_scope)
+        tg.start_soon(cancel_on_signal, tg.cancel_scope)
         await server.run_stdio_async()
         tg.cancel_scope.cancel()
 

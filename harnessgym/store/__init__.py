@@ -44,11 +44,11 @@ if TYPE_CHECKING:
     )
     from harnessgym.store.files import (
         append_journal,
-        atomic_write_text,
         read_agent_result,
         read_journal,
         read_model,
         read_regular,
+        write_atomic,
         write_model,
     )
     from harnessgym.store.lock import WorkspaceLock, lock_holder, lock_holder_run, lock_is_held
@@ -71,7 +71,6 @@ __all__ = [
     "append_journal",
     "artifact_digest",
     "artifact_root",
-    "atomic_write_text",
     "capture_template",
     "copy_bundle",
     "copy_usable_artifacts",
@@ -103,6 +102,7 @@ __all__ = [
     "snapshot_task_state",
     "sync_registry",
     "workspace_matches_checkpoint",
+    "write_atomic",
     "write_model",
     "write_registry",
 ]
@@ -143,11 +143,11 @@ _HOME: dict[str, str] = {
     **dict.fromkeys(
         [
             "append_journal",
-            "atomic_write_text",
             "read_agent_result",
             "read_journal",
             "read_model",
             "read_regular",
+            "write_atomic",
             "write_model",
         ],
         "harnessgym.store.files",

@@ -3,7 +3,8 @@
 The layout is the upstream one, so existing bundles keep working::
 
     .harnessgym/
-      registry.json  activation.json  lock  mcp_calls.jsonl  cache/mcp/
+      registry.json  activation.json  lock
+      mcp_calls.jsonl  host/{active.json, verdicts/, logs/, daemon.log}     (owned by mcp_host)
       skills/ mcp/ tools/ verifiers/ fixtures/ tests/ docs/ scripts/
       task_state/initial/
       runs/<run_id>/
@@ -19,7 +20,9 @@ The layout is the upstream one, so existing bundles keep working::
           qualification/attempt_<k>/{qualification.json, workspace/}
           repair_<k>/build.{prompt,stdout,stderr,transcript}.txt
 
-This module only computes paths; :mod:`harnessgym.store` reads and writes them.
+This module only computes paths; :mod:`harnessgym.store` reads and writes them. The paths the MCP host
+keeps (its folder, the telemetry, the servers' folder) are :mod:`mcp_host`'s (``mcp_host._paths``): they are
+asked for there, never spelled again here.
 """
 
 from __future__ import annotations
@@ -28,13 +31,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-__all__ = ["ARTIFACT_DIRS", "KIND_DIRS", "ArtifactKind", "Layout", "PhaseFiles", "RunLayout"]
+from mcp_host import HARNESS_DIR, MANIFESTS_DIR, calls_path, harness_dir, host_dir
+
+__all__ = ["ARTIFACT_DIRS", "HARNESS_DIR", "KIND_DIRS", "ArtifactKind", "Layout", "PhaseFiles", "RunLayout"]
 
 ArtifactKind = Literal["skill", "mcp", "tool", "verifier", "fixture", "test", "docs", "script"]
 
 KIND_DIRS: dict[ArtifactKind, str] = {
     "skill": "skills",
-    "mcp": "mcp",
+    "mcp": MANIFESTS_DIR,
     "tool": "tools",
     "verifier": "verifiers",
     "fixture": "fixtures",
@@ -43,8 +48,6 @@ KIND_DIRS: dict[ArtifactKind, str] = {
     "script": "scripts",
 }
 ARTIFACT_DIRS: tuple[str, ...] = tuple(KIND_DIRS.values())
-
-HARNESS_DIR = ".harnessgym"
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ class Layout:
 
     @property
     def root(self) -> Path:
-        return self.workspace / HARNESS_DIR
+        return harness_dir(self.workspace)
 
     folder = root  # what the paths below hang from
     registry = _Below("registry.json")
@@ -88,10 +91,18 @@ class Layout:
     """Where an unreadable registry.json is kept when a new one replaces it."""
     activation = _Below("activation.json")
     lock = _Below("lock")
-    mcp_cache = _Below("cache", "mcp")
-    """Where mcp_host keeps qualification verdicts by digest."""
     runs = _Below("runs")
     task_state = _Below("task_state", "initial")
+
+    @property
+    def mcp_calls(self) -> Path:
+        """The per-call telemetry the host writes."""
+        return calls_path(self.workspace)
+
+    @property
+    def host(self) -> Path:
+        """The host's folder: the active set, the verdict cache, the servers' logs."""
+        return host_dir(self.workspace)
 
     def kind_dir(self, kind: ArtifactKind) -> Path:
         return self.root / KIND_DIRS[kind]

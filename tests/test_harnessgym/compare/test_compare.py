@@ -21,6 +21,7 @@ from runners.fake_agent import MCP_SERVER
 
 pytestmark = pytest.mark.anyio
 
+
 def compare_config(tmp_path: Path, fake: Path, source: Path | None, **fields: Any) -> CompareConfig:
     fields.setdefault("trials", 2)
     return CompareConfig(
@@ -169,6 +170,7 @@ def test_trial_order_is_seeded_and_balanced_in_blocks() -> None:
         assert {k.group for k in pair} == {"plain", "harnessed"} and {k.index for k in pair} == {block + 1}
 
 
+@pytest.mark.slow  # three CLI runs, six trials
 async def test_the_cli_prints_the_table_and_an_honest_verdict_for_three_trials_each(tmp_path: Path) -> None:
     source = artifact_source(tmp_path, fixer_entry())
     fake = script(tmp_path, USE_FIXER_IF_PRESENT)

@@ -22,12 +22,12 @@ from runners import RunnerOptions
 
 pytestmark = pytest.mark.anyio
 
-FIXER = '''from pathlib import Path
+FIXER = """from pathlib import Path
 p = Path("numerics.py")
 old = "    return math.log(sum(math.exp(x) for x in xs))"
 new = "    m = max(xs)\\n    return m + math.log(sum(math.exp(x - m) for x in xs))"
 p.write_text(p.read_text().replace(old, new, 1))
-'''
+"""
 USE_FIXER = step(
     "attempt",
     {"do": "run", "argv": ["{python}", ".harnessgym/tools/fixer.py"], "optional": True},

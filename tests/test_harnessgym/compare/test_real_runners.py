@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,9 @@ import pytest
 from scripted_model import scripted_model
 from support.real_clis import claude_env, codex_env, ensure_real_clis, write_codex_provider_config
 
-pytestmark = pytest.mark.real_cli
+from mcp_host import run_process
+
+pytestmark = [pytest.mark.anyio, pytest.mark.real_cli, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[3]
 SUITE = REPO / "examples" / "suite"
@@ -29,7 +30,7 @@ def _script() -> dict[str, Any]:
     return {"scripts": [{"marker": ATTEMPT, "steps": [shell, {"text": "Done."}]}], "fallback": "Nothing to do."}
 
 
-def test_the_same_bundle_under_claude_and_codex_in_parallel_isolated_homes(tmp_path: Path) -> None:
+async def test_the_same_bundle_under_claude_and_codex_in_parallel_isolated_homes(tmp_path: Path) -> None:
     clis = ensure_real_clis()
     user = tmp_path / "user-home"
     suite = tmp_path / "suite.toml"
@@ -46,10 +47,9 @@ def test_the_same_bundle_under_claude_and_codex_in_parallel_isolated_homes(tmp_p
                 str(tmp_path / "out"), "--runners", "claude,codex", "--jobs", "4", "--attempt-timeout", "90s",
                 "--claude-bin", str(clis.claude), "--claude-model", "mock-model",
                 "--codex-bin", str(clis.codex)]  # fmt: skip
-        proc = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=TIMEOUT,
-                              stdin=subprocess.DEVNULL, check=False)  # fmt: skip
+        proc = await run_process(argv, cwd=tmp_path, env=env, timeout=TIMEOUT)
         requests = model.requests()
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    assert proc.returncode == 0, (proc.stdout_tail + proc.stderr_tail)[-4000:]
     report = json.loads((tmp_path / "out" / "compare_report.json").read_text())
     trials = {t["trial_id"]: t for t in report["trials"]}
     assert set(trials) == {f"alpha/{r}/{a}/1" for r in ("claude", "codex") for a in ("plain", "harnessed")}

@@ -83,6 +83,7 @@ async def test_the_suite_of_the_issue_works_as_written(tmp_path: Path) -> None:
     assert (report.harnessed.solved, report.plain.solved) == (2, 0)
 
 
+@pytest.mark.slow
 async def test_three_tasks_with_ablation_in_parallel_name_the_artifact_that_carries_the_effect(tmp_path: Path) -> None:
     # Each attempt sleeps, so trials that run at once overlap in time.
     config = suite_config(tmp_path, agent(tmp_path, seconds=1.0), arms=("plain", "harnessed", "ablate"), jobs=4)
@@ -159,6 +160,7 @@ async def test_schema_suite_prints_the_json_schema_of_the_suite_file(tmp_path: P
     assert done.returncode == 0 and "tasks" in schema["properties"] and "SuiteTask" in schema["$defs"]
 
 
+@pytest.mark.slow
 async def test_an_infra_error_is_retried_and_never_counted_as_the_task_failing(tmp_path: Path) -> None:
     # The first attempt of the whole comparison crashes its CLI (SIGKILL); every later one works.
     crash_once = {"do": "once", "marker": str(tmp_path / "crashed"), "actions": [{"do": "die"}]}
@@ -193,6 +195,7 @@ async def test_the_budget_stops_new_trials_and_a_larger_one_resumes(tmp_path: Pa
     assert harnessed.cost_per_solved_task == pytest.approx(0.5) and harnessed.cost_usd == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("executor", ["local", "process"])
 async def test_killed_half_way_the_same_command_finishes_with_every_trial_run_exactly_once(
     tmp_path: Path, executor: str
@@ -221,7 +224,7 @@ async def test_killed_half_way_the_same_command_finishes_with_every_trial_run_ex
     after = records()
     assert len(after) == 12
     assert {k: after[k] for k in before} == before  # finished trials were not run again
-    new = log.read_text().splitlines()[len(logged):]
+    new = log.read_text().splitlines()[len(logged) :]
     # Attempts after the kill came only from trials without a final record at the kill (those cut short).
     assert {str(Path(line).parent) for line in new} == set(after) - set(before)
     report = CompareReport.model_validate_json((out / "compare_report.json").read_text())

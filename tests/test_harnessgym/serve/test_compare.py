@@ -21,6 +21,7 @@ from support.compare import USE_FIXER_IF_PRESENT, fixer_entry
 from support.compare import artifact_source as make_source
 from support.loop import script, step, wait_until
 from support.serve_client import EXAMPLE, VERIFY, call, refused
+from support.waiting import wait_for_file
 
 from harnessgym.compare import CompareConfig, CompareReport, compare_async
 from harnessgym.serve import ServeSettings, build_server
@@ -63,13 +64,6 @@ def options(root: Path, *steps: dict[str, Any]) -> dict[str, Any]:
         "output_dir": "out", "trials": 1, "verify_command": VERIFY, "attempt_timeout": "30s",
         "runner_options": {"fake_script": str(fake), "fake_home": str(root / "fake-home")},
     }  # fmt: skip
-
-
-async def wait_for_file(path: Path, seconds: float = 30) -> None:
-    # The fake agent is another process; its marker file is the only sign that it reached the hang.
-    with anyio.fail_after(seconds):
-        while not path.exists():  # noqa: ASYNC110
-            await anyio.sleep(0.05)
 
 
 async def test_the_compare_tools_are_listed_with_their_annotations(client: Client) -> None:
@@ -265,6 +259,7 @@ async def test_get_compare_follows_a_comparison_run_elsewhere_until_its_report_a
     assert progress and all(m and "no report yet" in m for m in progress)
 
 
+@pytest.mark.slow
 async def test_start_compare_runs_a_suite_in_parallel_and_get_compare_reads_it(client: Client, root: Path) -> None:
     suite = root / "suite"
     shutil.copytree(Path(EXAMPLE).parent / "suite", suite)

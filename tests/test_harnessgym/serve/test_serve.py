@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,10 +17,11 @@ import pytest
 from mcp import Client, MCPError
 from mcp.server import MCPServer
 from support.serve_client import EXAMPLE, VERIFY, call, hang_script, refused
+from support.waiting import wait_for_file
 
 import harnessgym
 from harnessgym.serve import ServeSettings, build_server
-from mcp_host._supervise.procs import kill_tree, spawn
+from mcp_host._supervise.procs import DEVNULL, kill_tree, spawn
 
 pytestmark = pytest.mark.anyio
 
@@ -42,13 +42,6 @@ def server(root: Path, tmp_path: Path) -> MCPServer[Any]:
 async def client(server: MCPServer[Any]) -> AsyncIterator[Client]:
     async with Client(server, read_timeout_seconds=60) as c:
         yield c
-
-
-async def wait_for_file(path: Path, seconds: float = 30) -> None:
-    # The fake agent is another process; its marker file is the only sign that it reached the hang.
-    with anyio.fail_after(seconds):
-        while not path.exists():  # noqa: ASYNC110
-            await anyio.sleep(0.05)
 
 
 async def test_the_server_lists_every_control_tool_and_the_run_resource_templates(client: Client) -> None:
@@ -235,7 +228,7 @@ async def test_cancel_run_interrupts_a_run_that_another_process_drives_and_leave
     argv = [sys.executable, "-m", "harnessgym", "run", "--workspace", str(ws), "--task-text", "write done.txt",
             "--verify-command", "test -f done.txt", "--iterations", "1", "--run-id", "elsewhere",
             "--fake-script", hang_script(root)]  # fmt: skip
-    proc = await spawn(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = await spawn(argv, stdin=DEVNULL, stdout=DEVNULL, stderr=DEVNULL)
     try:
         await wait_for_file(ws / ".hang_once")
         with anyio.fail_after(30):
@@ -276,6 +269,7 @@ async def test_get_run_follows_a_run_driven_elsewhere_by_reading_its_journal(cli
     assert progress
 
 
+@pytest.mark.slow
 async def test_start_iteration_runs_one_iteration_with_progress_and_returns_its_record(
     client: Client, root: Path
 ) -> None:
@@ -301,6 +295,7 @@ async def test_start_iteration_runs_one_iteration_with_progress_and_returns_its_
     assert second["iteration"]["active_artifacts"] == ["tool:.harnessgym/tools/numerics_probe.py"]
 
 
+@pytest.mark.slow
 async def test_start_iteration_with_a_run_id_steps_that_run_on_to_its_next_iteration(
     client: Client, root: Path
 ) -> None:

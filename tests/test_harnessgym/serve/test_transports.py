@@ -19,6 +19,7 @@ from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from support.serve_client import EXAMPLE, VERIFY, call, hang_script
 from support.serve_http import serve_http
+from support.waiting import wait_for_file
 
 from mcp_host._supervise.procs import run_process
 
@@ -42,6 +43,7 @@ def stdio_params(tmp_path: Path, root: Path) -> StdioServerParameters:
     )
 
 
+@pytest.mark.slow
 async def test_over_stdio_a_run_survives_the_client_leaving_and_a_restarted_server_resumes_it(
     tmp_path: Path,
 ) -> None:
@@ -56,8 +58,7 @@ async def test_over_stdio_a_run_survives_the_client_leaving_and_a_restarted_serv
                 verify_command="test -f done.txt", runner_options={"fake_script": fake_script},
             )
             run_id = started["run_id"]
-            while not (root / "task" / ".hang_once").exists():  # noqa: ASYNC110 - the agent is another process
-                await anyio.sleep(0.05)
+            await wait_for_file(root / "task" / ".hang_once")  # the agent is another process
         # The server saw stdin close, stopped the agent and left the run interrupted on disk.
         async with Client(stdio_params(tmp_path, root), read_timeout_seconds=30) as second:
             listing = await call(second, "list_runs")
