@@ -271,8 +271,6 @@ class TrialRecord(BaseModel):
     """Runs it took: more than one when earlier ones ended in an infrastructure error (``infra_errors``)."""
     infra_errors: list[str] = Field(default_factory=list)
     """Why each earlier try was an infrastructure failure (their folders are kept beside it)."""
-    budget_stopped: bool = False
-    """Never run: the budget (``--budget-usd``) was spent before its turn. Not a trial in any statistic."""
     agent_home: Path | None = None
     """The trial's own agent home (HOME, CLAUDE_CONFIG_DIR, CODEX_HOME below it), seeded from the user's."""
     position: int = 0

@@ -57,7 +57,7 @@ def _orient(value: float, spec: TaskSpec) -> float:
 def _cells(records: Sequence[TrialRecord], specs: dict[str, TaskSpec]) -> dict[tuple[str, str, str], _Cell]:
     grouped: dict[tuple[str, str, str], list[TrialRecord]] = {}
     for r in records:
-        if r.valid and not r.budget_stopped and r.task in specs:
+        if r.valid and r.task in specs:
             grouped.setdefault((r.task, r.runner, r.arm_name), []).append(r)
     return {
         key: _Cell(
@@ -127,7 +127,7 @@ def _effect(
 
 
 def _arm(arm: str, runner: str, records: Sequence[TrialRecord], cells: dict[tuple[str, str, str], _Cell]) -> ArmSummary:
-    mine = [r for r in records if r.arm_name == arm and r.runner == runner and not r.budget_stopped]
+    mine = [r for r in records if r.arm_name == arm and r.runner == runner]
     valid = [r for r in mine if r.valid]
     per_task = [c for (_, rn, a), c in cells.items() if a == arm and rn == runner]
     pass_k: dict[int, float] = {}

@@ -22,7 +22,7 @@ class ArmSummary(BaseModel):
     """``plain``, ``harnessed`` or ``minus:<artifact id>``."""
     runner: str
     n_trials: int
-    """Trials that ran (not budget-stopped)."""
+    """Trials that ran (those the budget stopped are in ``CompareReport.not_run``)."""
     n_valid: int
     infra_errors: int = 0
     """Trials whose infrastructure failed after every retry (not in any statistic)."""
