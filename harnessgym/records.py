@@ -193,6 +193,8 @@ class IterationRecord(BaseModel):
     qualification_report: Path | None = None
     mcp_calls: int = 0
     """MCP tool calls the host recorded for this iteration's attempt."""
+    mcp_calls_from: int = 0
+    """Where the host's telemetry file ended when the attempt started: its calls are read from there on."""
     active_artifacts: list[str] = Field(default_factory=list)
     """Artifact ids active for the next fresh session, after this iteration."""
     quarantined_artifacts: list[str] = Field(default_factory=list)
@@ -217,6 +219,8 @@ class IterationBrief(BaseModel):
     attempt_status: str | None = None
     record_path: Path
     cost_usd: float | None = None
+    result_path: Path | None = None
+    """The agent's result.json of the iteration (HarnessGym 0.1.1's name)."""
 
 
 class RunSummary(BaseModel):
@@ -232,10 +236,16 @@ class RunSummary(BaseModel):
     solved: bool
     evidence: Evidence
     """``verified``: the verify command passed; ``agent_claim``: only the agent says so; ``none``: not solved."""
+    runner: str | None = None
+    """The agent CLI the run drove (``codex``, ``claude``, ``fake``), as resolved at its start."""
+    final_status: RunStatus | None = None
+    """``status`` under HarnessGym 0.1.1's name, for scripts that read its summary.json."""
     solved_iteration: int | None = None
     best_score: float | None = None
     optimization: OptimizationSummary | None = None
     """Optimization mode only: baseline, best score and improvement."""
+    baseline_post_attempt: Measurement | None = None
+    """Optimization mode only: the measurement of the untouched workspace (HarnessGym 0.1.1's name)."""
     restored_best: RestoredBest | None = None
     """Optimization mode with restore-best only, at the normal end of a run: whether the best checkpoint was put
     back and what re-measuring it gave."""

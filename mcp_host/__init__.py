@@ -43,12 +43,25 @@ from mcp_host._serve.active import read_active_servers, write_active_servers
 from mcp_host._serve.bridge import BridgeOptions, run_bridge
 from mcp_host._serve.callclient import call_tool, list_tools
 from mcp_host._serve.host import HostOptions, run_host
-from mcp_host._serve.telemetry import CallRecord, CallSummary, RunTag, summarize_calls
+from mcp_host._serve.telemetry import CallRecord, CallSummary, RunTag, calls_offset, summarize_calls
 from mcp_host._supervise.env import host_may_hold, is_secret_name, scrubbed_env
 from mcp_host._supervise.fields import parse_seconds, program, seconds, self_test
 from mcp_host._supervise.health import HealthPolicy
 from mcp_host._supervise.manifest import SelfTestSpec, ServerSpec, discover_manifests, load_manifest, load_manifests
-from mcp_host._supervise.procs import PROC_TAG_VAR, ProcResult, cancel_on_signal, kill_tree, run_process, spawn
+from mcp_host._supervise.procs import (
+    PROC_TAG_VAR,
+    ProcResult,
+    cancel_on_signal,
+    carries_tag,
+    is_running,
+    kill_tree,
+    reap,
+    run_process,
+    spawn,
+    spawn_detached,
+    start_time,
+    wait_exited,
+)
 from mcp_host._supervise.proctable import scan_environ
 from mcp_host._supervise.qualify import ServerVerdict, qualify_servers, run_self_test
 from mcp_host._version import __version__
@@ -80,12 +93,15 @@ __all__ = [
     "ServerVerdict",
     "__version__",
     "call_tool",
+    "calls_offset",
     "calls_path",
     "cancel_on_signal",
+    "carries_tag",
     "discover_manifests",
     "harness_dir",
     "host_dir",
     "host_may_hold",
+    "is_running",
     "is_secret_name",
     "kill_tree",
     "list_tools",
@@ -96,6 +112,7 @@ __all__ = [
     "qualify_servers",
     "read_active_servers",
     "read_regular",
+    "reap",
     "run_bridge",
     "run_host",
     "run_process",
@@ -105,7 +122,10 @@ __all__ = [
     "seconds",
     "self_test",
     "spawn",
+    "spawn_detached",
+    "start_time",
     "summarize_calls",
+    "wait_exited",
     "write_active_servers",
     "write_atomic",
 ]

@@ -13,12 +13,16 @@ The first step whose ``phase`` (or ``"*"``) and ``iteration`` (an int, a list, o
 ``result`` (deep-merge ``set`` into result.json), ``raw_result`` (write ``text`` as is), ``write``, ``replace``,
 ``register`` (append a raw registry entry), ``delete``, ``once`` (run nested ``actions`` only the first time,
 remembered by a ``marker`` file), ``skill``, ``tool``, ``mcp_server``, ``mcp_call``, ``run``, ``sleep``,
-``hang`` (start ``children`` sleepers, then sleep), ``exit``, ``emit``, ``check_prompt``, ``when`` (run ``actions``
-if the workspace path ``exists``, else ``else``: e.g. solve only when an artifact was copied in) and ``die``
-(SIGKILL itself: a CLI that crashed), ``cost`` (add ``usd`` to the ``total_cost_usd`` its final result event
-reports, as Claude Code does). ``write`` replaces ``{iteration}`` and ``{workspace}`` in its text.
-Without a script it plays the demo: iteration 1 is blocked, the reflection picks a probe tool, the build writes
-it, and later attempts use the probe and fix ``numerics.py`` of the example task.
+``wait_for`` (a ``path`` another process creates), ``hang`` (start ``children`` sleepers, then sleep), ``exit``,
+``emit``, ``check_prompt``, ``when`` (run ``actions`` if the workspace path ``exists``, else ``else``: e.g. solve
+only when an artifact was copied in), ``die`` (SIGKILL itself: a CLI that crashed) and ``cost`` (add ``usd`` to
+the ``total_cost_usd`` its final result event reports, as Claude Code does). ``write`` replaces ``{iteration}``
+and ``{workspace}`` in its text.
+Without a script it plays the demo, but only in the demo's own workspace (a copy of
+``examples/numerical_debug_task``: its ``verifier.py`` and the ``logsumexp`` of its ``numerics.py``): iteration 1
+is blocked, the reflection picks a probe tool, the build writes it, and later attempts use the probe and fix
+``numerics.py``. Given any other task and no script, it claims nothing and builds nothing: it writes no result
+and says so in its final event, so a run that picked it by mistake cannot pass for a solved one.
 """
 
 from __future__ import annotations
@@ -259,6 +263,13 @@ class Agent:
             await self.run([a.replace("{python}", sys.executable) for a in action["argv"]], action)
         elif do == "sleep":
             await anyio.sleep(float(action.get("seconds", 1)))
+        elif do == "wait_for":
+            # Another process (a test) creates the file; polling is the only way to see it, bounded.
+            with anyio.move_on_after(float(action.get("seconds", 120))) as waited:
+                while not self.path(action["path"]).exists():  # noqa: ASYNC110
+                    await anyio.sleep(0.05)
+            if waited.cancelled_caught:
+                raise AgentFailure(f"{action['path']} did not appear in time", 3)
         elif do == "hang":
             children = [
                 await spawn([sys.executable, "-c", "import time; time.sleep(3600)"])
@@ -357,6 +368,15 @@ def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _is_demo_workspace(ws: Path) -> bool:
+    """Whether ``ws`` is the demo task (a copy of examples/numerical_debug_task, fixed or not)."""
+    try:
+        numerics = (ws / "numerics.py").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return (ws / "verifier.py").is_file() and "def logsumexp" in numerics
+
+
 def _matches(step: dict[str, Any], phase: str, iteration: int) -> bool:
     if step.get("phase", "*") not in ("*", phase):
         return False
@@ -403,7 +423,15 @@ async def _main(args: argparse.Namespace) -> int:
             "resumed": bool(args.resume),
         }
     )
-    script = json.loads(Path(args.script).read_text()) if args.script else DEMO_SCRIPT
+    if args.script:
+        script = json.loads(Path(args.script).read_text())
+    elif _is_demo_workspace(agent.ws):
+        script = DEMO_SCRIPT
+    else:
+        agent.emit({"type": "result", "subtype": "success", "is_error": False,
+                    "result": "the fake agent has no script for this task (it plays the demo only in a copy of "
+                    "examples/numerical_debug_task); it did nothing and claims nothing"})  # fmt: skip
+        return 0
     step: dict[str, Any] = next((s for s in script.get("steps", []) if _matches(s, args.phase, args.iteration)), {})
     try:
         for action in step.get("actions", []):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,7 +36,19 @@ from harnessgym.records import utcnow
 from harnessgym.store.layout import Layout
 from mcp_host import ManifestError, SelfTestSpec, program, run_self_test, scrubbed_env, seconds, self_test
 
-__all__ = ["apply_verdicts", "check_artifact", "qualify_in_fresh_copy"]
+__all__ = ["apply_verdicts", "check_artifact", "has_verdict", "qualify_in_fresh_copy"]
+
+
+def has_verdict(layout: Layout, entry: ArtifactEntry) -> bool:
+    """Whether harnessgym qualified ``entry`` as it is now: a passing verdict recorded for its current content.
+
+    The one place that asks; anything without such a verdict (an imported bundle, HarnessGym 0.1.1's registry
+    that calls everything active, a file changed since it was qualified) is qualified before it is activated.
+    """
+    note = entry.qualification
+    if note is None or note.status != "passed" or entry.digest is None:
+        return False
+    return entry.digest == store.artifact_digest(layout, entry)
 
 
 def _skill_md(root: Path) -> Path:
@@ -154,9 +167,11 @@ async def qualify_in_fresh_copy(
         status = "failed"
     else:
         status = "passed"
+    if status != "failed":  # a clean copy is kept to look into a failure; otherwise it costs a workspace of disk
+        shutil.rmtree(fresh, ignore_errors=True)
     report = QualificationReport(
-        run_id=run_id, iteration=iteration, attempt=attempt, status=status, fresh_workspace=fresh,
-        artifacts=verdicts, warnings=warnings,
+        run_id=run_id, iteration=iteration, attempt=attempt, status=status,
+        fresh_workspace=fresh if status == "failed" else None, artifacts=verdicts, warnings=warnings,
     )
     store.write_model(dest / "qualification.json", report)
     return report

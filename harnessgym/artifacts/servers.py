@@ -12,7 +12,7 @@ from pathlib import Path
 
 from harnessgym.artifacts.registry import ArtifactEntry, ArtifactVerdict, McpActivation
 
-__all__ = ["activate_servers", "calls_by_iteration", "qualify_mcp"]
+__all__ = ["activate_servers", "calls_by_iteration", "calls_offset", "qualify_mcp"]
 
 
 def _skipped(entries: Sequence[ArtifactEntry], why: str) -> list[ArtifactVerdict]:
@@ -69,15 +69,21 @@ def activate_servers(workspace: Path, entries: Sequence[ArtifactEntry]) -> tuple
             continue
         specs.append(spec)
         active.append(McpActivation(artifact_id=entry.id, name=spec.name, manifest_path=spec.manifest_path,
-                                    digest=spec.digest or None))  # fmt: skip
+                                    digest=spec.digest or None, artifact_path=entry.path,
+                                    enabled_tools=list(spec.enabled_tools or ())))  # fmt: skip
     write_active_servers(workspace, specs)
     return active, warnings
 
 
-def calls_by_iteration(workspace: Path, run_id: str) -> dict[int, int]:
-    """MCP tool calls per iteration of ``run_id`` from the host's telemetry."""
-    try:
-        from mcp_host import summarize_calls
-    except ImportError:
-        return {}
-    return dict(summarize_calls(workspace, run_id).by_iteration)
+def calls_offset(workspace: Path) -> int:
+    """Where the host's telemetry ends now; :func:`calls_by_iteration` reads only what comes after it."""
+    from mcp_host import calls_offset as offset
+
+    return offset(workspace)
+
+
+def calls_by_iteration(workspace: Path, run_id: str, since: int = 0) -> dict[int, int]:
+    """MCP tool calls per iteration of ``run_id`` from the host's telemetry written after offset ``since``."""
+    from mcp_host import summarize_calls
+
+    return dict(summarize_calls(workspace, run_id, since=since).by_iteration)

@@ -35,18 +35,23 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harnessgym.artifacts.registry import QualificationReport
 from harnessgym.compare.models import Group, TrialKey, TrialRecord
 from harnessgym.compare.spec import TaskSpec
 from harnessgym.events import EventHandler
 from harnessgym.records import utcnow
 from runners import RunnerOptions
 
+if TYPE_CHECKING:
+    from harnessgym.compare.bundle import BundleCheck
+
 __all__ = [
     "EXECUTOR_NAMES",
+    "BundleVerdicts",
     "Executor",
     "LocalExecutor",
     "ProcessExecutor",
@@ -60,6 +65,32 @@ ExecutorName = Literal["local", "process"]
 EXECUTOR_NAMES: tuple[ExecutorName, ...] = ("local", "process")
 RECORD_NAME = "trial.json"
 JOB_NAME = "job.json"
+
+
+class BundleVerdicts(BaseModel):
+    """The bundle's qualification (:class:`~harnessgym.compare.bundle.BundleCheck`), as a job carries it: done
+    once before any trial, applied to each harnessed trial's copy."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    report: QualificationReport | None = None
+    """The qualification report of the bundle's artifacts."""
+    report_path: Path | None = None
+    """Where it was written (on the machine that planned the trial)."""
+    tools: dict[str, list[str]] = Field(default_factory=dict)
+    """Tools each MCP server that passed listed, by artifact id."""
+    failed: dict[str, str] = Field(default_factory=dict)
+    """Artifacts that failed qualification, with the reason."""
+
+    @classmethod
+    def of(cls, check: BundleCheck) -> BundleVerdicts:
+        return cls(report=check.report, report_path=check.report_path, tools=check.tools, failed=check.failed)
+
+    def check(self) -> BundleCheck:
+        from harnessgym.compare.bundle import BundleCheck
+
+        return BundleCheck(report=self.report, report_path=self.report_path, tools=dict(self.tools),
+                           failed=dict(self.failed))  # fmt: skip
 
 
 class TrialJob(BaseModel):
@@ -93,6 +124,8 @@ class TrialJob(BaseModel):
     """The workspace whose registry and artifacts harnessed arms get; None for plain trials."""
     exclude_artifacts: tuple[str, ...] = ()
     """Artifact ids held back from the bundle (a leave-one-out arm)."""
+    bundle_verdicts: BundleVerdicts | None = None
+    """The bundle's qualification, applied to the trial's copy (harnessed arms)."""
     verify_pass_env: tuple[str, ...] = ()
     """Secret-named variables the verify and post commands still get."""
     require_active_harness: bool = True

@@ -23,6 +23,7 @@ import anyio
 from harnessgym import store
 from harnessgym.compare.executors import RECORD_NAME, Executor, TrialJob
 from harnessgym.compare.models import CompareConfig, TrialKey, TrialRecord
+from harnessgym.compare.upstream import fill_upstream
 from harnessgym.events import EventHandler
 
 __all__ = ["finished_record", "run_trials"]
@@ -51,8 +52,9 @@ async def _fresh(trial_dir: Path) -> None:
 
 
 async def _run_one(
-    executor: Executor, job: TrialJob, trial_dir: Path, max_retries: int, on_event: EventHandler | None
+    config: CompareConfig, executor: Executor, job: TrialJob, trial_dir: Path, on_event: EventHandler | None
 ) -> TrialRecord:
+    max_retries = config.max_retries
     errors: list[str] = []
     tries = 0
     while True:
@@ -65,6 +67,8 @@ async def _run_one(
         if trial_dir.exists():
             trial_dir.rename(_aside(trial_dir))
     record.tries, record.infra_errors, record.position = tries, errors, job.position
+    # HarnessGym 0.1.1's field names beside ours; the post command is the task's.
+    fill_upstream(record, config.model_copy(update={"post_command": job.spec.post_command}))
     trial_dir.mkdir(parents=True, exist_ok=True)
     store.write_model(trial_dir / RECORD_NAME, record)
     return record
@@ -98,7 +102,7 @@ async def run_trials(
         try:
             if handler is not None:
                 handler(key, job.position, total, None)
-            record = await _run_one(executor, job, trial_dir, config.max_retries, on_event)
+            record = await _run_one(config, executor, job, trial_dir, on_event)
             records[key.trial_id] = record
             if handler is not None:
                 handler(key, job.position, total, record)

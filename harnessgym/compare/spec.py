@@ -18,9 +18,35 @@ from harnessgym.duration import Duration
 if TYPE_CHECKING:
     from harnessgym.compare.models import CompareConfig
 
-__all__ = ["ARM_CHOICES", "TaskSpec", "check_arms", "check_runners", "comma_list", "one_task"]
+__all__ = ["ARM_CHOICES", "Group", "TaskSpec", "TrialKey", "check_arms", "check_runners", "comma_list", "one_task"]
 
 ARM_CHOICES = ("plain", "harnessed", "ablate")
+Group = Literal["plain", "harnessed"]
+
+
+class TrialKey(BaseModel):
+    """One slot of the trial order."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    group: Group
+    index: int
+    """1-based within its group."""
+    task: str = ""
+    """The suite task's name (empty for a one-task comparison)."""
+    arm: str = ""
+    """``plain``, ``harnessed`` or ``minus:<artifact id>`` (a leave-one-out arm); empty means ``group``."""
+    runner: str = ""
+    """The runner of this trial (empty: the comparison's only runner)."""
+
+    @property
+    def arm_name(self) -> str:
+        return self.arm or self.group
+
+    @property
+    def trial_id(self) -> str:
+        """Unique within a comparison: ``<task>/<runner>/<arm>/<index>`` (empty parts left out)."""
+        return "/".join(p for p in (self.task, self.runner, self.arm_name, str(self.index)) if p)
 
 
 class TaskSpec(BaseModel):

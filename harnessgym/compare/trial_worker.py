@@ -15,15 +15,17 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import anyio
 
 from harnessgym import store
 from harnessgym.artifacts.registry import ActivationRecord, ArtifactEntry
+from harnessgym.compare.bundle import apply_bundle_check
 from harnessgym.compare.executors import RECORD_NAME, TrialJob, run_id_of
 from harnessgym.compare.models import InvalidKind, TrialRecord
+from harnessgym.compare.upstream import UpstreamIteration
 from harnessgym.config import RunConfig
 from harnessgym.events import EventHandler
 from harnessgym.evidence.scores import Measurement, reached
@@ -32,7 +34,7 @@ from harnessgym.records import IterationRecord, RunSummary, utcnow
 from harnessgym.store.layout import Layout
 from runners import PhaseOutcome
 
-__all__ = ["agent_home_env", "main", "run_trial_job"]
+__all__ = ["agent_home_env", "main", "run_trial_job", "template_ignore"]
 
 INFRA_ERROR_KINDS = frozenset({"not_started", "api_error", "interrupted"})
 """Attempt failures of the infrastructure: the CLI could not start, could not reach its model, or was killed
@@ -74,6 +76,17 @@ def agent_home_env(home: Path, environ: Mapping[str, str]) -> dict[str, str]:
     if not (new_claude / ".claude.json").exists():
         _copy_small(user_home / ".claude.json", new_claude / ".claude.json")
     return {"HOME": str(home), "CLAUDE_CONFIG_DIR": str(new_claude), "CODEX_HOME": str(new_codex)}
+
+
+def template_ignore(skip: Path) -> Callable[[str, list[str]], set[str]]:
+    """What a copy of a template leaves out: harness, VCS, agent config, caches, binaries, and ``skip`` (the
+    output folder, should it sit inside the template)."""
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        skipped = store.ignore_for_template(directory, names)
+        return skipped | {n for n in names if Path(directory, n).absolute() == skip}
+
+    return ignore
 
 
 def _copy_template(template: Path, dest: Path, trial_dir: Path) -> None:
@@ -151,11 +164,20 @@ def _measure(record: TrialRecord, summary: RunSummary, job: TrialJob) -> None:
         if rec.verdict is not None:
             record.verify_status, record.score = rec.verdict.status, rec.verdict.score
         activation = store.read_model(run.activation(rec.iteration), ActivationRecord)
+        row = UpstreamIteration(iteration=rec.iteration, status=rec.status, solved=rec.solved,
+                                attempt_status=attempt.status, attempt_duration_seconds=attempt.duration_seconds,
+                                score=rec.score)  # fmt: skip
         if activation is not None:
             active = [s.artifact_id for s in activation.skills] + [m.artifact_id for m in activation.mcp_servers]
             active += activation.tools
             if len(active) > record.active_artifact_count:
                 record.active_artifact_count, record.active_artifacts = len(active), sorted(active)
+            tools = job.bundle_verdicts.tools if job.bundle_verdicts is not None else {}
+            row.active_mcp_count = len(activation.mcp_servers)
+            row.active_tool_count = sum(len(tools.get(m.artifact_id, [])) for m in activation.mcp_servers)
+            record.active_mcp_count = max(record.active_mcp_count, row.active_mcp_count)
+            record.active_tool_count = max(record.active_tool_count, row.active_tool_count)
+        record.iterations.append(row)
     if durations:
         record.attempt_duration_seconds, record.cumulative_attempt_duration_seconds = durations[-1], sum(durations)
     record.mcp_call_count, record.mcp_tools_called = _mcp_calls(record.workspace)
@@ -173,10 +195,11 @@ def _judge(record: TrialRecord, summary: RunSummary, failures: list[str], infra:
     elif failures:
         # A timeout is an outcome (the agent did not solve it in time); a failed CLI is not.
         _invalid(record, "runner_failure", "; ".join(failures))
-    elif job.group == "harnessed" and job.require_active_harness and record.active_artifact_count == 0:
-        if not (job.exclude_artifacts and not record.copied_artifacts):  # a leave-one-out arm may be left empty
-            _invalid(record, "no_active_harness", "no artifact was active for the attempts "
-                     "(require_active_harness off counts such trials)")  # fmt: skip
+    elif job.group == "harnessed" and job.require_active_harness and record.active_tool_count == 0:
+        if not job.exclude_artifacts:  # a leave-one-out arm may lose its only tool: that is what it measures
+            _invalid(record, "no_active_harness", "no working MCP tool was given to the session "
+                     f"({record.active_artifact_count} artifact(s) active, {record.active_mcp_count} MCP "
+                     "server(s)); pass --no-require-active-harness to count such trials")  # fmt: skip
     elif job.group == "harnessed" and job.require_harness_tool_use and record.mcp_call_count == 0:
         _invalid(record, "no_harness_tool_use", "the agent made no MCP tool call (require_harness_tool_use is on)")
 
@@ -225,6 +248,8 @@ async def run_trial_job(job: TrialJob, trial_dir: Path, on_event: EventHandler |
             copied, problems = await anyio.to_thread.run_sync(
                 _copy_bundle, job.bundle_dir, workspace, job.exclude_artifacts
             )
+            if job.bundle_verdicts is not None:
+                problems += apply_bundle_check(job.bundle_verdicts.check(), workspace)
             record.copied_artifacts, record.problems = [e.id for e in copied], problems
         config = _run_config(job, workspace, home, os.environ)
         summary = await run_async(config, on_event)

@@ -22,7 +22,8 @@ from pydantic import BaseModel, ConfigDict
 
 from harnessgym import store
 from harnessgym.compare.analysis import analyse
-from harnessgym.compare.executors import Executor, TrialJob, make_executor
+from harnessgym.compare.bundle import qualify_bundle
+from harnessgym.compare.executors import BundleVerdicts, Executor, TrialJob, make_executor
 from harnessgym.compare.layout import arm_dir
 from harnessgym.compare.models import (
     RESUME_INDEPENDENT,
@@ -34,6 +35,8 @@ from harnessgym.compare.models import (
 )
 from harnessgym.compare.spec import TaskSpec
 from harnessgym.compare.suite_analysis import analyse_suite, suite_verdict
+from harnessgym.compare.trial_worker import template_ignore
+from harnessgym.config import resolve_runner
 from harnessgym.errors import ConfigError, WorkspaceLockedError
 from harnessgym.events import EventHandler
 from harnessgym.records import utcnow
@@ -123,11 +126,14 @@ def _artifact_workspace(spec: TaskSpec) -> Path | None:
     return workspace
 
 
-def _active(source: Path | None) -> list[str]:
+def _usable(source: Path | None) -> tuple[list[str], bool]:
+    """The source's non-quarantined artifact ids (what harnessed trials get), and whether one is an MCP server
+    (a harnessed trial needs a working MCP tool)."""
     if source is None:
-        return []
+        return [], False
     registry, _ = store.read_registry(Layout(source))
-    return [a.id for a in registry.artifacts if a.state == "active"]
+    kept = [a for a in registry.artifacts if a.state != "quarantined"]
+    return [a.id for a in kept], any(a.kind == "mcp" for a in kept)
 
 
 def _setup(config: CompareConfig) -> _Setup:
@@ -145,15 +151,16 @@ def _setup(config: CompareConfig) -> _Setup:
                               "(one inside the template is fine: it is left out of the copies)",
                               "output_dir")  # fmt: skip
         source = bundles[label] = _artifact_workspace(spec)
-        active = _active(source)
+        active, has_mcp = _usable(source)
         if config.require_active_harness and "harnessed" in config.arms:
             if source is None:
                 raise ConfigError(f"{who}the harnessed trials would get no artifacts: pass {{artifact_source}}, or "
                                   "{require_active_harness=false} for a plain-against-plain (A/A) comparison",
                                   "artifact_source")  # fmt: skip
-            if not active:
-                raise ConfigError(f"{who}no artifact of {source} is active, so every harnessed trial would be "
-                                  "invalid; qualify them with a run, or pass {require_active_harness=false}",
+            if not has_mcp:
+                raise ConfigError(f"{who}no artifact of {source} is an MCP server that could give a session a tool, "
+                                  "so every harnessed trial would be invalid (a harnessed trial needs at least one "
+                                  "working MCP tool); build one with a run, or pass {require_active_harness=false}",
                                   "artifact_source")  # fmt: skip
         base = tuple(a for a in config.arms if a != "ablate")
         arms[label] = base + (tuple(f"minus:{a}" for a in active) if "ablate" in config.arms else ())
@@ -230,9 +237,12 @@ def _in_use(out: OutputLayout, holder: tuple[int, str] | None) -> str:
             "{output_dir}")  # fmt: skip
 
 
-def _job(config: CompareConfig, setup: _Setup, key: TrialKey, position: int) -> TrialJob:
+def _job(
+    config: CompareConfig, setup: _Setup, key: TrialKey, position: int, checks: dict[str, BundleVerdicts]
+) -> TrialJob:
     arm = key.arm_name
     return TrialJob(
+        bundle_verdicts=checks.get(key.task) if key.group == "harnessed" else None,
         trial_id=key.trial_id, spec=setup.specs[key.task], group=key.group, arm=key.arm, task=key.task,
         runner=setup.runners[key.runner], runner_label=key.runner, runner_options=config.runner_options,
         index=key.index, position=position, seed=config.seed,
@@ -245,7 +255,7 @@ def _job(config: CompareConfig, setup: _Setup, key: TrialKey, position: int) -> 
 
 def _report(
     config: CompareConfig, setup: _Setup, records: dict[str, TrialRecord], status: str, created: datetime,
-    not_run: list[TrialKey],
+    not_run: list[TrialKey], checks: dict[str, BundleVerdicts],
 ) -> CompareReport:  # fmt: skip
     trials = sorted(records.values(), key=lambda r: r.position)
     main_runner = next(iter(setup.runners))
@@ -266,6 +276,8 @@ def _report(
     costs = [t.cost_usd for t in trials if t.cost_usd is not None]
     return CompareReport(
         status=status, created_at=created, config=config, artifact_workspace=next(iter(setup.bundles.values())),  # type: ignore[arg-type]
+        workspace_template=spec.workspace_template, artifact_source=spec.artifact_source,
+        artifact_qualification=next((c.report_path for c in checks.values() if c.report_path), None),
         order=setup.order, trials=trials, plain=plain, harnessed=harnessed, comparison=comparison, verdict=verdict,
         tasks=list(setup.specs.values()), suite=suite, not_run=not_run, spent_usd=sum(costs) if costs else None,
     )  # fmt: skip
@@ -279,6 +291,7 @@ async def compare_async(
     ``interrupted`` report of the finished trials, and propagates."""
     from harnessgym.compare.scheduler import run_trials
 
+    config = _resolved(config)
     out = OutputLayout(config.output_dir)
     setup, identity = _check(config, out)
     executor: Executor = make_executor(config.executor)
@@ -294,6 +307,7 @@ async def compare_async(
         if config.overwrite:
             _clear(out, setup)
         out.root.mkdir(parents=True, exist_ok=True)
+        checks = await _qualify_bundles(config, setup, out)
         plan = store.read_model(out.plan, ComparePlan)
         if plan is None:
             plan = ComparePlan(identity=identity, order=setup.order, created_at=utcnow())
@@ -301,19 +315,50 @@ async def compare_async(
         records: dict[str, TrialRecord] = {}
         not_run: list[TrialKey] = []
         try:
-            jobs = [(k, out.trial_dir_of(k), _job(config, setup, k, p)) for p, k in enumerate(setup.order, 1)]
+            jobs = [(k, out.trial_dir_of(k), _job(config, setup, k, p, checks)) for p, k in enumerate(setup.order, 1)]
             not_run = await run_trials(config, executor, jobs, records, on_trial, on_event)
         except anyio.get_cancelled_exc_class():
             # Synchronous on purpose: no checkpoint, so the pending cancellation cannot cut the write short.
-            store.write_model(out.report, _report(config, setup, records, "interrupted", plan.created_at, []))
+            store.write_model(out.report, _report(config, setup, records, "interrupted", plan.created_at, [], checks))
             raise
         status = "budget_stopped" if not_run else "completed"
-        report = _report(config, setup, records, status, plan.created_at, not_run)
+        report = _report(config, setup, records, status, plan.created_at, not_run, checks)
         store.write_model(out.report, report)
         return report
     finally:
         lock.release()
         await executor.aclose()
+
+
+def _resolved(config: CompareConfig) -> CompareConfig:
+    """``runner="auto"`` (and any ``auto`` in ``runners``) resolved to the agent used; the report records it."""
+    runner, _ = resolve_runner(config.runner, config.runner_options)
+    runners = tuple(resolve_runner(r, config.runner_options)[0] for r in config.runners)
+    if (runner, runners) != (config.runner, config.runners):
+        config = config.model_copy(update={"runner": runner, "runners": runners})
+    return config
+
+
+async def _qualify_bundles(config: CompareConfig, setup: _Setup, out: OutputLayout) -> dict[str, BundleVerdicts]:
+    """Each task's artifact source qualified once, before any trial gets it (see harnessgym.compare.bundle)."""
+    checks: dict[str, BundleVerdicts] = {}
+    for label, source in setup.bundles.items():
+        if source is None or not any(a != "plain" for a in setup.arms[label]):
+            continue
+        spec = setup.specs[label]
+        work = out.root / "artifact_qualification" / label if label else out.root / "artifact_qualification"
+        check = await qualify_bundle(source, spec.workspace_template, work, template_ignore(out.root))
+        if config.require_active_harness and check.tool_count == 0:
+            failed = "; ".join(f"{aid}: {(why.splitlines() or ['failed'])[0]}" for aid, why in check.failed.items())
+            who = f"task {spec.name!r}: " if label else ""
+            raise ConfigError(
+                f"{who}no MCP server of {source} passed qualification with a tool ({failed or 'none listed a tool'}), "
+                "so every harnessed trial would be invalid; fix the artifacts (the report is in "
+                f"{check.report_path}), or pass {{require_active_harness=false}}",
+                "artifact_source",
+            )
+        checks[label] = BundleVerdicts.of(check)
+    return checks
 
 
 def _clear(out: OutputLayout, setup: _Setup) -> None:

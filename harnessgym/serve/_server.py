@@ -41,7 +41,7 @@ _ANNOTATIONS: dict[str, ToolAnnotations] = {
 
 
 def build_server(settings: ServeSettings) -> MCPServer[ControlState]:
-    """The control server: tools and resources over the library, with runs in its lifespan's task group."""
+    """The control server: tools and resources over the library, with runs and comparisons in job workers."""
     server: MCPServer[ControlState] = MCPServer(
         "harnessgym",
         version=__version__,
@@ -56,12 +56,13 @@ def build_server(settings: ServeSettings) -> MCPServer[ControlState]:
 
 
 async def serve_async(settings: ServeSettings) -> None:
-    """Serve until the client goes away (stdio) or the process is signalled (both); runs are left resumable."""
+    """Serve until the client goes away (stdio) or the process is signalled (both); the runs and comparisons
+    it started go on in their job workers."""
     server = build_server(settings)
     if settings.transport == "http":
         from harnessgym.serve._http import serve_http
 
-        # uvicorn handles SIGTERM/SIGINT itself and shuts the lifespan down (cancelling runs) on its way out.
+        # uvicorn handles SIGTERM/SIGINT itself and shuts the lifespan down on its way out (jobs go on).
         await serve_http(server, settings)
         return
     async with anyio.create_task_group() as tg:

@@ -44,8 +44,10 @@ if TYPE_CHECKING:
     )
     from harnessgym.store.files import (
         append_journal,
-        read_agent_result,
+        append_line,
+                read_agent_result,
         read_journal,
+        read_lines,
         read_model,
         read_regular,
         write_atomic,
@@ -69,6 +71,7 @@ __all__ = [
     "PhaseTexts",
     "WorkspaceLock",
     "append_journal",
+    "append_line",
     "artifact_digest",
     "artifact_root",
     "capture_template",
@@ -89,6 +92,7 @@ __all__ = [
     "read_best_checkpoint",
     "read_iteration",
     "read_journal",
+    "read_lines",
     "read_model",
     "read_phase_files",
     "read_registry",
@@ -143,8 +147,10 @@ _HOME: dict[str, str] = {
     **dict.fromkeys(
         [
             "append_journal",
-            "read_agent_result",
+            "append_line",
+                        "read_agent_result",
             "read_journal",
+            "read_lines",
             "read_model",
             "read_regular",
             "write_atomic",

@@ -5,22 +5,31 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from harnessgym.errors import NO_SPACE_ERRNOS, DiskFullError
 from harnessgym.records import MAX_JSON_DEPTH, AgentResult, JournalEntry, json_too_deep
 from mcp_host import AGENT_FILE_LIMIT_BYTES, read_regular, write_atomic
 
-__all__ = ["AGENT_FILE_LIMIT_BYTES", "append_journal", "load_json", "read_agent_result",
-           "read_journal", "read_model", "read_regular", "write_atomic",
-           "write_model"]
+__all__ = ["AGENT_FILE_LIMIT_BYTES", "append_journal", "append_line", "load_json", "read_agent_result",
+           "read_journal", "read_lines", "read_model", "read_regular", "write_atomic", "write_model"]
 
 M = TypeVar("M", bound=BaseModel)
 
 def write_model(path: Path, model: BaseModel) -> None:
-    write_atomic(path, model.model_dump_json(indent=2) + "\n")
+    """Write a record atomically; a full disk raises :class:`~harnessgym.errors.DiskFullError` naming the file
+    and the space it needed."""
+    text = model.model_dump_json(indent=2) + "\n"
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        if exc.errno in NO_SPACE_ERRNOS and not isinstance(exc, DiskFullError):
+            raise DiskFullError(path, len(text.encode("utf-8", "surrogateescape"))) from exc
+        raise
 
 
 def read_model(path: Path, model: type[M]) -> M | None:
@@ -83,16 +92,52 @@ def read_agent_result(path: Path, iteration: int, phase: str = "attempt") -> tup
 
 def append_journal(path: Path, entry: JournalEntry) -> None:
     """Append one line and fsync it, so the line survives a kill -9 right after."""
+    append_line(path, entry, sync=True)
+
+
+def append_line(path: Path, record: BaseModel, *, sync: bool = False) -> None:
+    """Append ``record`` as one JSON line (fsynced with ``sync``); readers never see half a line as a record."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = entry.model_dump_json() + "\n"
+    line = record.model_dump_json() + "\n"
     if path.is_symlink() or (path.exists() and not path.is_file()):
         # An agent put something else here (a FIFO would block the open forever); keep it aside, start afresh.
         os.replace(path, path.with_name(f"{path.name}.displaced-{os.getpid()}"))
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    with os.fdopen(fd, "a", encoding="utf-8") as fh:
-        fh.write(line)
-        fh.flush()
-        os.fsync(fh.fileno())
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        with os.fdopen(fd, "a", encoding="utf-8") as fh:
+            fh.write(line)
+            fh.flush()
+            if sync:
+                os.fsync(fh.fileno())
+    except OSError as exc:
+        if exc.errno in NO_SPACE_ERRNOS and not isinstance(exc, DiskFullError):
+            raise DiskFullError(path, len(line.encode())) from exc
+        raise
+
+
+def read_lines(path: Path, model: type[M], offset: int = 0, limit: int = AGENT_FILE_LIMIT_BYTES) -> tuple[list[M], int]:
+    """The records of the complete lines after byte ``offset`` (at most ``limit`` bytes of them), and the offset
+    to read on from. A line still being written is left for the next read; lines that are not records are
+    skipped; a file that is missing, not regular, or shorter than ``offset`` (replaced) gives nothing new."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return [], offset
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size <= offset:
+            return [], offset
+        data = os.pread(fd, min(limit, info.st_size - offset), offset)
+    finally:
+        os.close(fd)
+    end = data.rfind(b"\n") + 1
+    records: list[M] = []
+    for line in data[:end].splitlines():
+        try:
+            records.append(model.model_validate_json(line))
+        except (ValidationError, ValueError, RecursionError):
+            continue
+    return records, offset + end
 
 
 def read_journal(path: Path) -> list[JournalEntry]:

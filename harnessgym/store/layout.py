@@ -7,6 +7,8 @@ The layout is the upstream one, so existing bundles keep working::
       mcp_calls.jsonl  host/{active.json, verdicts/, logs/, daemon.log}     (owned by mcp_host)
       skills/ mcp/ tools/ verifiers/ fixtures/ tests/ docs/ scripts/
       task_state/initial/
+      jobs/<job_id>/
+        job.json  spec.json  outcome.json  events.jsonl  worker.{stdout,stderr}.txt   (detached workers)
       runs/<run_id>/
         run_config.json  journal.jsonl  summary.json
         qualification/workspace_template/
@@ -33,7 +35,16 @@ from typing import Any, Literal, Protocol
 
 from mcp_host import HARNESS_DIR, MANIFESTS_DIR, calls_path, harness_dir, host_dir
 
-__all__ = ["ARTIFACT_DIRS", "HARNESS_DIR", "KIND_DIRS", "ArtifactKind", "Layout", "PhaseFiles", "RunLayout"]
+__all__ = [
+    "ARTIFACT_DIRS",
+    "HARNESS_DIR",
+    "KIND_DIRS",
+    "ArtifactKind",
+    "JobLayout",
+    "Layout",
+    "PhaseFiles",
+    "RunLayout",
+]
 
 ArtifactKind = Literal["skill", "mcp", "tool", "verifier", "fixture", "test", "docs", "script"]
 
@@ -92,6 +103,8 @@ class Layout:
     activation = _Below("activation.json")
     lock = _Below("lock")
     runs = _Below("runs")
+    jobs = _Below("jobs")
+    """Detached workers' folders (a run or a comparison started through ``serve``), one per job."""
     task_state = _Below("task_state", "initial")
 
     @property
@@ -109,6 +122,9 @@ class Layout:
 
     def run(self, run_id: str) -> RunLayout:
         return RunLayout(self.runs / run_id)
+
+    def job(self, job_id: str) -> JobLayout:
+        return JobLayout(self.jobs / job_id)
 
     def agents_skill_link(self, name: str) -> Path:
         """Where Codex looks for a skill."""
@@ -187,6 +203,28 @@ class RunLayout:
 
     def qualification_report(self, n: int, attempt: int) -> Path:
         return self.qualification_dir(n, attempt) / "qualification.json"
+
+
+@dataclass(frozen=True)
+class JobLayout:
+    """Paths of one detached worker's folder."""
+
+    dir: Path
+
+    @property
+    def folder(self) -> Path:
+        return self.dir
+
+    record = _Below("job.json")
+    """Who runs it: written once by the process that started the worker."""
+    spec = _Below("spec.json")
+    """What the worker does: read by the worker at its start."""
+    outcome = _Below("outcome.json")
+    """How it ended: written by the worker on its way out."""
+    events = _Below("events.jsonl")
+    """Its progress events, one JSON line each, appended as they happen."""
+    stdout = _Below("worker.stdout.txt")
+    stderr = _Below("worker.stderr.txt")
 
 
 def is_run_id(text: str) -> bool:

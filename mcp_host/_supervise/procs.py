@@ -28,7 +28,7 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -37,6 +37,7 @@ import anyio
 import anyio.abc
 from anyio.streams.buffered import BufferedByteReceiveStream
 
+from mcp_host._supervise import proctable
 from mcp_host._supervise.proctable import alive, descendants, process_table, scan_environ
 
 __all__ = [
@@ -47,14 +48,19 @@ __all__ = [
     "STOP_SIGNALS",
     "ProcResult",
     "cancel_on_signal",
+    "carries_tag",
     "descendants",
+    "is_running",
     "kill_tree",
     "kill_tree_sync",
+    "reap",
     "run_process",
     "spawn",
     "spawn_detached",
+    "start_time",
     "sweep_tagged",
     "tagged_pids",
+    "wait_exited",
 ]
 
 log = logging.getLogger(__name__)
@@ -127,10 +133,8 @@ def _tree(pid: int) -> list[int]:
 
 
 def kill_tree_sync(pid: int, grace: float = DEFAULT_GRACE_SECONDS) -> list[int]:
-    """Kill ``pid``'s process group and all its descendants; return the pids that were signalled.
-
-    Blocking: for signal handlers and ``atexit``. Async code uses :func:`kill_tree`.
-    """
+    """Kill ``pid``'s process group and all its descendants; return the pids signalled. Blocking: for signal
+    handlers and ``atexit``; async code uses :func:`kill_tree`."""
     pids = _tree(pid)
     _signal_all(pid, pids, signal.SIGTERM)
     deadline = time.monotonic() + grace
@@ -161,9 +165,48 @@ async def kill_tree(pid: int, grace: float = DEFAULT_GRACE_SECONDS) -> list[int]
     return pids
 
 
+def carries_tag(pid: int, tag: str) -> bool:
+    """Whether ``pid``'s initial environment holds ``PROC_TAG_VAR=tag``."""
+    return proctable.environ(pid, [PROC_TAG_VAR]).get(PROC_TAG_VAR) == tag
+
+
+def is_running(pid: int) -> bool:
+    """Whether ``pid`` exists and has not ended (a zombie has ended)."""
+    return alive(pid)
+
+
 def tagged_pids(tag: str) -> list[int]:
     """Every live process whose initial environment carries ``PROC_TAG_VAR=tag``."""
     return [pid for pid, env in scan_environ([PROC_TAG_VAR]) if env.get(PROC_TAG_VAR) == tag]
+
+
+def start_time(pid: int) -> int | None:
+    """When ``pid`` started (field 22 of /proc/<pid>/stat, ticks since boot): with the pid, one process for good."""
+    return proctable.start_time(pid)
+
+
+def reap(pid: int) -> bool:
+    """Collect the exit of ``pid`` if it is our child and has ended, so it leaves no zombie; True if collected."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:  # not our child (or already collected): init or its own parent reaps it
+        return False
+    return done == pid
+
+
+async def wait_exited(pid: int, timeout: float | None = None) -> bool:
+    """Wait (through a pidfd) until ``pid``, any process, has ended, up to ``timeout`` seconds; True if it has."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        with anyio.move_on_after(timeout):
+            await anyio.wait_readable(fd)
+    finally:
+        anyio.notify_closing(fd)
+        os.close(fd)
+    return not alive(pid)
 
 
 async def sweep_tagged(tag: str, grace: float = 1.0) -> list[int]:
@@ -205,7 +248,6 @@ async def cancel_on_signal(
 async def _wait_gone(pids: Sequence[int], limit: float) -> None:
     # Polling: these are not all our children, so there is nothing to wait on but /proc.
     with anyio.move_on_after(limit):
-        while any(alive(p) for p in pids):  # noqa: ASYNC110
             await anyio.sleep(_POLL_SECONDS)
 
 
@@ -220,10 +262,8 @@ async def spawn(
 ) -> anyio.abc.Process:
     """Start a long-lived child in its own process group. The caller owns it and must :func:`kill_tree` it.
 
-    Raises ``OSError`` when the program cannot be started, also for an argument, variable or cwd that no
-    program can be started with (a NUL byte, ``=`` in a variable's name), which ``subprocess`` reports as
-    ``ValueError``.
-    """
+    Raises ``OSError`` when the program cannot be started, also for an argument, variable or cwd no program can
+    be started with (a NUL byte, ``=`` in a variable's name), which ``subprocess`` reports as ``ValueError``."""
     try:
         return await anyio.open_process(
             list(argv),
@@ -420,27 +460,30 @@ def spawn_detached(
     cwd: Path | str | None = None,
     env: Mapping[str, str] | None = None,
     log_path: Path | None = None,
+    stdout_path: Path | None = None,
+    hold_signals: Collection[int] = (),
 ) -> int:
-    """Start a daemon that outlives the caller, in its own session, stdin and stdout on /dev/null; return its pid.
-
-    stderr goes to ``log_path`` (or /dev/null). The daemon is responsible for its own exit (an idle timeout).
-    """
-    if log_path is not None:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-    err = open(log_path, "ab") if log_path is not None else subprocess.DEVNULL
+    """Start a process that outlives the caller, in its own session, stdin on /dev/null, stderr to ``log_path``
+    and stdout to ``stdout_path`` (or /dev/null), no other descriptor of ours, ``hold_signals`` blocked until it
+    unblocks them; return its pid. It ends on its own; a caller that lives on collects its exit (:func:`reap`,
+    :func:`wait_exited`), else init does."""
+    for path in (p for p in (log_path, stdout_path) if p is not None):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    files = [open(path, "ab") if path is not None else None for path in (log_path, stdout_path)]
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, hold_signals)  # the child inherits the mask across exec
     try:
         proc = subprocess.Popen(
             [str(a) for a in argv],
             cwd=cwd,
             env=dict(env) if env is not None else None,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
+            stdout=files[1] or subprocess.DEVNULL,
+            stderr=files[0] or subprocess.DEVNULL,
             start_new_session=True,
         )
     finally:
-        if log_path is not None and not isinstance(err, int):
-            err.close()
-    # Not waited for: the daemon outlives us; the init process reaps it.
-    proc.returncode = 0
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        for fh in (f for f in files if f is not None):
+            fh.close()
+    proc.returncode = 0  # not waited for here (see above); this keeps Popen from warning that it still runs
     return proc.pid

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Collection
 
-__all__ = ["alive", "descendants", "environ", "pids", "process_table", "scan_environ", "state"]
+__all__ = ["alive", "descendants", "environ", "pids", "process_table", "scan_environ", "start_time", "state"]
 
 
 def pids() -> list[int]:
@@ -32,6 +32,12 @@ def _stat_fields(pid: int) -> list[bytes] | None:
     # The command name may hold spaces and parentheses; fields restart after the last ')'.
     rest = stat[stat.rfind(b")") + 2 :].split()
     return rest if len(rest) >= 3 else None
+
+
+def start_time(pid: int) -> int | None:
+    """When ``pid`` started (field 22 of /proc/<pid>/stat, ticks since boot): with the pid, one process for good."""
+    fields = _stat_fields(pid)
+    return int(fields[19]) if fields is not None and len(fields) > 19 else None
 
 
 def state(pid: int) -> str | None:

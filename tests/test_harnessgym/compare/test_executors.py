@@ -62,7 +62,7 @@ def job(tmp_path: Path, fake: Path, **fields: object) -> TrialJob:
     options = RunnerOptions(fake_script=fake, agent_env={"HOME": str(user_home(tmp_path))})
     base: dict[str, object] = {"trial_id": "numerics/harnessed/1", "spec": spec, "group": "harnessed",
                                "task": "numerics", "runner_options": options, "index": 1,
-                               "bundle_dir": bundle(tmp_path)}  # fmt: skip
+                               "bundle_dir": bundle(tmp_path), "require_active_harness": False}  # fmt: skip
     return TrialJob.model_validate({**base, **fields})
 
 

@@ -37,7 +37,8 @@ def agent(tmp_path: Path, *before: dict[str, Any], seconds: float = 0.0) -> Path
 
 def suite_config(tmp_path: Path, fake: Path, **fields: Any) -> CompareConfig:
     fields.setdefault("suite", SUITE / "suite.toml")
-    return CompareConfig(output_dir=tmp_path / "out", runner_options=RunnerOptions(fake_script=fake), **fields)
+    return CompareConfig(output_dir=tmp_path / "out", runner="fake", runner_options=RunnerOptions(fake_script=fake),
+                         **fields)  # fmt: skip
 
 
 async def bounded(config: CompareConfig, seconds: float = 120) -> CompareReport:
@@ -88,13 +89,16 @@ async def test_three_tasks_with_ablation_in_parallel_name_the_artifact_that_carr
     # Each attempt sleeps, so trials that run at once overlap in time.
     config = suite_config(tmp_path, agent(tmp_path, seconds=1.0), arms=("plain", "harnessed", "ablate"), jobs=4)
     report = await bounded(config, 240)
-    assert report.status == "completed" and len(report.trials) == 3 * 4 * 2
+    assert report.status == "completed" and len(report.trials) == 3 * 5 * 2  # plain, harnessed, 3 leave-one-out
     suite = report.suite
     assert suite is not None and suite.tasks == ["alpha", "beta", "gamma"]
     rate = next(e for e in suite.effects if e.measure == "solve_rate")
     assert (rate.mean_difference, rate.improved, rate.regressed, rate.unchanged) == (pytest.approx(2 / 3), 2, 0, 1)
     keep = {a.artifact: a.suggestion for a in suite.artifacts}
-    assert keep == {"tool:.harnessgym/tools/fixer.py": "keep", "tool:.harnessgym/tools/decoy.py": "retire"}
+    assert keep == {"tool:.harnessgym/tools/fixer.py": "keep", "tool:.harnessgym/tools/decoy.py": "retire",
+                    "mcp:.harnessgym/mcp/probe/harnessgym-mcp.json": "retire"}  # fmt: skip
+    harnessed = next(a for a in suite.arms if a.arm == "harnessed")
+    assert harnessed.tool_use_rate == 1.0  # every harnessed trial called the probe through the host
     assert any("hierarchical" in m for m in suite.methods) and any("sign-flip" in m for m in suite.methods)
     # Every trial had its own workspace and agent home; no two shared one.
     homes = {t.agent_home for t in report.trials}
@@ -104,9 +108,9 @@ async def test_three_tasks_with_ablation_in_parallel_name_the_artifact_that_carr
     most = max(sum(s <= start < e for s, e in spans if e is not None) for start, _ in spans)
     assert 1 < most <= 4
     # The order interleaves arms and tasks: the first round holds every task and arm before any second trial.
-    first_round = report.order[: 3 * 4]
+    first_round = report.order[: 3 * 5]
     arms = ("plain", "harnessed", *{k.arm for k in first_round if k.arm})
-    assert len(arms) == 4 and {k.index for k in first_round} == {1}
+    assert len(arms) == 5 and {k.index for k in first_round} == {1}
     assert {(k.task, k.arm_name) for k in first_round} == {(t, a) for t in ("alpha", "beta", "gamma") for a in arms}
 
 
@@ -204,7 +208,7 @@ async def test_killed_half_way_the_same_command_finishes_with_every_trial_run_ex
     fake = agent(tmp_path, {"do": "write", "path": str(log), "text": "{workspace}\n", "append": True}, seconds=1.0)
     out = tmp_path / "out"
     argv = harnessgym_argv("compare", "--suite", str(SUITE / "suite.toml"), "--output-dir", str(out),
-                           "--fake-script", str(fake), "--jobs", "2", "--executor", executor)  # fmt: skip
+                           "--runner", "fake", "--fake-script", str(fake), "--jobs", "2", "--executor", executor)  # fmt: skip
 
     def records() -> dict[str, bytes]:
         return {str(p.parent): p.read_bytes() for p in out.glob("*/*/trial_*/trial.json")}

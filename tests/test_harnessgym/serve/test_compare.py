@@ -24,6 +24,7 @@ from support.serve_client import EXAMPLE, VERIFY, call, refused
 from support.waiting import wait_for_file
 
 from harnessgym.compare import CompareConfig, CompareReport, compare_async
+from harnessgym.jobs import JOBS
 from harnessgym.serve import ServeSettings, build_server
 from runners._options import RunnerOptions
 
@@ -54,6 +55,8 @@ def server(settings: ServeSettings) -> MCPServer[Any]:
 async def client(server: MCPServer[Any]) -> AsyncIterator[Client]:
     async with Client(server, read_timeout_seconds=60) as c:
         yield c
+    # Comparisons go on in job workers, children of this process: each test waits for its own to end.
+    assert await JOBS.wait_children(30) == []
 
 
 def options(root: Path, *steps: dict[str, Any]) -> dict[str, Any]:
@@ -198,7 +201,7 @@ async def test_cancel_compare_stops_the_running_trial_and_the_report_says_interr
     report = json.loads((root / "out" / "compare_report.json").read_text())
     assert (report["status"], report["trials"], len(report["order"])) == ("interrupted", [], 2)
     text = await refused(client, "cancel_compare", compare_id="out")
-    assert "not running in this server (status interrupted)" in text
+    assert "is not running (status interrupted)" in text
 
 
 async def test_a_fresh_server_reads_a_finished_comparison_from_disk(settings: ServeSettings, root: Path) -> None:
@@ -212,7 +215,7 @@ async def test_a_fresh_server_reads_a_finished_comparison_from_disk(settings: Se
             again = await call(second, "get_compare", compare_id=str(root / "out"), wait_seconds=30)
         assert again == finished and again["verdict"]["outcome"] == "no_detectable_difference"
         text = await refused(second, "cancel_compare", compare_id="out")
-        assert "not running in this server (status completed)" in text
+        assert "is not running (status completed)" in text
 
         # Without a report (a comparison another process runs, or one killed), the trials on disk still tell.
         (root / "out" / "compare_report.json").unlink()
@@ -234,7 +237,7 @@ async def test_get_compare_follows_a_comparison_run_elsewhere_until_its_report_a
     config = CompareConfig(
         task_text="Fix numerics.py.", workspace_template=root / "template", artifact_source=root / "source",
         output_dir=root / "out", trials=1, verify_command=VERIFY, attempt_timeout=30,
-        runner_options=RunnerOptions(**given["runner_options"]),
+        runner_options=RunnerOptions(**given["runner_options"]), runner="fake",
     )  # fmt: skip
     progress: list[str | None] = []
 
@@ -277,8 +280,8 @@ async def test_start_compare_runs_a_suite_in_parallel_and_get_compare_reads_it(c
     assert "workspace_template" in text and not (root / "suite-out").exists()
     started = await call(client, "start_compare", suite="suite/suite.toml", output_dir="suite-out", jobs=3,
                          arms=["plain,harnessed,ablate"], runner_options=fast)  # fmt: skip
-    assert started["trials_planned"] == 3 * 4 * 2  # three tasks, four arms, two trials each
+    assert started["trials_planned"] == 3 * 5 * 2  # three tasks, five arms, two trials each
     view = await call(client, "get_compare", compare_id="suite-out", wait_seconds=240)
-    assert (view["status"], view["trials_finished"]) == ("completed", 24)
+    assert (view["status"], view["trials_finished"]) == ("completed", 30)
     report = CompareReport.model_validate_json((root / "suite-out" / "compare_report.json").read_text())
     assert report.suite is not None and {a.suggestion for a in report.suite.artifacts} == {"keep", "retire"}

@@ -20,6 +20,7 @@ from support.serve_client import EXAMPLE, VERIFY, call, hang_script, refused
 from support.waiting import wait_for_file
 
 import harnessgym
+from harnessgym.jobs import JOBS
 from harnessgym.serve import ServeSettings, build_server
 from mcp_host._supervise.procs import DEVNULL, kill_tree, spawn
 
@@ -42,6 +43,8 @@ def server(root: Path, tmp_path: Path) -> MCPServer[Any]:
 async def client(server: MCPServer[Any]) -> AsyncIterator[Client]:
     async with Client(server, read_timeout_seconds=60) as c:
         yield c
+    # Runs go on in job workers, children of this process: each test waits for its own to end.
+    assert await JOBS.wait_children(30) == []
 
 
 async def test_the_server_lists_every_control_tool_and_the_run_resource_templates(client: Client) -> None:
@@ -248,7 +251,8 @@ async def test_cancel_run_interrupts_a_run_that_another_process_drives_and_leave
 async def test_get_run_follows_a_run_driven_elsewhere_by_reading_its_journal(client: Client, root: Path) -> None:
     ws = root / "task"
     config = harnessgym.RunConfig(
-        workspace=ws, task_text=(ws / "task.md").read_text(), verify_command=VERIFY, run_id="driven-elsewhere"
+        workspace=ws, task_text=(ws / "task.md").read_text(), verify_command=VERIFY, run_id="driven-elsewhere",
+        runner="fake",
     )
     started = anyio.Event()
     progress: list[float] = []
@@ -368,15 +372,16 @@ async def test_artifacts_are_listed_quarantined_with_a_reason_requalified_and_pr
         assert "no artifact 'tool:x'" in await refused(client, tool, workspace="task", artifact_id="tool:x")
 
 
-async def test_a_run_that_fails_in_the_background_keeps_the_server_up_and_records_the_reason() -> None:
-    from harnessgym.errors import ResumeError
-    from harnessgym.serve._runs import EventSink, RunManager
-
-    async def fails(on_event: EventSink) -> object:
-        raise ExceptionGroup("wrapped by a task group", [ResumeError("r1", "its config is missing")])
-
-    with anyio.fail_after(10):
-        async with anyio.create_task_group() as tg:
-            live = RunManager(tg).launch("r1", Path("/nowhere"), fails)
-            await live.done.wait()
-    assert (live.running, live.error) == (False, "run 'r1' cannot be resumed: its config is missing")
+async def test_a_run_whose_worker_fails_records_the_reason_and_the_server_reports_it(
+    client: Client, root: Path
+) -> None:
+    run_dir = root / "task" / ".harnessgym" / "runs" / "r1"
+    run_dir.mkdir(parents=True)  # a run folder without its run_config.json: the worker's resume raises
+    text = await refused(client, "resume_run", run_id="r1", workspace="task")
+    assert text.endswith(f"run r1 could not start: run 'r1' cannot be resumed: {run_dir / 'run_config.json'} is "
+                         "missing or unreadable; start a new run instead")  # fmt: skip
+    [job] = JOBS.jobs(root / "task", "run", "r1")
+    job = await JOBS.wait(job, 30)
+    assert (job.status, job.refused, JOBS.is_alive(job)) == ("error", True, False)
+    assert job.outcome is not None and job.outcome.error is not None and "cannot be resumed" in job.outcome.error
+    assert (await call(client, "list_runs", workspace="task"))["runs"][0]["run_id"] == "r1"  # the server is up
