@@ -42,7 +42,8 @@ def agent(folder: Path, seconds: float) -> Path:
 
 async def timed(folder: Path, fake: Path, jobs: int, executor: str) -> tuple[float, int, int]:
     config = CompareConfig(suite=SUITE / "suite.toml", output_dir=folder / f"out-jobs-{jobs}", jobs=jobs,
-                           executor=executor, runner="fake", runner_options=RunnerOptions(fake_script=fake))  # fmt: skip
+                           executor=executor, runner="fake",
+                           runner_options=RunnerOptions(fake_script=fake))  # fmt: skip
     start = time.perf_counter()
     report = await compare_async(config)
     took = time.perf_counter() - start

@@ -208,7 +208,8 @@ async def test_killed_half_way_the_same_command_finishes_with_every_trial_run_ex
     fake = agent(tmp_path, {"do": "write", "path": str(log), "text": "{workspace}\n", "append": True}, seconds=1.0)
     out = tmp_path / "out"
     argv = harnessgym_argv("compare", "--suite", str(SUITE / "suite.toml"), "--output-dir", str(out),
-                           "--runner", "fake", "--fake-script", str(fake), "--jobs", "2", "--executor", executor)  # fmt: skip
+                           "--runner", "fake", "--fake-script", str(fake), "--jobs", "2",
+                           "--executor", executor)  # fmt: skip
 
     def records() -> dict[str, bytes]:
         return {str(p.parent): p.read_bytes() for p in out.glob("*/*/trial_*/trial.json")}
