@@ -14,7 +14,10 @@ The first step whose ``phase`` (or ``"*"``) and ``iteration`` (an int, a list, o
 ``register`` (append a raw registry entry), ``delete``, ``once`` (run nested ``actions`` only the first time,
 remembered by a ``marker`` file), ``skill``, ``tool``, ``mcp_server``, ``mcp_call``, ``run``, ``sleep``,
 ``wait_for`` (a ``path`` another process creates), ``hang`` (start ``children`` sleepers, then sleep), ``exit``,
-``emit``, ``check_prompt``.
+``emit``, ``check_prompt``, ``when`` (run ``actions`` if the workspace path ``exists``, else ``else``: e.g. solve
+only when an artifact was copied in), ``die`` (SIGKILL itself: a CLI that crashed) and ``cost`` (add ``usd`` to
+the ``total_cost_usd`` its final result event reports, as Claude Code does). ``write`` replaces ``{iteration}``
+and ``{workspace}`` in its text.
 Without a script it plays the demo, but only in the demo's own workspace (a copy of
 ``examples/numerical_debug_task``: its ``verifier.py`` and the ``logsumexp`` of its ``numerics.py``): iteration 1
 is blocked, the reflection picks a probe tool, the build writes it, and later attempts use the probe and fix
@@ -154,6 +157,7 @@ class Agent:
         self.ws = Path(args.workspace).resolve()
         self.session_id = session_id
         self.prompt = prompt
+        self.cost_usd: float | None = None
 
     def emit(self, event: dict[str, Any]) -> None:
         print(json.dumps({**event, "session_id": self.session_id}), flush=True)
@@ -193,7 +197,8 @@ class Agent:
             target = self.path(action["path"])
             target.parent.mkdir(parents=True, exist_ok=True)
             with open(target, "a" if action.get("append") else "w") as fh:
-                fh.write(str(action.get("text", "")).replace("{iteration}", str(self.args.iteration)))
+                text = str(action.get("text", "")).replace("{iteration}", str(self.args.iteration))
+                fh.write(text.replace("{workspace}", str(self.ws)))
         elif do == "replace":
             target = self.path(action["path"])
             text = target.read_text() if target.exists() else ""
@@ -217,6 +222,16 @@ class Agent:
                 marker.write_text("done\n")
                 for inner in action.get("actions", []):
                     self.act(inner)
+        elif do == "when":
+            for inner in action.get("actions" if self.path(action["exists"]).exists() else "else", []):
+                self.act(inner)
+        elif do == "cost":
+            self.cost_usd = (self.cost_usd or 0.0) + float(action.get("usd", 0))
+        elif do == "die":
+            import os
+            import signal
+
+            os.kill(os.getpid(), signal.SIGKILL)
         elif do == "register":
             self.register(action["entry"])
         elif do == "skill":
@@ -436,14 +451,11 @@ def _main(args: argparse.Namespace) -> int:
         print(f"fake agent: {exc}", file=sys.stderr)
         agent.emit({"type": "result", "subtype": "error", "is_error": True, "result": str(exc)})
         return exc.code
-    agent.emit(
-        {
-            "type": "result",
-            "subtype": "success",
-            "is_error": False,
-            "result": f"{args.phase} of iteration {args.iteration} done",
-        }
-    )
+    final = {"type": "result", "subtype": "success", "is_error": False,
+             "result": f"{args.phase} of iteration {args.iteration} done"}  # fmt: skip
+    if agent.cost_usd is not None:
+        final["total_cost_usd"] = agent.cost_usd
+    agent.emit(final)
     return 0
 
 

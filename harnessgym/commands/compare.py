@@ -26,8 +26,8 @@ _UNUSED = "Unused (compare is attempt-only); accepted so that HarnessGym 0.1.1 c
 @click.option("--reflection-timeout", "upstream_reflection_timeout", hidden=True, help=_UNUSED)
 @click.option("--build-after-solve", "upstream_build_after_solve", hidden=True, is_flag=True, help=_UNUSED)
 def compare(**opts: Any) -> None:
-    """Replay plain against harnessed attempt-only sessions from a clean template, in a randomized order, and
-    say with honest statistics whether the harness helped."""
+    """Replay plain against harnessed attempt-only sessions from a clean template (or across a task suite), in a
+    seeded interleaved order, and say with honest statistics whether the harness helped."""
     from harnessgym.commands._outcome import (
         EarlySignal,
         early_signals,
@@ -81,7 +81,14 @@ def _config(opts: dict[str, Any]) -> Any:
     from harnessgym.options import cli_config, fields_from_cli
 
     fields = fields_from_cli(CompareConfig, opts)
-    config = cli_config(CompareConfig, {**task_fields(opts, fields["workspace_template"]), **fields})
+    if fields.get("suite") is not None:  # the suite names its tasks and templates
+        if opts["task"] or opts["task_text"] or fields.get("workspace_template") is not None:
+            raise click.UsageError("pass either --suite or --workspace-template with --task/--task-text, not both")
+        config = cli_config(CompareConfig, fields)
+    elif fields.get("workspace_template") is None:
+        raise click.UsageError("pass --workspace-template with --task or --task-text (or --suite SUITE.toml)")
+    else:
+        config = cli_config(CompareConfig, {**task_fields(opts, fields["workspace_template"]), **fields})
     return config.model_copy(update={"runner": announce_runner(config.runner, config.runner_options)})
 
 

@@ -27,6 +27,9 @@ RECORDS: dict[str, tuple[str, str]] = {
     "run-info": ("harnessgym.events", "RunInfo"),
     "compare-report": ("harnessgym.compare.models", "CompareReport"),
     "compare-trial": ("harnessgym.compare.models", "TrialRecord"),
+    "compare-plan": ("harnessgym.compare.trials", "ComparePlan"),
+    "compare-trial-job": ("harnessgym.compare.executors", "TrialJob"),
+    "suite": ("harnessgym.compare.suite", "Suite"),
 }
 
 

@@ -1,26 +1,20 @@
 """The records of a comparison: its configuration, one record per trial, the group summaries, the tests and
-the verdict, and where each is written under ``--output-dir``.
-
-Layout of the output folder (harnessgym's own files; the trial workspaces hold their own ``.harnessgym``)::
-
-    <output-dir>/
-      compare_report.json                  CompareReport, written at the end (also when interrupted)
-      plain/trial_<i>/{trial.json, workspace/}
-      harnessed/trial_<i>/{trial.json, workspace/}
-"""
+the verdict. Where each is written: :mod:`harnessgym.compare.layout`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic.config import JsonDict
 
+from harnessgym.compare.layout import OutputLayout
+from harnessgym.compare.spec import Group, TaskSpec, TrialKey, check_arms, check_runners, comma_list, one_task
+from harnessgym.compare.suite_models import SuiteAnalysis
 from harnessgym.compare.upstream import HarnessValidation, McpTelemetry, UpstreamIteration, UpstreamPost
-from harnessgym.config import RunConfig, RunnerChoice, goal_fields, known_runner
+from harnessgym.config import RunnerChoice, goal_fields, known_runner
 from harnessgym.duration import Duration
 from harnessgym.errors import ConfigError
 from harnessgym.evidence.scores import Measurement
@@ -43,11 +37,15 @@ __all__ = [
     "TrialRecord",
 ]
 
-Group = Literal["plain", "harnessed"]
 GROUPS: tuple[Group, Group] = ("plain", "harnessed")
 InvalidKind = Literal["runner_error", "run_error", "runner_failure", "no_attempt", "no_active_harness",
-                      "no_harness_tool_use", "harness_not_delivered"]  # fmt: skip
+                      "no_harness_tool_use", "harness_not_delivered",
+                      "infra_error"]  # fmt: skip
+"""``infra_error``: the infrastructure failed, not the agent at the task (the CLI crashed or could not reach its
+model, a worker died, a timeout before the agent's first event); retried, never counted as the task failing."""
 SCHEMA_VERSION = 1
+RESUME_INDEPENDENT = frozenset({"output_dir", "overwrite", "jobs", "max_retries", "budget_usd", "executor"})
+"""Fields that say how a comparison runs, not what it measures: a resumed comparison may change them."""
 
 
 _TASK: JsonDict = {"section": "Task"}
@@ -58,6 +56,8 @@ _VALIDITY: JsonDict = {"section": "Validity"}
 _STATISTICS: JsonDict = {"section": "Statistics"}
 _AGENT: JsonDict = {"section": "Agent"}
 _GOAL: JsonDict = {"section": "Agent", "flag_value": "@task", "metavar": "[CONDITION]"}
+_SUITE: JsonDict = {"section": "Suite"}
+_RUNNING: JsonDict = {"section": "Running"}
 _FRONT_END: JsonDict = {"section": "Task", "input": "front_end"}
 """Each front end gathers it its own way (see harnessgym.options for the keys)."""
 
@@ -71,19 +71,38 @@ class CompareConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
-    task_text: str = Field(json_schema_extra={**_FRONT_END, "flags": ["--task-text"]})
-    """The task itself, or the text of the task file."""
+    task_text: str | None = Field(default=None, json_schema_extra={**_FRONT_END, "flags": ["--task-text"]})
+    """The task itself, or the text of the task file (a one-task comparison; a suite names its own)."""
     task_path: Path | None = Field(default=None, json_schema_extra={**_FRONT_END, "flags": ["--task"]})
     """Where the task came from; a file inside the template is mapped into each trial's copy."""
-    workspace_template: Path = Field(json_schema_extra={**_TASK, "path": {"exists": True, "file_okay": False}})
-    """The clean starting point; every trial gets a fresh copy (without harness, VCS, caches or binaries)."""
+    workspace_template: Path | None = Field(
+        default=None, json_schema_extra={**_TASK, "path": {"exists": True, "file_okay": False}}
+    )
+    """The clean starting point; every trial gets a fresh copy (without harness, VCS, caches or binaries).
+    Required without ``suite``."""
+    suite: Path | None = Field(default=None, json_schema_extra={**_SUITE, "path": {"exists": True, "dir_okay": False}})
+    """A suite file (TOML; ``harnessgym schema suite``) listing the tasks, instead of the template and task."""
+    split: str | None = Field(default=None, json_schema_extra=_SUITE)
+    """Only the suite's tasks of this split (``train``, ``test`` ...)."""
+    arms: tuple[str, ...] = Field(default=("plain", "harnessed"), json_schema_extra={**_SUITE, "metavar": "ARM,..."})
+    """``plain``, ``harnessed``, and ``ablate`` (one leave-one-out arm per active artifact: the bundle minus it)."""
+    runners: tuple[str, ...] = Field(default=(), json_schema_extra={**_AGENT, "metavar": "RUNNER,..."})
+    """Replay every arm under each of these runners (e.g. ``claude,codex``); empty: ``runner`` alone."""
+    jobs: int = Field(default=1, ge=1, json_schema_extra=_RUNNING)
+    """Trials run at once, each with its own workspace and agent home."""
+    max_retries: int = Field(default=2, ge=0, json_schema_extra=_RUNNING)
+    """Reruns of a trial whose infrastructure failed (infra_error); never counted as the task failing."""
+    budget_usd: float | None = Field(default=None, gt=0, json_schema_extra=_RUNNING)
+    """Stop starting trials once the runners' reported cost reaches this; finished trials are kept."""
+    executor: Literal["local", "process"] = Field(default="local", json_schema_extra=_RUNNING)
+    """Where trials run: ``local`` (this process) or ``process`` (a fresh interpreter per trial)."""
     artifact_source: Path | None = Field(default=None, json_schema_extra={**_TASK, "path": {"exists": True}})
     """A workspace (or its .harnessgym) whose non-quarantined artifacts the harnessed trials get (default: the
     template's own, if it has a registry)."""
     output_dir: Path = Field(json_schema_extra={**_TASK, "path": {"file_okay": False}})
     """Where the trials and compare_report.json go (not a folder holding the template)."""
     trials: int = Field(default=3, gt=0, json_schema_extra=_TRIALS)
-    """Trials per group; HarnessGym 0.1.1 defaulted to 1, which allows no interval and no test."""
+    """Trials per arm; HarnessGym 0.1.1 defaulted to 1, which allows no interval and no test."""
     iterations: int = Field(default=1, gt=0, json_schema_extra=_TRIALS)
     """Attempts per trial (attempt-only: no reflection, build or qualification). Without a verify command
     there is no early stop: every trial makes all its attempts."""
@@ -147,7 +166,7 @@ class CompareConfig(BaseModel):
     """Experimental, Codex only: each attempt runs in Codex's interactive UI in a private tmux server (see
     :class:`RunConfig`)."""
 
-    @field_validator("workspace_template", "artifact_source", "output_dir", "task_path")
+    @field_validator("workspace_template", "artifact_source", "output_dir", "task_path", "suite")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         return value.expanduser().absolute() if value is not None else None
@@ -167,9 +186,31 @@ class CompareConfig(BaseModel):
     def _command(cls, value: str | None) -> str | None:
         return value if value is None or value.strip() else None
 
+    @field_validator("arms", "runners", mode="before")
+    @classmethod
+    def _comma_lists(cls, value: object) -> object:
+        return comma_list(value)
+
+    @field_validator("arms", "runners")
+    @classmethod
+    def _known(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        return check_arms(value) if info.field_name == "arms" else check_runners(value)
+
+    @model_validator(mode="after")
+    def _one_task_or_a_suite(self) -> CompareConfig:
+        if self.suite is not None:
+            if self.workspace_template is not None or self.task_text is not None:
+                raise ConfigError("pass either {suite} or {workspace_template} with a task, not both", "suite")
+            return self
+        if self.split is not None:
+            raise ConfigError("picks tasks of a suite; it needs {suite}", "split")
+        if self.workspace_template is None or self.task_text is None:
+            raise ConfigError("a comparison needs {suite}, or {workspace_template} with a task")
+        return self
+
     @model_validator(mode="after")
     def _needs_evidence(self) -> CompareConfig:
-        if self.verify_command is None and self.post_command is None:
+        if self.suite is None and self.verify_command is None and self.post_command is None:
             raise ConfigError(
                 "a comparison needs evidence harnessgym gathers itself: pass {verify_command} (run after every "
                 "attempt) or {post_command} (run once on each trial's final workspace)"
@@ -185,31 +226,22 @@ class CompareConfig(BaseModel):
     def post_key(self) -> str:
         return self.post_score_key or self.score_key
 
-    def run_config(self, workspace: Path, run_id: str) -> RunConfig:
-        """The attempt-only run of one trial in ``workspace``."""
-        task_path = self.task_path
-        if task_path is not None and task_path.is_relative_to(self.workspace_template):
-            task_path = workspace / task_path.relative_to(self.workspace_template)
-        return RunConfig(
-            workspace=workspace, task_text=self.task_text, task_path=task_path, run_id=run_id,
-            iterations=self.iterations, runner=self.runner, runner_options=self.runner_options,
-            attempt_timeout=self.attempt_timeout, attempt_timeouts=self.attempt_timeouts,
-            verify_command=self.verify_command, verify_timeout=self.verify_timeout, score_key=self.score_key,
-            verify_pass_env=self.verify_pass_env,
-            stop_score=self.stop_score, higher_is_better=self.higher_is_better, task_state=self.task_state,
-            qualify_artifacts=False, attempt_only=True, goal=self.goal, goal_token_budget=self.goal_token_budget,
-            watch=self.watch,
-        )  # fmt: skip
+    @property
+    def runner_names(self) -> tuple[str, ...]:
+        """The runners every arm is replayed under."""
+        return self.runners or (self.runner,)
 
+    def tasks(self) -> list[TaskSpec]:
+        """The tasks: the suite's (resolved; :class:`ConfigError` when it is bad), or the one task."""
+        if self.suite is not None:
+            from harnessgym.compare.suite import resolve_suite
 
-class TrialKey(BaseModel):
-    """One slot of the trial order."""
+            return resolve_suite(self)
+        return [self.task_spec()]
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    group: Group
-    index: int
-    """1-based within its group."""
+    def task_spec(self) -> TaskSpec:
+        """The comparison's one task, as every trial of it needs it."""
+        return one_task(self)
 
 
 class TrialRecord(BaseModel):
@@ -221,6 +253,22 @@ class TrialRecord(BaseModel):
     group: Group
     index: int
     """1-based within its group."""
+    trial_id: str = ""
+    """The :attr:`TrialKey.trial_id` of its slot; a resumed comparison matches finished trials by it."""
+    task: str = ""
+    """The suite task (empty for a one-task comparison)."""
+    arm: str = ""
+    """``plain``, ``harnessed`` or ``minus:<artifact id>``; empty means ``group``."""
+    runner: str = ""
+    """The runner that ran it (empty: the comparison's only runner)."""
+    excluded_artifacts: list[str] = Field(default_factory=list)
+    """Leave-one-out arms: the artifact ids held back from the bundle."""
+    tries: int = 1
+    """Runs it took: more than one when earlier ones ended in an infrastructure error (``infra_errors``)."""
+    infra_errors: list[str] = Field(default_factory=list)
+    """Why each earlier try was an infrastructure failure (their folders are kept beside it)."""
+    agent_home: Path | None = None
+    """The trial's own agent home (HOME, CLAUDE_CONFIG_DIR, CODEX_HOME below it), seeded from the user's."""
     position: int = 0
     """1-based place in the run order across both groups."""
     workspace: Path
@@ -300,6 +348,14 @@ class TrialRecord(BaseModel):
     mcp_telemetry: McpTelemetry | None = None
     mcp_called_tools: list[str] = Field(default_factory=list)
     """= ``mcp_tools_called``."""
+
+    @property
+    def key(self) -> TrialKey:
+        return TrialKey(group=self.group, index=self.index, task=self.task, arm=self.arm, runner=self.runner)
+
+    @property
+    def arm_name(self) -> str:
+        return self.arm or self.group
 
 
 class Distribution(BaseModel):
@@ -418,8 +474,9 @@ class CompareReport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     schema_version: Literal[1] = 1
-    status: Literal["completed", "interrupted"]
-    """``interrupted``: stopped early; only the finished trials are in it."""
+    status: Literal["completed", "interrupted", "budget_stopped"]
+    """``interrupted``: stopped early; only the finished trials are in it. ``budget_stopped``: the budget was
+    spent before every trial ran (``not_run`` lists the rest)."""
     created_at: datetime
     finished_at: datetime = Field(default_factory=utcnow)
     config: CompareConfig
@@ -437,27 +494,13 @@ class CompareReport(BaseModel):
     plain: GroupSummary
     harnessed: GroupSummary
     comparison: Comparison
+    """Two-group tests, plain against harnessed, of a one-task comparison (empty for a suite)."""
     verdict: CompareVerdict
-
-
-@dataclass(frozen=True)
-class OutputLayout:
-    """Paths under ``--output-dir``."""
-
-    root: Path
-
-    @property
-    def report(self) -> Path:
-        return self.root / "compare_report.json"
-
-    def group_dir(self, group: Group) -> Path:
-        return self.root / group
-
-    def trial_dir(self, group: Group, index: int) -> Path:
-        return self.group_dir(group) / f"trial_{index}"
-
-    def trial_record(self, group: Group, index: int) -> Path:
-        return self.trial_dir(group, index) / "trial.json"
-
-    def workspace(self, group: Group, index: int) -> Path:
-        return self.trial_dir(group, index) / "workspace"
+    tasks: list[TaskSpec] = Field(default_factory=list)
+    """The tasks, resolved (one for a one-task comparison)."""
+    suite: SuiteAnalysis | None = None
+    """Across tasks, arms and runners; present for a suite, leave-one-out arms or several runners."""
+    not_run: list[TrialKey] = Field(default_factory=list)
+    """Planned trials not run because the budget was spent."""
+    spent_usd: float | None = None
+    """Reported cost of every trial run so far, across resumptions."""

@@ -44,8 +44,8 @@ def _shift(label: str, t: ShiftTest | None, unit: str) -> str | None:
 def print_report(report: CompareReport, path: object, console: Console | None = None) -> None:
     """The table, the tests and the verdict, on stdout."""
     out = console or Console(highlight=False, soft_wrap=True)
-    table = Table(title=f"harnessgym compare ({report.status})", title_justify="left", box=box.SIMPLE_HEAD,
-                  pad_edge=False)  # fmt: skip
+    title = f"harnessgym compare ({report.status})" + (", pooled over the tasks" if len(report.tasks) > 1 else "")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     post = report.config.post_command is not None
     columns = ["group", "valid", "solved", "solve % (95% CI)", "median attempt s", "median score"]
     columns += ["median post score (unmeasured)"] if post else []
@@ -69,6 +69,15 @@ def print_report(report: CompareReport, path: object, console: Console | None = 
                  _shift(f"Post score ({report.config.post_key})", c.post_score, "")):  # fmt: skip
         if line:
             out.print(line)
+    if report.suite is not None:
+        from harnessgym.compare.render_suite import print_suite
+
+        print_suite(report.suite, out)
+    if report.not_run:
+        spent = f"${report.spent_usd:.4g}" if report.spent_usd is not None else "the budget"
+        out.print(f"[bold yellow]Budget spent ({spent} of ${report.config.budget_usd:g}): {len(report.not_run)} "
+                  "planned trial(s) were not run; the same command with a larger --budget-usd runs them."
+                  "[/bold yellow]")  # fmt: skip
     v = report.verdict
     style = _OUTCOME_STYLE[v.outcome]
     out.print(f"[{style}]{v.headline}[/{style}]")
@@ -79,7 +88,10 @@ def print_report(report: CompareReport, path: object, console: Console | None = 
 
 def trial_line(key: TrialKey, position: int, total: int, record: TrialRecord | None) -> str:
     """One progress line for a trial starting (``record`` None) or ending."""
-    head = f"[{position}/{total}] {key.group} #{key.index}"
+    slot = key.trial_id if key.task or key.arm or key.runner else f"{key.group} #{key.index}"
+    head = f"[{position}/{total}] {slot}"
+    if record is not None and record.tries > 1:
+        head += f" (try {record.tries})"
     if record is None:
         return f"{head}: running"
     if not record.valid:

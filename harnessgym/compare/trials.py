@@ -1,9 +1,11 @@
-"""Running a comparison: plan a randomized trial order, give each trial a fresh copy of the template (harnessed
-ones also get the artifacts), run it attempt-only through the library, and measure it.
+"""Running a comparison: plan a seeded, interleaved trial order over tasks, arms and runners, refuse what would
+waste it, and run the trials ``--jobs`` at a time through an executor (:mod:`harnessgym.compare.executors`).
 
-A trial that raises or whose agent fails is recorded as invalid; it never stops the comparison. Each trial's
-record is written the moment it ends, so an interrupted comparison keeps what it finished, and the report
-(``status: interrupted``) is still written on the way out.
+Resumable: ``compare_plan.json`` records what is compared; a re-run on the same folder with the same
+configuration runs only the trials without a final ``trial.json`` (a folder without one is a trial that was cut
+short: its leftover processes are killed and it runs again from scratch); a different configuration is refused.
+A trial whose infrastructure failed is retried up to ``--max-retries`` times, its earlier tries kept beside it.
+The report (``status: interrupted`` when cancelled) is written on the way out.
 """
 
 from __future__ import annotations
@@ -13,59 +15,107 @@ import shutil
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import anyio
+from pydantic import BaseModel, ConfigDict
 
 from harnessgym import store
-from harnessgym.artifacts.qualification import trust_without_qualification
-from harnessgym.artifacts.registry import ActivationRecord
 from harnessgym.compare.analysis import analyse
-from harnessgym.compare.bundle import BundleCheck, apply_bundle_check, qualify_bundle
+from harnessgym.compare.bundle import qualify_bundle
+from harnessgym.compare.executors import BundleVerdicts, Executor, TrialJob, make_executor
+from harnessgym.compare.layout import arm_dir
 from harnessgym.compare.models import (
-    GROUPS,
+    RESUME_INDEPENDENT,
     CompareConfig,
     CompareReport,
-    InvalidKind,
     OutputLayout,
     TrialKey,
     TrialRecord,
 )
-from harnessgym.compare.upstream import UpstreamIteration, fill_upstream
+from harnessgym.compare.spec import TaskSpec
+from harnessgym.compare.suite_analysis import analyse_suite, suite_verdict
+from harnessgym.compare.trial_worker import template_ignore
 from harnessgym.config import resolve_runner
 from harnessgym.errors import ConfigError, WorkspaceLockedError
 from harnessgym.events import EventHandler
-from harnessgym.evidence.scores import Measurement, reached
-from harnessgym.evidence.verify import run_measurement
-from harnessgym.records import IterationRecord, RunSummary, utcnow
+from harnessgym.records import utcnow
 from harnessgym.store.layout import HARNESS_DIR, Layout
 
-__all__ = ["TrialHandler", "check_compare", "compare_async", "plan_order"]
+__all__ = ["ComparePlan", "TrialHandler", "check_compare", "compare_async", "plan_order", "planned_trials"]
 
 TrialHandler = Callable[[TrialKey, int, int, TrialRecord | None], None]
 """Called with (slot, position, total, None) when a trial starts and (slot, position, total, record) when it
 ends; ``position`` is 1-based in the run order."""
 
 
+class ComparePlan(BaseModel):
+    """``<output-dir>/compare_plan.json``: what is compared, so a resumed comparison can be checked against it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal[1] = 1
+    identity: dict[str, Any]
+    """The configuration and the resolved tasks, less what only says how trials run (jobs, budget ...)."""
+    order: list[TrialKey]
+    created_at: datetime
+
+
+class _Setup(BaseModel):
+    """Everything decided before the first trial."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    specs: dict[str, TaskSpec]
+    """By the task label the records carry ("" for a one-task comparison)."""
+    bundles: dict[str, Path | None]
+    arms: dict[str, tuple[str, ...]]
+    runners: dict[str, str]
+    """Record label -> runner name."""
+    order: list[TrialKey]
+
+
 def plan_order(trials: int, seed: int) -> list[TrialKey]:
-    """Blocks of one plain and one harnessed trial, each block in a seeded random order. Interleaving balances
-    drift over time (API load, caches, a model update) between the groups; randomizing within blocks keeps
-    the order from lining up with anything else periodic."""
+    """A one-task order: blocks of one plain and one harnessed trial, each in a seeded random order."""
+    return _plan({"": 1}, {"": ("plain", "harnessed")}, [""], trials_of={"": trials}, seed=seed)
+
+
+def _plan(
+    tasks: dict[str, int], arms: dict[str, tuple[str, ...]], runners: list[str], *, trials_of: dict[str, int], seed: int
+) -> list[TrialKey]:
+    """Blocks of one trial per arm and runner, each block in a seeded random order, the tasks' blocks in a seeded
+    random order per round. Interleaving balances drift over time (API load, caches, a model update) between
+    the arms; randomizing within blocks keeps the order from lining up with anything else periodic."""
     rng = random.Random(seed)
     order: list[TrialKey] = []
-    for index in range(1, trials + 1):
-        block = [TrialKey(group="plain", index=index), TrialKey(group="harnessed", index=index)]
-        rng.shuffle(block)
-        order += block
+    names = list(tasks)
+    for index in range(1, max(trials_of.values()) + 1):
+        if len(names) > 1:
+            rng.shuffle(names)
+        for task in names:
+            if trials_of[task] < index:
+                continue
+            block = [
+                TrialKey(
+                    group="plain" if arm == "plain" else "harnessed",
+                    index=index,
+                    task=task,
+                    arm="" if arm in ("plain", "harnessed") else arm,
+                    runner=runner,
+                )
+                for runner in runners
+                for arm in arms[task]
+            ]
+            rng.shuffle(block)
+            order += block
     return order
 
 
-def _artifact_workspace(config: CompareConfig) -> Path | None:
-    """The workspace holding the artifacts: ``artifact_source`` (a workspace or its .harnessgym), else the
-    template itself when it carries a registry."""
-    source = config.artifact_source
+def _artifact_workspace(spec: TaskSpec) -> Path | None:
+    """The workspace holding the artifacts: the task's artifact source, else the template when it has a registry."""
+    source = spec.artifact_source
     if source is None:
-        template = Layout(config.workspace_template)
+        template = Layout(spec.workspace_template)
         return template.workspace if template.registry.is_file() else None
     if not source.exists():
         raise ConfigError(f"{source} does not exist; pass a workspace or its {HARNESS_DIR} folder", "artifact_source")
@@ -76,46 +126,109 @@ def _artifact_workspace(config: CompareConfig) -> Path | None:
     return workspace
 
 
-def _check(config: CompareConfig, out: OutputLayout, order: list[TrialKey]) -> Path | None:
-    """The artifact workspace, once everything that would waste a whole comparison has been ruled out."""
-    template = config.workspace_template
-    if not template.is_dir():
-        raise ConfigError(f"{template} is not a directory", "workspace_template")
-    if out.root == template or template.is_relative_to(out.root):
-        raise ConfigError(f"{out.root} would hold the template {template} itself; choose a folder outside it (one "
-                          "inside the template is fine: it is left out of the copies)", "output_dir")  # fmt: skip
-    source = _artifact_workspace(config)
-    if config.require_active_harness:
-        if source is None:
-            raise ConfigError("the harnessed trials would get no artifacts: pass {artifact_source}, or "
-                              "{require_active_harness=false} for a plain-against-plain (A/A) comparison",
-                              "artifact_source")  # fmt: skip
-        registry, _ = store.read_registry(Layout(source))
-        if not any(a.kind == "mcp" and a.state != "quarantined" for a in registry.artifacts):
-            states = ", ".join(sorted({f"{a.id} ({a.state})" for a in registry.artifacts})) or "none"
-            raise ConfigError(
-                f"no artifact of {source} is an MCP server that could give a session a tool, so every harnessed "
-                f"trial would be invalid (a harnessed trial needs at least one working MCP tool; artifacts: "
-                f"{states}); build one with a run, or pass {{require_active_harness=false}}",
-                "artifact_source",
-            )
-    taken = [out.trial_dir(k.group, k.index) for k in order if out.trial_dir(k.group, k.index).exists()]
-    if taken and not config.overwrite:
+def _usable(source: Path | None) -> tuple[list[str], bool]:
+    """The source's non-quarantined artifact ids (what harnessed trials get), and whether one is an MCP server
+    (a harnessed trial needs a working MCP tool)."""
+    if source is None:
+        return [], False
+    registry, _ = store.read_registry(Layout(source))
+    kept = [a for a in registry.artifacts if a.state != "quarantined"]
+    return [a.id for a in kept], any(a.kind == "mcp" for a in kept)
+
+
+def _setup(config: CompareConfig) -> _Setup:
+    """The tasks, bundles, arms and order, once everything that would waste a comparison is ruled out."""
+    out = config.output_dir
+    specs = {(s.name if config.suite is not None else ""): s for s in config.tasks()}
+    bundles: dict[str, Path | None] = {}
+    arms: dict[str, tuple[str, ...]] = {}
+    for label, spec in specs.items():
+        template, who = spec.workspace_template, f"task {spec.name!r}: " if label else ""
+        if not template.is_dir():
+            raise ConfigError(f"{who}{template} is not a directory", "workspace_template")
+        if out == template or template.is_relative_to(out):
+            raise ConfigError(f"{who}{out} would hold the template {template} itself; choose a folder outside it "
+                              "(one inside the template is fine: it is left out of the copies)",
+                              "output_dir")  # fmt: skip
+        source = bundles[label] = _artifact_workspace(spec)
+        active, has_mcp = _usable(source)
+        if config.require_active_harness and "harnessed" in config.arms:
+            if source is None:
+                raise ConfigError(f"{who}the harnessed trials would get no artifacts: pass {{artifact_source}}, or "
+                                  "{require_active_harness=false} for a plain-against-plain (A/A) comparison",
+                                  "artifact_source")  # fmt: skip
+            if not has_mcp:
+                raise ConfigError(f"{who}no artifact of {source} is an MCP server that could give a session a tool, "
+                                  "so every harnessed trial would be invalid (a harnessed trial needs at least one "
+                                  "working MCP tool); build one with a run, or pass {require_active_harness=false}",
+                                  "artifact_source")  # fmt: skip
+        base = tuple(a for a in config.arms if a != "ablate")
+        arms[label] = base + (tuple(f"minus:{a}" for a in active) if "ablate" in config.arms else ())
+    names = config.runner_names
+    runners = {(n if len(names) > 1 else ""): n for n in names}
+    order = _plan({t: 1 for t in specs}, arms, list(runners), trials_of={t: s.trials for t, s in specs.items()},
+                  seed=config.seed)  # fmt: skip
+    return _Setup(specs=specs, bundles=bundles, arms=arms, runners=runners, order=order)
+
+
+def _identity(config: CompareConfig, setup: _Setup) -> dict[str, Any]:
+    fields = config.model_dump(mode="json", exclude=set(RESUME_INDEPENDENT))
+    tasks = {label: spec.model_dump(mode="json") for label, spec in setup.specs.items()}
+    return {"config": fields, "tasks": tasks, "bundles": {t: str(b) for t, b in setup.bundles.items()},
+            "arms": {t: list(a) for t, a in setup.arms.items()}}  # fmt: skip
+
+
+def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    found = [k for k in sorted(set(old.get("config", {})) | set(new["config"]))
+             if old.get("config", {}).get(k) != new["config"].get(k)]  # fmt: skip
+    old_tasks, new_tasks = old.get("tasks", {}), new["tasks"]
+    for task in sorted(set(old_tasks) | set(new_tasks)):
+        a, b = old_tasks.get(task), new_tasks.get(task)
+        if a is None or b is None:
+            found.append(f"task {task!r} {'added' if a is None else 'removed'}")
+        else:
+            found += [f"task {task or b.get('name')!r} {k}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    found += [k for k in ("bundles", "arms") if old.get(k) != new.get(k)]
+    return found
+
+
+def _check(config: CompareConfig, out: OutputLayout) -> tuple[_Setup, dict[str, Any]]:
+    setup = _setup(config)
+    identity = _identity(config, setup)
+    if config.overwrite:
+        return setup, identity
+    plan = store.read_model(out.plan, ComparePlan)
+    if plan is not None:
+        changed = _differences(plan.identity, identity)
+        if changed:
+            raise ConfigError(f"{out.root} holds a comparison with another configuration (it differs in: "
+                              f"{', '.join(changed[:8])}); run the same command to resume it, pass "
+                              "{overwrite=true} to replace it, or choose another {output_dir}",
+                              "output_dir")  # fmt: skip
+        return setup, identity
+    taken = [out.trial_dir_of(k) for k in setup.order if out.trial_dir_of(k).exists()]
+    if taken or out.plan.exists():
         names = ", ".join(str(p.relative_to(out.root)) for p in taken[:4]) + (" ..." if len(taken) > 4 else "")
-        raise ConfigError(f"{out.root} already holds trials of an earlier comparison ({names}); pass "
-                          "{overwrite=true} to replace them, or choose another {output_dir}", "output_dir")  # fmt: skip
-    return source
+        raise ConfigError(f"{out.root} already holds trials of an earlier comparison ({names or out.plan.name}); "
+                          "pass {overwrite=true} to replace them, or choose another {output_dir}",
+                          "output_dir")  # fmt: skip
+    return setup, identity
 
 
 def check_compare(config: CompareConfig) -> Path | None:
-    """Everything :func:`compare_async` checks before its first trial (the template, the output folder, the
-    artifacts, earlier trials); raises :class:`ConfigError` saying what to change. Returns the workspace the
-    harnessed trials' artifacts come from. For callers that want a refusal before they start anything."""
+    """Everything :func:`compare_async` checks before its first trial (the suite, the templates, the output
+    folder, the artifacts, an earlier comparison there); raises :class:`ConfigError` saying what to change.
+    Returns the first task's artifact workspace. For callers that want a refusal before they start anything."""
     out = OutputLayout(config.output_dir)
-    source = _check(config, out, plan_order(config.trials, config.seed))
+    setup, _ = _check(config, out)
     if store.lock_is_held(Layout(out.root)):
         raise ConfigError(_in_use(out, store.lock_holder(Layout(out.root))), "output_dir")
-    return source
+    return next(iter(setup.bundles.values()))
+
+
+def planned_trials(config: CompareConfig) -> list[TrialKey]:
+    """The trials ``config`` plans, in order (the suite and the bundles are read; nothing is checked or run)."""
+    return _setup(config).order
 
 
 def _in_use(out: OutputLayout, holder: tuple[int, str] | None) -> str:
@@ -124,259 +237,140 @@ def _in_use(out: OutputLayout, holder: tuple[int, str] | None) -> str:
             "{output_dir}")  # fmt: skip
 
 
-def _template_ignore(config: CompareConfig) -> Callable[[str, list[str]], set[str]]:
-    output = config.output_dir
-
-    def ignore(directory: str, names: list[str]) -> set[str]:
-        skipped = store.ignore_for_template(directory, names)
-        return skipped | {n for n in names if Path(directory, n).absolute() == output}
-
-    return ignore
-
-
-def _copy_template(config: CompareConfig, dest: Path) -> None:
-    """A fresh copy of the template without harness, VCS, agent config, caches or binaries (and without the
-    output folder, should it sit inside the template)."""
-    if dest.exists():
-        shutil.rmtree(dest)
-    shutil.copytree(config.workspace_template, dest, symlinks=True, ignore=_template_ignore(config))
-
-
-def _measure(record: TrialRecord, summary: RunSummary, config: CompareConfig, check: BundleCheck) -> None:
-    """Fill ``record`` from the finished run (and its post measurement, already in ``record.post``): verdicts,
-    attempt durations, cost, harness use."""
-    layout = Layout(record.workspace)
-    run = layout.run(record.run_id)
-    record.run_dir, record.run_status = summary.run_dir, summary.status
-    post = record.post
-    if post is not None and post.passed:
-        record.post_score = post.score
-    if config.evidence_command == "verify":
-        record.solved = summary.solved and summary.evidence == "verified"
-    else:
-        record.solved = (post is not None and post.passed
-                         and (config.stop_score is None or reached(post.score, config.stop_score,
-                                                                   config.higher_is_better)))  # fmt: skip
-    record.evidence = "verified" if record.solved else "none"
-    record.best_score = summary.best_score
-    record.cost_usd = summary.cost_usd
-    durations: list[float] = []
-    failures: list[str] = []
-    undelivered: list[str] = []
-    for brief in summary.iterations:
-        rec = store.read_model(brief.record_path, IterationRecord)
-        attempt = rec.phases.get("attempt") if rec is not None else None
-        if rec is None or attempt is None:
-            continue
-        record.iterations_completed += "verify" in rec.completed_phases
-        durations.append(attempt.duration_seconds)
-        for key, value in attempt.usage.items():
-            record.tokens[key] = record.tokens.get(key, 0) + value
-        if rec.mcp_delivered is False:
-            why = attempt.mcp_delivery.message if attempt.mcp_delivery else "no delivery record"
-            undelivered.append(f"attempt {rec.iteration}: {why}")
-        if attempt.status in ("failed", "interrupted"):
-            failures.append(f"attempt {rec.iteration} {attempt.status}: {attempt.message or attempt.error_kind}")
-        if rec.verdict is not None:
-            record.verify_status, record.score = rec.verdict.status, rec.verdict.score
-        activation = store.read_model(run.activation(rec.iteration), ActivationRecord)
-        row = UpstreamIteration(iteration=rec.iteration, status=rec.status, solved=rec.solved,
-                                attempt_status=attempt.status, attempt_duration_seconds=attempt.duration_seconds,
-                                score=rec.score)  # fmt: skip
-        if activation is not None:
-            active = [s.artifact_id for s in activation.skills] + [m.artifact_id for m in activation.mcp_servers]
-            active += activation.tools
-            if len(active) > record.active_artifact_count:
-                record.active_artifact_count, record.active_artifacts = len(active), sorted(active)
-            row.active_mcp_count = len(activation.mcp_servers)
-            row.active_tool_count = sum(len(check.tools.get(m.artifact_id, [])) for m in activation.mcp_servers)
-            record.active_mcp_count = max(record.active_mcp_count, row.active_mcp_count)
-            record.active_tool_count = max(record.active_tool_count, row.active_tool_count)
-        record.iterations.append(row)
-    if durations:
-        record.attempt_duration_seconds, record.cumulative_attempt_duration_seconds = durations[-1], sum(durations)
-    record.mcp_call_count, record.mcp_tools_called = _mcp_calls(record.workspace)
-    _judge(record, summary, failures, config, undelivered)
-
-
-def _judge(record: TrialRecord, summary: RunSummary, failures: list[str], config: CompareConfig,
-           undelivered: list[str]) -> None:
-    """Set the trial aside when it does not measure what the comparison is about."""
-    if summary.status in ("error", "interrupted"):
-        _invalid(record, "run_error", f"the run ended with status {summary.status}: {summary.message}".rstrip(": "))
-    elif record.attempt_duration_seconds is None:
-        _invalid(record, "no_attempt", "no attempt was recorded")
-    elif failures:
-        # A timeout is an outcome (the agent did not solve it in time); a failed CLI is not.
-        _invalid(record, "runner_failure", "; ".join(failures))
-    elif record.group == "harnessed" and undelivered:
-        _invalid(record, "harness_not_delivered", "the session did not get the host's tools: " + "; ".join(undelivered))
-    elif record.group == "harnessed" and config.require_active_harness and record.active_tool_count == 0:
-        _invalid(record, "no_active_harness", "no working MCP tool was given to the session "
-                 f"({record.active_artifact_count} artifact(s) active, {record.active_mcp_count} MCP server(s)); "
-                 "pass --no-require-active-harness to count such trials")  # fmt: skip
-    elif record.group == "harnessed" and config.require_harness_tool_use and record.mcp_call_count == 0:
-        _invalid(record, "no_harness_tool_use", "the agent made no MCP tool call (require_harness_tool_use is on)")
-
-
-async def _post(config: CompareConfig, workspace: Path, trial_dir: Path) -> Measurement:
-    """The post command on the trial's final workspace, run exactly like a post-attempt command of ``run``
-    (process group, timeout that kills the tree); its output is kept beside ``trial.json``."""
-    assert config.post_command is not None
-    return await run_measurement(
-        config.post_command, "post_attempt", workspace=workspace, timeout=config.post_timeout,
-        stdout_path=trial_dir / "post.stdout.txt", stderr_path=trial_dir / "post.stderr.txt",
-        score_key=config.post_key, pass_env=config.verify_pass_env,
+def _job(
+    config: CompareConfig, setup: _Setup, key: TrialKey, position: int, checks: dict[str, BundleVerdicts]
+) -> TrialJob:
+    arm = key.arm_name
+    return TrialJob(
+        bundle_verdicts=checks.get(key.task) if key.group == "harnessed" else None,
+        trial_id=key.trial_id, spec=setup.specs[key.task], group=key.group, arm=key.arm, task=key.task,
+        runner=setup.runners[key.runner], runner_label=key.runner, runner_options=config.runner_options,
+        index=key.index, position=position, seed=config.seed,
+        bundle_dir=setup.bundles[key.task] if key.group == "harnessed" else None,
+        exclude_artifacts=(arm.removeprefix("minus:"),) if arm.startswith("minus:") else (),
+        verify_pass_env=config.verify_pass_env, require_active_harness=config.require_active_harness,
+        require_harness_tool_use=config.require_harness_tool_use,
+        goal=config.goal, goal_token_budget=config.goal_token_budget, watch=config.watch,
     )  # fmt: skip
-
-
-def _mcp_calls(workspace: Path) -> tuple[int, list[str]]:
-    """MCP calls recorded in the trial's workspace (its only run) and the tools called."""
-    try:
-        from mcp_host import summarize_calls
-    except ImportError:
-        return 0, []
-    summary = summarize_calls(workspace)
-    return summary.count, sorted(summary.by_tool)
-
-
-def _invalid(record: TrialRecord, kind: InvalidKind, reason: str) -> None:
-    record.valid = False
-    record.invalid_kind = kind
-    record.invalid_reason = reason
-
-
-async def _run_trial(
-    config: CompareConfig,
-    key: TrialKey,
-    position: int,
-    source: Path | None,
-    out: OutputLayout,
-    on_event: EventHandler | None,
-    check: BundleCheck,
-) -> TrialRecord:
-    from harnessgym.jobs.api import run_async
-
-    workspace = out.workspace(key.group, key.index)
-    record = TrialRecord(group=key.group, index=key.index, position=position, workspace=workspace,
-                         run_id=f"compare-{key.group}-{key.index}")  # fmt: skip
-    try:
-        await anyio.to_thread.run_sync(_copy_template, config, workspace)
-        if key.group == "harnessed" and source is not None:
-            copied, problems = await anyio.to_thread.run_sync(store.copy_usable_artifacts, Layout(source), workspace)
-            problems += apply_bundle_check(check, workspace)
-            record.copied_artifacts, record.problems = [e.id for e in copied], problems
-            # The user named this source for the harnessed trials: its artifacts count as passed as copied.
-            trust_without_qualification(Layout(workspace), copied, "given as the comparison's artifact source")
-        summary = await run_async(config.run_config(workspace, record.run_id), on_event)
-        if config.post_command is not None and summary.status not in ("error", "interrupted"):
-            record.post = await _post(config, workspace, out.trial_dir(key.group, key.index))
-    except Exception as exc:  # the per-trial guard: one broken trial must not sink the whole comparison
-        _invalid(record, "runner_error", f"{type(exc).__name__}: {exc}")
-    else:
-        _measure(record, summary, config, check)
-    record.finished_at = utcnow()
-    fill_upstream(record, config)
-    return record
 
 
 def _report(
-    config: CompareConfig,
-    order: list[TrialKey],
-    trials: list[TrialRecord],
-    source: Path | None,
-    status: Literal["completed", "interrupted"],
-    created: datetime,
-    check: BundleCheck | None = None,
-) -> CompareReport:
+    config: CompareConfig, setup: _Setup, records: dict[str, TrialRecord], status: str, created: datetime,
+    not_run: list[TrialKey], checks: dict[str, BundleVerdicts],
+) -> CompareReport:  # fmt: skip
+    trials = sorted(records.values(), key=lambda r: r.position)
+    main_runner = next(iter(setup.runners))
+    two = [t for t in trials if t.arm in ("", "plain", "harnessed") and t.runner == main_runner]
+    spec = next(iter(setup.specs.values()))
     plain, harnessed, comparison, verdict = analyse(
-        trials, alpha=config.alpha, higher_is_better=config.higher_is_better, seed=config.seed,
-        resamples=config.bootstrap_resamples, post_primary=config.post_command is not None,
+        two, alpha=config.alpha, higher_is_better=spec.higher_is_better, seed=config.seed,
+        resamples=config.bootstrap_resamples, post_primary=spec.post_command is not None,
     )  # fmt: skip
+    suite = None
+    arms = list(dict.fromkeys(a for task_arms in setup.arms.values() for a in task_arms))
+    if config.suite is not None or len(setup.runners) > 1 or any(a.startswith("minus:") for a in arms):
+        suite = analyse_suite(trials, setup.specs, list(setup.runners), arms, alpha=config.alpha, seed=config.seed,
+                              resamples=config.bootstrap_resamples)  # fmt: skip
+    if config.suite is not None and suite is not None:
+        verdict = suite_verdict(suite, config.alpha)
+        comparison = type(comparison)()
+    costs = [t.cost_usd for t in trials if t.cost_usd is not None]
     return CompareReport(
-        status=status,
-        created_at=created,
-        config=config,
-        artifact_workspace=source,
-        workspace_template=config.workspace_template,
-        artifact_source=config.artifact_source,
-        artifact_qualification=check.report_path if check is not None else None,
-        order=order,
-        trials=trials,
-        plain=plain,
-        harnessed=harnessed,
-        comparison=comparison,
-        verdict=verdict,
-    )
+        status=status, created_at=created, config=config, artifact_workspace=next(iter(setup.bundles.values())),  # type: ignore[arg-type]
+        workspace_template=spec.workspace_template, artifact_source=spec.artifact_source,
+        artifact_qualification=next((c.report_path for c in checks.values() if c.report_path), None),
+        order=setup.order, trials=trials, plain=plain, harnessed=harnessed, comparison=comparison, verdict=verdict,
+        tasks=list(setup.specs.values()), suite=suite, not_run=not_run, spent_usd=sum(costs) if costs else None,
+    )  # fmt: skip
 
 
 async def compare_async(
     config: CompareConfig, on_trial: TrialHandler | None = None, on_event: EventHandler | None = None
 ) -> CompareReport:
-    """Run every trial in a randomized order and return the report (also written to the output folder).
+    """Run every missing trial in the planned order, ``config.jobs`` at a time, and return the report (also
+    written to the output folder). Cancelling stops the running trials (their agents are killed), writes an
+    ``interrupted`` report of the finished trials, and propagates."""
+    from harnessgym.compare.scheduler import run_trials
 
-    Cancelling stops the running trial (its agent tree is killed), writes an ``interrupted`` report of the
-    finished trials, and propagates. ``runner="auto"`` is resolved first; the report records the agent used."""
-    runner, _ = resolve_runner(config.runner, config.runner_options)
-    if runner != config.runner:
-        config = config.model_copy(update={"runner": runner})
+    config = _resolved(config)
     out = OutputLayout(config.output_dir)
-    order = plan_order(config.trials, config.seed)
-    source = _check(config, out, order)
+    setup, identity = _check(config, out)
+    executor: Executor = make_executor(config.executor)
+    await executor.open()
     # One comparison per output folder at a time (the CLI and a serve client could otherwise write the same
     # trials); the OS releases the lock when its holder dies.
     try:
         lock = store.WorkspaceLock.acquire(Layout(out.root), f"compare-seed-{config.seed}")
     except WorkspaceLockedError:
+        await executor.aclose()
         raise ConfigError(_in_use(out, store.lock_holder(Layout(out.root))), "output_dir") from None
     try:
-        return await _compare_locked(config, out, order, source, on_trial, on_event)
+        if config.overwrite:
+            _clear(out, setup)
+        out.root.mkdir(parents=True, exist_ok=True)
+        checks = await _qualify_bundles(config, setup, out)
+        plan = store.read_model(out.plan, ComparePlan)
+        if plan is None:
+            plan = ComparePlan(identity=identity, order=setup.order, created_at=utcnow())
+            store.write_model(out.plan, plan)
+        records: dict[str, TrialRecord] = {}
+        not_run: list[TrialKey] = []
+        try:
+            jobs = [(k, out.trial_dir_of(k), _job(config, setup, k, p, checks)) for p, k in enumerate(setup.order, 1)]
+            not_run = await run_trials(config, executor, jobs, records, on_trial, on_event)
+        except anyio.get_cancelled_exc_class():
+            # Synchronous on purpose: no checkpoint, so the pending cancellation cannot cut the write short.
+            store.write_model(out.report, _report(config, setup, records, "interrupted", plan.created_at, [], checks))
+            raise
+        status = "budget_stopped" if not_run else "completed"
+        report = _report(config, setup, records, status, plan.created_at, not_run, checks)
+        store.write_model(out.report, report)
+        return report
     finally:
         lock.release()
+        await executor.aclose()
 
 
-async def _compare_locked(
-    config: CompareConfig,
-    out: OutputLayout,
-    order: list[TrialKey],
-    source: Path | None,
-    on_trial: TrialHandler | None,
-    on_event: EventHandler | None,
-) -> CompareReport:
-    if config.overwrite:
-        for group in GROUPS:
-            group_dir = out.group_dir(group)
-            if group_dir.exists():
-                shutil.rmtree(group_dir)
-        out.report.unlink(missing_ok=True)
-    out.root.mkdir(parents=True, exist_ok=True)
-    created = utcnow()
-    trials: list[TrialRecord] = []
-    check = BundleCheck()
-    if source is not None:  # checked once, before any trial gets it
-        check = await qualify_bundle(source, config.workspace_template, out.root / "artifact_qualification",
-                                     _template_ignore(config))  # fmt: skip
+def _resolved(config: CompareConfig) -> CompareConfig:
+    """``runner="auto"`` (and any ``auto`` in ``runners``) resolved to the agent used; the report records it."""
+    runner, _ = resolve_runner(config.runner, config.runner_options)
+    runners = tuple(resolve_runner(r, config.runner_options)[0] for r in config.runners)
+    if (runner, runners) != (config.runner, config.runners):
+        config = config.model_copy(update={"runner": runner, "runners": runners})
+    return config
+
+
+async def _qualify_bundles(config: CompareConfig, setup: _Setup, out: OutputLayout) -> dict[str, BundleVerdicts]:
+    """Each task's artifact source qualified once, before any trial gets it (see harnessgym.compare.bundle)."""
+    checks: dict[str, BundleVerdicts] = {}
+    for label, source in setup.bundles.items():
+        if source is None or not any(a != "plain" for a in setup.arms[label]):
+            continue
+        spec = setup.specs[label]
+        work = out.root / "artifact_qualification" / label if label else out.root / "artifact_qualification"
+        check = await qualify_bundle(source, spec.workspace_template, work, template_ignore(out.root))
         if config.require_active_harness and check.tool_count == 0:
             failed = "; ".join(f"{aid}: {(why.splitlines() or ['failed'])[0]}" for aid, why in check.failed.items())
+            who = f"task {spec.name!r}: " if label else ""
             raise ConfigError(
-                f"no MCP server of {source} passed qualification with a tool ({failed or 'none listed a tool'}), so "
-                "every harnessed trial would be invalid; fix the artifacts (the report is in "
+                f"{who}no MCP server of {source} passed qualification with a tool ({failed or 'none listed a tool'}), "
+                "so every harnessed trial would be invalid; fix the artifacts (the report is in "
                 f"{check.report_path}), or pass {{require_active_harness=false}}",
                 "artifact_source",
             )
-    try:
-        for position, key in enumerate(order, start=1):
-            if on_trial is not None:
-                on_trial(key, position, len(order), None)
-            record = await _run_trial(config, key, position, source, out, on_event, check)
-            store.write_model(out.trial_record(key.group, key.index), record)
-            trials.append(record)
-            if on_trial is not None:
-                on_trial(key, position, len(order), record)
-    except anyio.get_cancelled_exc_class():
-        # Synchronous on purpose: no checkpoint, so the pending cancellation cannot cut the write short.
-        store.write_model(out.report, _report(config, order, trials, source, "interrupted", created, check))
-        raise
-    report = _report(config, order, trials, source, "completed", created, check)
-    store.write_model(out.report, report)
-    return report
+        checks[label] = BundleVerdicts.of(check)
+    return checks
+
+
+def _clear(out: OutputLayout, setup: _Setup) -> None:
+    """``--overwrite``: remove an earlier comparison's trials, plan and report (nothing else in the folder)."""
+    tops = {"plain", "harnessed", *(arm_dir(a) for arms in setup.arms.values() for a in arms)}
+    tops |= {t for t in setup.specs if t} | {r for r in setup.runners if r}
+    old = store.read_model(out.plan, ComparePlan)
+    for key in old.order if old is not None else []:
+        tops.add(out.trial_dir_of(key).relative_to(out.root).parts[0])
+    for name in tops:
+        if (out.root / name).is_dir() and not (out.root / name).is_symlink():
+            shutil.rmtree(out.root / name)
+    out.report.unlink(missing_ok=True)
+    out.plan.unlink(missing_ok=True)

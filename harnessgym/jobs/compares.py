@@ -16,6 +16,7 @@ from harnessgym import store
 from harnessgym.compare import CompareConfig, CompareReport, OutputLayout, TrialHandler
 from harnessgym.compare import compare_async as _compare_async
 from harnessgym.compare.models import GROUPS, TrialRecord
+from harnessgym.compare.trials import ComparePlan, planned_trials
 from harnessgym.errors import CompareNotFoundError, NotRunningError
 from harnessgym.events import EventHandler
 from harnessgym.jobs.manager import JOBS
@@ -30,6 +31,7 @@ __all__ = [
     "disk_trials",
     "get_compare",
     "list_compares",
+    "planned_count",
 ]
 
 _LIST_DEPTH = 2
@@ -56,13 +58,29 @@ def disk_trials(out: Path) -> tuple[list[TrialRecord], int]:
     (a trial's folder is there from its start)."""
     layout = OutputLayout(out)
     found, started = [], 0
-    for group in GROUPS:
-        for trial_dir in sorted(layout.group_dir(group).glob("trial_*")):
-            started += 1
-            record = store.read_model(trial_dir / "trial.json", TrialRecord)
-            if record is not None:
-                found.append(record)
+    plan = store.read_model(layout.plan, ComparePlan)
+    if plan is not None:  # a suite, arms, runners: the plan says where every trial goes
+        dirs = [layout.trial_dir_of(key) for key in plan.order]
+    else:
+        dirs = [d for group in GROUPS for d in sorted(layout.group_dir(group).glob("trial_*"))]
+    for trial_dir in dirs:
+        if not trial_dir.is_dir():
+            continue
+        started += 1
+        record = store.read_model(trial_dir / "trial.json", TrialRecord)
+        if record is not None:
+            found.append(record)
     return sorted(found, key=lambda r: (r.position, r.group, r.index)), started
+
+
+def planned_count(config: CompareConfig) -> int | None:
+    """How many trials ``config`` plans (None when its suite cannot be read now)."""
+    from harnessgym.errors import HarnessgymError
+
+    try:
+        return len(planned_trials(config))
+    except (HarnessgymError, OSError):
+        return None
 
 
 def _holder(out: Path) -> int | None:
@@ -85,7 +103,7 @@ def _from_job(out: Path, job: JobRecord) -> CompareInfo:
                 last = event.message
     return CompareInfo(
         output_dir=out, status=status, live=status == "running", error=job.error, trials=records,
-        trials_started=started, trials_planned=2 * job.spec.config.trials, running_trial=running,
+        trials_started=started, trials_planned=planned_count(job.spec.config), running_trial=running,
         last_event=last if running is not None else None, job=job,
     )  # fmt: skip
 
@@ -104,7 +122,8 @@ def get_compare(output_dir: Path) -> CompareInfo:
         return _from_job(out, job)
     layout = OutputLayout(out)
     report = store.read_model(layout.report, CompareReport)
-    stale = report is not None and job is not None and report.created_at < job.started_at
+    # A resumed comparison's report keeps the created_at of its first run: compare when it was written.
+    stale = report is not None and job is not None and report.finished_at < job.started_at
     if stale:
         report = None  # an earlier comparison's: the latest one stopped before it wrote its own
     records, started = disk_trials(out)
@@ -131,6 +150,7 @@ def _is_output_dir(folder: Path) -> bool:
     layout = OutputLayout(folder)
     return (
         layout.report.is_file()
+        or layout.plan.is_file()
         or any(layout.group_dir(g).is_dir() for g in GROUPS)
         or bool(JOBS.jobs(folder, "compare"))
     )

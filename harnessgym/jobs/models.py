@@ -200,7 +200,7 @@ class JobEvent(BaseModel):
     """A trial starting or ending, for a comparison."""
 
 
-CompareStatus = Literal["running", "completed", "interrupted", "error", "unfinished"]
+CompareStatus = Literal["running", "completed", "interrupted", "budget_stopped", "error", "unfinished"]
 """``running``: a job worker runs it, or another process holds its output folder's lock. ``completed`` and
 ``interrupted``: its report says so. ``error``: it stopped with an error, or its report cannot be read.
 ``unfinished``: trials on disk, no report, and nothing runs it (it was killed before it wrote the report)."""

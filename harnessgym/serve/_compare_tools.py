@@ -21,6 +21,7 @@ from harnessgym.compare.models import CompareConfig, OutputLayout, TrialKey, Tri
 from harnessgym.compare.render import trial_line
 from harnessgym.errors import CompareNotFoundError, NotRunningError
 from harnessgym.jobs import JOBS, CompareInfo, CompareJob, JobRecord
+from harnessgym.jobs.compares import planned_count
 from harnessgym.options import tool_options
 from harnessgym.serve._common import HEARTBEAT_SECONDS, PATH_NOTE, config_of, library_errors, state_of, task_of
 from harnessgym.serve._models import CompareView, StartedCompare
@@ -65,7 +66,15 @@ async def start_compare(
     follow it with get_compare (wait_seconds waits, with progress) for the verdict, stop it with cancel_compare.
     The output_dir becomes the compare_id."""
     state = state_of(ctx)
-    config = config_of(state, CompareConfig, task_of(state, task_file, task_text), options)
+    suite = options.get("suite") is not None and task_file is None and task_text is None
+    config = config_of(state, CompareConfig, {} if suite else task_of(state, task_file, task_text), options)
+    if config.suite is not None:  # what the suite names must lie inside the allowed roots too
+        with library_errors():
+            tasks = config.tasks()
+        for spec in tasks:
+            _inside(state, str(spec.workspace_template), f"task {spec.name!r}'s workspace_template")
+            if spec.artifact_source is not None:
+                _inside(state, str(spec.artifact_source), f"task {spec.name!r}'s artifact_source")
     out = config.output_dir
     existing = JOBS.latest(out, "compare")
     if existing is not None and JOBS.is_alive(existing):
@@ -80,7 +89,8 @@ async def start_compare(
         verb = "start" if job.refused or not job.outcome else "go on"
         raise ToolError(f"the comparison in {out} could not {verb}: {job.failure}")
     return StartedCompare(
-        compare_id=str(out), output_dir=out, report_path=OutputLayout(out).report, trials_planned=2 * config.trials
+        compare_id=str(out), output_dir=out, report_path=OutputLayout(out).report,
+        trials_planned=planned_count(config) or 0,
     )
 
 
@@ -135,7 +145,8 @@ async def _follow(ctx: Ctx, job: JobRecord, limit: float) -> None:
             messages = [e.message for e in await follower.next(HEARTBEAT_SECONDS)]
             if not messages and follower.running:
                 done = len(hg.get_compare(job.folder).trials)
-                total = 2 * job.spec.config.trials if job.spec.action == "compare" else "?"
+                planned = planned_count(job.spec.config) if job.spec.action == "compare" else None
+                total = planned if planned is not None else "?"
                 messages = [f"comparison in {job.folder} still running ({done}/{total} trials done)"]
             for message in messages:
                 sent += 1
@@ -177,6 +188,8 @@ _NEXT = {
     "cancel_compare stops it when a harnessgym job runs it (live)",
     "completed": "act on the verdict; the per-trial records and all tests are in report_path",
     "interrupted": "the verdict covers the finished trials only; start_compare with overwrite=true runs it again",
+    "budget_stopped": "the budget was spent: the verdict covers the trials run; the same options with a larger "
+    "budget_usd resume it",
     "error": "fix what the error names and start_compare again (overwrite=true replaces the trials kept)",
     "unfinished": "it stopped without a report (its process was killed) and nothing runs it now; start_compare "
     "with overwrite=true runs it again",

@@ -8,7 +8,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from harnessgym.artifacts.registry import ArtifactEntry, Registry, parse_registry
@@ -239,14 +239,16 @@ def is_inside(workspace: Path, path: Path) -> bool:
         return False
 
 
-def copy_usable_artifacts(source: Layout, dest_workspace: Path) -> tuple[list[ArtifactEntry], list[str]]:
+def copy_usable_artifacts(
+    source: Layout, dest_workspace: Path, *, exclude: Collection[str] = ()
+) -> tuple[list[ArtifactEntry], list[str]]:
     """Copy the source's non-quarantined artifacts, and a registry of just them, into another workspace.
 
-    Returns the entries copied and the problems found in the source registry. Quarantined artifacts and files
-    nobody registered stay behind."""
+    Returns the entries copied and the problems found in the source registry. Quarantined artifacts, those
+    whose id is in ``exclude`` (a leave-one-out comparison arm) and files nobody registered stay behind."""
     registry, problems = read_registry(source)
     dest = Layout(dest_workspace)
-    kept = [e for e in registry.artifacts if e.state != "quarantined"]
+    kept = [e for e in registry.artifacts if e.state != "quarantined" and e.id not in exclude]
     copied: list[ArtifactEntry] = []
     for entry in kept:
         root = artifact_root(source, entry)

@@ -20,6 +20,7 @@ from runners._options import RunnerOptions
 
 pytestmark = pytest.mark.anyio
 
+
 def compare_config(tmp_path: Path, fake: Path, source: Path | None, **fields: Any) -> CompareConfig:
     fields.setdefault("trials", 2)
     fields.setdefault("runner", "fake")
@@ -133,16 +134,23 @@ async def test_a_harnessed_trial_without_a_working_mcp_tool_is_invalid_when_requ
     assert (harnessed.valid, harnessed.invalid_kind, harnessed.mcp_call_count) == (False, "no_harness_tool_use", 0)
 
 
-async def test_earlier_trials_are_kept_unless_overwrite_is_given(tmp_path: Path) -> None:
+async def test_the_same_comparison_resumes_another_is_refused_and_overwrite_replaces_it(tmp_path: Path) -> None:
     config = compare_config(tmp_path, script(tmp_path, USE_FIXER_IF_PRESENT), artifact_source(tmp_path, fixer_entry()),
                             trials=1)  # fmt: skip
     first = await bounded(config)
+    records = {p: p.read_bytes() for p in (tmp_path / "out").glob("*/trial_*/trial.json")}
+    assert len(records) == 2
+    # The same configuration again: every trial is finished, so nothing runs and the records stay as they were.
+    again = await bounded(config.model_copy(update={"jobs": 2}))  # how trials run may change
+    assert [t.trial_id for t in again.trials] == [t.trial_id for t in first.trials]
+    assert {p: p.read_bytes() for p in records} == records
     before = (tmp_path / "out" / "compare_report.json").read_bytes()
-    with pytest.raises(ConfigError, match=r"already holds trials of an earlier comparison \((plain|harnessed)/trial_1"):
-        await bounded(config)
+    with pytest.raises(ConfigError, match=r"holds a comparison with another configuration \(it differs in: "
+                                          r"trials, task 'numerical_debug_task' trials\)"):  # fmt: skip
+        await bounded(config.model_copy(update={"trials": 2}))
     assert (tmp_path / "out" / "compare_report.json").read_bytes() == before
-    again = await bounded(config.model_copy(update={"overwrite": True}))
-    assert again.created_at > first.created_at and len(again.trials) == 2
+    replaced = await bounded(config.model_copy(update={"overwrite": True, "trials": 2}))
+    assert replaced.created_at > first.created_at and len(replaced.trials) == 4
 
 
 async def test_an_interrupted_comparison_keeps_its_finished_trials(tmp_path: Path) -> None:
@@ -168,7 +176,7 @@ def test_trial_order_is_seeded_and_balanced_in_blocks() -> None:
         assert {k.group for k in pair} == {"plain", "harnessed"} and {k.index for k in pair} == {block + 1}
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # three CLI runs, six trials
 async def test_the_cli_prints_the_table_and_an_honest_verdict_for_three_trials_each(tmp_path: Path) -> None:
     source = artifact_source(tmp_path, fixer_entry())
     fake = script(tmp_path, USE_FIXER_IF_PRESENT)
@@ -194,7 +202,9 @@ async def test_the_cli_prints_the_table_and_an_honest_verdict_for_three_trials_e
     assert report.config.task_path == EXAMPLE / "task.md"
     assert report.artifact_workspace == source
 
-    code, _, err = await cli()
+    code, _, err = await cli()  # the same command again: every trial is finished, nothing runs
+    assert code == 0 and "running" not in err and "Traceback" not in err, err
+    code, _, err = await cli("--trials", "2")
     assert code == 1 and "pass --overwrite" in err and "Traceback" not in err
     code, _, err = await cli("--alpha", "0")
     assert code == 2 and "--alpha" in err

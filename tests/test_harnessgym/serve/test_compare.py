@@ -162,14 +162,15 @@ async def test_start_compare_reports_what_the_library_would_refuse_in_argument_n
     assert "no comparison in" in await refused(client, "get_compare", compare_id="out")
 
 
-async def test_earlier_trials_are_kept_unless_overwrite_is_given(client: Client, root: Path) -> None:
+async def test_an_earlier_comparison_is_kept_unless_overwrite_is_given(client: Client, root: Path) -> None:
     await call(client, "start_compare", **options(root))
     first = await call(client, "get_compare", compare_id="out", wait_seconds=60)
     assert (first["status"], first["trials_finished"]) == ("completed", 2)
     before = (root / "out" / "compare_report.json").read_bytes()
 
-    text = await refused(client, "start_compare", **options(root))
-    assert "already holds trials of an earlier comparison" in text and "pass overwrite=true" in text
+    text = await refused(client, "start_compare", **options(root))  # another fake script: another comparison
+    assert "holds a comparison with another configuration" in text and "runner_options" in text
+    assert "pass overwrite=true" in text
     # The refused start does not hide the earlier comparison, nor touch it.
     assert await call(client, "get_compare", compare_id="out") == first
     assert (root / "out" / "compare_report.json").read_bytes() == before
@@ -260,3 +261,28 @@ async def test_get_compare_follows_a_comparison_run_elsewhere_until_its_report_a
     assert (view["status"], view["trials_finished"], view["trials_planned"]) == ("completed", 2, 2)
     assert view["verdict"]["outcome"] == "no_detectable_difference"
     assert progress and all(m and "no report yet" in m for m in progress)
+
+
+@pytest.mark.slow
+async def test_start_compare_runs_a_suite_in_parallel_and_get_compare_reads_it(client: Client, root: Path) -> None:
+    suite = root / "suite"
+    shutil.copytree(Path(EXAMPLE).parent / "suite", suite)
+    fake = json.loads((suite / "fake_agent.json").read_text())
+    fake["steps"][0]["actions"] = [a for a in fake["steps"][0]["actions"] if a["do"] != "sleep"]
+    (suite / "fast_agent.json").write_text(json.dumps(fake))
+    fast = {"fake_script": str(suite / "fast_agent.json")}
+    # A suite may not lead outside the allowed roots.
+    outside = root.parent / "outside"
+    shutil.copytree(suite / "alpha", outside)
+    (suite / "escape.toml").write_text(f'verify_command = "true"\n[[tasks]]\nname = "x"\ntask_text = "t"\n'
+                                       f'workspace_template = "{outside}"\n')  # fmt: skip
+    text = await refused(client, "start_compare", suite="suite/escape.toml", output_dir="suite-out",
+                         runner_options=fast)  # fmt: skip
+    assert "workspace_template" in text and not (root / "suite-out").exists()
+    started = await call(client, "start_compare", suite="suite/suite.toml", output_dir="suite-out", jobs=3,
+                         arms=["plain,harnessed,ablate"], runner_options=fast)  # fmt: skip
+    assert started["trials_planned"] == 3 * 5 * 2  # three tasks, five arms, two trials each
+    view = await call(client, "get_compare", compare_id="suite-out", wait_seconds=240)
+    assert (view["status"], view["trials_finished"]) == ("completed", 30)
+    report = CompareReport.model_validate_json((root / "suite-out" / "compare_report.json").read_text())
+    assert report.suite is not None and {a.suggestion for a in report.suite.artifacts} == {"keep", "retire"}
