@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mcp_host import CallTail
 
 from harnessgym.registry import ArtifactEntry, ArtifactVerdict, McpActivation
 
-__all__ = ["activate_servers", "calls_by_iteration", "qualify_mcp"]
+__all__ = ["activate_servers", "call_tail", "calls_by_iteration", "qualify_mcp"]
 
 
 def _skipped(entries: Sequence[ArtifactEntry], why: str) -> list[ArtifactVerdict]:
@@ -81,3 +85,12 @@ def calls_by_iteration(workspace: Path, run_id: str) -> dict[int, int]:
     except ImportError:
         return {}
     return dict(summarize_calls(workspace, run_id).by_iteration)
+
+
+def call_tail(workspace: Path) -> CallTail | None:
+    """A reader of the calls the host records from now on (None when mcp_host is unavailable)."""
+    try:
+        from mcp_host import CallTail
+    except ImportError:
+        return None
+    return CallTail(workspace)

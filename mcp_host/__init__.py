@@ -32,12 +32,13 @@ from .health import HealthPolicy
 from .host import HostOptions, run_host
 from .manifest import SelfTestSpec, ServerSpec, discover_manifests, load_manifest, load_manifests
 from .qualify import ServerVerdict, qualify_servers
-from .telemetry import CallRecord, CallSummary, RunTag, summarize_calls
+from .telemetry import CallRecord, CallSummary, CallTail, RunTag, summarize_calls
 
 __all__ = [
     "BridgeOptions",
     "CallRecord",
     "CallSummary",
+    "CallTail",
     "FramingError",
     "HealthPolicy",
     "HostOptions",

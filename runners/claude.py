@@ -53,6 +53,8 @@ from ._cli_events import (
     agent_environment,
     clip,
     int_usage,
+    phase_env,
+    report_action,
     run_cli_phase,
 )
 from .base import McpLaunch, PhaseOutcome, PhaseRequest, Runner
@@ -86,7 +88,7 @@ class ClaudeRunner(Runner):
         if request.mcp is not None:
             quiet["MCP_TIMEOUT"] = str(MCP_STARTUP_TIMEOUT_MS)
             quiet["MCP_TOOL_TIMEOUT"] = str(int(request.timeout_seconds * 1000))
-        env = agent_environment(os.environ, opts.agent_env, quiet)
+        env = agent_environment(os.environ, {**phase_env(request), **opts.agent_env}, quiet)
         if bypass and os.geteuid() == 0 and "IS_SANDBOX" not in opts.agent_env:
             env["IS_SANDBOX"] = "1"  # exactly "1": an inherited IS_SANDBOX=yes is refused
         return env
@@ -136,15 +138,16 @@ class ClaudeRunner(Runner):
             config_path.write_text(json.dumps(self.mcp_config(request, request.mcp, env), indent=2))
         argv = self.argv(request, session_id, config_path)
         mode = f"resuming session {session_id}" if request.session_id else f"new session {session_id}"
-        events = _ClaudeEvents(Transcript(request.transcript_path), session_id)
+        events = _ClaudeEvents(Transcript(request.transcript_path), session_id, request)
         return await run_cli_phase("claude", argv, request, env, events, mode)
 
 
 class _ClaudeEvents:
     """Reads stream-json events: transcript lines as they arrive, the final result for the outcome."""
 
-    def __init__(self, transcript: Transcript, requested_session: str) -> None:
+    def __init__(self, transcript: Transcript, requested_session: str, request: PhaseRequest) -> None:
         self.transcript = transcript
+        self.request = request
         self.requested_session = requested_session
         """The session the CLI was told to start or resume; used when it reports none."""
         self.session_id: str | None = None
@@ -187,6 +190,8 @@ class _ClaudeEvents:
                 self.transcript.write(role, clip(str(block.get("text", ""))))
             elif btype == "tool_use":
                 self.transcript.write("tool_use", f"{block.get('name')} {clip(json.dumps(block.get('input')), 600)}")
+                name = str(block.get("name"))
+                report_action(self.request, name, _action_detail(block.get("input")), mcp=name.startswith("mcp__"))
             elif btype == "tool_result":
                 body = block.get("content")
                 if isinstance(body, list):
@@ -237,3 +242,12 @@ class _ClaudeEvents:
             )
         elif outcome.permission_denials:
             outcome.message = "Claude Code denied tool calls: " + ", ".join(outcome.permission_denials)
+
+
+def _action_detail(tool_input: object) -> str:
+    """What a progress line shows of a tool's input: its command, path or pattern, else its JSON."""
+    if isinstance(tool_input, dict):
+        for key in ("command", "file_path", "path", "pattern", "url", "description"):
+            if isinstance(tool_input.get(key), str):
+                return str(tool_input[key])
+    return json.dumps(tool_input) if tool_input else ""

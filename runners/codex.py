@@ -48,6 +48,8 @@ from ._cli_events import (
     agent_environment,
     clip,
     int_usage,
+    phase_env,
+    report_action,
     run_cli_phase,
 )
 from .base import McpLaunch, PhaseOutcome, PhaseRequest, Runner
@@ -128,18 +130,19 @@ class CodexRunner(Runner):
         return argv
 
     async def run_phase(self, request: PhaseRequest) -> PhaseOutcome:
-        env = self.environment()
+        env = {**self.environment(), **phase_env(request)}
         argv = self.argv(request, env)
         mode = f"resuming thread {request.session_id}" if request.session_id else "new thread"
-        events = _CodexEvents(Transcript(request.transcript_path), request.session_id)
+        events = _CodexEvents(Transcript(request.transcript_path), request.session_id, request)
         return await run_cli_phase("codex", argv, request, env, events, mode)
 
 
 class _CodexEvents:
     """Reads ``--json`` events: transcript lines as they arrive, usage and failures for the outcome."""
 
-    def __init__(self, transcript: Transcript, resumed_thread: str | None) -> None:
+    def __init__(self, transcript: Transcript, resumed_thread: str | None, request: PhaseRequest) -> None:
         self.transcript = transcript
+        self.request = request
         self.resumed_thread = resumed_thread
         """The thread the CLI was told to resume; used when it reports none."""
         self.thread_id: str | None = None
@@ -191,6 +194,7 @@ class _CodexEvents:
                 self.transcript.write("exec done", f"exit {item.get('exit_code')}: {output}")
             elif kind == "item.started":
                 self.transcript.write("exec", clip(str(item.get("command", "")), 600))
+                report_action(self.request, "exec", item.get("command", ""))
         elif itype == "mcp_tool_call":
             name = f"{item.get('server')}.{item.get('tool')}"
             if done:
@@ -201,6 +205,7 @@ class _CodexEvents:
                 self.transcript.write(f"mcp_result {name} ({item.get('status')})", clip(json.dumps(body), 600))
             elif kind == "item.started":
                 self.transcript.write(f"mcp_call {name}", clip(json.dumps(item.get("arguments")), 600))
+                report_action(self.request, name, json.dumps(item.get("arguments")), mcp=True)
         elif itype == "error" and done:
             self.warnings.append(str(item.get("message")))
             self.transcript.write("warning", clip(str(item.get("message"))))

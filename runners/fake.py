@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from mcp_host.procs import run_process
-from runners._cli_events import json_lines, outcome_from_process, write_prompt_file
+from runners._cli_events import json_lines, outcome_from_process, phase_env, report_action, write_prompt_file
 from runners.base import PhaseOutcome, PhaseRequest, Runner
 from runners.options import RunnerOptions
 
@@ -78,12 +78,16 @@ class FakeRunner(Runner):
                     seen.setdefault("session_id", event["session_id"])
                 if event.get("type") == "result":
                     seen["result"] = event
+                elif event.get("type") == "tool_use":
+                    tool_input = event.get("input")
+                    command = tool_input.get("command", "") if isinstance(tool_input, dict) else ""
+                    report_action(request, event.get("name"), command, mcp=bool(event.get("mcp")))
                 write(_transcript_line(event))
 
             result = await run_process(
                 self.argv(request),
                 cwd=request.workspace,
-                env={**os.environ, **self.options.agent_env},
+                env={**os.environ, **phase_env(request), **self.options.agent_env},
                 timeout=request.timeout_seconds,
                 stdout_path=request.stdout_path,
                 stderr_path=request.stderr_path,

@@ -14,8 +14,9 @@ The first step whose ``phase`` (or ``"*"``) and ``iteration`` (an int, a list, o
 ``register`` (append a raw registry entry), ``delete``, ``once`` (run nested ``actions`` only the first time,
 remembered by a ``marker`` file), ``skill``, ``tool``, ``mcp_server``, ``mcp_call``, ``run``, ``sleep``,
 ``hang`` (start ``children`` sleepers, then sleep), ``exit``, ``emit``, ``check_prompt``.
-Without a script it plays the demo: iteration 1 is blocked, the reflection picks a probe tool, the build writes
-it, and later attempts use the probe and fix ``numerics.py`` of the example task.
+Without a script it plays the demo (:mod:`runners._fake_demo`): iteration 1 is blocked, the build writes an MCP
+server, and iteration 2 calls its tool through the host before it fixes ``numerics.py`` of the example task.
+``run`` and ``mcp_call`` first print a ``tool_use`` event naming the shell command, as a real CLI's stream does.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any
 import anyio
 
 from mcp_host.procs import run_process, spawn
+from runners._fake_demo import DEMO_SCRIPT
 
 Action = dict[str, Any]
 
@@ -108,36 +110,6 @@ while True:
         write(reply)
 '''
 
-DEMO_FIX_OLD = "    return math.log(sum(math.exp(x) for x in xs))"
-DEMO_FIX_NEW = "    m = max(xs)\n    return m + math.log(sum(math.exp(x - m) for x in xs))"
-DEMO_SCRIPT: dict[str, Any] = {
-    "steps": [
-        {"phase": "attempt", "iteration": 1, "actions": [
-            {"do": "run", "argv": ["{python}", "verifier.py"], "optional": True},
-            {"do": "result", "set": {
-                "status": "blocked", "verified": False,
-                "summary": "logsumexp fails on some inputs; I could not see which cases or why",
-                "blockers": ["no instrument that shows the failing cases"],
-                "missing_tooling": ["a probe that runs the verifier and reports failing cases as JSON"]}}]},
-        {"phase": "reflection", "actions": [{"do": "result", "set": {"reflection": {
-            "recommendations": ["a probe tool reporting failing verifier cases", "a skill on stable log-sum-exp"],
-            "selected_improvement": {"kind": "tool", "name": "numerics_probe",
-                                     "reason": "see failing cases at once",
-                                     "target_path": ".harnessgym/tools/numerics_probe.py"}}}}]},
-        {"phase": "build", "actions": [
-            {"do": "tool", "name": "numerics_probe", "description": "runs verifier.py and reports its verdict"},
-            {"do": "result", "set": {"status": "tooling_built", "verification": {"tooling_tests": [
-                {"name": "numerics_probe", "status": "passed",
-                 "command": "python .harnessgym/tools/numerics_probe.py"}]}}}]},
-        {"phase": "attempt", "actions": [
-            {"do": "run", "argv": ["{python}", ".harnessgym/tools/numerics_probe.py"], "optional": True},
-            {"do": "replace", "path": "numerics.py", "old": DEMO_FIX_OLD, "new": DEMO_FIX_NEW, "optional": True},
-            {"do": "run", "argv": ["{python}", "verifier.py"], "optional": True},
-            {"do": "result", "set": {"status": "solved", "verified": True,
-                                     "summary": "shifted log-sum-exp by the maximum; the verifier passes",
-                                     "used_harness_tools": ["numerics_probe"]}}]},
-    ]
-}  # fmt: skip
 
 
 class Agent:
@@ -263,6 +235,9 @@ class Agent:
         self.emit({"type": "action", "do": do, "ok": True})
 
     async def run(self, argv: list[str], action: Action) -> None:
+        shown = ["harnessgym", *argv[3:]] if argv[1:3] == ["-m", "harnessgym"] else argv
+        shown = ["python" if a == sys.executable else a for a in shown]
+        self.emit({"type": "tool_use", "name": "Bash", "input": {"command": " ".join(shown)}})
         result = await run_process(argv, cwd=self.ws, timeout=float(action.get("timeout", 60)))
         self.emit(
             {

@@ -166,7 +166,7 @@ def _run_cli(start: Any, workspace: Path) -> Any:
                 with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
                     async for signum in signals:
                         outcome["signal"] = signum
-                        printer.console.print(f"[bold red]{signal.Signals(signum).name}: stopping the agent...")
+                        printer.say(f"{signal.Signals(signum).name}: stopping the agent...", "bold red")
                         tg.cancel_scope.cancel()
                         return
 
@@ -177,7 +177,8 @@ def _run_cli(start: Any, workspace: Path) -> Any:
                 outcome["error"] = exc
             tg.cancel_scope.cancel()
 
-    anyio.run(main)
+    with printer.running():
+        anyio.run(main)
     if "error" in outcome:
         raise outcome["error"]
     if "summary" in outcome:

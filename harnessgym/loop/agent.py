@@ -1,13 +1,25 @@
-"""Running one agent phase: write the prompt, build the request, call the runner, report."""
+"""Running one agent phase: write the prompt, build the request, call the runner, report.
+
+While the agent works, what it does is relayed as progress: every tool call its CLI's events show
+(``agent_action``) and every call the host records for this iteration (``mcp_call``, read from the host's
+telemetry as it grows). Progress is best-effort: a flood of tool calls drops events rather than slowing the
+CLI's stdout reader, and nothing here can fail the phase.
+"""
 
 from __future__ import annotations
 
-from harnessgym import store
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream
+
+from harnessgym import mcp_artifacts, store
 from harnessgym.loop.context import RunContext
 from harnessgym.records import IterationRecord
-from runners.base import Phase, PhaseOutcome, PhaseRequest
+from runners.base import AgentAction, Phase, PhaseOutcome, PhaseRequest
 
 __all__ = ["run_agent_phase"]
+
+_POLL_SECONDS = 1.0
+"""How often the host's telemetry is looked at while a phase runs (a read of what was appended, if anything)."""
 
 
 async def run_agent_phase(
@@ -32,6 +44,14 @@ async def run_agent_phase(
             message=f"the {name} of iteration {n} needs the attempt's session, and the runner reported none",
         )
     else:
+        send, receive = anyio.create_memory_object_stream[AgentAction](max_buffer_size=256)
+
+        def on_action(action: AgentAction) -> None:
+            try:
+                send.send_nowait(action)
+            except (anyio.WouldBlock, anyio.BrokenResourceError, anyio.ClosedResourceError):
+                pass  # progress only: never block or fail the CLI's stdout reader
+
         request = PhaseRequest(
             phase=phase,
             prompt=prompt,
@@ -47,10 +67,47 @@ async def run_agent_phase(
             transcript_path=files.transcript,
             mcp=ctx.mcp_launch(n, phase),
             repair_index=repair_index,
+            on_action=on_action,
         )
-        outcome = await ctx.runner.run_phase(request)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_relay, ctx, receive, n, name)
+            with send:
+                outcome = await ctx.runner.run_phase(request)
     record.phases[name] = outcome
     if outcome.status != "completed":
         await ctx.emit("warning", f"{name} {outcome.status}: {outcome.message}", iteration=n, phase=name,
                        data={"status": outcome.status, "error_kind": outcome.error_kind})
     return outcome
+
+
+async def _relay(ctx: RunContext, actions: MemoryObjectReceiveStream[AgentAction], n: int, name: str) -> None:
+    """Emit the agent's tool calls as they come and the host's recorded calls of iteration ``n`` as they are
+    written, until the phase ends (the sender closes); a last look at the telemetry catches a late line."""
+    tail = mcp_artifacts.call_tail(ctx.layout.workspace)
+    tools = mcp = 0
+    with actions:
+        while True:
+            action: AgentAction | None = None
+            ended = False
+            with anyio.move_on_after(_POLL_SECONDS):
+                try:
+                    action = await actions.receive()
+                except anyio.EndOfStream:
+                    ended = True
+            for call in tail.read_new() if tail is not None else []:  # calls made before this action come first
+                if call.method != "tools/call" or call.run_id != ctx.run_id or call.iteration != n:
+                    continue
+                mcp += 1
+                tool = f"{call.server}__{call.tool_name}"
+                await ctx.emit("mcp_call", f"iteration {n} {name}: the host served {tool} ({call.status}, "
+                               f"{call.duration_ms} ms)", iteration=n, phase=name,
+                               data={"tool": tool, "status": call.status, "duration_ms": call.duration_ms,
+                                     "tool_calls": tools, "mcp_calls": mcp})  # fmt: skip
+            if action is not None:
+                tools += 1
+                text = f"{action.tool} {action.detail}".strip()
+                await ctx.emit("agent_action", f"iteration {n} {name}: {text}", iteration=n, phase=name,
+                               data={"tool": action.tool, "detail": action.detail, "mcp": action.mcp,
+                                     "tool_calls": tools, "mcp_calls": mcp})  # fmt: skip
+            if ended:
+                return
