@@ -23,6 +23,8 @@ def parse_duration(value: Any) -> float:
         seconds = float(value)
     elif isinstance(value, str):
         text = value.strip().lower()
+        if text.startswith("-") and (_PART.fullmatch(text[1:]) or _is_number(text[1:])):
+            raise DurationError(value, "a time limit cannot be negative; give how long the step may take, e.g. '5m'")
         try:
             seconds = float(text)
         except ValueError:
@@ -36,9 +38,22 @@ def parse_duration(value: Any) -> float:
                 raise DurationError(value) from None
     else:
         raise DurationError(repr(value))
-    if not seconds > 0 or seconds != seconds or seconds == float("inf"):
-        raise DurationError(str(value))
+    if seconds != seconds or seconds == float("inf"):
+        raise DurationError(str(value), "a time limit must be a finite number of seconds")
+    if seconds < 0:
+        raise DurationError(str(value), "a time limit cannot be negative; give how long the step may take, e.g. '5m'")
+    if seconds == 0:
+        raise DurationError(str(value), "a limit of zero would stop the step before it starts; give a positive "
+                            "duration such as '90s' or '45m' (there is no 'no limit': use a long one, e.g. '24h')")
     return seconds
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def format_duration(seconds: float) -> str:

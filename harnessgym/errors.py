@@ -52,9 +52,12 @@ class ConfigError(HarnessgymError):
 class DurationError(ConfigError, ValueError):
     """A duration string could not be parsed."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, reason: str = "") -> None:
         self.text = text
+        self.reason = reason
+        """Why a well-formed value is refused (zero, negative, not finite); empty when it did not parse."""
         super().__init__(
+            f"{text!r} is not allowed: {reason}" if reason else
             f"{text!r} is not a duration; write seconds ('90', '2.5') or units like '90s', '45m', '1h30m'"
         )
 
@@ -103,7 +106,8 @@ class RunNotFoundError(HarnessgymError):
         self.workspace = workspace
         self.run_id = run_id
         super().__init__(
-            f"no run {run_id!r} in {workspace}/.harnessgym/runs; list runs with harnessgym.list_runs or check the id"
+            f"no run {run_id!r} in {workspace}/.harnessgym/runs; `harnessgym runs list --workspace {workspace}` "
+            "shows the runs there (serve: list_runs)"
         )
 
 
@@ -130,5 +134,6 @@ class ArtifactNotFoundError(ArtifactError):
     def __init__(self, artifact_id: str, workspace: Path) -> None:
         super().__init__(
             artifact_id,
-            f"no artifact {artifact_id!r} in {workspace}/.harnessgym/registry.json; list them with list_artifacts",
+            f"no artifact {artifact_id!r} in {workspace}/.harnessgym/registry.json; `harnessgym artifacts list "
+            f"--workspace {workspace}` shows them (serve: list_artifacts)",
         )
