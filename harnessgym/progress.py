@@ -11,9 +11,10 @@ line with a timestamp, and a phase that runs long without news gets a heartbeat 
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -137,7 +138,8 @@ class LiveState:
         if lines and durations and remaining:
             mean = sum(durations) / len(durations)
             running = now - self.trial_since if self.trial_since is not None else 0.0
-            lines.append(f"about {clock(max(0.0, mean * remaining - min(running, mean)))} left")
+            left = max(0.0, mean * remaining - min(running, mean))
+            lines.append(f"about {clock(math.ceil(left))} left")
         return lines
 
 
@@ -162,7 +164,7 @@ class ProgressPrinter:
         now = time.monotonic()
         with self._lock:
             lines = [self.state.status(now), *self.state.arm_lines(now)]
-        return Text("\n".join(lines), style="bold blue")
+        return Text("\n".join(lines), style="bold blue", no_wrap=True, overflow="ellipsis")
 
     @contextmanager
     def running(self) -> Iterator[ProgressPrinter]:
@@ -183,9 +185,13 @@ class ProgressPrinter:
             if beat is not None:
                 beat.join(timeout=5)
 
-    def __call__(self, event: RunEvent) -> None:
+    def note(self, event: RunEvent) -> None:
+        """Fold ``event`` into the status line without printing it."""
         with self._lock:
             self.state.apply(event, time.monotonic())
+
+    def __call__(self, event: RunEvent) -> None:
+        self.note(event)
         if self.tty and event.kind in _QUIET_ON_TTY:
             return
         if event.kind == "phase_finished":
@@ -203,6 +209,12 @@ class ProgressPrinter:
         else:
             self.console.file.write(f"{stamp} {message}\n")
             self.console.file.flush()
+
+    def expect(self, groups: Sequence[str], per_arm: int) -> None:
+        """A comparison runs ``per_arm`` trials in each of ``groups`` (so the estimate counts arms not started)."""
+        with self._lock:
+            for group in groups:
+                self.state.arms.setdefault(group, ArmCounts(total=per_arm))
 
     def trial(self, group: str, total: int, *, started: bool, seconds: float | None = None) -> None:
         """A comparison's trial of ``group`` (``total`` trials per arm) started or ended."""

@@ -152,20 +152,25 @@ def _config(opts: dict[str, Any]) -> Any:
 def _run_cli(config: Any) -> Any:
     """Run under anyio; SIGINT/SIGTERM stop the running trial and leave an ``interrupted`` report."""
     import anyio
-    from rich.console import Console
 
     from harnessgym import store
     from harnessgym.compare import compare_async
-    from harnessgym.compare.models import CompareReport, OutputLayout, TrialKey, TrialRecord
+    from harnessgym.compare.models import GROUPS, CompareReport, OutputLayout, TrialKey, TrialRecord
     from harnessgym.compare.render import trial_line
     from harnessgym.errors import HarnessgymError
+    from harnessgym.progress import ProgressPrinter
 
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    printer = ProgressPrinter()
+    printer.expect(GROUPS, config.trials)
     outcome: dict[str, Any] = {}
 
     def on_trial(key: TrialKey, position: int, total: int, record: TrialRecord | None) -> None:
         style = "dim" if record is None else "cyan" if record.valid else "yellow"
-        console.print(f"[{style}]{trial_line(key, position, total, record)}[/{style}]")
+        printer.say(trial_line(key, position, total, record), style)
+        took = None
+        if record is not None and record.finished_at is not None:
+            took = (record.finished_at - record.started_at).total_seconds()
+        printer.trial(key.group, config.trials, started=record is None, seconds=took)
 
     async def main() -> None:
         async with anyio.create_task_group() as tg:
@@ -173,18 +178,19 @@ def _run_cli(config: Any) -> Any:
             async def watch() -> None:
                 with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
                     async for signum in signals:
-                        console.print(f"[bold red]{signal.Signals(signum).name}: stopping the running trial...")
+                        printer.say(f"{signal.Signals(signum).name}: stopping the running trial...", "bold red")
                         tg.cancel_scope.cancel()
                         return
 
             tg.start_soon(watch)
             try:
-                outcome["report"] = await compare_async(config, on_trial)
+                outcome["report"] = await compare_async(config, on_trial, _trial_events(printer))
             except HarnessgymError as exc:  # raised again outside the task group, unwrapped
                 outcome["error"] = exc
             tg.cancel_scope.cancel()
 
-    anyio.run(main)
+    with printer.running():
+        anyio.run(main)
     if "error" in outcome:
         raise outcome["error"]
     if "report" in outcome:
@@ -193,3 +199,17 @@ def _run_cli(config: Any) -> Any:
     if report is None:
         raise click.ClickException("the comparison was interrupted before it recorded anything")
     return report
+
+
+def _trial_events(printer: Any) -> Any:
+    """A trial's run events for the live display: every one feeds the status line, and only the agent's tool
+    calls, the host's MCP calls and warnings print (the trial lines already frame each run)."""
+    shown = {"agent_action", "mcp_call", "warning"}
+
+    def on_event(event: Any) -> None:
+        if event.kind in shown:
+            printer(event)
+        else:
+            printer.note(event)
+
+    return on_event
