@@ -244,11 +244,9 @@ class ProgressPrinter:
 def print_summary(summary: RunSummary, console: Console | None = None) -> None:
     """The final lines, on stdout: what upstream printed, the kind of evidence behind "solved", the artifacts
     each iteration built with their verdicts, and the per-iteration table."""
-    from harnessgym.commands.ending import print_ending
+    from harnessgym.commands.ending import print_ending, stdout_console
 
-    out = console or Console(highlight=False, soft_wrap=True)
-    if console is None and not out.is_terminal:
-        out.width = max(out.width, 120)  # a log or a pipe: no terminal decides the width, so the table gets room
+    out = console or stdout_console()
     verified = summary.solved and summary.evidence == "verified"
     out.print(f"Run id: {summary.run_id}")
     out.print(f"Run artifacts: {summary.run_dir}")

@@ -48,10 +48,10 @@ def artifacts() -> None:
 def list_command(workspace: Path, as_json: bool) -> None:
     """Every artifact in the registry with its state and last verdict."""
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
     from harnessgym.artifacts import list_artifacts
+    from harnessgym.commands.ending import stdout_console
 
     ws = _workspace(workspace)
     entries = list_artifacts(ws)
@@ -68,7 +68,7 @@ def list_command(workspace: Path, as_json: bool) -> None:
     for e in entries:
         verdict = e.qualification.status if e.qualification else "-"
         table.add_row(e.id, e.kind, e.state, verdict, str(e.iteration or "-"), e.description)
-    Console(highlight=False, width=max(Console().width, 120)).print(table)
+    stdout_console().print(table)
 
 
 @artifacts.command(name="show")

@@ -83,8 +83,9 @@ def compares() -> None:
 def list_command(root: Path, as_json: bool) -> None:
     """Comparisons under ROOT (default: the current folder): status, trials, verdict."""
     from rich import box
-    from rich.console import Console
     from rich.table import Table
+
+    from harnessgym.commands.ending import stdout_console
 
     found = find_compares(root.expanduser().absolute())
     rows = [{"output_dir": str(c.path), "status": c.status, "trials": len(c.trials),
@@ -103,7 +104,7 @@ def list_command(root: Path, as_json: bool) -> None:
     for r in rows:
         trials = f"{r['trials']}/{r['planned']}" if r["planned"] is not None else str(r["trials"])
         table.add_row(str(r["output_dir"]), str(r["status"]), trials, str(r["verdict"] or "-"), str(r["headline"]))
-    Console(highlight=False, width=max(Console().width, 120)).print(table)
+    stdout_console().print(table)
 
 
 @compares.command(name="show")

@@ -12,7 +12,16 @@ from rich.table import Table
 from harnessgym.records import IterationBrief, RunSummary
 from harnessgym.report.rows import COLUMNS, artifact_lines, iteration_rows
 
-__all__ = ["iteration_table", "print_ending"]
+__all__ = ["iteration_table", "print_ending", "stdout_console"]
+
+
+def stdout_console() -> Console:
+    """The console for results on stdout; a log or a pipe has no terminal to decide the width, so tables get
+    120 columns there rather than rich's 80."""
+    out = Console(highlight=False, soft_wrap=True)
+    if not out.is_terminal:
+        out.width = max(out.width, 120)
+    return out
 
 
 def iteration_table(briefs: Sequence[IterationBrief]) -> Table:

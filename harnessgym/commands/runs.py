@@ -30,9 +30,9 @@ def runs() -> None:
 def list_command(workspace: Path, as_json: bool) -> None:
     """Every run in the workspace, oldest first: status, iterations, evidence, best score, cost."""
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
+    from harnessgym.commands.ending import stdout_console
     from harnessgym.runs import list_runs
 
     infos = list_runs(workspace.expanduser().absolute())
@@ -50,7 +50,7 @@ def list_command(workspace: Path, as_json: bool) -> None:
         started = i.started_at.strftime("%Y-%m-%d %H:%M") if i.started_at else "-"
         table.add_row(i.run_id, i.status, f"{done}/{i.iterations_planned or '?'}", str(i.solved), i.evidence,
                       _score(i.best_score), "-" if i.cost_usd is None else f"${i.cost_usd:.4f}", started)
-    Console(highlight=False, width=max(Console().width, 120)).print(table)
+    stdout_console().print(table)
 
 
 @runs.command(name="show")
@@ -59,9 +59,7 @@ def list_command(workspace: Path, as_json: bool) -> None:
 @_JSON
 def show_command(run_id: str, workspace: Path, as_json: bool) -> None:
     """One run: where it stands, and a row per iteration with its artifacts."""
-    from rich.console import Console
-
-    from harnessgym.commands.ending import iteration_table
+    from harnessgym.commands.ending import iteration_table, stdout_console
     from harnessgym.errors import HarnessgymError
     from harnessgym.report.rows import artifact_lines
     from harnessgym.runs import get_run
@@ -73,7 +71,7 @@ def show_command(run_id: str, workspace: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(info.model_dump(mode="json"), indent=2))
         return
-    out = Console(highlight=False, soft_wrap=True)
+    out = stdout_console()
     facts: list[tuple[str, Any]] = [
         ("Run id", info.run_id), ("Status", info.status), ("Folder", info.run_dir),
         ("Iterations", f"{len(info.iterations)} of {info.iterations_planned or '?'}"),
