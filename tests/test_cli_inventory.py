@@ -133,7 +133,7 @@ async def test_the_host_with_nothing_active_says_why_and_what_to_run(tmp_path: P
             if not chunk:
                 break
             output += chunk
-    _, status = os.waitpid(pid, 0)
+    _, status = await anyio.to_thread.run_sync(os.waitpid, pid, 0)
     os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 1
     assert b"Error: nothing is active in" in output and b"harnessgym artifacts list" in output
