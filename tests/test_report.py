@@ -95,7 +95,7 @@ async def test_a_comparison_report_and_compares_list_and_show(tmp_path: Path) ->
     ok, shown, _ = await cli(tmp_path, "compares", "show", str(out))
     assert ok.returncode == 0 and report.verdict.headline[:60] in shown.replace("\n", " ")
 
-    ok, said, err = await cli(tmp_path, "report", str(out))
+    ok, _, err = await cli(tmp_path, "report", str(out))
     assert ok.returncode == 0, err
     page = (out / "report.html").read_text()
     assert_self_contained(page)
@@ -140,3 +140,15 @@ def test_suite_fields_render_as_forest_plots_and_tables(tmp_path: Path) -> None:
 async def test_report_on_a_folder_that_holds_neither_says_where_to_look(tmp_path: Path) -> None:
     failed, _, err = await cli(tmp_path, "report", str(tmp_path))
     assert failed.returncode == 1 and "harnessgym runs list" in err and "harnessgym compares list" in err
+
+
+def test_names_the_agent_chose_cannot_inject_markup_into_the_page() -> None:
+    from harnessgym.report import plots
+    from harnessgym.report.page import Section, Table
+
+    hostile = 'x--><script>alert(1)</script><img src="http://example.invalid/x.png">'
+    svg = plots.mcp_calls([1, 2], {2: {hostile: 1}})
+    page = to_html(Page(hostile, facts=[("Run", hostile)], sections=[
+        Section(hostile, notes=[hostile], svg=svg, table=Table([hostile], [[hostile]]))]))  # fmt: skip
+    assert "<script" not in page and "<img" not in page
+    assert_self_contained(page)
