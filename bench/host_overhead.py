@@ -27,9 +27,10 @@ import anyio.abc
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mcp_host import load_manifest, procs, write_active_servers  # noqa: E402
-from mcp_host.downstream import Downstream  # noqa: E402
-from mcp_host.framing import Decoder, Frame  # noqa: E402
+from mcp_host import load_manifest, write_active_servers  # noqa: E402
+from mcp_host._supervise import procs  # noqa: E402
+from mcp_host._supervise.downstream import Downstream  # noqa: E402
+from mcp_host._wire.framing import Decoder, Frame  # noqa: E402
 
 TOY = ROOT / "tests" / "hostile" / "toy_server.py"
 SDK = ROOT / "tests" / "hostile" / "sdk_server.py"

@@ -10,8 +10,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from harnessgym.api import continue_async, continue_run, interrupt_run, resume, resume_async, run, run_async
-    from harnessgym.artifacts import list_artifacts, promote_artifact, qualify_artifact, quarantine_artifact
+    from harnessgym.artifacts.manage import (
+        list_artifacts,
+        promote_artifact,
+        qualify_artifact,
+        quarantine_artifact,
+    )
+    from harnessgym.artifacts.registry import ArtifactEntry, ArtifactVerdict
     from harnessgym.config import RunConfig
     from harnessgym.duration import Duration, parse_duration
     from harnessgym.errors import (
@@ -30,10 +35,10 @@ if TYPE_CHECKING:
         WorkspaceNotWritableError,
     )
     from harnessgym.events import RunEvent, RunInfo
+    from harnessgym.evidence.verify import score_workspace
+    from harnessgym.jobs.api import continue_async, continue_run, interrupt_run, resume, resume_async, run, run_async
+    from harnessgym.jobs.runs import get_run, list_runs
     from harnessgym.records import IterationRecord, RunSummary, Verdict
-    from harnessgym.registry import ArtifactEntry, ArtifactVerdict
-    from harnessgym.runs import get_run, list_runs
-    from harnessgym.verify import score_workspace
 
 __all__ = [
     "ArtifactEntry",
@@ -78,10 +83,10 @@ __all__ = [
 _HOME: dict[str, str] = {
     **dict.fromkeys(
         ["continue_async", "continue_run", "interrupt_run", "resume", "resume_async", "run", "run_async"],
-        "harnessgym.api",
+        "harnessgym.jobs.api",
     ),
     **dict.fromkeys(
-        ["list_artifacts", "promote_artifact", "qualify_artifact", "quarantine_artifact"], "harnessgym.artifacts"
+        ["list_artifacts", "promote_artifact", "qualify_artifact", "quarantine_artifact"], "harnessgym.artifacts.manage"
     ),
     "RunConfig": "harnessgym.config",
     "Duration": "harnessgym.duration",
@@ -92,11 +97,11 @@ _HOME: dict[str, str] = {
     "RunEvent": "harnessgym.events",
     "RunInfo": "harnessgym.events",
     **dict.fromkeys(["IterationRecord", "RunSummary", "Verdict"], "harnessgym.records"),
-    "ArtifactEntry": "harnessgym.registry",
-    "ArtifactVerdict": "harnessgym.registry",
-    "get_run": "harnessgym.runs",
-    "list_runs": "harnessgym.runs",
-    "score_workspace": "harnessgym.verify",
+    "ArtifactEntry": "harnessgym.artifacts.registry",
+    "ArtifactVerdict": "harnessgym.artifacts.registry",
+    "get_run": "harnessgym.jobs.runs",
+    "list_runs": "harnessgym.jobs.runs",
+    "score_workspace": "harnessgym.evidence.verify",
 }
 
 

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harnessgym.duration import Duration
-from runners.options import RunnerOptions
+from runners import RunnerOptions
 
 __all__ = ["RUNNER_NAMES", "RunConfig", "known_runner", "new_run_id"]
 
@@ -116,7 +116,7 @@ class RunConfig(BaseModel):
     @field_validator("run_id")
     @classmethod
     def _safe_run_id(cls, value: str) -> str:
-        from harnessgym.layout import is_run_id
+        from harnessgym.store.layout import is_run_id
 
         if not is_run_id(value):
             raise ValueError(f"run id {value!r} may hold only letters, digits, '-', '_' and '.'")

@@ -2,7 +2,7 @@
 
 Agent claims and measurements are kept apart on purpose: :class:`AgentClaim` is what result.json says,
 :class:`Verdict` is what harnessgym measured by running the verify command itself, and
-:class:`~harnessgym.scores.Measurement` what the post-attempt command measured. "solved" follows, in order:
+:class:`~harnessgym.evidence.scores.Measurement` what the post-attempt command measured. "solved" follows, in order:
 in optimization mode, the measured score reaching the target (and nothing else); else the verify command's
 verdict; else, without a verify command, the post-attempt command's verdict (a passing one is evidence like a
 verify command); else the agent's claim. :data:`Evidence` says which kind of evidence stands behind it.
@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from harnessgym.scores import Measurement, OptimizationStep, OptimizationSummary, RestoredBest
-from runners.base import PhaseOutcome
+from harnessgym.evidence.scores import Measurement, OptimizationStep, OptimizationSummary, RestoredBest
+from runners import PhaseOutcome
 
 __all__ = [
     "AgentClaim",

@@ -9,15 +9,12 @@
 * :func:`call_tool` / :func:`list_tools` reach a running host (``harnessgym mcp call``); :func:`run_bridge`
   wraps one server (``harnessgym mcp bridge``).
 
-Errors: see :mod:`mcp_host.errors` for the tree.
+Errors: see :mod:`mcp_host._errors` for the tree.
 """
 
 from __future__ import annotations
 
-from .active import read_active_servers, write_active_servers
-from .bridge import BridgeOptions, run_bridge
-from .callclient import call_tool, list_tools
-from .errors import (
+from mcp_host._errors import (
     FramingError,
     HostUnavailableError,
     ManifestError,
@@ -28,13 +25,20 @@ from .errors import (
     ServerStartError,
     ServerTimeoutError,
 )
-from .health import HealthPolicy
-from .host import HostOptions, run_host
-from .manifest import SelfTestSpec, ServerSpec, discover_manifests, load_manifest, load_manifests
-from .qualify import ServerVerdict, qualify_servers
-from .telemetry import CallRecord, CallSummary, CallTail, RunTag, summarize_calls
+from mcp_host._serve.active import read_active_servers, write_active_servers
+from mcp_host._serve.bridge import BridgeOptions, run_bridge
+from mcp_host._serve.callclient import call_tool, list_tools
+from mcp_host._serve.host import HostOptions, run_host
+from mcp_host._serve.telemetry import CallRecord, CallSummary, CallTail, RunTag, summarize_calls
+from mcp_host._supervise.env import host_may_hold, is_secret_name, scrubbed_env
+from mcp_host._supervise.fields import program, seconds, self_test
+from mcp_host._supervise.health import HealthPolicy
+from mcp_host._supervise.manifest import SelfTestSpec, ServerSpec, discover_manifests, load_manifest, load_manifests
+from mcp_host._supervise.procs import PROC_TAG_VAR, ProcResult, kill_tree, run_process, spawn
+from mcp_host._supervise.qualify import ServerVerdict, qualify_servers, run_self_test
 
 __all__ = [
+    "PROC_TAG_VAR",
     "BridgeOptions",
     "CallRecord",
     "CallSummary",
@@ -46,6 +50,7 @@ __all__ = [
     "MCPHostError",
     "ManifestError",
     "MessageTooLargeError",
+    "ProcResult",
     "RunTag",
     "SelfTestSpec",
     "ServerCrashedError",
@@ -56,13 +61,23 @@ __all__ = [
     "ServerVerdict",
     "call_tool",
     "discover_manifests",
+    "host_may_hold",
+    "is_secret_name",
+    "kill_tree",
     "list_tools",
     "load_manifest",
     "load_manifests",
+    "program",
     "qualify_servers",
     "read_active_servers",
     "run_bridge",
     "run_host",
+    "run_process",
+    "run_self_test",
+    "scrubbed_env",
+    "seconds",
+    "self_test",
+    "spawn",
     "summarize_calls",
     "write_active_servers",
 ]

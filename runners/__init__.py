@@ -1,4 +1,4 @@
-"""Agent CLI adapters behind one contract (:class:`runners.base.Runner`), chosen by name.
+"""Agent CLI adapters behind one contract (:class:`runners._base.Runner`), chosen by name.
 
 ``fake`` drives :mod:`runners.fake_agent`, a scripted stand-in spawned exactly like a real CLI; ``claude``
 and ``codex`` (alias ``exec``) drive the real CLIs. Runner modules are imported only when chosen.
@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import importlib
 
-from runners.base import McpLaunch, Phase, PhaseOutcome, PhaseRequest, PhaseStatus, Runner
-from runners.options import RunnerOptions
+from runners._base import AgentAction, McpLaunch, Phase, PhaseOutcome, PhaseRequest, PhaseStatus, Runner
+from runners._options import RunnerOptions
 
 __all__ = [
     "RUNNERS",
+    "AgentAction",
     "McpLaunch",
     "Phase",
     "PhaseOutcome",
@@ -25,10 +26,10 @@ __all__ = [
 ]
 
 RUNNERS: dict[str, tuple[str, str]] = {
-    "fake": ("runners.fake", "FakeRunner"),
-    "claude": ("runners.claude", "ClaudeRunner"),
-    "codex": ("runners.codex", "CodexRunner"),
-    "exec": ("runners.codex", "CodexRunner"),
+    "fake": ("runners._fake", "FakeRunner"),
+    "claude": ("runners._claude", "ClaudeRunner"),
+    "codex": ("runners._codex", "CodexRunner"),
+    "exec": ("runners._codex", "CodexRunner"),
 }
 
 

@@ -1,17 +1,17 @@
 """What the agent CLI runners share: environment, transcript, the run itself, stray-process sweep (Claude Code
 and Codex), and reading a CLI's JSON lines and judging its exit (the fake runner too).
 
-:func:`run_cli` starts the agent CLI through :func:`mcp_host.procs.run_process` with the prompt file as stdin
+:func:`run_cli` starts the agent CLI through :func:`mcp_host._supervise.procs.run_process` with the prompt file as stdin
 (never an open pipe, never argv: prompts can exceed the argument-length limit), hands every stdout line that is
 a JSON object to the runner's event handler as it arrives, and afterwards kills every process the phase left
 behind, including ones that escaped the process tree.
 
 Why a sweep: Claude Code starts its Bash tool's shell in a new session, so a backgrounded ``sleep 300 &`` is
 reparented to init once that shell exits and is neither in the CLI's process group nor below it.
-``run_process`` tags the CLI's environment (``mcp_host.procs.PROC_TAG_VAR``) and kills every process still
+``run_process`` tags the CLI's environment (``mcp_host._supervise.procs.PROC_TAG_VAR``) and kills every process still
 carrying the tag when the phase ends.
 
-Nothing here may write outside the paths a :class:`~runners.base.PhaseRequest` names (files *next to* the
+Nothing here may write outside the paths a :class:`~runners._base.PhaseRequest` names (files *next to* the
 transcript, such as Claude's MCP config, are part of the phase's files).
 """
 
@@ -23,9 +23,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from mcp_host.procs import ProcResult, run_process
-
-from .base import AgentAction, PhaseOutcome, PhaseRequest
+from mcp_host import ProcResult, run_process
+from runners._base import AgentAction, PhaseOutcome, PhaseRequest
 
 __all__ = [
     "CliEvents",

@@ -30,7 +30,7 @@ from typing import Any
 
 import anyio
 
-from mcp_host.procs import run_process, spawn
+from mcp_host import run_process, spawn
 from runners._fake_demo import DEMO_SCRIPT
 
 Action = dict[str, Any]

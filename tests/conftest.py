@@ -7,7 +7,7 @@ from collections.abc import Generator
 
 import pytest
 
-from mcp_host.procs import descendants
+from mcp_host._supervise.procs import descendants
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def _no_leftover_processes() -> Generator[None, None, None]:
     yield
     left = [pid for pid in descendants(os.getpid()) if pid not in before]
     if left:
-        from mcp_host.procs import kill_tree_sync
+        from mcp_host._supervise.procs import kill_tree_sync
 
         cmds = []
         for pid in left:

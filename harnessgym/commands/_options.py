@@ -119,8 +119,8 @@ def agent_cli_options(f: F) -> F:
 
 
 def runner_options_from(opts: dict[str, Any]) -> Any:
-    """The :class:`runners.options.RunnerOptions` of the options :func:`agent_cli_options` added."""
-    from runners.options import RunnerOptions
+    """The :class:`runners._options.RunnerOptions` of the options :func:`agent_cli_options` added."""
+    from runners import RunnerOptions
 
     if opts["fake_script"] is not None and not Path(opts["fake_script"]).is_file():
         raise click.UsageError(f"--fake-script {opts['fake_script']} is not a file")

@@ -22,7 +22,7 @@ _ALL = click.option("--all", "every", is_flag=True, help="Every artifact in the 
 
 
 def _ids(workspace: Path, artifact_ids: tuple[str, ...], every: bool) -> list[str]:
-    from harnessgym.artifacts import list_artifacts
+    from harnessgym.artifacts.manage import list_artifacts
 
     if every == bool(artifact_ids):
         raise click.UsageError("name one or more ARTIFACT_IDs, or pass --all (see `harnessgym artifacts list`)")
@@ -50,7 +50,7 @@ def list_command(workspace: Path, as_json: bool) -> None:
     from rich import box
     from rich.table import Table
 
-    from harnessgym.artifacts import list_artifacts
+    from harnessgym.artifacts.manage import list_artifacts
     from harnessgym.commands.ending import stdout_console
 
     ws = _workspace(workspace)
@@ -76,7 +76,7 @@ def list_command(workspace: Path, as_json: bool) -> None:
 @_WORKSPACE
 def show_command(artifact_id: str, workspace: Path) -> None:
     """One artifact's registry entry (JSON)."""
-    from harnessgym.artifacts import list_artifacts
+    from harnessgym.artifacts.manage import list_artifacts
     from harnessgym.errors import ArtifactNotFoundError
 
     ws = _workspace(workspace)
@@ -94,13 +94,12 @@ def show_command(artifact_id: str, workspace: Path) -> None:
               "qualified.")  # fmt: skip
 @_WORKSPACE
 @_JSON
-def qualify_command(artifact_ids: tuple[str, ...], every: bool, promote: bool, workspace: Path,
-                    as_json: bool) -> None:
+def qualify_command(artifact_ids: tuple[str, ...], every: bool, promote: bool, workspace: Path, as_json: bool) -> None:
     """Check artifacts in a clean copy of the workspace (MCP smoke test and self-tests); failures are
     quarantined. Exits 1 when any failed."""
     import anyio
 
-    from harnessgym.artifacts import list_artifacts, qualify_artifacts
+    from harnessgym.artifacts.manage import list_artifacts, qualify_artifacts
     from harnessgym.errors import HarnessgymError
 
     ws = _workspace(workspace)
@@ -130,7 +129,7 @@ def qualify_command(artifact_ids: tuple[str, ...], every: bool, promote: bool, w
 @_WORKSPACE
 def promote_command(artifact_ids: tuple[str, ...], every: bool, workspace: Path) -> None:
     """Make qualified artifacts active for the next fresh session (with --all: every qualified one)."""
-    from harnessgym.artifacts import list_artifacts, promote_artifact
+    from harnessgym.artifacts.manage import list_artifacts, promote_artifact
     from harnessgym.errors import HarnessgymError
 
     ws = _workspace(workspace)
@@ -155,7 +154,7 @@ def promote_command(artifact_ids: tuple[str, ...], every: bool, workspace: Path)
 @_WORKSPACE
 def quarantine_command(artifact_ids: tuple[str, ...], every: bool, reason: str, workspace: Path) -> None:
     """Hide artifacts from the next sessions (skill links removed, servers no longer served)."""
-    from harnessgym.artifacts import quarantine_artifact
+    from harnessgym.artifacts.manage import quarantine_artifact
     from harnessgym.errors import HarnessgymError
 
     ws = _workspace(workspace)

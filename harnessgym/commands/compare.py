@@ -154,11 +154,11 @@ def _run_cli(config: Any) -> Any:
     import anyio
 
     from harnessgym import store
+    from harnessgym.commands.progress import ProgressPrinter
     from harnessgym.compare import compare_async
     from harnessgym.compare.models import GROUPS, CompareReport, OutputLayout, TrialKey, TrialRecord
     from harnessgym.compare.render import trial_line
     from harnessgym.errors import HarnessgymError
-    from harnessgym.progress import ProgressPrinter
 
     printer = ProgressPrinter()
     printer.expect(GROUPS, config.trials)

@@ -36,7 +36,7 @@ def read_compare(path: Path) -> CompareFolder | None:
     """The comparison in ``path``, or None when the folder holds neither a report nor trials."""
     from harnessgym import store
     from harnessgym.compare.models import GROUPS, CompareReport, OutputLayout, TrialRecord
-    from harnessgym.layout import Layout
+    from harnessgym.store.layout import Layout
 
     layout = OutputLayout(path)
     report = store.read_model(layout.report, CompareReport)
@@ -120,8 +120,11 @@ def show_command(output_dir: Path, as_json: bool) -> None:
         raise click.ClickException(f"no comparison in {output_dir}: it holds neither compare_report.json nor "
                                    "trials; `harnessgym compares list` finds them")  # fmt: skip
     if as_json:
-        value = folder.report.model_dump(mode="json") if folder.report else [t.model_dump(mode="json")
-                                                                            for t in folder.trials]
+        value = (
+            folder.report.model_dump(mode="json")
+            if folder.report
+            else [t.model_dump(mode="json") for t in folder.trials]
+        )
         click.echo(json.dumps(value, indent=2))
         return
     if folder.report is not None:

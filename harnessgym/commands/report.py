@@ -11,8 +11,13 @@ __all__ = ["report"]
 
 @click.command(name="report")
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The HTML file to write [default: report.html in PATH]; the Markdown twin goes beside it (.md).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The HTML file to write [default: report.html in PATH]; the Markdown twin goes beside it (.md).",
+)
 def report(path: Path, output: Path | None) -> None:
     """Write an offline HTML page with plots and a Markdown twin for PATH: a run folder
     (.harnessgym/runs/<id>) or a comparison's output folder."""

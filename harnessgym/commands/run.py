@@ -88,7 +88,7 @@ def run(**opts: Any) -> None:
         raise click.ClickException(
             f"{exc}; everything recorded so far is kept, and an interrupted run can be continued with --resume"
         ) from None
-    from harnessgym.progress import print_summary
+    from harnessgym.commands.progress import print_summary
 
     print_summary(summary)
     if summary.status == "interrupted":
@@ -137,13 +137,13 @@ def _config(opts: dict[str, Any], workspace: Path) -> Any:
 
 
 async def _start(config: Any, on_event: Any) -> Any:
-    from harnessgym.api import run_async
+    from harnessgym.jobs.api import run_async
 
     return await run_async(config, on_event)
 
 
 async def _resume(workspace: Path, run_id: str, on_event: Any) -> Any:
-    from harnessgym.api import resume_async
+    from harnessgym.jobs.api import resume_async
 
     return await resume_async(workspace, run_id, on_event)
 
@@ -152,8 +152,8 @@ def _run_cli(start: Any, workspace: Path) -> Any:
     """Run under anyio; SIGINT/SIGTERM cancel the run (which kills the agent tree and records the interruption)."""
     import anyio
 
+    from harnessgym.commands.progress import ProgressPrinter
     from harnessgym.errors import HarnessgymError
-    from harnessgym.progress import ProgressPrinter
     from harnessgym.records import RunSummary
 
     printer = ProgressPrinter()
@@ -190,8 +190,8 @@ def _run_cli(start: Any, workspace: Path) -> Any:
 def _interrupted_summary(workspace: Path) -> Any:
     """The summary the cancelled run wrote (the newest run of the workspace)."""
     from harnessgym import store
-    from harnessgym.layout import Layout
     from harnessgym.records import RunSummary
+    from harnessgym.store.layout import Layout
 
     layout = Layout(workspace)
     runs = sorted(layout.runs.iterdir(), key=lambda d: d.stat().st_mtime) if layout.runs.is_dir() else []

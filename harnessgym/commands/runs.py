@@ -33,7 +33,7 @@ def list_command(workspace: Path, as_json: bool) -> None:
     from rich.table import Table
 
     from harnessgym.commands.ending import stdout_console
-    from harnessgym.runs import list_runs
+    from harnessgym.jobs.runs import list_runs
 
     infos = list_runs(workspace.expanduser().absolute())
     if as_json:
@@ -48,8 +48,16 @@ def list_command(workspace: Path, as_json: bool) -> None:
     for i in infos:
         done = len(i.iterations)
         started = i.started_at.strftime("%Y-%m-%d %H:%M") if i.started_at else "-"
-        table.add_row(i.run_id, i.status, f"{done}/{i.iterations_planned or '?'}", str(i.solved), i.evidence,
-                      _score(i.best_score), "-" if i.cost_usd is None else f"${i.cost_usd:.4f}", started)
+        table.add_row(
+            i.run_id,
+            i.status,
+            f"{done}/{i.iterations_planned or '?'}",
+            str(i.solved),
+            i.evidence,
+            _score(i.best_score),
+            "-" if i.cost_usd is None else f"${i.cost_usd:.4f}",
+            started,
+        )
     stdout_console().print(table)
 
 
@@ -61,8 +69,8 @@ def show_command(run_id: str, workspace: Path, as_json: bool) -> None:
     """One run: where it stands, and a row per iteration with its artifacts."""
     from harnessgym.commands.ending import iteration_table, stdout_console
     from harnessgym.errors import HarnessgymError
+    from harnessgym.jobs.runs import get_run
     from harnessgym.report.rows import artifact_lines
-    from harnessgym.runs import get_run
 
     try:
         info = get_run(workspace.expanduser().absolute(), run_id)

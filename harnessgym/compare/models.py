@@ -20,9 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from harnessgym.config import RunConfig, known_runner
 from harnessgym.duration import Duration
+from harnessgym.evidence.scores import Measurement
 from harnessgym.records import Evidence, RunStatus, utcnow
-from harnessgym.scores import Measurement
-from runners.options import RunnerOptions
+from runners import RunnerOptions
 
 __all__ = [
     "GROUPS",

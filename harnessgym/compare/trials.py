@@ -18,6 +18,7 @@ from typing import Literal
 import anyio
 
 from harnessgym import store
+from harnessgym.artifacts.registry import ActivationRecord
 from harnessgym.compare.analysis import analyse
 from harnessgym.compare.models import (
     GROUPS,
@@ -30,11 +31,10 @@ from harnessgym.compare.models import (
 )
 from harnessgym.errors import ConfigError, WorkspaceLockedError
 from harnessgym.events import EventHandler
-from harnessgym.layout import HARNESS_DIR, Layout
+from harnessgym.evidence.scores import Measurement, reached
+from harnessgym.evidence.verify import run_measurement
 from harnessgym.records import IterationRecord, RunSummary, utcnow
-from harnessgym.registry import ActivationRecord
-from harnessgym.scores import Measurement, reached
-from harnessgym.verify import run_measurement
+from harnessgym.store.layout import HARNESS_DIR, Layout
 
 __all__ = ["TrialHandler", "check_compare", "compare_async", "plan_order"]
 
@@ -227,7 +227,7 @@ async def _run_trial(
     out: OutputLayout,
     on_event: EventHandler | None,
 ) -> TrialRecord:
-    from harnessgym.api import run_async
+    from harnessgym.jobs.api import run_async
 
     workspace = out.workspace(key.group, key.index)
     record = TrialRecord(group=key.group, index=key.index, position=position, workspace=workspace,

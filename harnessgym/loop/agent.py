@@ -11,10 +11,11 @@ from __future__ import annotations
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from harnessgym import mcp_artifacts, store
+from harnessgym import store
+from harnessgym.artifacts import servers as mcp_artifacts
 from harnessgym.loop.context import RunContext
 from harnessgym.records import IterationRecord
-from runners.base import AgentAction, Phase, PhaseOutcome, PhaseRequest
+from runners import AgentAction, Phase, PhaseOutcome, PhaseRequest
 
 __all__ = ["run_agent_phase"]
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from harnessgym import mcp_artifacts, prompting, store
-from harnessgym.loop import optimize
+from harnessgym import store
+from harnessgym.artifacts import servers as mcp_artifacts
+from harnessgym.evidence.scores import Measurement, reached
+from harnessgym.evidence.verify import extract_score, run_verify
+from harnessgym.loop import optimize, prompting
 from harnessgym.loop.agent import run_agent_phase
 from harnessgym.loop.context import RunContext
 from harnessgym.records import AGENT_STATUSES, AgentClaim, IterationRecord, Verdict
-from harnessgym.scores import Measurement, reached
-from harnessgym.verify import extract_score, run_verify
 
 __all__ = ["attempt", "verify"]
 

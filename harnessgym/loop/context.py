@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from harnessgym import store
+from harnessgym.artifacts.registry import ActivationRecord, Registry
 from harnessgym.config import RunConfig
 from harnessgym.events import Emitter
-from harnessgym.layout import Layout, RunLayout
+from harnessgym.evidence.scores import Measurement
 from harnessgym.records import IterationRecord, JournalEntry, JournalKind, LoopPhase, utcnow
-from harnessgym.registry import ActivationRecord, Registry
-from harnessgym.scores import Measurement
-from runners.base import McpLaunch, Runner
+from harnessgym.store.layout import Layout, RunLayout
+from runners import McpLaunch, Runner
 
 __all__ = ["RunContext"]
 
@@ -28,7 +28,7 @@ class RunContext:
     runner: Runner
     emit: Emitter
     env: dict[str, str]
-    """Marker variables every child of the run carries (see :mod:`harnessgym.orphans`)."""
+    """Marker variables every child of the run carries (see :mod:`harnessgym.jobs.orphans`)."""
     started_at: datetime = field(default_factory=utcnow)
     activation: ActivationRecord | None = None
     next_seq: int = 0

@@ -16,21 +16,21 @@ from typing import Literal
 import anyio
 
 from harnessgym import store
+from harnessgym.artifacts.registry import ActivationRecord
 from harnessgym.config import RunConfig
 from harnessgym.errors import ConfigError, UnknownRunnerError
 from harnessgym.events import Emitter, EventHandler
+from harnessgym.evidence.scores import RestoredBest
+from harnessgym.jobs.orphans import marker_env, reap_orphans
+from harnessgym.jobs.runs import build_summary
 from harnessgym.loop import attempt as attempt_mod
 from harnessgym.loop import optimize
 from harnessgym.loop import prepare as prepare_mod
 from harnessgym.loop import qualify as qualify_mod
 from harnessgym.loop import reflect as reflect_mod
 from harnessgym.loop.context import RunContext
-from harnessgym.orphans import marker_env, reap_orphans
 from harnessgym.records import IterationRecord, LoopPhase, RunStatus, RunSummary, utcnow
-from harnessgym.registry import ActivationRecord
-from harnessgym.runs import build_summary
-from harnessgym.scores import RestoredBest
-from runners.base import Runner
+from runners import Runner
 
 __all__ = ["PHASES", "drive", "start_run", "with_context"]
 

@@ -11,10 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from harnessgym import prompting, store
-from harnessgym.loop.context import RunContext
-from harnessgym.records import AgentClaim, IterationRecord, Verdict
-from harnessgym.scores import (
+from harnessgym import store
+from harnessgym.evidence.scores import (
     Measurement,
     OptimizationStep,
     OptimizationSummary,
@@ -23,7 +21,10 @@ from harnessgym.scores import (
     progress,
     reached,
 )
-from harnessgym.verify import measurement_of, run_measurement
+from harnessgym.evidence.verify import measurement_of, run_measurement
+from harnessgym.loop import prompting
+from harnessgym.loop.context import RunContext
+from harnessgym.records import AgentClaim, IterationRecord, Verdict
 
 __all__ = ["attempt_note", "measure_baseline", "post_attempt", "restore_best", "score_iteration", "summary_block"]
 

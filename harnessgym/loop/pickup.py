@@ -16,11 +16,11 @@ from harnessgym import store
 from harnessgym.config import RunConfig
 from harnessgym.errors import ConfigError, ContinueError, ResumeError, RunNotFoundError
 from harnessgym.events import EventHandler
-from harnessgym.layout import Layout
+from harnessgym.jobs.runs import is_finished
 from harnessgym.loop.context import RunContext
 from harnessgym.loop.driver import drive, with_context
 from harnessgym.records import IterationRecord, RunSummary
-from harnessgym.runs import is_finished
+from harnessgym.store.layout import Layout
 
 __all__ = ["continue_run", "resume_run"]
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from harnessgym import activation, store
+from harnessgym import store
+from harnessgym.artifacts import activation
 from harnessgym.loop.context import RunContext
 from harnessgym.records import IterationRecord
 

@@ -3,10 +3,12 @@ quarantined one by one) and ``activate`` (what passed is handed to the next fres
 
 from __future__ import annotations
 
-from harnessgym import activation, prompting, store
+from harnessgym import store
+from harnessgym.artifacts import activation
+from harnessgym.artifacts.qualification import apply_verdicts, qualify_in_fresh_copy
+from harnessgym.loop import prompting
 from harnessgym.loop.agent import run_agent_phase
 from harnessgym.loop.context import RunContext
-from harnessgym.qualification import apply_verdicts, qualify_in_fresh_copy
 from harnessgym.records import ArtifactNote, IterationRecord
 
 __all__ = ["activate", "qualify"]

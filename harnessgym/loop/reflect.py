@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from harnessgym import prompting, store
+from harnessgym import store
+from harnessgym.loop import prompting
 from harnessgym.loop.agent import run_agent_phase
 from harnessgym.loop.context import RunContext
 from harnessgym.records import IterationRecord

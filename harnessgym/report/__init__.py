@@ -27,7 +27,7 @@ class WrittenReport:
 def find_target(path: Path) -> tuple[str, Path]:
     """(``"run"`` or ``"compare"``, the folder): a run folder, a workspace (its newest run), or a comparison."""
     from harnessgym.compare.models import OutputLayout
-    from harnessgym.layout import Layout
+    from harnessgym.store.layout import Layout
 
     if OutputLayout(path).report.is_file():
         return "compare", path

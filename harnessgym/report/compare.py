@@ -36,7 +36,8 @@ def _ci(pair: Any, scale: float = 1.0, unit: str = "", *, signed: bool = True) -
 
 def _group_row(g: GroupSummary) -> list[str]:
     duration = g.cumulative_attempt_duration
-    return [g.group, f"{g.n_valid}/{g.n_trials}", str(g.solved), _pct(g.solve_rate), _ci(g.solve_rate_ci, 100, "%", signed=False),
+    rate_ci = _ci(g.solve_rate_ci, 100, "%", signed=False)
+    return [g.group, f"{g.n_valid}/{g.n_trials}", str(g.solved), _pct(g.solve_rate), rate_ci,
             _num(duration.median if duration else None, " s"), _num(g.score.median if g.score else None),
             str(g.mcp_call_count), "-" if g.cost_usd is None else f"${g.cost_usd:.4f}"]  # fmt: skip
 
@@ -145,6 +146,9 @@ def compare_page(out: Path, report: CompareReport) -> Page:
     trials = [[t.group, str(t.index), str(t.position), "yes" if t.valid else f"no ({t.invalid_kind})",
                "yes" if t.solved else "no", _num(t.cumulative_attempt_duration_seconds, " s"), _num(t.score),
                str(t.mcp_call_count)] for t in sorted(report.trials, key=lambda t: t.position)]  # fmt: skip
-    sections.append(Section("Trials", table=Table(
-        ["arm", "trial", "order", "valid", "solved", "attempt", "score", "MCP calls"], trials)))
+    sections.append(
+        Section(
+            "Trials", table=Table(["arm", "trial", "order", "valid", "solved", "attempt", "score", "MCP calls"], trials)
+        )
+    )
     return Page(f"harnessgym compare: {task}", facts, sections)

@@ -54,8 +54,13 @@ def _style(ax: object) -> None:
 
 
 def scores(
-    iterations: Sequence[int], values: Sequence[float | None], best: Sequence[float | None],
-    baseline: float | None, *, label: str = "score", lower_is_better: bool = True,
+    iterations: Sequence[int],
+    values: Sequence[float | None],
+    best: Sequence[float | None],
+    baseline: float | None,
+    *,
+    label: str = "score",
+    lower_is_better: bool = True,
 ) -> str:
     """Score per iteration, the best so far as a step line, and the baseline as a dashed line."""
     fig = _figure(6.4, 3.0)

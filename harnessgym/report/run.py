@@ -7,12 +7,12 @@ from pathlib import Path
 
 from harnessgym import store
 from harnessgym.config import RunConfig
-from harnessgym.layout import Layout
+from harnessgym.jobs.runs import get_run
 from harnessgym.records import IterationRecord, JournalEntry
 from harnessgym.report import plots
 from harnessgym.report.page import Page, Section, Table
 from harnessgym.report.rows import COLUMNS, artifact_lines, iteration_rows
-from harnessgym.runs import get_run
+from harnessgym.store.layout import Layout
 
 __all__ = ["run_page"]
 
@@ -78,7 +78,8 @@ def run_page(run_dir: Path) -> Page:
                            baseline.score if baseline is not None else None, label=score_key,
                            lower_is_better=not higher)  # fmt: skip
         note = f"The measured {score_key} of each attempt and the best so far" + (
-            ", against the baseline measured on the untouched workspace." if baseline is not None else ".")
+            ", against the baseline measured on the untouched workspace." if baseline is not None else "."
+        )
         sections.append(Section("Score per iteration", notes=[note], svg=svg))
     else:
         sections.append(Section("Score per iteration", notes=["No attempt recorded a score."]))

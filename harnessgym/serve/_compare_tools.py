@@ -26,13 +26,13 @@ from harnessgym.compare.models import GROUPS, CompareConfig, CompareReport, Outp
 from harnessgym.compare.render import trial_line
 from harnessgym.errors import HarnessgymError
 from harnessgym.events import RunEvent
-from harnessgym.layout import Layout
 from harnessgym.records import utcnow
 from harnessgym.serve._common import HEARTBEAT_SECONDS, Seconds, state_of, task_of, validation_problems
 from harnessgym.serve._models import CompareStatus, CompareView, StartedCompare
 from harnessgym.serve._roots import resolve_inside
 from harnessgym.serve._runs import EventSink, LiveRun, Work
 from harnessgym.serve._state import ControlState, Ctx
+from harnessgym.store.layout import Layout
 
 __all__ = ["COMPARE_TOOLS"]
 

@@ -7,10 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from harnessgym.artifacts.registry import ArtifactEntry, ArtifactVerdict
 from harnessgym.compare.models import CompareVerdict, Comparison, GroupSummary
 from harnessgym.events import RunEvent, RunInfo
 from harnessgym.records import IterationRecord, RunSummary
-from harnessgym.registry import ArtifactEntry, ArtifactVerdict
 
 __all__ = [
     "ArtifactList",

@@ -16,8 +16,8 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 import harnessgym as hg
 from harnessgym import store
 from harnessgym.errors import HarnessgymError
-from harnessgym.layout import Layout
 from harnessgym.serve._state import ControlState, Ctx
+from harnessgym.store.layout import Layout
 
 __all__ = ["register_resources"]
 

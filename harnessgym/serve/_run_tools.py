@@ -16,7 +16,6 @@ import harnessgym as hg
 from harnessgym import store
 from harnessgym.config import RunConfig
 from harnessgym.errors import RunNotFoundError
-from harnessgym.layout import Layout
 from harnessgym.serve._common import (
     RunId,
     Seconds,
@@ -31,6 +30,7 @@ from harnessgym.serve._common import (
 from harnessgym.serve._models import IterationView, RunList, RunView, StartedRun, summary_uri
 from harnessgym.serve._runs import EventSink, LiveRun, Work
 from harnessgym.serve._state import ControlState, Ctx
+from harnessgym.store.layout import Layout
 
 __all__ = ["RUN_TOOLS"]
 

@@ -11,11 +11,11 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from harnessgym.artifacts.registry import ArtifactEntry, Registry, parse_registry
 from harnessgym.errors import WorkspaceError, WorkspaceNotWritableError
-from harnessgym.layout import ARTIFACT_DIRS, HARNESS_DIR, KIND_DIRS, Layout
 from harnessgym.records import utcnow
-from harnessgym.registry import ArtifactEntry, Registry, parse_registry
 from harnessgym.store.files import load_json, write_model
+from harnessgym.store.layout import ARTIFACT_DIRS, HARNESS_DIR, KIND_DIRS, Layout
 
 __all__ = [
     "artifact_digest",

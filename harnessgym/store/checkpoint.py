@@ -14,11 +14,11 @@ import os
 import shutil
 from pathlib import Path
 
-from harnessgym.layout import Layout, RunLayout
+from harnessgym.evidence.scores import BestCheckpoint, Measurement
 from harnessgym.records import utcnow
-from harnessgym.scores import BestCheckpoint, Measurement
 from harnessgym.store.bundle import ignore_for_template
 from harnessgym.store.files import read_model, write_model
+from harnessgym.store.layout import Layout, RunLayout
 
 __all__ = [
     "read_baseline",

@@ -8,8 +8,8 @@ import os
 import stat
 
 from harnessgym.errors import WorkspaceLockedError, WorkspaceNotWritableError
-from harnessgym.layout import Layout
 from harnessgym.store.files import read_regular
+from harnessgym.store.layout import Layout
 
 __all__ = ["WorkspaceLock", "lock_holder", "lock_holder_run", "lock_is_held"]
 

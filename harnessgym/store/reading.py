@@ -13,9 +13,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harnessgym.layout import Layout
 from harnessgym.records import AgentResult, IterationRecord, JournalEntry, RunSummary
 from harnessgym.store.files import read_agent_result, read_journal, read_model
+from harnessgym.store.layout import Layout
 
 __all__ = [
     "OUTPUT_LIMIT_BYTES",

@@ -18,7 +18,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from mcp_host.procs import run_process
+from mcp_host._supervise.procs import run_process
 
 __all__ = ["CONFORMANCE_VERSION", "NODE_VERSION", "NodeTools", "ensure_node22"]
 

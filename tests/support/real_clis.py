@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from runners.base import McpLaunch, Phase, PhaseRequest
+from runners._base import McpLaunch, Phase, PhaseRequest
 
 __all__ = [
     "CLAUDE_VERSION",

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from runners.base import McpLaunch
+from runners._base import McpLaunch
 
 __all__ = ["LONG_PROMPT", "SHELL_WRITE", "START_SLEEP", "probe_calls", "probe_launch", "shared_scripts"]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import anyio
 from anyio.streams.text import TextReceiveStream
 
-from mcp_host.procs import kill_tree, spawn
+from mcp_host._supervise.procs import kill_tree, spawn
 
 __all__ = ["serve_http"]
 

@@ -1,0 +1,44 @@
+"""Activation: hand the active artifacts to the next fresh session (skill links, MCP servers, tool list)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harnessgym import store
+from harnessgym.artifacts import servers as mcp_artifacts
+from harnessgym.artifacts.registry import ActivationRecord, Registry, SkillActivation
+from harnessgym.artifacts.skills import link_skill, remove_stale_links
+from harnessgym.store.layout import Layout
+
+__all__ = ["activate"]
+
+
+def activate(
+    layout: Layout, registry: Registry, *, run_id: str | None = None, iteration: int | None = None,
+    copy_to: Path | None = None,
+) -> ActivationRecord:
+    """Make exactly the ``active`` artifacts visible; write ``.harnessgym/activation.json`` (and ``copy_to``)."""
+    record = ActivationRecord(run_id=run_id, iteration=iteration)
+    active = [a for a in registry.artifacts if a.state == "active"]
+    record.quarantined = [a.id for a in registry.artifacts if a.state == "quarantined"]
+    keep: set[str] = set()
+    for entry in active:
+        if entry.kind != "skill":
+            continue
+        root = store.artifact_root(layout, entry)
+        if not (root / "SKILL.md").is_file():
+            record.warnings.append(f"skill {entry.id!r} has no SKILL.md; it was not linked")
+            continue
+        links, warnings = link_skill(layout, root)
+        record.warnings += warnings
+        keep.add(root.name)
+        record.skills.append(SkillActivation(artifact_id=entry.id, name=root.name, skill_dir=root, links=links))
+    remove_stale_links(layout, keep)
+    servers, warnings = mcp_artifacts.activate_servers(layout.workspace, [a for a in active if a.kind == "mcp"])
+    record.mcp_servers = servers
+    record.warnings += warnings
+    record.tools = [a.id for a in active if a.kind not in ("skill", "mcp")]
+    store.write_model(layout.activation, record)
+    if copy_to is not None:
+        store.write_model(copy_to, record)
+    return record

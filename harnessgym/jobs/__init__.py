@@ -1,0 +1,1 @@
+"""Long jobs as the library owns them: starting, resuming and listing runs, and cleaning up after killed ones."""

@@ -1,0 +1,94 @@
+"""The library surface: start, resume and continue runs (sync and async twins)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+
+from harnessgym.config import RunConfig
+from harnessgym.events import EventHandler
+from harnessgym.records import RunSummary
+
+__all__ = ["continue_async", "continue_run", "interrupt_run", "resume", "resume_async", "run", "run_async"]
+
+
+async def run_async(config: RunConfig, on_event: EventHandler | None = None) -> RunSummary:
+    """Run the loop; ``on_event`` (sync or async) sees progress. Cancelling stops the agent's whole process
+    tree, writes an ``interrupted`` summary and leaves the run resumable."""
+    from harnessgym.loop import start_run
+
+    return await start_run(config, on_event)
+
+
+def run(config: RunConfig, on_event: EventHandler | None = None) -> RunSummary:
+    """Blocking twin of :func:`run_async`."""
+    return anyio.run(run_async, config, on_event)
+
+
+async def resume_async(workspace: Path, run_id: str, on_event: EventHandler | None = None) -> RunSummary:
+    """Continue an interrupted (cancelled, SIGTERMed or killed) run after its last completed phase."""
+    from harnessgym.loop import resume_run
+
+    return await resume_run(Path(workspace), run_id, on_event)
+
+
+def resume(workspace: Path, run_id: str, on_event: EventHandler | None = None) -> RunSummary:
+    """Blocking twin of :func:`resume_async`."""
+    return anyio.run(resume_async, workspace, run_id, on_event)
+
+
+async def continue_async(
+    workspace: Path,
+    run_id: str,
+    iterations: int = 1,
+    on_event: EventHandler | None = None,
+    *,
+    allow_solved: bool = False,
+) -> RunSummary:
+    """Run ``iterations`` more iterations of a finished or interrupted run: iteration n+1 onwards, in the same
+    run folder and journal, with the same run config otherwise. An unfinished iteration is completed first and
+    counts as one of them. Raises :class:`~harnessgym.errors.ContinueError` while the run is still running, and
+    for a run that already solved the task unless ``allow_solved``."""
+    from harnessgym.loop import continue_run as continue_loop
+
+    return await continue_loop(Path(workspace), run_id, iterations, on_event, allow_solved=allow_solved)
+
+
+def continue_run(
+    workspace: Path,
+    run_id: str,
+    iterations: int = 1,
+    on_event: EventHandler | None = None,
+    *,
+    allow_solved: bool = False,
+) -> RunSummary:
+    """Blocking twin of :func:`continue_async`."""
+    return anyio.run(lambda: continue_async(workspace, run_id, iterations, on_event, allow_solved=allow_solved))
+
+
+async def interrupt_run(workspace: Path, run_id: str, *, wait: float = 30.0) -> bool:
+    """Stop a run that another process is driving (``harnessgym run``, another server) the way Ctrl-C would.
+
+    The process holding the workspace lock for ``run_id`` gets SIGTERM: it kills the agent's tree, writes
+    summary.json with status ``interrupted`` (resumable) and releases the lock, which this waits for, up to
+    ``wait`` seconds. Returns False when no process holds the workspace for that run.
+    """
+    import os
+    import signal
+
+    from harnessgym import store
+    from harnessgym.store.layout import Layout
+
+    layout = Layout(workspace.resolve())
+    holder = store.lock_holder(layout)
+    if holder is None or holder[1] != run_id:
+        return False
+    try:
+        os.kill(holder[0], signal.SIGTERM)
+    except ProcessLookupError:
+        return True
+    with anyio.move_on_after(wait):
+        while store.lock_is_held(layout):  # noqa: ASYNC110 - another process's flock; nothing to wait on but polling
+            await anyio.sleep(0.05)
+    return True

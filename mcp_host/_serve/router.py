@@ -1,0 +1,514 @@
+"""The host's message router: many client sessions in, many supervised servers out, matched by id.
+
+Each client message is parsed once (``json.loads``). The host answers ``initialize``, ``ping`` and
+``tools/list`` itself (tools of every active server, as ``<server>__<tool>``, see :mod:`mcp_host._serve.names`; the
+servers' prompts and resources are offered too, through :mod:`mcp_host._serve.surfaces`),
+and forwards ``tools/call`` to the owning server under a fresh id, with the tool's own name. The response
+comes back through :class:`mcp_host._serve.relay.RelayedCall`: its id is spliced back without re-encoding
+large results, the client gets it, and one telemetry line is queued. Never in lockstep: any number of calls
+are in flight.
+
+* ``server/discover`` (the 2026-07-28 probe) gets "method not found", so SDK clients in auto mode fall back
+  to ``initialize``.
+* A call past its server's tool timeout gets an ``isError`` result saying so, the server gets
+  ``notifications/cancelled``, and a late answer is dropped.
+* A crash fails only that server's in-flight calls (``isError`` with the exit code and stderr tail); the
+  next call restarts it with backoff. A server that is alive but stopped answering pings is killed and
+  handled the same way (:mod:`mcp_host._supervise.health`); a busy one is left alone.
+* ``notifications/cancelled`` from the client reaches the server under the remapped id; progress tokens are
+  remapped both ways; server log messages go to every client; a server's ``tools/list_changed`` makes the
+  host re-list it and tell every client.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import re
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.abc
+
+from mcp_host._errors import ServerError, ServerTimeoutError
+from mcp_host._serve.names import build_catalog
+from mcp_host._serve.relay import RelayedCall
+from mcp_host._serve.session import Session
+from mcp_host._serve.surfaces import Surfaces, list_surfaces
+from mcp_host._serve.telemetry import CallStatus, RunTag, TelemetryWriter
+from mcp_host._supervise.downstream import Downstream
+from mcp_host._supervise.framing_memo import recall_framing, remember_framing
+from mcp_host._supervise.handshake import list_tools
+from mcp_host._supervise.health import HealthPolicy, watch
+from mcp_host._supervise.manifest import ServerSpec
+from mcp_host._wire import jsonrpc
+from mcp_host._wire.framing import DEFAULT_MAX_MESSAGE_BYTES, Decoder, Frame
+
+__all__ = ["LATEST_VERSION", "SUPPORTED_VERSIONS", "Router"]
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
+LATEST_VERSION = SUPPORTED_VERSIONS[-1]
+_TICK = 0.05
+_START_ATTEMPTS = 3
+_LISTS = {
+    "resources/list": ("resources", "resources"),
+    "resources/templates/list": ("resourceTemplates", "templates"),
+    "prompts/list": ("prompts", "prompts"),
+}
+"""Client list method → (result key, attribute of :class:`mcp_host._serve.surfaces.Surfaces`)."""
+RESOURCE_NOT_FOUND = -32002
+_LIST_CHANGED = {
+    "notifications/tools/list_changed",
+    "notifications/prompts/list_changed",
+    "notifications/resources/list_changed",
+}
+
+
+class Router:
+    """Routes between client sessions and servers; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        workspace: Path,
+        task_group: anyio.abc.TaskGroup,
+        telemetry: TelemetryWriter | None,
+        log_dir: Path | None,
+        prefix: bool = True,
+        server_name: str = "harnessgym",
+        instructions: str | None = None,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        health: HealthPolicy | None = None,
+    ) -> None:
+        self.workspace = workspace
+        self.health = health or HealthPolicy()
+        self.telemetry = telemetry
+        self.log_dir = log_dir
+        self.prefix = prefix
+        self.server_name = server_name
+        self.instructions = instructions
+        self.max_message_bytes = max_message_bytes
+        self.servers: dict[str, Downstream] = {}
+        self.order: list[str] = []
+        self.names: dict[str, tuple[str, str]] = {}
+        self.tool_list: list[dict[str, Any]] = []
+        self.surfaces = Surfaces(prefix=prefix)
+        self.sessions: set[Session] = set()
+        self.progress: dict[int, tuple[Session, Any]] = {}
+        self.ready = anyio.Event()
+        self.last_activity = time.monotonic()
+        self._tg = task_group
+        self._tokens = 0
+        self._list_digest = ""
+        self._surface_digests = {"prompts": "", "resources": ""}
+        self._relisting: dict[str, bool] = {}
+        """Servers being re-listed, each with whether another ``list_changed`` came in meanwhile."""
+
+    # -- servers -------------------------------------------------------------------------------------
+
+    async def apply(self, specs: Sequence[ServerSpec]) -> None:
+        """Make the served set equal ``specs``: start new ones (concurrently), restart changed, stop removed."""
+        wanted = {s.name: s for s in specs}
+        stale = [d for name, d in self.servers.items() if wanted.get(name) != d.spec]
+        for server in stale:
+            del self.servers[server.name]
+        self.order = [s.name for s in specs]
+        starting: list[Downstream] = []
+        for spec in specs:
+            if spec.name not in self.servers:
+                self.servers[spec.name] = Downstream(
+                    spec,
+                    workspace=self.workspace,
+                    task_group=self._tg,
+                    listener=self,
+                    log_dir=self.log_dir,
+                    max_message_bytes=self.max_message_bytes,
+                    framing_hint=recall_framing(self.workspace, spec.digest),
+                )
+                starting.append(self.servers[spec.name])
+        async with anyio.create_task_group() as tg:
+            for server in stale:
+                tg.start_soon(self._stop_one, server)
+            for server in starting:
+                tg.start_soon(self._start_one, server)
+        self.rebuild_tools()
+        self.ready.set()
+
+    async def _stop_one(self, server: Downstream) -> None:
+        await server.stop()
+        server.stderr.close()
+
+    async def _start_one(self, server: Downstream, attempts: int = _START_ATTEMPTS) -> None:
+        """Start a server; a qualified server that fails here (a slow machine, a transient error) gets a few
+        more tries in the background, with the restart backoff, before its tools are left out."""
+        if self.servers.get(server.name) is not server:
+            return  # removed from the active set meanwhile
+        try:
+            await server.ensure_running()
+        except ServerError as exc:
+            log.warning("%s%s", exc, "; retrying" if attempts > 1 else "")
+            if attempts > 1:
+                self._tg.start_soon(self._start_one, server, attempts - 1)
+        except Exception:  # the per-server guard: one broken server never takes the host down
+            log.exception("starting server %s failed unexpectedly", server.name)
+        else:
+            if server.spec.framing == "auto" and server.framing is not None:
+                remember_framing(self.workspace, server.spec.digest, server.framing)
+        self.rebuild_tools()
+
+    async def stop_all(self) -> None:
+        with anyio.CancelScope(shield=True):
+            async with anyio.create_task_group() as tg:
+                for server in list(self.servers.values()):
+                    tg.start_soon(self._stop_one, server)
+
+    def rebuild_tools(self) -> None:
+        """Recompute the qualified tool list (and the prompt and resource catalogs); tell every client what
+        changed."""
+        active = [s for name in self.order if (s := self.servers.get(name)) is not None]
+        self.names, self.tool_list = build_catalog([(s.name, s.tools) for s in active], prefix=self.prefix)
+        digest = hashlib.sha256(jsonrpc.dumps(self.tool_list)).hexdigest()
+        if digest != self._list_digest:
+            changed = bool(self._list_digest)
+            self._list_digest = digest
+            if changed:
+                self._notify_changed("tools")
+        self.surfaces.rebuild([(s.name, s.surfaces) for s in active])
+        views = {"prompts": self.surfaces.prompts, "resources": [self.surfaces.resources, self.surfaces.templates]}
+        for what, view in views.items():
+            digest = hashlib.sha256(jsonrpc.dumps(view)).hexdigest()
+            if digest != self._surface_digests[what]:
+                if self._surface_digests[what]:
+                    self._notify_changed(what)
+                self._surface_digests[what] = digest
+
+    def _notify_changed(self, what: str) -> None:
+        notice = {"jsonrpc": "2.0", "method": f"notifications/{what}/list_changed"}
+        self._tg.start_soon(self._broadcast, jsonrpc.dumps(notice))
+
+    async def _broadcast(self, body: bytes) -> None:
+        for session in list(self.sessions):
+            if session.initialized:
+                await session.send(body)
+
+    async def tick(self) -> None:
+        """Expire calls past their deadline, forever."""
+        while True:
+            await anyio.sleep(_TICK)
+            now = time.monotonic()
+            for server in list(self.servers.values()):
+                if server.pending:
+                    await server.expire(now)
+
+    async def watch_health(self) -> None:
+        """Find wedged servers and kill them, forever (see :mod:`mcp_host._supervise.health`)."""
+        await watch(self.servers.values, self.health, self._tg)
+
+    # -- Listener ------------------------------------------------------------------------------------
+
+    async def on_notification(self, server: Downstream, msg: dict[str, Any], raw: bytes) -> None:
+        method = msg.get("method")
+        params = msg.get("params")
+        if method == "notifications/progress" and isinstance(params, dict):
+            token = params.get("progressToken")
+            target = self.progress.get(token) if isinstance(token, int) else None
+            if target is not None:
+                session, token = target
+                await session.send(jsonrpc.dumps({**msg, "params": {**params, "progressToken": token}}))
+        elif method == "notifications/message":
+            await self._broadcast(raw)
+        elif method in _LIST_CHANGED:
+            self._schedule_relist(server)
+
+    def on_exit(self, server: Downstream, message: str) -> None:
+        log.warning("%s", message)
+
+    def _schedule_relist(self, server: Downstream) -> None:
+        """Re-list ``server`` once, however many ``list_changed`` it sends meanwhile: one relist runs per server,
+        and notices that arrive while it runs make it go round once more (never two at once, so an older list
+        can never overwrite a newer one)."""
+        if server.name in self._relisting:
+            self._relisting[server.name] = True
+            return
+        self._relisting[server.name] = False
+        self._tg.start_soon(self._relist_until_quiet, server)
+
+    async def _relist_until_quiet(self, server: Downstream) -> None:
+        try:
+            while True:
+                await self._relist(server)
+                if not self._relisting.get(server.name):
+                    return
+                self._relisting[server.name] = False
+        except Exception:  # the per-server guard: a hostile server's lists never take the host down
+            log.exception("re-listing %s failed unexpectedly", server.name)
+        finally:
+            self._relisting.pop(server.name, None)
+
+    async def _relist(self, server: Downstream) -> None:
+        try:
+            server.tools = await list_tools(server)
+        except ServerError as exc:
+            log.warning("re-listing tools of %s failed: %s", server.name, exc)
+            return
+        server.surfaces = await list_surfaces(server, server.capabilities)
+        self.rebuild_tools()
+
+    # -- sessions ------------------------------------------------------------------------------------
+
+    async def serve(self, session: Session) -> None:
+        """Serve one client until it disconnects."""
+        self.sessions.add(session)
+        decoder = Decoder(self.max_message_bytes)
+        try:
+            while True:
+                try:
+                    chunk = await session.transport.receive()
+                except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+                    break
+                self.last_activity = time.monotonic()
+                for item in decoder.feed(chunk):
+                    if isinstance(item, Frame):
+                        if session.framing is None:
+                            session.framing = item.framing
+                        try:
+                            await self.handle(session, item.body)
+                        except Exception:  # the per-session guard: one bad message never ends the host
+                            log.exception("client %s: a message could not be handled", session.label)
+                            await session.send(jsonrpc.error(None, jsonrpc.INTERNAL_ERROR, "internal error"))
+                    else:
+                        log.warning("client %s sent %s: %r", session.label, item.reason, item.head[:80])
+                        code = jsonrpc.INVALID_REQUEST if item.error is not None else jsonrpc.PARSE_ERROR
+                        rid = _leading_id(item.head) if item.error is not None else None
+                        await session.send(jsonrpc.error(rid, code, f"skipped {item.reason}"))
+        finally:
+            self.sessions.discard(session)
+            session.closed = True
+            for call in list(session.calls.values()):
+                call.cancelled("the client disconnected")
+            self.last_activity = time.monotonic()
+
+    async def handle(self, session: Session, body: bytes) -> None:
+        try:
+            msg = json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            await session.send(jsonrpc.error(None, jsonrpc.PARSE_ERROR, f"invalid JSON: {exc}"))
+            return
+        if not isinstance(msg, dict):
+            await session.send(jsonrpc.error(None, jsonrpc.INVALID_REQUEST, "JSON-RPC batches are not supported"))
+            return
+        method = msg.get("method")
+        rid = msg.get("id")
+        if not isinstance(method, str):
+            return  # a response to a request we never send, or noise
+        if rid is not None and not isinstance(rid, str | int):
+            await session.send(jsonrpc.error(None, jsonrpc.INVALID_REQUEST, "a request id must be a string or number"))
+            return
+        if rid is None:
+            await self._notification(session, method, msg.get("params"))
+            return
+        raw_params = msg.get("params")
+        params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
+        if method == "tools/call":
+            await self._call(session, rid, params)
+        elif method == "tools/list":
+            if self.ready.is_set():
+                await session.send(jsonrpc.result(rid, {"tools": self.tool_list}))
+            else:
+                self._tg.start_soon(self._list_when_ready, session, rid, method)
+        elif method == "initialize":
+            await session.send(jsonrpc.result(rid, self._initialize(session, params)))
+        elif method == "ping" or method == "logging/setLevel":
+            await session.send(jsonrpc.result(rid, {}))
+        elif method in _LISTS:
+            if self.ready.is_set():
+                await session.send(self._list_result(rid, method))
+            else:
+                self._tg.start_soon(self._list_when_ready, session, rid, method)
+        elif method in ("prompts/get", "resources/read"):
+            self._tg.start_soon(self._forward, session, rid, method, params)
+        else:
+            await session.send(jsonrpc.error(rid, jsonrpc.METHOD_NOT_FOUND, "Method not found", method))
+
+    def _initialize(self, session: Session, params: dict[str, Any]) -> dict[str, Any]:
+        asked = params.get("protocolVersion")
+        session.protocol_version = asked if asked in SUPPORTED_VERSIONS else LATEST_VERSION
+        meta = params.get("_meta")
+        run = meta.get("harnessgym/run") if isinstance(meta, dict) else None
+        if isinstance(run, dict):
+            with contextlib.suppress(ValueError):
+                session.tag = RunTag.model_validate({**session.tag.model_dump(), **run})
+        out: dict[str, Any] = {
+            "protocolVersion": session.protocol_version,
+            "capabilities": {
+                "tools": {"listChanged": True},
+                "prompts": {"listChanged": True},
+                "resources": {"listChanged": True},
+                "logging": {},
+            },
+            "serverInfo": {"name": self.server_name, "version": "0.2.0"},
+        }
+        if self.instructions:
+            out["instructions"] = self.instructions
+        return out
+
+    async def _notification(self, session: Session, method: str, params: Any) -> None:
+        if method == "notifications/initialized":
+            session.initialized = True
+        elif method == "notifications/cancelled" and isinstance(params, dict):
+            call = session.calls.get(params.get("requestId"))
+            if call is not None:
+                call.cancelled(str(params.get("reason") or "no reason given"))
+
+    async def _wait_ready(self) -> None:
+        limit = max((s.spec.startup_timeout for s in self.servers.values()), default=10.0) * 2 + 5
+        with anyio.move_on_after(limit):
+            await self.ready.wait()
+        self.ready.set()
+
+    async def _list_when_ready(self, session: Session, rid: Any, method: str) -> None:
+        await self._wait_ready()
+        await session.send(self._list_result(rid, method))
+
+    def _list_result(self, rid: Any, method: str) -> bytes:
+        if method == "tools/list":
+            return jsonrpc.result(rid, {"tools": self.tool_list})
+        key, attr = _LISTS[method]
+        return jsonrpc.result(rid, {key: getattr(self.surfaces, attr)})
+
+    async def _forward(self, session: Session, rid: Any, method: str, params: dict[str, Any]) -> None:
+        """``prompts/get`` or ``resources/read``, to the server that offers it (see :mod:`mcp_host._serve.surfaces`)."""
+        try:
+            await self._forward_unguarded(session, rid, method, params)
+        except Exception:  # the per-request guard: it runs in the router's task group, which must not end
+            log.exception("client %s: %s could not be relayed", session.label, method)
+            await session.send(jsonrpc.error(rid, jsonrpc.INTERNAL_ERROR, f"{method} could not be relayed"))
+
+    async def _forward_unguarded(self, session: Session, rid: Any, method: str, params: dict[str, Any]) -> None:
+        await self._wait_ready()
+        out = dict(params)
+        if method == "prompts/get":
+            name = params.get("name")
+            target = self.surfaces.prompt_names.get(name) if isinstance(name, str) else None
+            server = self.servers.get(target[0]) if target else None
+            if target is None or server is None:
+                await session.send(jsonrpc.error(rid, jsonrpc.INVALID_PARAMS, f"Unknown prompt: {name}"))
+                return
+            out["name"] = target[1]
+        else:
+            uri = params.get("uri")
+            owner = self.surfaces.owner_of(uri) if isinstance(uri, str) else None
+            server = self.servers.get(owner) if owner else None
+            if server is None:
+                await session.send(jsonrpc.error(rid, RESOURCE_NOT_FOUND, "Resource not found", {"uri": uri}))
+                return
+        started, created = time.monotonic(), time.time()
+        problem: str | None
+        status: CallStatus
+        try:
+            await server.ensure_running()
+            answer = await server.request(method, out, server.spec.tool_timeout)
+        except ServerError as exc:
+            reply, problem = jsonrpc.error(rid, jsonrpc.INTERNAL_ERROR, str(exc)), str(exc)
+            status = "timeout" if isinstance(exc, ServerTimeoutError) else "error"
+        else:
+            reply, status, problem = _relayed(rid, server.name, answer)
+        await session.send(reply)
+        if self.telemetry is not None:
+            # One line like a tools/call's; ``tool_name`` holds the prompt's own name or the resource's URI.
+            arguments = params.get("arguments")
+            keys = sorted(str(k) for k in arguments) if isinstance(arguments, dict) else []
+            subject = out.get("name") if method == "prompts/get" else out.get("uri")
+            self.telemetry.record_call(
+                session.tag, created_at=created, started=started, server=server.name, request_id=rid, method=method,
+                tool_name=str(subject)[:300], status=status, message=problem, argument_keys=keys,
+                argument_bytes=len(jsonrpc.dumps(arguments)) if isinstance(arguments, dict) else 0,
+                result_bytes=len(reply), qualified_name=params.get("name") if method == "prompts/get" else None,
+                write_through=session.write_through,
+            )  # fmt: skip
+
+    async def _call_when_ready(self, session: Session, rid: Any, params: dict[str, Any]) -> None:
+        await self._wait_ready()
+        await self._call(session, rid, params)
+
+    async def _call(self, session: Session, rid: Any, params: dict[str, Any]) -> None:
+        name = params.get("name")
+        target = self.names.get(name) if isinstance(name, str) else None
+        server = self.servers.get(target[0]) if target else None
+        if (target is None or server is None) and not self.ready.is_set():
+            self._tg.start_soon(self._call_when_ready, session, rid, params)
+            return
+        if target is None or server is None:
+            text = f"Unknown tool: {name}"
+            await session.send(jsonrpc.result(rid, {"content": [{"type": "text", "text": text}], "isError": True}))
+            return
+        if rid in session.calls:  # two answers with one id could not be told apart
+            message = f"request id {rid!r} is already in use by a call in flight"
+            await session.send(jsonrpc.error(rid, jsonrpc.INVALID_REQUEST, message))
+            return
+        arguments = params.get("arguments")
+        if arguments is not None and not isinstance(arguments, dict):
+            message = f"tools/call arguments must be an object, not {type(arguments).__name__}"
+            await session.send(jsonrpc.error(rid, jsonrpc.INVALID_PARAMS, message))
+            return
+        call = RelayedCall(session, rid, server, target[1], name, arguments,  # type: ignore[arg-type]
+                           telemetry=self.telemetry, progress=self.progress)
+        session.calls[rid] = call
+        out = dict(params)
+        out["name"] = target[1]
+        meta = params.get("_meta")
+        if isinstance(meta, dict) and "progressToken" in meta:
+            self._tokens += 1
+            call.token = self._tokens
+            self.progress[call.token] = (session, meta["progressToken"])
+            out["_meta"] = {**meta, "progressToken": call.token}
+        msg = {"jsonrpc": "2.0", "id": 0, "method": "tools/call", "params": out}
+        # A small request to a running server goes out inline (an atomic non-blocking write). Anything else is
+        # never awaited here: a server that stops reading its stdin blocks the write, and this session's calls
+        # to every other server must go on meanwhile.
+        if not server.send_now(msg, call):
+            self._tg.start_soon(self._start_and_send, server, msg, call)
+
+    async def _start_and_send(self, server: Downstream, msg: dict[str, Any], call: RelayedCall) -> None:
+        if server.state != "running":
+            try:
+                await server.ensure_running()
+            except ServerError as exc:
+                await call.fail(str(exc), "error")
+                return
+        if not call.done:
+            await server.send(msg, call)
+
+
+def _relayed(rid: Any, server: str, answer: dict[str, Any]) -> tuple[bytes, CallStatus, str | None]:
+    """A server's answer to a relayed request, under the client's id: (reply, telemetry status, problem)."""
+    err = answer.get("error")
+    if isinstance(err, dict):
+        raw_code = err.get("code")
+        code = raw_code if isinstance(raw_code, int) and not isinstance(raw_code, bool) else jsonrpc.INTERNAL_ERROR
+        message = str(err.get("message", "error"))
+        return jsonrpc.error(rid, code, message, err.get("data")), "error", message
+    if isinstance(answer.get("result"), dict):
+        return jsonrpc.result(rid, answer["result"]), "completed", None
+    message = f"server {server!r} gave no result"
+    return jsonrpc.error(rid, jsonrpc.INTERNAL_ERROR, message), "error", message
+
+
+_ID = re.compile(rb'"id"[ \t]*:[ \t]*(-?\d{1,18}|"[^"\\]{0,100}")[ \t]*[,}]')
+
+
+def _leading_id(head: bytes) -> str | int | None:
+    """The id of a request too large to read, when it shows in its first bytes at the top level (as the SDK
+    writes it, right after ``jsonrpc``), so the client gets its error instead of waiting for its timeout."""
+    m = _ID.search(head)
+    if m is None or head[: m.start()].count(b"{") != 1:
+        return None
+    value: str | int = json.loads(m.group(1))
+    return value

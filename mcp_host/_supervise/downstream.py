@@ -1,0 +1,497 @@
+"""One supervised MCP server process: start, handshake (with framing detection), request routing, restart.
+
+A :class:`Downstream` owns one child at a time. The child runs in its own process group with a scrubbed
+environment (:mod:`mcp_host._supervise.env`); its stderr is drained continuously into a bounded log; its stdout is read
+by one task that decodes frames (:mod:`mcp_host._wire.framing`), parses each message once, and hands responses to
+the waiter registered under their id. Requests are matched by id, never in lockstep.
+
+Framing: see :mod:`mcp_host._supervise.handshake` (``auto`` probes both framings at start).
+
+Crashes: when stdout ends, every in-flight request fails at once with the exit code and stderr tail, the
+whole process tree is killed, and the next :meth:`Downstream.ensure_running` restarts it after a backoff
+(0 s, 0.5 s, 1 s, 2 s ... 30 s; reset after 30 s of uptime).
+
+Wedges: a server that is alive but stopped answering is found by :mod:`mcp_host._supervise.health`, which calls
+:meth:`Downstream.kill_wedged`; from there it is handled like a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import anyio
+import anyio.abc
+
+from mcp_host._errors import ServerCrashedError, ServerStartError, ServerTimeoutError
+from mcp_host._serve.surfaces import ServerSurfaces
+from mcp_host._supervise import procs
+from mcp_host._supervise.env import scrubbed_env
+from mcp_host._supervise.handshake import handshake
+from mcp_host._supervise.manifest import ServerSpec
+from mcp_host._supervise.stderrlog import BoundedLog
+from mcp_host._wire import jsonrpc
+from mcp_host._wire.fdio import FdStream
+from mcp_host._wire.framing import DEFAULT_MAX_MESSAGE_BYTES, Decoder, Frame, WireFraming, encode
+from mcp_host._wire.waiters import Future, Waiter
+
+__all__ = ["Downstream", "Listener"]
+
+log = logging.getLogger(__name__)
+
+_MAX_RESTART_WAIT = 5.0
+_UPTIME_RESETS_BACKOFF = 30.0
+_ID_IN_HEAD = re.compile(rb'"id"\s*:\s*(\d+)')
+
+State = Literal["stopped", "starting", "running", "crashed"]
+
+
+class Listener(Protocol):
+    """What a server's owner hears about besides responses."""
+
+    async def on_notification(self, server: Downstream, msg: dict[str, Any], raw: bytes) -> None: ...
+
+    def on_exit(self, server: Downstream, message: str) -> None: ...
+
+
+def _backoff(failures: int) -> float:
+    if failures <= 1:
+        return 0.0
+    return float(min(30.0, 0.5 * 2 ** (failures - 2)))
+
+
+class Downstream:
+    """Supervises one MCP server; see the module docstring."""
+
+    def __init__(
+        self,
+        spec: ServerSpec,
+        *,
+        workspace: Path,
+        task_group: anyio.abc.TaskGroup,
+        listener: Listener | None = None,
+        log_dir: Path | None = None,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        framing_hint: WireFraming | None = None,
+    ) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.workspace = workspace
+        self.listener = listener
+        self.max_message_bytes = max_message_bytes
+        self.state: State = "stopped"
+        self.tools: list[dict[str, Any]] = []
+        self.capabilities: dict[str, Any] = {}
+        """What the server announced in its ``initialize`` answer."""
+        self.surfaces = ServerSurfaces()
+        """Its prompts and resources (:mod:`mcp_host._serve.surfaces`)."""
+        self.framing: WireFraming | None = None if spec.framing == "auto" else spec.framing
+        self.rx_framing: WireFraming = "newline"
+        self.last_error = ""
+        self.returncode: int | None = None
+        self.pending: dict[int, Waiter] = {}
+        self.stderr = BoundedLog(log_dir / f"{spec.name}.stderr.log" if log_dir else None)
+        self._tg = task_group
+        self._proc: anyio.abc.Process | None = None
+        self._io: FdStream | None = None
+        self._stderr_drained: anyio.Event | None = None
+        self._next_id = 1
+        self._write_lock = anyio.Lock(fast_acquire=True)
+        self._start_lock = anyio.Lock()
+        self._started_at = 0.0
+        self._failures = 0
+        self._next_start = 0.0
+        self.learned_framing: WireFraming | None = framing_hint
+        self._stopping = False
+        # Health bookkeeping (mcp_host._supervise.health), kept off the per-call path.
+        self.probing = False
+        """A health ping is in flight."""
+        self.probe_wanted = False
+        """A call timed out since the last ping: ask whether the server still answers."""
+        self.answers_pings: bool | None = None
+        """Whether this process answers ``ping`` (None: not known yet; False: it is probed with ``tools/list``)."""
+        self.last_probe = 0.0
+        """``time.monotonic()`` of the last health ping (or of the start)."""
+        self.busy_until = 0.0
+        """Calls the client cancelled may keep the server busy until their deadline; no idle ping before."""
+
+    @property
+    def is_running(self) -> bool:
+        return self.state == "running"
+
+    @property
+    def pid(self) -> int | None:
+        """The current process's id, if one was started."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def next_id(self) -> int:
+        """The id the next request will carry (ids only grow)."""
+        return self._next_id
+
+    def has_live_calls(self, now: float, before: int | None = None) -> bool:
+        """Whether a call is in flight that is still within its timeout (the supervisor's own requests aside);
+        with ``before``, only calls sent before the request of that id count."""
+        if now < self.busy_until:
+            return True
+        return any(now < w.deadline < float("inf") and (before is None or did < before)
+                   for did, w in self.pending.items())
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    async def ensure_running(self) -> None:
+        """Start the server if it is not running, waiting out the restart backoff (at most 5 s)."""
+        if self.state == "running":
+            return
+        async with self._start_lock:
+            if self.is_running:
+                return
+            delay = self._next_start - time.monotonic()
+            if delay > _MAX_RESTART_WAIT:
+                raise ServerStartError(
+                    self.name,
+                    f"server {self.name!r} failed {self._failures} times ({self.last_error}); "
+                    f"the next restart is allowed in {delay:.1f} s",
+                )
+            if delay > 0:
+                await anyio.sleep(delay)
+            await self._start()
+
+    async def _start(self) -> None:
+        self.state = "starting"
+        self._stopping = False
+        spec = self.spec
+        # Plain pipes read and written without threads or stream wrappers: the hot path of every call.
+        child_in, to_child = os.pipe()
+        from_child, child_out = os.pipe()
+        try:
+            proc = await procs.spawn(
+                spec.argv, cwd=spec.cwd, env=scrubbed_env(spec.env, workspace=self.workspace),
+                stdin=child_in, stdout=child_out,
+            )
+        except OSError as exc:
+            for fd in (to_child, from_child):
+                os.close(fd)
+            self._failed(f"cannot start {spec.command!r}: {exc.strerror or exc}")
+            raise ServerStartError(self.name, f"server {self.name!r}: {self.last_error}") from None
+        finally:
+            os.close(child_in)
+            os.close(child_out)
+        self._proc = proc
+        io = self._io = FdStream(from_child, to_child, own=True)
+        self._started_at = self.last_probe = time.monotonic()
+        self.probe_wanted = False
+        self.answers_pings = None
+        self.returncode = None
+        self.stderr.note(f"started pid {proc.pid}: {' '.join(spec.argv)}")
+        self._stderr_drained = anyio.Event()
+        self._tg.start_soon(self._drain_stderr, proc, self._stderr_drained)
+        self._tg.start_soon(self._read, proc, io)
+        try:
+            with anyio.fail_after(spec.startup_timeout):
+                await handshake(self)
+        except TimeoutError:
+            await self._kill(proc)
+            self._failed(f"no answer to initialize/tools/list within {spec.startup_timeout:g} s")
+            raise ServerStartError(self.name, self.message(self.last_error), timed_out=True) from None
+        except ServerStartError as exc:
+            await self._kill(proc)
+            self._failed(str(exc))
+            raise
+        self.state = "running"
+
+    def _failed(self, message: str) -> None:
+        self.state = "crashed"
+        self.last_error = message
+        self._failures += 1
+        self._next_start = time.monotonic() + _backoff(self._failures)
+
+    def message(self, what: str) -> str:
+        """``what`` happened to this server, with its exit code and the tail of its stderr."""
+        tail = self.stderr.tail.strip().splitlines()[-8:]
+        code = f" (exit code {self.returncode})" if self.returncode is not None else ""
+        stderr = ("; stderr tail: " + " | ".join(tail)[-800:]) if tail else ""
+        return f"server {self.name!r}{code}: {what}{stderr}"
+
+    async def stop(self) -> None:
+        """Stop the server and every process it started. Idempotent."""
+        self._stopping = True
+        proc = self._proc
+        if proc is not None:
+            await self._kill(proc)
+        self.state = "stopped"
+        await self._fail_all(f"server {self.name!r} was stopped", "error")
+
+    async def kill_wedged(self, message: str) -> None:
+        """Kill a server that is alive but stopped answering: fail its calls with ``message``, kill its tree,
+        and let the next call restart it (with the crash backoff)."""
+        proc, io = self._proc, self._io
+        if proc is None or not self.is_running:
+            return
+        self.stderr.note(message)
+        # Marked stopping so that its reader, seeing the end of output, leaves the bookkeeping to us.
+        self._stopping = True
+        if time.monotonic() - self._started_at > _UPTIME_RESETS_BACKOFF:
+            self._failures = 0
+        self._failed(message)
+        await self._fail_all(message, "error")
+        with anyio.CancelScope(shield=True):
+            # SIGTERM stays pending on a stopped process; the SIGKILL after the grace ends it either way.
+            # Killed before its stdin is closed, so a write blocked on the full pipe wakes with EPIPE.
+            await procs.kill_tree(proc.pid, grace=0.5)
+            with anyio.move_on_after(2):
+                await proc.wait()
+            if io is not None:
+                io.close_writer()
+            with contextlib.suppress(OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
+                await proc.aclose()
+        if proc is self._proc:
+            self.returncode = proc.returncode
+        if self.listener is not None:
+            self.listener.on_exit(self, message)
+
+    async def _kill(self, proc: anyio.abc.Process) -> None:
+        with anyio.CancelScope(shield=True):
+            if self._io is not None and proc is self._proc:
+                self._io.close_writer()
+            await procs.kill_tree(proc.pid, grace=1.0)
+            with anyio.move_on_after(2):
+                await proc.wait()
+            with contextlib.suppress(OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
+                await proc.aclose()
+            self.returncode = proc.returncode
+
+    # -- requests ------------------------------------------------------------------------------------
+
+    def forget(self, waiter: Waiter) -> None:
+        """Stop waiting for ``waiter``'s answer (it will be dropped when it comes)."""
+        for did in [k for k, v in self.pending.items() if v is waiter]:
+            del self.pending[did]
+
+    def register(self, waiter: Waiter) -> int:
+        did = self._next_id
+        self._next_id += 1
+        self.pending[did] = waiter
+        return did
+
+    def send_now(self, msg: dict[str, Any], waiter: Waiter) -> bool:
+        """Send a small request inline when the server is running and its pipe has room: the hot path, with no
+        task and no await. False means nothing was sent; the caller uses :meth:`send` from its own task."""
+        io = self._io
+        if io is None or self.state != "running" or self._write_lock.locked():
+            return False
+        did = self._next_id
+        msg["id"] = did
+        if not io.try_send_atomic(encode(jsonrpc.dumps(msg), self.framing or "newline")):
+            return False
+        self.register(waiter)
+        waiter.did = did
+        return True
+
+    async def send(self, msg: dict[str, Any], waiter: Waiter) -> int:
+        """Send request ``msg`` (its id is replaced by a fresh one, returned) and route the answer to ``waiter``."""
+        did = self.register(waiter)
+        msg["id"] = waiter.did = did
+        try:
+            await self.write(jsonrpc.dumps(msg))
+        except ServerCrashedError as exc:
+            if self.pending.pop(did, None) is not None:
+                await waiter.fail(str(exc), "error")
+        return did
+
+    async def request(self, method: str, params: dict[str, Any] | None, timeout: float) -> dict[str, Any]:
+        """Send a request of the supervisor's own and wait for the answer (a JSON-RPC error is returned)."""
+        fut = Future(lambda: self.rx_framing)
+        did = self.register(fut)
+        msg: dict[str, Any] = {"jsonrpc": "2.0", "id": did, "method": method}
+        if params is not None:
+            msg["params"] = params
+        try:
+            # The write is bounded too: a stopped server leaves its stdin pipe full.
+            with anyio.move_on_after(timeout):
+                await self.write(jsonrpc.dumps(msg))
+                await fut.event.wait()
+        finally:
+            self.pending.pop(did, None)
+        if fut.msg is not None:
+            return fut.msg
+        if fut.error is not None:
+            raise ServerCrashedError(self.name, fut.error, self.returncode)
+        raise ServerTimeoutError(self.name, f"server {self.name!r} did not answer {method} in {timeout:g} s", timeout)
+
+    async def notify(self, method: str, params: dict[str, Any] | None) -> None:
+        msg: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+        if params is not None:
+            msg["params"] = params
+        await self.write(jsonrpc.dumps(msg))
+
+    async def write(self, body: bytes) -> None:
+        await self.write_raw(encode(body, self.framing or "newline"))
+
+    async def write_raw(self, data: bytes) -> None:
+        io = self._io
+        if io is None:
+            raise ServerCrashedError(self.name, f"server {self.name!r} is not running")
+        try:
+            async with self._write_lock:
+                await io.send(data)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+            await self._settle_exit()
+            raise ServerCrashedError(self.name, self.message("its stdin is closed (it exited)")) from None
+
+    async def _settle_exit(self) -> None:
+        """After a broken pipe, give the dying server a moment (bounded) to be reaped and to have its last
+        stderr read, so the error names its exit code and its own words rather than only 'stdin closed'."""
+        proc, drained = self._proc, self._stderr_drained
+        if proc is None:
+            return
+        with anyio.CancelScope(shield=True), anyio.move_on_after(1):
+            await proc.wait()
+            if drained is not None:
+                await drained.wait()
+        if proc.returncode is not None and proc is self._proc:
+            self.returncode = proc.returncode
+
+    async def expire(self, now: float) -> None:
+        """Fail every request whose deadline has passed; a late answer is then dropped."""
+        late = [did for did, w in self.pending.items() if w.deadline <= now]
+        if late:
+            self.probe_wanted = True
+        for did in late:
+            waiter = self.pending.pop(did, None)
+            if waiter is None:
+                continue
+            await waiter.fail(f"server {self.name!r} did not answer within {self.spec.tool_timeout:g} s", "timeout")
+
+    def cancel(self, did: int, reason: str) -> None:
+        """Forget request ``did`` and tell the server it was cancelled (fire and forget)."""
+        waiter = self.pending.pop(did, None)
+        if waiter is not None:  # the server may work on until the call's deadline
+            self.busy_until = max(self.busy_until, waiter.deadline)
+        params = {"requestId": did, "reason": reason}
+        self._tg.start_soon(self._notify_quietly, "notifications/cancelled", params)
+
+    async def _notify_quietly(self, method: str, params: dict[str, Any]) -> None:
+        with contextlib.suppress(ServerCrashedError):
+            await self.notify(method, params)
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    async def _drain_stderr(self, proc: anyio.abc.Process, drained: anyio.Event) -> None:
+        try:
+            if proc.stderr is None:
+                return
+            with contextlib.suppress(anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
+                while True:
+                    self.stderr.write(await proc.stderr.receive(65536))
+        finally:
+            drained.set()
+
+    async def _read(self, proc: anyio.abc.Process, io: FdStream) -> None:
+        try:
+            await self._read_until_eof(io)
+        finally:
+            io.close_reader()
+        # Only end of output gets here; on cancellation the owner's stop() cleans up.
+        with anyio.CancelScope(shield=True):
+            await self._on_eof(proc)
+
+    async def _read_until_eof(self, io: FdStream) -> None:
+        decoder = Decoder(self.max_message_bytes)
+        try:
+            while True:
+                chunk = await io.receive()
+                for item in decoder.feed(chunk):
+                    if isinstance(item, Frame):
+                        self.rx_framing = item.framing
+                        try:
+                            await self._dispatch(item.body)
+                        except Exception as exc:  # the per-server guard: a hostile message is skipped
+                            log.exception("server %s: a message could not be handled", self.name)
+                            self.stderr.note(f"skipped a message that could not be handled: {exc!r}")
+                    else:
+                        self.stderr.note(f"skipped from stdout: {item.reason}: {item.head[:120]!r}")
+                        if item.error is not None:
+                            await self._fail_oversized(item.head, str(item.error))
+        except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
+            pass
+
+    async def _fail_oversized(self, head: bytes, message: str) -> None:
+        m = _ID_IN_HEAD.search(head)
+        if m is not None:
+            waiter = self.pending.pop(int(m.group(1)), None)
+            if waiter is not None:
+                await waiter.fail(f"server {self.name!r} sent {message}", "error")
+
+    async def _dispatch(self, body: bytes) -> None:
+        try:
+            msg = json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            self.stderr.note(f"skipped invalid JSON from stdout ({exc}): {body[:120]!r}")
+            return
+        if not isinstance(msg, dict):
+            self.stderr.note(f"skipped a non-object message (batches are not supported): {body[:120]!r}")
+            return
+        if "method" in msg:
+            if "id" in msg:
+                self._tg.start_soon(self._answer_server_request, msg)
+            elif self.listener is not None:
+                await self.listener.on_notification(self, msg, body)
+            return
+        rid = msg.get("id")
+        waiter = self.pending.pop(rid, None) if isinstance(rid, int) else None
+        if waiter is None:
+            self.stderr.note(f"dropped a response to unknown or expired request id {rid!r}")
+            return
+        await waiter.resolve(msg, body)
+
+    async def _answer_server_request(self, msg: dict[str, Any]) -> None:
+        if msg.get("method") == "ping":
+            reply = jsonrpc.result(msg["id"], {})
+        else:
+            reply = jsonrpc.error(
+                msg["id"], jsonrpc.METHOD_NOT_FOUND, f"the harnessgym host does not relay {msg.get('method')!r}"
+            )
+        with contextlib.suppress(ServerCrashedError):
+            await self.write(reply)
+
+    async def _on_eof(self, proc: anyio.abc.Process) -> None:
+        with anyio.move_on_after(1):
+            await proc.wait()
+        self.returncode = proc.returncode
+        if proc is not self._proc:
+            return
+        await procs.kill_tree(proc.pid, grace=1.0)
+        if self._stopping:
+            return
+        # Its last words may still sit in the stderr pipe: read them (bounded) before they are quoted.
+        drained = self._stderr_drained
+        if drained is not None:
+            with anyio.move_on_after(1):
+                await drained.wait()
+        what = "exited during startup" if self.state == "starting" else "exited"
+        if self.pending and self.state != "starting":
+            what = f"exited with {len(self.pending)} request(s) in flight"
+        message = self.message(what)
+        uptime = time.monotonic() - self._started_at
+        if self.state == "running":
+            if uptime > _UPTIME_RESETS_BACKOFF:
+                self._failures = 0
+            self._failed(message)
+        self.state = "crashed"
+        self.last_error = message
+        self.stderr.note(message)
+        await self._fail_all(message, "error")
+        if self.listener is not None:
+            self.listener.on_exit(self, message)
+
+    async def _fail_all(self, message: str, status: Literal["error", "timeout"]) -> None:
+        pending, self.pending = self.pending, {}
+        for waiter in pending.values():
+            await waiter.fail(message, status)

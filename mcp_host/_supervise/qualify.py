@@ -1,0 +1,241 @@
+"""Qualification: smoke-check and self-test servers concurrently, and cache verdicts by artifact digest.
+
+The gate (as upstream): the smoke check passed (start, ``initialize``, ``tools/list`` within the startup
+timeout), the self-test passed (a missing self-test is ``not_configured``, which fails), and the tool
+inventory is not empty. Each server is guarded on its own: whatever goes wrong with one becomes its failed
+verdict and never stops the others.
+
+Qualification is bounded whatever a manifest asks (manifests may ask for up to a day): a start gets at most
+:data:`MAX_STARTUP_SECONDS`, a self-test at most :data:`MAX_SELF_TEST_SECONDS`, so an agent-written manifest
+cannot hold a run hostage.
+
+Only *passed* verdicts are cached (``<cache_dir>/<digest>.json``): a pass is evidence about the artifact,
+while a failure may be the machine's (a timeout under load) and is cheap to retry.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import anyio
+from pydantic import BaseModel, ValidationError
+
+from mcp_host._errors import ServerError, ServerStartError
+from mcp_host._paths import logs_dir, verdicts_dir, write_atomic
+from mcp_host._supervise import procs
+from mcp_host._supervise.downstream import Downstream
+from mcp_host._supervise.env import scrubbed_env
+from mcp_host._supervise.manifest import ServerSpec
+from mcp_host._supervise.spec import SelfTestSpec
+from mcp_host._wire.framing import WireFraming
+
+__all__ = [
+    "MAX_SELF_TEST_SECONDS",
+    "MAX_STARTUP_SECONDS",
+    "SelfTestRun",
+    "ServerVerdict",
+    "capped",
+    "qualify_servers",
+    "run_self_test",
+]
+
+MAX_STARTUP_SECONDS = 120.0
+"""The longest a server may take to answer ``initialize`` and ``tools/list`` when it is qualified."""
+MAX_SELF_TEST_SECONDS = 900.0
+"""The longest a self-test may run when it is qualified."""
+
+
+def capped(asked: float, limit: float) -> tuple[float, str]:
+    """(the timeout to use, a note for the message when the manifest asked for more than ``limit``)."""
+    if asked <= limit:
+        return asked, ""
+    return limit, f" (it asks for {asked:g} s; qualification allows at most {limit:g} s)"
+
+log = logging.getLogger(__name__)
+
+_OUTPUT_CHARS = 8000
+
+
+class ServerVerdict(BaseModel):
+    """The outcome of qualifying one server."""
+
+    name: str
+    """The server's name."""
+    manifest_path: Path
+    """Its manifest."""
+    digest: str
+    """The artifact digest the verdict is about."""
+    status: Literal["passed", "failed"]
+    """The gate: smoke passed, self-test passed, and at least one tool."""
+    smoke_status: Literal["passed", "failed", "timeout"]
+    """Start + initialize + tools/list."""
+    self_test_status: Literal["passed", "failed", "timeout", "not_configured", "not_run"]
+    """The manifest's self-test (``not_run`` when the smoke check already failed)."""
+    tools: list[str] = []
+    """The tools it offers (after ``enabled_tools``)."""
+    message: str = ""
+    """Why it failed, or a short account of the pass."""
+    cached: bool = False
+    """True when this verdict came from the cache."""
+    duration_seconds: float = 0.0
+    """Time spent qualifying (0 for a cached verdict)."""
+    framing: WireFraming | None = None
+    """The framing the server answered in."""
+    self_test_returncode: int | None = None
+    """The self-test's exit code."""
+    self_test_output: str = ""
+    """The end of the self-test's stdout and stderr (8000 characters each at most)."""
+
+
+async def qualify_servers(
+    specs: Sequence[ServerSpec], *, workspace: Path, cache_dir: Path | None = None
+) -> list[ServerVerdict]:
+    """Qualify every server concurrently; verdicts come back in the order of ``specs``."""
+    cache = cache_dir if cache_dir is not None else verdicts_dir(workspace)
+    verdicts: list[ServerVerdict | None] = [None] * len(specs)
+
+    async def one(i: int, spec: ServerSpec) -> None:
+        verdicts[i] = await _qualify_guarded(spec, workspace, cache)
+
+    async with anyio.create_task_group() as tg:
+        for i, spec in enumerate(specs):
+            tg.start_soon(one, i, spec)
+    return [v for v in verdicts if v is not None]
+
+
+def _cached(spec: ServerSpec, cache: Path) -> ServerVerdict | None:
+    path = cache / f"{spec.digest}.json"
+    try:
+        verdict = ServerVerdict.model_validate_json(path.read_bytes())
+    except (OSError, ValidationError):
+        return None
+    if verdict.status != "passed" or verdict.digest != spec.digest:
+        return None
+    return verdict.model_copy(update={"cached": True, "duration_seconds": 0.0, "manifest_path": spec.manifest_path})
+
+
+async def _qualify_guarded(spec: ServerSpec, workspace: Path, cache: Path) -> ServerVerdict:
+    if spec.digest:
+        hit = _cached(spec, cache)
+        if hit is not None:
+            return hit
+    started = time.monotonic()
+    try:
+        verdict = await _qualify(spec, workspace)
+    except Exception as exc:  # the per-server guard: one broken server never stops the others
+        log.exception("qualifying %s failed unexpectedly", spec.name)
+        verdict = ServerVerdict(
+            name=spec.name,
+            manifest_path=spec.manifest_path,
+            digest=spec.digest,
+            status="failed",
+            smoke_status="failed",
+            self_test_status="not_run",
+            message=f"qualifying {spec.name!r} failed unexpectedly: {type(exc).__name__}: {exc}",
+        )
+    verdict.duration_seconds = round(time.monotonic() - started, 3)
+    if verdict.status == "passed" and spec.digest:
+        try:
+            write_atomic(cache / f"{spec.digest}.json", verdict.model_dump_json(indent=2).encode())
+        except OSError as exc:
+            log.warning("cannot cache the verdict for %s: %s", spec.name, exc)
+    return verdict
+
+
+SmokeStatus = Literal["passed", "failed", "timeout"]
+
+
+async def smoke(spec: ServerSpec, workspace: Path) -> tuple[SmokeStatus, list[str], str, WireFraming | None]:
+    """Start the server, initialize, list its tools, stop it: (status, tool names, message, framing)."""
+    outcome: tuple[SmokeStatus, list[str], str, WireFraming | None] = ("failed", [], "not run", None)
+    async with anyio.create_task_group() as tg:
+        server = Downstream(spec, workspace=workspace, task_group=tg, log_dir=logs_dir(workspace))
+        try:
+            await server.ensure_running()
+            outcome = ("passed", [t["name"] for t in server.tools], "", server.framing)
+        except ServerError as exc:
+            timed_out = isinstance(exc, ServerStartError) and exc.timed_out
+            outcome = ("timeout" if timed_out else "failed", [], str(exc), None)
+        finally:
+            await server.stop()
+            server.stderr.close()
+            tg.cancel_scope.cancel()
+    return outcome
+
+
+@dataclass(frozen=True)
+class SelfTestRun:
+    """How one self-test went."""
+
+    status: Literal["passed", "failed", "timeout"]
+    returncode: int | None
+    output: str
+    """The tails of its stdout and stderr."""
+    message: str
+    """Why it did not pass (empty when it passed)."""
+
+
+async def run_self_test(test: SelfTestSpec, *, env: dict[str, str], out_stem: Path) -> SelfTestRun:
+    """Run ``test`` (agent-written code) in its own process group within :data:`MAX_SELF_TEST_SECONDS`, its
+    output kept in ``<out_stem>.self_test.{stdout,stderr}.txt``: the one way MCP servers' and other artifacts'
+    self-tests are run."""
+    limit, note = capped(test.timeout, MAX_SELF_TEST_SECONDS)
+    result = await procs.run_process(
+        list(test.argv), cwd=test.cwd, env=env, timeout=limit,
+        stdout_path=out_stem.with_name(f"{out_stem.name}.self_test.stdout.txt"),
+        stderr_path=out_stem.with_name(f"{out_stem.name}.self_test.stderr.txt"), grace=1.0,
+    )  # fmt: skip
+    output = "\n".join((result.stdout_tail[-_OUTPUT_CHARS:], result.stderr_tail[-_OUTPUT_CHARS:])).strip()
+    command = " ".join(test.argv)
+    if result.timed_out:
+        message = f"self-test timed out after {limit:g} s{note}: {command}"
+        return SelfTestRun("timeout", result.returncode, output, message)
+    if not result.ok:
+        detail = result.error or f"exit code {result.returncode}"
+        return SelfTestRun("failed", result.returncode, output, f"self-test failed ({detail}): {command}")
+    return SelfTestRun("passed", result.returncode, output, "")
+
+
+async def _qualify(spec: ServerSpec, workspace: Path) -> ServerVerdict:
+    startup, note = capped(spec.startup_timeout, MAX_STARTUP_SECONDS)
+    smoke_status, tools, smoke_message, framing = await smoke(spec.model_copy(update={"startup_timeout": startup}),
+                                                              workspace)  # fmt: skip
+    smoke_message += note if smoke_status == "timeout" else ""
+    verdict = ServerVerdict(
+        name=spec.name,
+        manifest_path=spec.manifest_path,
+        digest=spec.digest,
+        status="failed",
+        smoke_status=smoke_status,
+        self_test_status="not_run",
+        tools=tools,
+        framing=framing,
+    )
+    if smoke_status != "passed":
+        verdict.message = f"smoke check {smoke_status}: {smoke_message}"
+        return verdict
+    if spec.self_test is None:
+        verdict.self_test_status = "not_configured"
+        verdict.message = "no self_test is configured in the manifest; a self-test is required to qualify"
+        return verdict
+    out_dir = logs_dir(workspace)
+    run = await run_self_test(spec.self_test, env=scrubbed_env(spec.env, workspace=workspace),
+                              out_stem=out_dir / spec.name)  # fmt: skip
+    verdict.self_test_returncode, verdict.self_test_output = run.returncode, run.output
+    verdict.self_test_status = run.status
+    if run.status != "passed":
+        verdict.message = run.message
+        return verdict
+    if not tools:
+        verdict.message = "the server offers no tools" + (
+            f" (enabled_tools {list(spec.enabled_tools)} matched none)" if spec.enabled_tools else ""
+        )
+        return verdict
+    verdict.status = "passed"
+    verdict.message = f"{len(tools)} tool(s); smoke and self-test passed"
+    return verdict

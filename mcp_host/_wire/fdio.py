@@ -1,0 +1,145 @@
+"""Non-blocking byte streams over raw file descriptors (the host's stdin and stdout), without threads.
+
+The MCP SDK reads stdio through a worker thread per read; the host is on the hot path of every tool call,
+so it reads and writes the descriptors directly: try the syscall, and on ``EAGAIN`` wait for readiness with
+``anyio.wait_readable``/``wait_writable``. Regular files (not pollable) fall back to a worker thread.
+Blocking mode is restored on close, so a shell sharing the descriptor is not left non-blocking.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import select
+import stat
+
+import anyio
+import anyio.to_thread
+
+__all__ = ["FdStream", "claim_stdio", "widen_pipe"]
+
+_PIPE_BYTES = 1 << 20
+_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+
+
+def widen_pipe(fd: int) -> None:
+    """Ask for a 1 MiB pipe buffer (the default 64 KiB splits a 64 KiB result into several wake-ups)."""
+    with contextlib.suppress(OSError):
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            fcntl.fcntl(fd, _F_SETPIPE_SZ, _PIPE_BYTES)
+
+
+def _pollable(fd: int) -> bool:
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)
+
+
+class FdStream:
+    """Reads ``read_fd`` and writes ``write_fd`` as byte streams (a :class:`mcp_host._serve.session.Transport`).
+
+With ``own``, the descriptors are ours (pipes to a child) and are closed on close; otherwise (stdio) they
+are only switched back to blocking mode.
+"""
+
+    def __init__(self, read_fd: int = 0, write_fd: int = 1, *, own: bool = False) -> None:
+        self._r = read_fd
+        self._w = write_fd
+        self._own = own
+        self._r_open = self._w_open = True
+        self._poll_r = _pollable(read_fd)
+        self._poll_w = _pollable(write_fd)
+        self._was_blocking = {fd: os.get_blocking(fd) for fd in {read_fd, write_fd}}
+        if self._poll_r:
+            os.set_blocking(read_fd, False)
+        if self._poll_w:
+            os.set_blocking(write_fd, False)
+        widen_pipe(read_fd)
+        widen_pipe(write_fd)
+
+    async def receive(self) -> bytes:
+        while True:
+            if not self._r_open:
+                raise anyio.ClosedResourceError
+            if not self._poll_r:
+                data = await anyio.to_thread.run_sync(os.read, self._r, 1 << 20)
+            else:
+                try:
+                    data = os.read(self._r, 1 << 20)
+                except BlockingIOError:
+                    await anyio.wait_readable(self._r)
+                    continue
+            if not data:
+                raise anyio.EndOfStream
+            return data
+
+    def try_send_atomic(self, data: bytes) -> bool:
+        """Write ``data`` whole right now, or nothing: only for a pollable pipe and at most ``PIPE_BUF`` bytes,
+        which POSIX writes atomically (a non-blocking write then either fits entirely or fails with EAGAIN).
+        False means nothing was written; the caller falls back to :meth:`send`."""
+        if not (self._w_open and self._poll_w) or len(data) > select.PIPE_BUF:
+            return False
+        try:
+            written = os.write(self._w, data)
+        except (BlockingIOError, BrokenPipeError, ConnectionResetError):
+            return False
+        if written != len(data):  # not a pipe after all; never seen, but the rest must not be lost
+            raise RuntimeError(f"a {len(data)}-byte atomic write wrote {written} bytes")
+        return True
+
+    async def send(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            if not self._w_open:
+                raise anyio.ClosedResourceError
+            try:
+                if self._poll_w:
+                    written = os.write(self._w, view)
+                else:
+                    written = await anyio.to_thread.run_sync(os.write, self._w, view)
+            except BlockingIOError:
+                await anyio.wait_writable(self._w)
+                continue
+            except (BrokenPipeError, ConnectionResetError):
+                raise anyio.BrokenResourceError from None
+            view = view[written:]
+
+    def close_writer(self) -> None:
+        """Close the write side (the peer sees EOF) when owned; idempotent."""
+        if self._w_open and self._own:
+            self._w_open = False
+            os.close(self._w)
+
+    def close_reader(self) -> None:
+        """Close the read side when owned; only the task that reads may call this. Idempotent."""
+        if self._r_open and self._own:
+            self._r_open = False
+            os.close(self._r)
+
+    async def aclose(self) -> None:
+        if self._own:
+            self.close_writer()
+            self.close_reader()
+            return
+        for fd, blocking in self._was_blocking.items():
+            try:
+                os.set_blocking(fd, blocking)
+            except OSError:
+                pass
+
+
+def claim_stdio() -> FdStream:
+    """Take stdin/stdout for the protocol and point fds 0 and 1 at /dev/null and stderr.
+
+    A stray ``print`` (ours, a library's) then lands on stderr instead of corrupting the wire, as the MCP SDK
+    does for its servers. The returned stream owns private duplicates of the original descriptors.
+    """
+    read_fd, write_fd = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)
+    return FdStream(read_fd, write_fd, own=True)
