@@ -44,6 +44,8 @@ def _svg(fig: Figure) -> str:
     # Inline in HTML: drop the XML declaration and the DOCTYPE (which names a DTD by URL).
     text = re.sub(r"^<\?xml[^>]*>\s*", "", text)
     text = re.sub(r"<!DOCTYPE[^>]*>\s*", "", text)
+    # matplotlib repeats every label in a comment (escaped, but quotes kept): labels the agent chose stay out.
+    text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
     return text.strip()
 
 
