@@ -71,9 +71,9 @@ def scores(
     if points:
         ax.plot(*zip(*points, strict=True), "o-", color=_PALETTE[0], label=label)
     steps = [(i, b) for i, b in zip(iterations, best, strict=True) if b is not None]
-    if steps:
-        ax.step(*zip(*steps, strict=True), where="post", color=_PALETTE[2], linewidth=2, alpha=0.7,
-                label="best so far")  # fmt: skip
+    if steps:  # drawn as a line with end marks, so a single best point still shows
+        ax.plot(*zip(*steps, strict=True), drawstyle="steps-post", marker="_", markersize=14, color=_PALETTE[2],
+                linewidth=2, alpha=0.7, label="best so far")  # fmt: skip
     if baseline is not None:
         ax.axhline(baseline, color=_PALETTE[1], linestyle="--", label="baseline")
     ax.set_xticks(list(iterations))

@@ -52,7 +52,9 @@ def run_page(run_dir: Path) -> Page:
     entries = store.read_journal(run.journal)
     records: dict[int, IterationRecord] = store.iteration_records(entries)
     config = store.read_model(run.config, RunConfig)
-    baseline = store.read_baseline(layout, run_id)
+    measured = store.read_baseline(layout, run_id)
+    # As in the run itself, only a passing measurement's score counts (a failing baseline has none).
+    baseline = measured.score if measured is not None and measured.passed else None
     briefs = info.iterations
     iterations = [b.iteration for b in briefs]
     score_key = config.measure_score_key if config else "score"
@@ -61,8 +63,8 @@ def run_page(run_dir: Path) -> Page:
              ("Solved", f"{info.solved} ({info.evidence})"),
              ("Iterations", f"{len(briefs)} of {info.iterations_planned or '?'}"),
              ("Best score", "-" if info.best_score is None else f"{info.best_score:.6g}")]  # fmt: skip
-    if baseline is not None and baseline.score is not None:
-        facts.append(("Baseline score", f"{baseline.score:.6g}"))
+    if measured is not None:
+        facts.append(("Baseline score", "none (the measurement failed)" if baseline is None else f"{baseline:.6g}"))
     if info.cost_usd is not None:
         facts.append(("Cost", f"${info.cost_usd:.4f}"))
     if config is not None:
@@ -75,7 +77,7 @@ def run_page(run_dir: Path) -> Page:
     values = [b.score for b in briefs]
     if any(v is not None for v in values) or baseline is not None:
         svg = plots.scores(iterations, values, [b.best_score for b in briefs],
-                           baseline.score if baseline is not None else None, label=score_key,
+                           baseline, label=score_key,
                            lower_is_better=not higher)  # fmt: skip
         note = f"The measured {score_key} of each attempt and the best so far" + (
             ", against the baseline measured on the untouched workspace." if baseline is not None else "."
