@@ -22,10 +22,11 @@ def report(path: Path, output: Path | None) -> None:
     """Write an offline HTML page with plots and a Markdown twin for PATH: a run folder
     (.harnessgym/runs/<id>) or a comparison's output folder."""
     from harnessgym.errors import HarnessgymError
+    from harnessgym.report import write_report
 
     try:
-        from harnessgym.report import write_report
-    except ImportError as exc:  # matplotlib is the `report` extra
+        import matplotlib  # noqa: F401 - the `report` extra; checked here to say how to get it
+    except ImportError as exc:
         raise click.ClickException(f"the report needs matplotlib ({exc}); install it with "
                                    "`pip install 'harnessgym[report]'`") from None  # fmt: skip
     try:
