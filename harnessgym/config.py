@@ -5,24 +5,42 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.config import JsonDict
 
 from harnessgym.duration import Duration
-from runners import RunnerOptions
+from harnessgym.errors import ConfigError, UnknownRunnerError
+from runners import RunnerName, RunnerOptions
 
 __all__ = ["RUNNER_NAMES", "RunConfig", "known_runner", "new_run_id"]
 
-RUNNER_NAMES: tuple[str, ...] = ("fake", "claude", "codex", "exec")
+RUNNER_NAMES: tuple[str, ...] = get_args(RunnerName)
+"""Every runner's name (declared once, as :data:`runners.RunnerName`)."""
 
-
-def known_runner(value: str) -> str:
-    """``value`` if it names a runner; the check every config with a ``runner`` field shares."""
-    if value not in RUNNER_NAMES:
-        raise ValueError(f"unknown runner {value!r}; choose one of: {', '.join(RUNNER_NAMES)}")
-    return value
 SCHEMA_VERSION = 1
+
+# Front-end hints, read by harnessgym.options (which documents the keys): the --help section of each field,
+# and fields that are not generated options.
+_TASK: JsonDict = {"section": "Task"}
+_RUN: JsonDict = {"section": "Run"}
+_EVIDENCE: JsonDict = {"section": "Evidence"}
+_TIME: JsonDict = {"section": "Time limits"}
+_ARTIFACTS: JsonDict = {"section": "Artifacts"}
+_AGENT: JsonDict = {"section": "Agent"}
+_FRONT_END: JsonDict = {"section": "Task", "input": "front_end"}
+"""Each front end gathers it its own way (a path on the command line, a path under the roots for a tool)."""
+_DERIVED: JsonDict = {"input": "derived"}
+"""Set by the library, never given."""
+
+
+def known_runner(value: object) -> object:
+    """``value`` if it names a runner; the check every config with a ``runner`` field shares (before the
+    ``Literal`` check, so the error lists the names)."""
+    if isinstance(value, str) and value not in RUNNER_NAMES:
+        raise UnknownRunnerError(value, RUNNER_NAMES)
+    return value
 
 
 def new_run_id() -> str:
@@ -31,75 +49,79 @@ def new_run_id() -> str:
 
 
 class RunConfig(BaseModel):
-    """Everything one run needs. Persisted as ``runs/<id>/run_config.json`` so ``--resume`` needs nothing else."""
+    """Everything one run needs. Persisted as ``runs/<id>/run_config.json`` so ``--resume`` needs nothing else.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    It is also the declaration of every run option: the options of ``harnessgym run`` and the arguments of the
+    control server's ``start_run`` are generated from these fields (see :mod:`harnessgym.options`).
+    """
 
-    schema_version: Literal[1] = 1
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    schema_version: Literal[1] = Field(default=1, json_schema_extra=_DERIVED)
     """Version of this record's shape."""
-    workspace: Path
+    workspace: Path = Field(json_schema_extra=_FRONT_END)
     """The agent's working directory (absolute)."""
-    task_text: str
-    """The task, as given or read from the task file."""
-    task_path: Path | None = None
+    task_text: str = Field(json_schema_extra={**_FRONT_END, "flags": ["--task-text"]})
+    """The task itself, or the text of the task file."""
+    task_path: Path | None = Field(default=None, json_schema_extra={**_FRONT_END, "flags": ["--task"]})
     """Where the task text came from, if a file."""
-    run_id: str = Field(default_factory=new_run_id)
-    """The run's folder name under ``.harnessgym/runs``."""
-    iterations: int = Field(default=3, gt=0)
+    run_id: str = Field(default_factory=new_run_id, json_schema_extra=_RUN)
+    """The run's folder name under ``.harnessgym/runs`` (default: a timestamp and a random suffix)."""
+    iterations: int = Field(default=3, gt=0, json_schema_extra=_RUN)
     """How many attempt/reflect/build cycles at most."""
-    runner: str = "fake"
-    """``fake``, ``claude``, ``codex`` or ``exec`` (= codex)."""
-    runner_options: RunnerOptions = Field(default_factory=RunnerOptions)
+    runner: RunnerName = Field(default="fake", json_schema_extra=_AGENT)
+    """The agent CLI: ``fake`` (offline, for trying things out), ``claude``, ``codex`` or ``exec`` (= codex)."""
+    runner_options: RunnerOptions = Field(default_factory=RunnerOptions, json_schema_extra=_AGENT)
     """How to drive the agent CLI."""
-    attempt_timeout: Duration = 45 * 60.0
+    attempt_timeout: Duration = Field(default=45 * 60.0, json_schema_extra=_TIME)
     """Wall-clock limit of an attempt."""
-    attempt_timeouts: tuple[Duration, ...] = ()
-    """Per-iteration attempt limits; the last one is reused for later iterations."""
-    build_timeout: Duration = 20 * 60.0
+    attempt_timeouts: tuple[Duration, ...] = Field(default=(), json_schema_extra=_TIME)
+    """Per-iteration attempt limits, e.g. 5m,8m; the last one is reused for later iterations."""
+    build_timeout: Duration = Field(default=20 * 60.0, json_schema_extra=_TIME)
     """Limit of a build and of each repair."""
-    reflection_timeout: Duration | None = None
+    reflection_timeout: Duration | None = Field(default=None, json_schema_extra=_TIME)
     """Limit of a reflection; defaults to the build timeout."""
-    verify_timeout: Duration = 120.0
+    verify_timeout: Duration = Field(default=120.0, json_schema_extra=_TIME)
     """Limit of one verify command run."""
-    verify_pass_env: tuple[str, ...] = ()
-    """Secret-named variables the verify and post-attempt commands still get (they get no other: what they run
-    is mostly the agent's code)."""
-    task_state: Literal["continue", "reset"] = "continue"
+    verify_pass_env: tuple[str, ...] = Field(default=(), json_schema_extra={**_EVIDENCE, "metavar": "NAME"})
+    """Secret-named variables (keys, tokens) the verify and post-attempt commands still get (they get no other:
+    what they run is mostly the agent's code)."""
+    task_state: Literal["continue", "reset"] = Field(default="continue", json_schema_extra=_RUN)
     """``reset`` restores the workspace (except ``.harnessgym``) before every iteration after the first."""
-    build_after_solve: bool = False
+    build_after_solve: bool = Field(default=False, json_schema_extra=_RUN)
     """Still reflect and build after a solved attempt."""
-    verify_command: str | None = None
+    verify_command: str | None = Field(default=None, json_schema_extra=_EVIDENCE)
     """A shell command harnessgym runs itself after each attempt; its verdict decides "solved"."""
-    score_key: str = "score"
+    score_key: str = Field(default="score", json_schema_extra=_EVIDENCE)
     """Where the score is found in the verify command's JSON output."""
-    stop_score: float | None = None
+    stop_score: float | None = Field(default=None, json_schema_extra=_EVIDENCE)
     """Stop once the measured score reaches this value."""
-    higher_is_better: bool = False
+    higher_is_better: bool = Field(default=False, json_schema_extra=_EVIDENCE)
     """Direction of the score; lower is better by default, as upstream."""
-    post_attempt_command: str | None = None
-    """A shell command harnessgym runs after every attempt (after the verify command, if any), in the workspace
-    and its own process group. Its stdout is read as a JSON object for a score; it passes when it exits 0, prints
-    a JSON object, and that object's ``status`` (if any) is passing. Without a verify command, its verdict decides
-    "solved" the way a verify command's would."""
-    post_attempt_score_key: str | None = None
+    post_attempt_command: str | None = Field(default=None, json_schema_extra=_EVIDENCE)
+    """A shell command harnessgym runs after every attempt (after the verify command, if any); its JSON output
+    gives the measured score. It runs in the workspace and its own process group; it passes when it exits 0,
+    prints a JSON object, and that object's ``status`` (if any) is passing. Without a verify command, its verdict
+    decides "solved" the way a verify command's would."""
+    post_attempt_score_key: str | None = Field(default=None, json_schema_extra=_EVIDENCE)
     """Where the score is in the post-attempt command's JSON output; defaults to ``score_key``."""
-    post_attempt_timeout: Duration = 120.0
+    post_attempt_timeout: Duration = Field(default=120.0, json_schema_extra=_TIME)
     """Limit of one post-attempt command run."""
-    optimization_mode: bool = False
-    """The task is to improve a measured score: the score is measured before iteration 1 (the baseline) and
-    after every attempt, and "solved" means the measured score reached ``stop_score``, never the agent's word.
-    Needs a post-attempt or verify command to measure with."""
-    restore_best: bool = True
-    """Optimization mode only: keep a snapshot of the best-scoring workspace and put it back at the end of the
-    run if the workspace left by the last iteration scores worse."""
-    harness_depth: Literal["standard", "deep"] = "deep"
+    optimization_mode: bool = Field(default=False, json_schema_extra=_EVIDENCE)
+    """Improve a measured score: a baseline first, and "solved" means the measured score reached
+    ``stop_score``, never the agent's word. The score is measured before iteration 1 and after every attempt;
+    it needs a post-attempt or verify command to measure with."""
+    restore_best: bool = Field(default=True, json_schema_extra=_EVIDENCE)
+    """Optimization mode only: put the best-scoring workspace back at the end of the run if the workspace left
+    by the last iteration scores worse (a snapshot of the best is kept)."""
+    harness_depth: Literal["standard", "deep"] = Field(default="deep", json_schema_extra=_ARTIFACTS)
     """How much tooling the reflection and build phases ask for: ``standard`` keeps each artifact small and
     focused; ``deep`` asks for a suite of executable, self-tested tools."""
-    qualify_artifacts: bool = True
+    qualify_artifacts: bool = Field(default=True, json_schema_extra=_ARTIFACTS)
     """Qualify new artifacts in a clean copy of the workspace before activating them."""
-    artifact_repair_attempts: int = Field(default=1, ge=0)
+    artifact_repair_attempts: int = Field(default=1, ge=0, json_schema_extra=_ARTIFACTS)
     """How many times the build session may repair artifacts that failed qualification."""
-    attempt_only: bool = False
+    attempt_only: bool = Field(default=False, json_schema_extra=_DERIVED)
     """Attempts only (``harnessgym compare``): no reflection, build or qualification; the artifacts already
     active in the workspace are activated as usual."""
 
@@ -108,9 +130,9 @@ class RunConfig(BaseModel):
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().absolute()
 
-    @field_validator("runner")
+    @field_validator("runner", mode="before")
     @classmethod
-    def _known_runner(cls, value: str) -> str:
+    def _known_runner(cls, value: object) -> object:
         return known_runner(value)
 
     @field_validator("run_id")
@@ -119,21 +141,22 @@ class RunConfig(BaseModel):
         from harnessgym.store.layout import is_run_id
 
         if not is_run_id(value):
-            raise ValueError(f"run id {value!r} may hold only letters, digits, '-', '_' and '.'")
+            raise ConfigError(f"run id {value!r} may hold only letters, digits, '-', '_' and '.'", "run_id")
         return value
 
     @model_validator(mode="after")
     def _task_present(self) -> RunConfig:
         if not self.task_text.strip():
-            raise ValueError("the task is empty; pass --task FILE or --task-text TEXT")
+            raise ConfigError("the task is empty; pass a task file ({task_path}) or the task itself", "task_text")
         return self
 
     @model_validator(mode="after")
     def _something_to_measure(self) -> RunConfig:
         if self.optimization_mode and not (self.post_attempt_command or self.verify_command):
-            raise ValueError(
+            raise ConfigError(
                 "optimization mode measures a score; give a post-attempt or verify command to measure it with "
-                "(--post-attempt-command or --verify-command)"
+                "({post_attempt_command} or {verify_command})",
+                "optimization_mode",
             )
         return self
 

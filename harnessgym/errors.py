@@ -3,10 +3,10 @@
 ::
 
     HarnessgymError                 what went wrong, to what, and what to do
-    ├── ConfigError                 a run cannot start with this configuration
+    ├── ConfigError                 a configuration is invalid: which field, and what is wrong with it
     │   ├── DurationError           "45x" is not a duration
-    │   ├── TaskNotFoundError       --task names no readable file
-    │   └── UnknownRunnerError      --runner names no runner
+    │   ├── TaskNotFoundError       the task file cannot be read
+    │   └── UnknownRunnerError      no runner has that name
     ├── WorkspaceError              the workspace cannot be used
     │   ├── WorkspaceNotWritableError
     │   └── WorkspaceLockedError    another run holds the workspace
@@ -22,7 +22,10 @@ recorded as a problem of its iteration. Only the caller's mistakes and the envir
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "ArtifactError",
@@ -38,6 +41,7 @@ __all__ = [
     "WorkspaceError",
     "WorkspaceLockedError",
     "WorkspaceNotWritableError",
+    "python_spelling",
 ]
 
 
@@ -45,34 +49,91 @@ class HarnessgymError(Exception):
     """The root of every error harnessgym raises on purpose. ``str(err)`` is a complete, actionable message."""
 
 
-class ConfigError(HarnessgymError):
-    """The run configuration is invalid."""
+_MENTION = re.compile(r"\{([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*)(?:=([^{}]*))?\}")
+"""A field named inside a problem: ``{overwrite}`` or ``{require_active_harness=false}`` (a JSON value)."""
+
+Spelling = Callable[[str, "str | None"], str]
+"""How a front end writes a field, given its name (dotted when nested) and a JSON value or None."""
 
 
-class DurationError(ConfigError, ValueError):
-    """A duration string could not be parsed."""
+def python_spelling(field: str, value: str | None) -> str:
+    """The library's own spelling: the field name, ``name=value`` with a value (as the tools spell them)."""
+    return field if value is None else f"{field}={value}"
 
-    def __init__(self, text: str, reason: str = "") -> None:
+
+class ConfigError(HarnessgymError, ValueError):
+    """A configuration is invalid: ``field`` (a config field, dotted when nested such as
+    ``runner_options.fake_script``; None when no one field is at fault) and what is wrong with it.
+
+    The library never spells a field as a front end does: ``problem`` names other fields as ``{name}`` or
+    ``{name=value}``, and each front end renders the whole error in its own spelling with :meth:`render`
+    (``--attempt-timeout: ...`` on the command line, ``attempt_timeout: ...`` in a tool error). ``str(err)``
+    uses the field names. Several problems found at once travel as one error (``problems``). A ValueError, so a
+    pydantic validator may raise it and the field survives the ValidationError (see :meth:`from_validation`).
+    """
+
+    def __init__(self, problem: str, field: str | None = None, *, more: Sequence[ConfigError] = ()) -> None:
+        self.field = field
+        self.problem = problem
+        others = (p for other in more for p in other.problems)
+        self.problems: tuple[tuple[str | None, str], ...] = ((field, problem), *others)
+        super().__init__(self.render(python_spelling))
+
+    def render(self, spell: Spelling) -> str:
+        """Every problem on one line, each led by its field, with the fields written by ``spell``."""
+
+        def mention(match: re.Match[str]) -> str:
+            return spell(match[1], match[2])
+
+        parts = []
+        for field, problem in self.problems:
+            text = _MENTION.sub(mention, problem)
+            parts.append(f"{spell(field, None)}: {text}" if field else text)
+        return "; ".join(parts)
+
+    @classmethod
+    def from_validation(cls, exc: Any) -> ConfigError:
+        """A pydantic ``ValidationError`` as one ConfigError, a problem per error, each naming its field (a
+        ConfigError raised inside a validator keeps its own field and problem)."""
+        found: list[ConfigError] = []
+        for err in exc.errors():
+            cause = (err.get("ctx") or {}).get("error")
+            loc = ".".join(str(part) for part in err["loc"]) or None
+            if isinstance(cause, ConfigError):
+                found.extend(ConfigError(p, f or loc) for f, p in cause.problems)
+            else:
+                found.append(ConfigError(str(err["msg"]).removeprefix("Value error, "), loc))
+        if not found:
+            return cls(str(exc))
+        return cls(found[0].problem, found[0].field, more=found[1:])
+
+
+class DurationError(ConfigError):
+    """A duration string could not be parsed (the field is known where it is validated, not here)."""
+
+    def __init__(self, text: str, field: str | None = None, *, reason: str = "") -> None:
         self.text = text
         self.reason = reason
         """Why a well-formed value is refused (zero, negative, not finite); empty when it did not parse."""
         super().__init__(
             f"{text!r} is not allowed: {reason}" if reason else
-            f"{text!r} is not a duration; write seconds ('90', '2.5') or units like '90s', '45m', '1h30m'"
+            f"{text!r} is not a duration; write seconds ('90', '2.5') or units like '90s', '45m', '1h30m'", field
         )
 
 
 class TaskNotFoundError(ConfigError):
     def __init__(self, path: Path, reason: str = "no such file") -> None:
         self.path = path
-        super().__init__(f"task file {path} cannot be read ({reason}); pass an existing file or use --task-text")
+        super().__init__(
+            f"task file {path} cannot be read ({reason}); pass an existing file or {{task_text}}", "task_path"
+        )
 
 
 class UnknownRunnerError(ConfigError):
     def __init__(self, name: str, known: tuple[str, ...]) -> None:
         self.name = name
         self.known = known
-        super().__init__(f"unknown runner {name!r}; choose one of: {', '.join(known)}")
+        super().__init__(f"unknown runner {name!r}; choose one of: {', '.join(known)}", "runner")
 
 
 class WorkspaceError(HarnessgymError):

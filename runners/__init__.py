@@ -7,9 +7,10 @@ and ``codex`` (alias ``exec``) drive the real CLIs. Runner modules are imported 
 from __future__ import annotations
 
 import importlib
+from typing import get_args as _get_args
 
 from runners._base import AgentAction, McpLaunch, Phase, PhaseOutcome, PhaseRequest, PhaseStatus, Runner
-from runners._options import RunnerOptions
+from runners._options import RunnerName, RunnerOptions
 
 __all__ = [
     "RUNNERS",
@@ -20,17 +21,22 @@ __all__ = [
     "PhaseRequest",
     "PhaseStatus",
     "Runner",
+    "RunnerName",
     "RunnerOptions",
     "UnknownRunner",
     "get_runner",
 ]
 
-RUNNERS: dict[str, tuple[str, str]] = {
+RUNNERS: dict[RunnerName, tuple[str, str]] = {
     "fake": ("runners._fake", "FakeRunner"),
     "claude": ("runners._claude", "ClaudeRunner"),
     "codex": ("runners._codex", "CodexRunner"),
     "exec": ("runners._codex", "CodexRunner"),
 }
+
+
+if tuple(RUNNERS) != _get_args(RunnerName):  # the registry and the declared names must not drift apart
+    raise ImportError(f"runners.RUNNERS {tuple(RUNNERS)} differs from RunnerName {_get_args(RunnerName)}")
 
 
 class UnknownRunner(LookupError):
@@ -45,7 +51,7 @@ class UnknownRunner(LookupError):
 def get_runner(name: str, options: RunnerOptions) -> Runner:
     """The runner called ``name``, built with ``options``."""
     try:
-        module_name, class_name = RUNNERS[name]
+        module_name, class_name = RUNNERS[name]  # type: ignore[index]  # any str may be asked for
     except KeyError:
         raise UnknownRunner(name) from None
     try:

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-__all__ = ["SectionedCommand"]
+__all__ = ["SectionedCommand", "Sections"]
 
 Sections = Sequence[tuple[str, Sequence[str]]]
 
@@ -23,9 +23,13 @@ class SectionedCommand(click.Command):
         super().__init__(*args, **kwargs)
         self.sections = tuple((title, tuple(names)) for title, names in sections)
 
+    def help_sections(self, ctx: click.Context) -> Sections:
+        """The sections to list, in order (a subclass may work them out when help is asked for)."""
+        return self.sections
+
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         records = {p.name: r for p in self.get_params(ctx) if (r := p.get_help_record(ctx)) is not None}
-        for title, names in self.sections:
+        for title, names in self.help_sections(ctx):
             rows = [records.pop(name) for name in names if name in records]
             if rows:
                 with formatter.section(title):

@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.config import JsonDict
 
 from harnessgym.config import RunConfig, known_runner
 from harnessgym.duration import Duration
+from harnessgym.errors import ConfigError
 from harnessgym.evidence.scores import Measurement
 from harnessgym.records import Evidence, RunStatus, utcnow
-from runners import RunnerOptions
+from runners import RunnerName, RunnerOptions
 
 __all__ = [
     "GROUPS",
@@ -47,68 +49,86 @@ InvalidKind = Literal["runner_error", "run_error", "runner_failure", "no_attempt
 SCHEMA_VERSION = 1
 
 
+_TASK: JsonDict = {"section": "Task"}
+_TRIALS: JsonDict = {"section": "Trials"}
+_EVIDENCE: JsonDict = {"section": "Evidence"}
+_TIME: JsonDict = {"section": "Time limits"}
+_VALIDITY: JsonDict = {"section": "Validity"}
+_STATISTICS: JsonDict = {"section": "Statistics"}
+_AGENT: JsonDict = {"section": "Agent"}
+_FRONT_END: JsonDict = {"section": "Task", "input": "front_end"}
+"""Each front end gathers it its own way (see harnessgym.options for the keys)."""
+
+
 class CompareConfig(BaseModel):
-    """Everything one comparison needs; persisted inside the report so it can be repeated."""
+    """Everything one comparison needs; persisted inside the report so it can be repeated.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    It is also the declaration of every comparison option: the options of ``harnessgym compare`` and the
+    arguments of the control server's ``start_compare`` are generated from these fields.
+    """
 
-    task_text: str
-    """The task, as given or read from the task file."""
-    task_path: Path | None = None
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    task_text: str = Field(json_schema_extra={**_FRONT_END, "flags": ["--task-text"]})
+    """The task itself, or the text of the task file."""
+    task_path: Path | None = Field(default=None, json_schema_extra={**_FRONT_END, "flags": ["--task"]})
     """Where the task came from; a file inside the template is mapped into each trial's copy."""
-    workspace_template: Path
+    workspace_template: Path = Field(json_schema_extra={**_TASK, "path": {"exists": True, "file_okay": False}})
     """The clean starting point; every trial gets a fresh copy (without harness, VCS, caches or binaries)."""
-    artifact_source: Path | None = None
-    """The workspace whose non-quarantined artifacts the harnessed trials get."""
-    output_dir: Path
-    """Where trials and the report go."""
-    trials: int = Field(default=3, gt=0)
+    artifact_source: Path | None = Field(default=None, json_schema_extra={**_TASK, "path": {"exists": True}})
+    """A workspace (or its .harnessgym) whose non-quarantined artifacts the harnessed trials get (default: the
+    template's own, if it has a registry)."""
+    output_dir: Path = Field(json_schema_extra={**_TASK, "path": {"file_okay": False}})
+    """Where the trials and compare_report.json go (not a folder holding the template)."""
+    trials: int = Field(default=3, gt=0, json_schema_extra=_TRIALS)
     """Trials per group."""
-    iterations: int = Field(default=1, gt=0)
+    iterations: int = Field(default=1, gt=0, json_schema_extra=_TRIALS)
     """Attempts per trial (attempt-only: no reflection, build or qualification). Without a verify command
     there is no early stop: every trial makes all its attempts."""
-    runner: str = "fake"
-    """``fake``, ``claude``, ``codex`` or ``exec``."""
-    runner_options: RunnerOptions = Field(default_factory=RunnerOptions)
+    runner: RunnerName = Field(default="fake", json_schema_extra=_AGENT)
+    """The agent CLI: ``fake`` (offline), ``claude``, ``codex`` or ``exec`` (= codex)."""
+    runner_options: RunnerOptions = Field(default_factory=RunnerOptions, json_schema_extra=_AGENT)
     """How to drive the agent CLI."""
-    attempt_timeout: Duration = 45 * 60.0
+    attempt_timeout: Duration = Field(default=45 * 60.0, json_schema_extra=_TIME)
     """Wall-clock limit of one attempt."""
-    attempt_timeouts: tuple[Duration, ...] = ()
-    """Per-iteration attempt limits; the last one is reused."""
-    verify_command: str | None = None
-    """The evidence: a trial is solved only when harnessgym's own run of this command (after every attempt)
-    passes. At least one of ``verify_command`` and ``post_command`` is required."""
-    verify_timeout: Duration = 120.0
+    attempt_timeouts: tuple[Duration, ...] = Field(default=(), json_schema_extra=_TIME)
+    """Per-iteration attempt limits, e.g. 5m,8m; the last one is reused."""
+    verify_command: str | None = Field(default=None, json_schema_extra=_EVIDENCE)
+    """A shell command harnessgym runs after each attempt; only its verdict makes a trial solved. At least one
+    of ``verify_command`` and ``post_command`` is required."""
+    verify_timeout: Duration = Field(default=120.0, json_schema_extra=_TIME)
     """Limit of one verify run."""
-    verify_pass_env: tuple[str, ...] = ()
-    """Secret-named variables the verify and post commands still get (see :class:`RunConfig`)."""
-    post_command: str | None = None
-    """Run once per trial on its final workspace (upstream's ``--post-command``). It measures the post score;
-    without a verify command it is also the evidence: the trial is solved when it passes (exit 0, a JSON
-    object, a passing or missing ``status``) and, with ``stop_score``, its score reaches that."""
-    post_score_key: str | None = None
+    verify_pass_env: tuple[str, ...] = Field(default=(), json_schema_extra={**_EVIDENCE, "metavar": "NAME"})
+    """Secret-named variables (keys, tokens) the verify and post commands still get; they get no other, since
+    what they run is mostly the agent's code."""
+    post_command: str | None = Field(default=None, json_schema_extra=_EVIDENCE)
+    """A shell command run once on each trial's final workspace (upstream's ``--post-command``); its JSON score
+    is compared between the groups. Without a verify command it is also the evidence: the trial is solved when
+    it passes (exit 0, a JSON object, a passing or missing ``status``) and, with ``stop_score``, its score
+    reaches that."""
+    post_score_key: str | None = Field(default=None, json_schema_extra=_EVIDENCE)
     """Where the post score is found in the post command's JSON output; defaults to ``score_key``."""
-    post_timeout: Duration = 120.0
+    post_timeout: Duration = Field(default=120.0, json_schema_extra=_TIME)
     """Limit of the post command; the whole process tree is killed at it."""
-    score_key: str = "score"
+    score_key: str = Field(default="score", json_schema_extra=_EVIDENCE)
     """Where the score is found in the verify command's JSON output."""
-    stop_score: float | None = None
+    stop_score: float | None = Field(default=None, json_schema_extra=_EVIDENCE)
     """A trial also counts as solved once its measured score reaches this."""
-    higher_is_better: bool = False
+    higher_is_better: bool = Field(default=False, json_schema_extra=_EVIDENCE)
     """Direction of the score; lower is better by default."""
-    task_state: Literal["continue", "reset"] = "reset"
+    task_state: Literal["continue", "reset"] = Field(default="reset", json_schema_extra=_TRIALS)
     """``reset`` restores the trial's workspace before each attempt after the first (as upstream compare)."""
-    require_active_harness: bool = True
-    """A harnessed trial with no active artifact is invalid."""
-    require_harness_tool_use: bool = False
+    require_active_harness: bool = Field(default=True, json_schema_extra=_VALIDITY)
+    """A harnessed trial with no active artifact is invalid (off allows a plain-against-plain comparison)."""
+    require_harness_tool_use: bool = Field(default=False, json_schema_extra=_VALIDITY)
     """A harnessed trial without a single MCP tool call is invalid."""
-    overwrite: bool = False
+    overwrite: bool = Field(default=False, json_schema_extra=_TRIALS)
     """Replace the trials of an earlier comparison in ``output_dir``."""
-    seed: int = 0
+    seed: int = Field(default=0, json_schema_extra=_STATISTICS)
     """Seeds the trial order and the bootstrap, so a comparison can be repeated exactly."""
-    alpha: float = Field(default=0.05, gt=0, lt=1)
+    alpha: float = Field(default=0.05, gt=0, lt=1, json_schema_extra=_STATISTICS)
     """Significance level of the pre-declared primary test."""
-    bootstrap_resamples: int = Field(default=2000, ge=100)
+    bootstrap_resamples: int = Field(default=2000, ge=100, json_schema_extra=_STATISTICS)
     """Resamples for the bootstrap interval of the median difference."""
 
     @field_validator("workspace_template", "artifact_source", "output_dir", "task_path")
@@ -116,9 +136,9 @@ class CompareConfig(BaseModel):
     def _absolute(cls, value: Path | None) -> Path | None:
         return value.expanduser().absolute() if value is not None else None
 
-    @field_validator("runner")
+    @field_validator("runner", mode="before")
     @classmethod
-    def _known_runner(cls, value: str) -> str:
+    def _known_runner(cls, value: object) -> object:
         return known_runner(value)
 
     @field_validator("verify_command", "post_command")
@@ -129,9 +149,9 @@ class CompareConfig(BaseModel):
     @model_validator(mode="after")
     def _needs_evidence(self) -> CompareConfig:
         if self.verify_command is None and self.post_command is None:
-            raise ValueError(
-                "a comparison needs evidence harnessgym gathers itself: pass --verify-command (run "
-                "after every attempt) or --post-command (run once on each trial's final workspace)"
+            raise ConfigError(
+                "a comparison needs evidence harnessgym gathers itself: pass {verify_command} (run after every "
+                "attempt) or {post_command} (run once on each trial's final workspace)"
             )
         return self
 

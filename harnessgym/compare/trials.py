@@ -57,18 +57,18 @@ def plan_order(trials: int, seed: int) -> list[TrialKey]:
 
 
 def _artifact_workspace(config: CompareConfig) -> Path | None:
-    """The workspace holding the artifacts: ``--artifact-source`` (a workspace or its .harnessgym), else the
+    """The workspace holding the artifacts: ``artifact_source`` (a workspace or its .harnessgym), else the
     template itself when it carries a registry."""
     source = config.artifact_source
     if source is None:
         template = Layout(config.workspace_template)
         return template.workspace if template.registry.is_file() else None
     if not source.exists():
-        raise ConfigError(f"--artifact-source {source} does not exist; pass a workspace or its {HARNESS_DIR} folder")
+        raise ConfigError(f"{source} does not exist; pass a workspace or its {HARNESS_DIR} folder", "artifact_source")
     workspace = source.parent if source.name == HARNESS_DIR else source
     if not Layout(workspace).registry.is_file():
-        raise ConfigError(f"--artifact-source {source} has no {HARNESS_DIR}/registry.json; pass a workspace "
-                          "where harnessgym built artifacts")  # fmt: skip
+        raise ConfigError(f"{source} has no {HARNESS_DIR}/registry.json; pass a workspace where harnessgym built "
+                          "artifacts", "artifact_source")  # fmt: skip
     return workspace
 
 
@@ -76,27 +76,29 @@ def _check(config: CompareConfig, out: OutputLayout, order: list[TrialKey]) -> P
     """The artifact workspace, once everything that would waste a whole comparison has been ruled out."""
     template = config.workspace_template
     if not template.is_dir():
-        raise ConfigError(f"--workspace-template {template} is not a directory")
+        raise ConfigError(f"{template} is not a directory", "workspace_template")
     if out.root == template or template.is_relative_to(out.root):
-        raise ConfigError(f"--output-dir {out.root} would hold the template {template} itself; choose a folder "
-                          "outside it (one inside the template is fine: it is left out of the copies)")  # fmt: skip
+        raise ConfigError(f"{out.root} would hold the template {template} itself; choose a folder outside it (one "
+                          "inside the template is fine: it is left out of the copies)", "output_dir")  # fmt: skip
     source = _artifact_workspace(config)
     if config.require_active_harness:
         if source is None:
-            raise ConfigError("the harnessed trials would get no artifacts: pass --artifact-source, or "
-                              "--no-require-active-harness for a plain-against-plain (A/A) comparison")  # fmt: skip
+            raise ConfigError("the harnessed trials would get no artifacts: pass {artifact_source}, or "
+                              "{require_active_harness=false} for a plain-against-plain (A/A) comparison",
+                              "artifact_source")  # fmt: skip
         registry, _ = store.read_registry(Layout(source))
         if not any(a.state == "active" for a in registry.artifacts):
             states = ", ".join(sorted({f"{a.id} ({a.state})" for a in registry.artifacts})) or "none"
             raise ConfigError(
                 f"no artifact of {source} is active, so every harnessed trial would be invalid "
-                f"(artifacts: {states}); qualify them with a run, or pass --no-require-active-harness"
+                f"(artifacts: {states}); qualify them with a run, or pass {{require_active_harness=false}}",
+                "artifact_source",
             )
     taken = [out.trial_dir(k.group, k.index) for k in order if out.trial_dir(k.group, k.index).exists()]
     if taken and not config.overwrite:
         names = ", ".join(str(p.relative_to(out.root)) for p in taken[:4]) + (" ..." if len(taken) > 4 else "")
-        raise ConfigError(f"{out.root} already holds trials of an earlier comparison ({names}); pass --overwrite "
-                          "to replace them, or choose another --output-dir")  # fmt: skip
+        raise ConfigError(f"{out.root} already holds trials of an earlier comparison ({names}); pass "
+                          "{overwrite=true} to replace them, or choose another {output_dir}", "output_dir")  # fmt: skip
     return source
 
 
@@ -107,14 +109,14 @@ def check_compare(config: CompareConfig) -> Path | None:
     out = OutputLayout(config.output_dir)
     source = _check(config, out, plan_order(config.trials, config.seed))
     if store.lock_is_held(Layout(out.root)):
-        raise ConfigError(_in_use(out, store.lock_holder(Layout(out.root))))
+        raise ConfigError(_in_use(out, store.lock_holder(Layout(out.root))), "output_dir")
     return source
 
 
 def _in_use(out: OutputLayout, holder: tuple[int, str] | None) -> str:
     who = f" (pid {holder[0]})" if holder is not None else ""
     return (f"{out.root} is in use by another comparison{who}; wait for it to finish, stop it, or choose another "
-            "--output-dir")  # fmt: skip
+            "{output_dir}")  # fmt: skip
 
 
 def _copy_template(config: CompareConfig, dest: Path) -> None:
@@ -289,7 +291,7 @@ async def compare_async(
     try:
         lock = store.WorkspaceLock.acquire(Layout(out.root), f"compare-seed-{config.seed}")
     except WorkspaceLockedError:
-        raise ConfigError(_in_use(out, store.lock_holder(Layout(out.root)))) from None
+        raise ConfigError(_in_use(out, store.lock_holder(Layout(out.root))), "output_dir") from None
     try:
         return await _compare_locked(config, out, order, source, on_trial, on_event)
     finally:

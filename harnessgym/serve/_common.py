@@ -10,11 +10,10 @@ from typing import Annotated, Any, TypeVar
 
 import anyio
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, Field
 
 import harnessgym as hg
-from harnessgym.config import RunConfig
-from harnessgym.errors import HarnessgymError
+from harnessgym.errors import ConfigError, HarnessgymError, python_spelling
 from harnessgym.serve._models import RunView, summary_uri
 from harnessgym.serve._roots import resolve_inside
 from harnessgym.serve._runs import LiveRun
@@ -22,16 +21,18 @@ from harnessgym.serve._state import ControlState, Ctx
 
 __all__ = [
     "HEARTBEAT_SECONDS",
+    "PATH_NOTE",
     "RunId",
     "Seconds",
     "Workspace",
+    "config_of",
     "library_errors",
     "locate",
-    "run_config",
     "seconds",
     "state_of",
     "task_of",
-    "validation_problems",
+    "tool_error",
+    "tool_spelling",
     "view",
     "wait_with_progress",
     "with_heartbeat",
@@ -41,6 +42,8 @@ _RECENT_EVENTS = 10
 HEARTBEAT_SECONDS = 5.0
 """How often a waiting tool tells the client it is still alive."""
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+PATH_NOTE = "A path under an allowed root (absolute, or relative to the first)."
 
 Workspace = Annotated[
     str | None,
@@ -50,13 +53,27 @@ RunId = Annotated[str, Field(description="The run id, as start_run or list_runs 
 Seconds = Annotated[str | float | None, Field(description="A duration: seconds, or text like '90s', '45m', '1h30m'.")]
 
 
+_TOOL_NAMES = {"task_path": "task_file"}
+"""Fields the tools take under another name (the task is read from ``task_file``)."""
+
+
+def tool_spelling(field: str, value: str | None) -> str:
+    """How a tool argument is written: its name, ``name=value`` with a value (``overwrite=true``)."""
+    return python_spelling(_TOOL_NAMES.get(field, field), value)
+
+
+def tool_error(exc: HarnessgymError) -> ToolError:
+    """The one place a library error becomes a tool error: a :class:`ConfigError` names the arguments."""
+    return ToolError(exc.render(tool_spelling) if isinstance(exc, ConfigError) else str(exc))
+
+
 @contextmanager
 def library_errors() -> Iterator[None]:
-    """The library's deliberate errors already say what to do; hand them to the model unchanged."""
+    """The library's deliberate errors already say what to do; hand them to the model in its spelling."""
     try:
         yield
     except HarnessgymError as exc:
-        raise ToolError(str(exc)) from exc
+        raise tool_error(exc) from exc
 
 
 def state_of(ctx: Ctx) -> ControlState:
@@ -136,33 +153,30 @@ async def with_heartbeat(ctx: Ctx, message: str, work: Callable[[], Awaitable[T]
     return outcome[0]
 
 
-def run_config(
-    state: ControlState, workspace: Path, task_file: str | None, task_text: str | None, **fields: Any
-) -> RunConfig:
-    """A new run's :class:`RunConfig` from the tool arguments that were given (``None`` keeps the default), with
-    the task from ``task_file`` or ``task_text``; invalid ones become one clear ToolError."""
-    text, path = task_of(state, task_file, task_text)
-    given = {"workspace": workspace, "task_text": text, "task_path": path, **fields}
-    try:
-        return RunConfig.model_validate({k: v for k, v in given.items() if v is not None})
-    except ValidationError as exc:
-        raise ToolError(f"the run options are invalid: {validation_problems(exc)}") from exc
+def config_of(state: ControlState, model: type[M], given: dict[str, Any], options: dict[str, Any]) -> M:
+    """``model`` from the fields a tool gathered itself (``given``: the workspace, the task) and its generated
+    arguments (``options``; ``None`` keeps the default, paths are resolved inside the allowed roots); invalid
+    ones become one ToolError naming every argument at fault."""
+    from harnessgym.options import build_config, fields_from_tool
+
+    def inside(value: str, name: str) -> Path:
+        return resolve_inside(state.roots, value, what=name)
+
+    with library_errors():
+        config: M = build_config(model, {**given, **fields_from_tool(model, options, inside)})
+    return config
 
 
-def validation_problems(exc: ValidationError) -> str:
-    """Every problem of a rejected config on one line, each with the argument it is about."""
-    return "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}" for err in exc.errors())
-
-
-def task_of(state: ControlState, task_file: str | None, task_text: str | None) -> tuple[str, Path | None]:
-    """The task text and, for a file, its resolved path (inside the allowed roots)."""
+def task_of(state: ControlState, task_file: str | None, task_text: str | None) -> dict[str, Any]:
+    """The ``task_text`` and ``task_path`` fields: the text given, or a file's text and resolved path (inside the
+    allowed roots)."""
     if (task_file is None) == (task_text is None):
         raise ToolError("pass exactly one of task_file (a file under an allowed root) or task_text")
     if task_text is not None:
-        return task_text, None
+        return {"task_text": task_text, "task_path": None}
     path = resolve_inside(state.roots, task_file or "", what="task file")
     try:
-        return path.read_text(encoding="utf-8"), path
+        return {"task_text": path.read_text(encoding="utf-8"), "task_path": path}
     except (OSError, UnicodeDecodeError) as exc:
         raise ToolError(f"task file {path} cannot be read ({exc}); pass an existing UTF-8 file or task_text") from exc
 

@@ -9,16 +9,15 @@ its last event) is kept in ``ControlState.compare_tracking``.
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import anyio
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from harnessgym import store
 from harnessgym.compare import check_compare, compare_async
@@ -26,8 +25,17 @@ from harnessgym.compare.models import GROUPS, CompareConfig, CompareReport, Outp
 from harnessgym.compare.render import trial_line
 from harnessgym.errors import HarnessgymError
 from harnessgym.events import RunEvent
+from harnessgym.options import tool_options
 from harnessgym.records import utcnow
-from harnessgym.serve._common import HEARTBEAT_SECONDS, Seconds, state_of, task_of, validation_problems
+from harnessgym.serve._common import (
+    HEARTBEAT_SECONDS,
+    PATH_NOTE,
+    config_of,
+    library_errors,
+    state_of,
+    task_of,
+    tool_error,
+)
 from harnessgym.serve._models import CompareStatus, CompareView, StartedCompare
 from harnessgym.serve._roots import resolve_inside
 from harnessgym.serve._runs import EventSink, LiveRun, Work
@@ -48,7 +56,6 @@ CompareId = Annotated[
     Field(description="The comparison's output folder: the compare_id start_compare returned (absolute), or a "
           "path relative to the first allowed root."),
 ]  # fmt: skip
-Runner = Annotated[str | None, Field(description="The agent CLI: fake (the default; offline), claude or codex.")]
 
 
 @dataclass
@@ -113,27 +120,8 @@ def _live(state: ControlState, out: Path) -> _Compare | None:
     return tracked
 
 
-def _as_arguments(message: str) -> str:
-    """The library speaks in CLI flags; name this tool's arguments instead (--overwrite -> overwrite=true)."""
-    message = re.sub(r"(?<![\w/.-])--no-([a-z][a-z-]*)", lambda m: f"{m[1].replace('-', '_')}=false", message)
-    message = re.sub(r"(?<![\w/.-])--overwrite\b", "overwrite=true", message)
-    return re.sub(r"(?<![\w/.-])--([a-z][a-z-]*)", lambda m: m[1].replace("-", "_"), message)
-
-
 def _inside(state: ControlState, given: str, what: str) -> Path:
     return resolve_inside(state.roots, given, what=what)
-
-
-def _compare_config(state: ControlState, task_file: str | None, task_text: str | None, **fields: Any) -> CompareConfig:
-    """A :class:`CompareConfig` from the arguments that were given (``None`` keeps the library's default)."""
-    text, path = task_of(state, task_file, task_text)
-    given = {"task_text": text, "task_path": path, **fields}
-    try:
-        return CompareConfig.model_validate({k: v for k, v in given.items() if v is not None})
-    except ValidationError as exc:
-        raise ToolError(f"the comparison options are invalid: {_as_arguments(validation_problems(exc))}") from exc
-    except HarnessgymError as exc:
-        raise ToolError(_as_arguments(str(exc))) from exc
 
 
 def _work(config: CompareConfig, tracked: _Compare) -> Work:
@@ -145,110 +133,37 @@ def _work(config: CompareConfig, tracked: _Compare) -> Work:
         try:
             return await compare_async(config, tracked.on_trial, relay)
         except HarnessgymError as exc:  # deliberate and actionable: recorded for the tools, no traceback
-            tracked.error = _as_arguments(str(exc))
+            tracked.error = str(tool_error(exc))
             return None
 
     return work
 
 
+@tool_options(CompareConfig, path_note=PATH_NOTE)
 async def start_compare(
     ctx: Ctx,
-    workspace_template: Annotated[
-        str, Field(description="The clean starting folder (under an allowed root); every trial gets a fresh copy.")
-    ],
-    output_dir: Annotated[
-        str,
-        Field(description="Where the trials and compare_report.json go (under an allowed root, not holding the "
-              "template); it becomes the compare_id."),
-    ],
     task_file: Annotated[
         str | None,
         Field(description="A task file under an allowed root; one inside the template is read from each trial's "
               "copy."),
     ] = None,
     task_text: Annotated[str | None, Field(description="The task itself, instead of task_file.")] = None,
-    artifact_source: Annotated[
-        str | None,
-        Field(description="A workspace (or its .harnessgym) whose non-quarantined artifacts the harnessed trials "
-              "get; default: the template's own, if it has a registry."),
-    ] = None,
-    trials: Annotated[int | None, Field(gt=0, description="Trials per group (default 3).")] = None,
-    iterations: Annotated[int | None, Field(gt=0, description="Attempts per trial (default 1; attempt-only).")] = None,
-    runner: Runner = None,
-    runner_options: Annotated[
-        dict[str, Any] | None, Field(description="Runner settings: claude_model, codex_model, fake_script, ...")
-    ] = None,
-    attempt_timeout: Seconds = None,
-    attempt_timeouts: Annotated[
-        list[str | float] | None, Field(description="Per-iteration attempt limits; the last one is reused.")
-    ] = None,
-    verify_command: Annotated[
-        str | None,
-        Field(description="A shell command harnessgym runs after each attempt; only its verdict makes a trial "
-              "solved. Give it or post_command."),
-    ] = None,
-    verify_timeout: Seconds = None,
-    verify_pass_env: Annotated[
-        list[str] | None,
-        Field(description="Secret-named variables (keys, tokens) the verify and post commands still get; they "
-              "get no other."),
-    ] = None,
-    post_command: Annotated[
-        str | None,
-        Field(description="A shell command run once on each trial's final workspace; its JSON score is compared "
-              "between the groups (without verify_command, its passing makes a trial solved)."),
-    ] = None,
-    post_score_key: Annotated[
-        str | None, Field(description="Where the post score is in its JSON; default: score_key.")
-    ] = None,
-    post_timeout: Seconds = None,
-    score_key: Annotated[
-        str | None, Field(description="Where the score is in the verify JSON (default 'score').")
-    ] = None,
-    stop_score: Annotated[
-        float | None, Field(description="A trial also counts as solved once its score reaches this.")
-    ] = None,
-    higher_is_better: bool | None = None,
-    task_state: Literal["continue", "reset"] | None = None,
-    require_active_harness: Annotated[
-        bool | None,
-        Field(description="A harnessed trial with no active artifact is invalid (default true; false allows a "
-              "plain-against-plain comparison)."),
-    ] = None,
-    require_harness_tool_use: Annotated[
-        bool | None, Field(description="A harnessed trial without an MCP tool call is invalid (default false).")
-    ] = None,
-    overwrite: Annotated[
-        bool | None, Field(description="Replace the trials of an earlier comparison in output_dir.")
-    ] = None,
-    seed: Annotated[int | None, Field(description="Seeds the trial order and the bootstrap (default 0).")] = None,
-    alpha: Annotated[float | None, Field(gt=0, lt=1, description="Significance level (default 0.05).")] = None,
+    **options: Any,
 ) -> StartedCompare:
     """Start a comparison in the background and return its compare_id once its first trial runs: plain and
     harnessed attempt-only trials, interleaved in a seeded random order, each from a fresh copy of the template;
     only harnessgym's own verify (or post) command decides "solved". It goes on if this client disconnects;
-    follow it with get_compare (wait_seconds waits, with progress) for the verdict, stop it with cancel_compare."""
+    follow it with get_compare (wait_seconds waits, with progress) for the verdict, stop it with cancel_compare.
+    The output_dir becomes the compare_id."""
     state = state_of(ctx)
-    out = _inside(state, output_dir, "output_dir")
-    config = _compare_config(
-        state, task_file, task_text, workspace_template=_inside(state, workspace_template, "workspace_template"),
-        output_dir=out, artifact_source=_inside(state, artifact_source, "artifact_source") if artifact_source else None,
-        trials=trials, iterations=iterations, runner=runner, runner_options=runner_options,
-        attempt_timeout=attempt_timeout, attempt_timeouts=attempt_timeouts, verify_command=verify_command,
-        verify_timeout=verify_timeout, verify_pass_env=verify_pass_env, post_command=post_command,
-        post_score_key=post_score_key, post_timeout=post_timeout, score_key=score_key, stop_score=stop_score,
-        higher_is_better=higher_is_better,
-        task_state=task_state, require_active_harness=require_active_harness,
-        require_harness_tool_use=require_harness_tool_use, overwrite=overwrite, seed=seed, alpha=alpha,
-    )  # fmt: skip
+    config = config_of(state, CompareConfig, task_of(state, task_file, task_text), options)
+    out = config.output_dir
     existing = state.compares.get(_key(out))
     if existing is not None and existing.running:
         raise ToolError(f"a comparison is already running in {out}; follow it with get_compare or stop it with "
                         "cancel_compare")  # fmt: skip
-    try:  # what the library would refuse, refused before anything starts
+    with library_errors():  # what the library would refuse, refused before anything starts
         check_compare(config)
-    except HarnessgymError as exc:
-        raise ToolError(_as_arguments(str(exc))) from exc
     tracked = _Compare(output_dir=out, total=2 * config.trials)
     _tracked(state)[_key(out)] = tracked
     live = tracked.live = state.compares.launch(_key(out), out, _work(config, tracked))

@@ -6,7 +6,7 @@ Runs go on in the lifespan's task group, so a client may disconnect; the journal
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import anyio
 from mcp.server.mcpserver.exceptions import ToolError
@@ -16,14 +16,16 @@ import harnessgym as hg
 from harnessgym import store
 from harnessgym.config import RunConfig
 from harnessgym.errors import RunNotFoundError
+from harnessgym.options import tool_options
 from harnessgym.serve._common import (
+    PATH_NOTE,
     RunId,
-    Seconds,
     Workspace,
+    config_of,
     library_errors,
     locate,
-    run_config,
     state_of,
+    task_of,
     view,
     wait_with_progress,
 )
@@ -41,16 +43,6 @@ _START_CONFIRM_SECONDS = 15.0
 
 TaskFile = Annotated[str | None, Field(description="A task file (e.g. task.md) under an allowed root.")]
 TaskText = Annotated[str | None, Field(description="The task itself, instead of task_file.")]
-Runner = Annotated[str, Field(description="The agent CLI: fake (offline, for trying things out), claude or codex.")]
-MaybeRunner = Annotated[str | None, Field(description="The agent CLI: fake (the default; offline), claude or codex.")]
-Verify = Annotated[
-    str | None, Field(description="A shell command run in the workspace after each attempt; its verdict decides.")
-]
-PassEnv = Annotated[
-    list[str] | None,
-    Field(description="Secret-named variables (keys, tokens) the verify and post commands still get; they get "
-          "no other, since what they run is mostly the agent's code."),
-]  # fmt: skip
 
 
 async def _launch(state: ControlState, run_id: str, ws: Path, work: Work) -> LiveRun:
@@ -97,61 +89,19 @@ async def _stop(state: ControlState, live: LiveRun) -> None:
         raise ToolError(f"run {live.run_id} is still stopping its agent; call get_run in a moment to see it end")
 
 
+@tool_options(RunConfig, path_note=PATH_NOTE)
 async def start_run(
-    ctx: Ctx,
-    workspace: Workspace = None,
-    task_file: TaskFile = None,
-    task_text: TaskText = None,
-    runner: Runner = "fake",
-    iterations: Annotated[int | None, Field(gt=0, description="At most this many iterations (default 3).")] = None,
-    verify_command: Verify = None,
-    verify_pass_env: PassEnv = None,
-    score_key: Annotated[str | None, Field(description="Where the score is in the verify JSON.")] = None,
-    stop_score: Annotated[float | None, Field(description="Stop once the score reaches this.")] = None,
-    higher_is_better: bool | None = None,
-    attempt_timeout: Seconds = None,
-    build_timeout: Seconds = None,
-    reflection_timeout: Seconds = None,
-    verify_timeout: Seconds = None,
-    task_state: Literal["continue", "reset"] | None = None,
-    build_after_solve: bool | None = None,
-    qualify_artifacts: bool | None = None,
-    artifact_repair_attempts: Annotated[int | None, Field(ge=0)] = None,
-    post_attempt_command: Annotated[
-        str | None, Field(description="A shell command run after every attempt; its JSON output gives the score.")
-    ] = None,
-    post_attempt_score_key: Annotated[str | None, Field(description="Default: score_key.")] = None,
-    post_attempt_timeout: Seconds = None,
-    optimization_mode: Annotated[
-        bool | None, Field(description="Improve a measured score: baseline first, solved = stop_score reached.")
-    ] = None,
-    restore_best: Annotated[
-        bool | None, Field(description="Optimization mode: put the best workspace back at the end (default on).")
-    ] = None,
-    harness_depth: Literal["standard", "deep"] | None = None,
-    runner_options: Annotated[
-        dict[str, Any] | None, Field(description="Runner settings: claude_model, codex_model, fake_script, ...")
-    ] = None,
-    run_id: Annotated[str | None, Field(description="A run id to use; default: a new timestamped one.")] = None,
+    ctx: Ctx, workspace: Workspace = None, task_file: TaskFile = None, task_text: TaskText = None, **options: Any
 ) -> StartedRun:
     """Start a harnessgym run in the background and return its id at once. The run goes on if this client
     disconnects; follow it with get_run (wait_seconds waits for progress), stop it with cancel_run, continue an
     interrupted one with resume_run."""
     state = state_of(ctx)
     ws = state.workspace(workspace)
-    config = run_config(
-        state, ws, task_file, task_text, runner=runner, iterations=iterations, verify_command=verify_command,
-        verify_pass_env=verify_pass_env,
-        score_key=score_key, stop_score=stop_score, higher_is_better=higher_is_better,
-        attempt_timeout=attempt_timeout, build_timeout=build_timeout, reflection_timeout=reflection_timeout,
-        verify_timeout=verify_timeout, task_state=task_state, build_after_solve=build_after_solve,
-        qualify_artifacts=qualify_artifacts, artifact_repair_attempts=artifact_repair_attempts,
-        post_attempt_command=post_attempt_command, post_attempt_score_key=post_attempt_score_key,
-        post_attempt_timeout=post_attempt_timeout, optimization_mode=optimization_mode, restore_best=restore_best,
-        harness_depth=harness_depth, runner_options=runner_options, run_id=run_id,
-    )  # fmt: skip
-    if run_id is not None and _exists(ws, run_id):
-        raise ToolError(f"run id {run_id!r} is already used in {ws}; continue it with resume_run or omit run_id")
+    config = config_of(state, RunConfig, {"workspace": ws, **task_of(state, task_file, task_text)}, options)
+    if options.get("run_id") is not None and _exists(ws, config.run_id):
+        raise ToolError(f"run id {config.run_id!r} is already used in {ws}; continue it with resume_run or omit "
+                        "run_id")  # fmt: skip
     await _launch(state, config.run_id, ws, _start(config))
     return StartedRun(run_id=config.run_id, workspace=ws, summary_uri=summary_uri(config.run_id))
 
@@ -232,6 +182,12 @@ async def resume_run(ctx: Ctx, run_id: RunId, workspace: Workspace = None) -> St
     return StartedRun(run_id=run_id, workspace=ws, summary_uri=summary_uri(run_id))
 
 
+_STEP_OPTIONS = ("runner", "runner_options", "verify_command", "score_key", "attempt_timeout", "build_timeout",
+                 "build_after_solve")  # fmt: skip
+"""The options of a new one-iteration run that start_iteration takes (a stepped run keeps its own)."""
+
+
+@tool_options(RunConfig, only=_STEP_OPTIONS, path_note=PATH_NOTE)
 async def start_iteration(
     ctx: Ctx,
     workspace: Workspace = None,
@@ -242,30 +198,20 @@ async def start_iteration(
     ] = None,
     task_file: TaskFile = None,
     task_text: TaskText = None,
-    runner: MaybeRunner = None,
-    verify_command: Verify = None,
-    score_key: str | None = None,
-    attempt_timeout: Seconds = None,
-    build_timeout: Seconds = None,
-    build_after_solve: bool | None = None,
-    runner_options: dict[str, Any] | None = None,
     allow_solved: Annotated[
         bool, Field(description="With run_id: step on although the run already solved the task.")
     ] = False,
+    **options: Any,
 ) -> IterationView:
     """Run one iteration (attempt, verify, reflection, build, qualification) and wait for it, sending progress
     notifications: with run_id the next iteration of that run, else a new one-iteration run. What it qualifies
     is active for the next iteration; step on with the returned run_id."""
     state = state_of(ctx)
-    options = {
-        "runner": runner, "verify_command": verify_command, "score_key": score_key,
-        "attempt_timeout": attempt_timeout, "build_timeout": build_timeout, "build_after_solve": build_after_solve,
-        "runner_options": runner_options,
-    }  # fmt: skip
     work: Work
     if run_id is None:
         ws = state.workspace(workspace)
-        config = run_config(state, ws, task_file, task_text, iterations=1, **options)
+        fields = {"workspace": ws, "iterations": 1, **task_of(state, task_file, task_text)}
+        config = config_of(state, RunConfig, fields, options)
         run_id, work = config.run_id, _start(config)
     else:
         named = {"task_file": task_file, "task_text": task_text, **options}

@@ -166,7 +166,7 @@ async def test_harness_depth_guidance_reaches_the_reflection_and_build_prompts(t
 
 
 def test_optimization_mode_needs_a_command_to_measure_with(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="--post-attempt-command or --verify-command"):
+    with pytest.raises(ValueError, match=r"optimization_mode: .*post_attempt_command or verify_command"):
         RunConfig(workspace=tmp_path, task_text="t", optimization_mode=True)
     cfg = RunConfig(workspace=tmp_path, task_text="t", verify_command="v", score_key="loss")
     assert (cfg.post_score_key, cfg.post_attempt_timeout, cfg.restore_best, cfg.harness_depth) == (
