@@ -124,3 +124,21 @@ def test_in_a_terminal_the_demo_redraws_a_status_line_and_ends_with_the_table(tm
     assert re.search(r"iteration 2/2 · attempt \d+:\d\d/45:00 · Bash harnessgym mcp call", plain), plain[-3000:]
     assert "the host served numcheck__failing_cases (completed" in plain
     assert "Final status: solved" in plain and "best so far" in plain and "claims solved" in plain
+
+
+@pytest.mark.anyio
+async def test_a_comparison_through_a_pipe_counts_trials_per_arm_in_plain_lines(tmp_path: Path) -> None:
+    template = example_workspace(tmp_path, "template")
+    argv = harnessgym_argv("compare", "--task", str(template / "task.md"), "--workspace-template", str(template),
+                           "--no-require-active-harness", "--output-dir", str(tmp_path / "out"), "--trials", "2",
+                           "--verify-command", VERIFY, "--runner", "fake")  # fmt: skip
+    out, err = tmp_path / "out.txt", tmp_path / "err.txt"
+    result = await run_process(argv, timeout=120, stdout_path=out, stderr_path=err, cwd=tmp_path)
+    stderr = err.read_text()
+    assert result.returncode == 0, stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert lines and all(STAMP.match(line) for line in lines) and "\x1b" not in stderr, lines
+    arms = [line.split(" ", 1)[1] for line in lines if " done, " in line]
+    assert len(arms) == 4 and arms[-1] == "plain: 2 done, 0 running, 0 left; harnessed: 2 done, 0 running, 0 left"
+    assert all("about " in line and " left" in line for line in arms[:-1])
+    assert any("iteration 1 attempt: Bash python verifier.py" in line for line in lines)
