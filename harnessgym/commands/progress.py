@@ -151,8 +151,10 @@ class ProgressPrinter:
     """The CLI's event handler. Use as a context manager around the run: on a terminal it keeps the status
     line alive; elsewhere it runs the heartbeat."""
 
-    def __init__(self, console: Console | None = None, stream: IO[str] | None = None) -> None:
+    def __init__(self, console: Console | None = None, stream: IO[str] | None = None, *,
+                 heartbeat: float = HEARTBEAT_SECONDS) -> None:  # fmt: skip
         self.console = console or Console(stderr=True, highlight=False, file=stream)
+        self.heartbeat = heartbeat
         self.tty = self.console.is_terminal
         self.state = LiveState()
         self._live: Live | None = None
@@ -233,9 +235,9 @@ class ProgressPrinter:
             self.say("; ".join(lines))
 
     def _heartbeat(self) -> None:
-        while not self._stop.wait(5.0):
+        while not self._stop.wait(min(5.0, self.heartbeat / 2)):
             now = time.monotonic()
-            if now - self._last_line >= HEARTBEAT_SECONDS:
+            if now - self._last_line >= self.heartbeat:
                 with self._lock:
                     line = self.state.status(now)
                 self.say(f"still working: {line}")

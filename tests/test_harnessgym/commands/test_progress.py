@@ -14,6 +14,7 @@ import termios
 import threading
 from pathlib import Path
 
+import anyio
 import pytest
 from support.loop import VERIFY, example_workspace, harnessgym_argv
 
@@ -142,3 +143,15 @@ async def test_a_comparison_through_a_pipe_counts_trials_per_arm_in_plain_lines(
     assert len(arms) == 4 and arms[-1] == "plain: 2 done, 0 running, 0 left; harnessed: 2 done, 0 running, 0 left"
     assert all("about " in line and " left" in line for line in arms[:-1])
     assert any("iteration 1 attempt: Bash python verifier.py" in line for line in lines)
+
+
+@pytest.mark.anyio
+async def test_without_a_terminal_a_long_quiet_phase_gets_heartbeat_lines() -> None:
+    stream = io.StringIO()
+    printer = ProgressPrinter(stream=stream, heartbeat=0.2)
+    printer(_event("phase_started", 1, "attempt", limit_seconds=60.0))
+    with printer.running(), anyio.fail_after(10):
+        while "still working" not in stream.getvalue():  # noqa: ASYNC110 - the heartbeat is a thread's timer
+            await anyio.sleep(0.05)
+    beat = stream.getvalue().splitlines()[-1]
+    assert STAMP.match(beat) and re.search(r"still working: iteration 1 · attempt \d+:\d\d/1:00 · 0 tool calls", beat)
