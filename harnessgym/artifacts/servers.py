@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harnessgym.artifacts.registry import ArtifactEntry, ArtifactVerdict, McpActivation
+
 if TYPE_CHECKING:
     from mcp_host import CallTail
-
-from harnessgym.artifacts.registry import ArtifactEntry, ArtifactVerdict, McpActivation
 
 __all__ = ["activate_servers", "call_tail", "calls_by_iteration", "qualify_mcp"]
 
