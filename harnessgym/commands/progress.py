@@ -95,7 +95,7 @@ class LiveState:
 
     def apply(self, event: RunEvent, now: float) -> None:
         data = event.data
-        if event.kind == "run_started" and isinstance(data.get("iterations"), int):
+        if event.kind in ("run_started", "run_resumed", "run_continued") and isinstance(data.get("iterations"), int):
             self.iterations = int(data["iterations"])  # type: ignore[arg-type]
         if event.kind == "iteration_started":
             self.iteration, self.mcp_calls = event.iteration, 0
