@@ -22,10 +22,12 @@ if TYPE_CHECKING:
     from harnessgym.errors import (
         ArtifactError,
         ArtifactNotFoundError,
+        CompareNotFoundError,
         ConfigError,
         ContinueError,
         DurationError,
         HarnessgymError,
+        NotRunningError,
         ResumeError,
         RunNotFoundError,
         TaskNotFoundError,
@@ -36,7 +38,28 @@ if TYPE_CHECKING:
     )
     from harnessgym.events import RunEvent, RunInfo
     from harnessgym.evidence.verify import score_workspace
-    from harnessgym.jobs.api import continue_async, continue_run, interrupt_run, resume, resume_async, run, run_async
+    from harnessgym.jobs import (
+        CompareInfo,
+        CompareStatus,
+        JobRecord,
+        cancel_compare,
+        cancel_compare_async,
+        compare,
+        compare_async,
+        get_compare,
+        list_compares,
+    )
+    from harnessgym.jobs.api import (
+        cancel_run,
+        cancel_run_async,
+        continue_async,
+        continue_run,
+        interrupt_run,
+        resume,
+        resume_async,
+        run,
+        run_async,
+    )
     from harnessgym.jobs.runs import get_run, list_runs
     from harnessgym.records import IterationRecord, RunSummary, Verdict
 
@@ -45,12 +68,17 @@ __all__ = [
     "ArtifactError",
     "ArtifactNotFoundError",
     "ArtifactVerdict",
+    "CompareInfo",
+    "CompareNotFoundError",
+    "CompareStatus",
     "ConfigError",
     "ContinueError",
     "Duration",
     "DurationError",
     "HarnessgymError",
     "IterationRecord",
+    "JobRecord",
+    "NotRunningError",
     "ResumeError",
     "RunConfig",
     "RunEvent",
@@ -63,11 +91,20 @@ __all__ = [
     "WorkspaceError",
     "WorkspaceLockedError",
     "WorkspaceNotWritableError",
+    "__version__",
+    "cancel_compare",
+    "cancel_compare_async",
+    "cancel_run",
+    "cancel_run_async",
+    "compare",
+    "compare_async",
     "continue_async",
     "continue_run",
+    "get_compare",
     "get_run",
     "interrupt_run",
     "list_artifacts",
+    "list_compares",
     "list_runs",
     "parse_duration",
     "promote_artifact",
@@ -82,8 +119,14 @@ __all__ = [
 
 _HOME: dict[str, str] = {
     **dict.fromkeys(
-        ["continue_async", "continue_run", "interrupt_run", "resume", "resume_async", "run", "run_async"],
+        ["cancel_run", "cancel_run_async", "continue_async", "continue_run", "interrupt_run", "resume",
+         "resume_async", "run", "run_async"],
         "harnessgym.jobs.api",
+    ),
+    **dict.fromkeys(
+        ["CompareInfo", "CompareStatus", "JobRecord", "cancel_compare", "cancel_compare_async", "compare",
+         "compare_async", "get_compare", "list_compares"],
+        "harnessgym.jobs",
     ),
     **dict.fromkeys(
         ["list_artifacts", "promote_artifact", "qualify_artifact", "quarantine_artifact"], "harnessgym.artifacts.manage"
@@ -102,6 +145,7 @@ _HOME: dict[str, str] = {
     "get_run": "harnessgym.jobs.runs",
     "list_runs": "harnessgym.jobs.runs",
     "score_workspace": "harnessgym.evidence.verify",
+    "__version__": "mcp_host",  # one version for the three packages, from the distribution's metadata
 }
 
 

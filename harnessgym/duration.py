@@ -1,60 +1,29 @@
-"""One typed duration: ``"45m"``, ``"1h30m"``, ``"90s"``, ``"2.5"`` (seconds) all parse into :class:`Duration`."""
+"""One typed duration: ``"45m"``, ``"1h30m"``, ``"90s"``, ``"2.5"`` (seconds) all parse into :class:`Duration`.
+
+The grammar is :func:`mcp_host.parse_seconds`, shared with the MCP server manifests, so a duration is
+spelled the same way on the command line, in a tool call and in a manifest; this module only puts
+harnessgym's error on it.
+"""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 from harnessgym.errors import DurationError
+from mcp_host import DurationError as UnusableDuration
+from mcp_host import parse_seconds
 
 __all__ = ["Duration", "format_duration", "is_duration", "parse_duration"]
 
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
-_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
-_NEGATIVE = "a time limit cannot be negative; give how long the step may take, e.g. '5m'"
-
 
 def parse_duration(value: Any) -> float:
-    """Seconds from a number or a string like ``"1h30m"``; raises :class:`DurationError`."""
-    if isinstance(value, bool):
-        raise DurationError(str(value))
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str):
-        text = value.strip().lower()
-        if text.startswith("-") and (_PART.fullmatch(text[1:]) or _is_number(text[1:])):
-            raise DurationError(value, reason=_NEGATIVE)
-        try:
-            seconds = float(text)
-        except ValueError:
-            pos, seconds = 0, 0.0
-            for match in _PART.finditer(text):
-                if match.start() != pos or not text:
-                    raise DurationError(value) from None
-                seconds += float(match.group(1)) * _UNITS[match.group(2)]
-                pos = match.end()
-            if pos == 0 or pos != len(text):
-                raise DurationError(value) from None
-    else:
-        raise DurationError(repr(value))
-    if seconds != seconds or seconds == float("inf"):
-        raise DurationError(str(value), reason="a time limit must be a finite number of seconds")
-    if seconds < 0:
-        raise DurationError(str(value), reason=_NEGATIVE)
-    if seconds == 0:
-        raise DurationError(str(value), reason="a limit of zero would stop the step before it starts; give a positive "
-                            "duration such as '90s' or '45m' (there is no 'no limit': use a long one, e.g. '24h')")
-    return seconds
-
-
-def _is_number(text: str) -> bool:
+    """Seconds from a number or a string like ``"1h30m"``; raises :class:`DurationError` saying why not."""
     try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+        return parse_seconds(value)
+    except UnusableDuration as exc:
+        raise DurationError(value if isinstance(value, str) else repr(value), why=exc.problem) from None
 
 
 def format_duration(seconds: float) -> str:

@@ -4,7 +4,7 @@
 
     HarnessgymError                 what went wrong, to what, and what to do
     ├── ConfigError                 a configuration is invalid: which field, and what is wrong with it
-    │   ├── DurationError           "45x" is not a duration
+    │   ├── DurationError           "45x" is not a duration; "0" is not a usable time limit
     │   ├── TaskNotFoundError       the task file cannot be read
     │   └── UnknownRunnerError      no runner has that name
     ├── WorkspaceError              the workspace cannot be used
@@ -13,6 +13,8 @@
     ├── RunNotFoundError            no run with that id in this workspace
     ├── ResumeError                 the run cannot be resumed (finished, config missing, ...)
     │   └── ContinueError           it cannot be continued by more iterations (still running, solved, ...)
+    ├── CompareNotFoundError        no comparison in that output folder
+    ├── NotRunningError             nothing runs that run or comparison now, so there is nothing to stop
     └── ArtifactError               an artifact operation cannot be done
         └── ArtifactNotFoundError
 
@@ -30,10 +32,12 @@ from typing import Any
 __all__ = [
     "ArtifactError",
     "ArtifactNotFoundError",
+    "CompareNotFoundError",
     "ConfigError",
     "ContinueError",
     "DurationError",
     "HarnessgymError",
+    "NotRunningError",
     "ResumeError",
     "RunNotFoundError",
     "TaskNotFoundError",
@@ -109,16 +113,14 @@ class ConfigError(HarnessgymError, ValueError):
 
 
 class DurationError(ConfigError):
-    """A duration string could not be parsed (the field is known where it is validated, not here)."""
+    """A duration could not be parsed, or is no usable time limit (0, negative, endless); the field is known where
+    it is validated, not here."""
 
-    def __init__(self, text: str, field: str | None = None, *, reason: str = "") -> None:
+    def __init__(self, text: str, field: str | None = None, *, why: str | None = None) -> None:
         self.text = text
-        self.reason = reason
-        """Why a well-formed value is refused (zero, negative, not finite); empty when it did not parse."""
-        super().__init__(
-            f"{text!r} is not allowed: {reason}" if reason else
-            f"{text!r} is not a duration; write seconds ('90', '2.5') or units like '90s', '45m', '1h30m'", field
-        )
+        self.why = why or "is not a duration; write seconds ('90', '2.5') or units like '90s', '45m', '1h30m'"
+        """Why, as the end of a sentence that starts with the text."""
+        super().__init__(f"{text!r} {self.why}", field)
 
 
 class TaskNotFoundError(ConfigError):
@@ -148,7 +150,7 @@ class WorkspaceNotWritableError(WorkspaceError):
     def __init__(self, workspace: Path, reason: str) -> None:
         super().__init__(
             workspace,
-            f"workspace {workspace} is not writable ({reason}); choose a writable --workspace or fix its permissions",
+            f"workspace {workspace} is not writable ({reason}); choose a writable workspace or fix its permissions",
         )
 
 
@@ -198,3 +200,21 @@ class ArtifactNotFoundError(ArtifactError):
             f"no artifact {artifact_id!r} in {workspace}/.harnessgym/registry.json; `harnessgym artifacts list "
             f"--workspace {workspace}` shows them (serve: list_artifacts)",
         )
+
+
+class CompareNotFoundError(HarnessgymError):
+    def __init__(self, output_dir: Path) -> None:
+        self.output_dir = output_dir
+        super().__init__(f"no comparison in {output_dir}: it holds neither compare_report.json nor trials")
+
+
+class NotRunningError(HarnessgymError):
+    """A cancel found nothing to stop. ``holder_pid``: a process that is not a harnessgym job holds the folder
+    (a comparison run in-process elsewhere): stop it there."""
+
+    def __init__(self, what: str, status: str, holder_pid: int | None = None) -> None:
+        self.what = what
+        self.status = status
+        self.holder_pid = holder_pid
+        elsewhere = f"; process {holder_pid} is running it: stop that process" if holder_pid is not None else ""
+        super().__init__(f"{what} is not running (status {status}){elsewhere}")

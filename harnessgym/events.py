@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +12,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from harnessgym.records import Evidence, IterationBrief, utcnow
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Emitter", "EventHandler", "EventKind", "RunEvent", "RunInfo", "RunInfoStatus"]
 
@@ -76,8 +79,8 @@ class Emitter:
             result = self._handler(event)
             if inspect.isawaitable(result):
                 await result
-        except Exception:  # an observer's bug must not break the run
-            pass
+        except Exception:  # an observer's bug must not break the run, nor go unseen
+            log.exception("the event handler failed on %s of run %s; the run goes on", kind, self.run_id)
 
 
 class RunInfo(BaseModel):

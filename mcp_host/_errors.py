@@ -4,6 +4,7 @@ One tree, so callers can catch as broadly or narrowly as they need::
 
     MCPHostError
     ├── ManifestError            a server manifest is missing, unreadable or wrong (.path, .field)
+    ├── DurationError            a value is not a usable duration (.value, .kind, .problem)
     ├── FramingError             bytes from a peer could not be framed as a JSON-RPC message
     │   └── MessageTooLargeError     a message is larger than the configured bound (.size, .limit)
     ├── ServerError              one downstream server failed (.server)
@@ -18,8 +19,10 @@ Messages say what happened, to what, and what to do.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 __all__ = [
+    "DurationError",
     "FramingError",
     "HostUnavailableError",
     "MCPHostError",
@@ -45,6 +48,18 @@ class ManifestError(MCPHostError):
         self.message = message
         where = f"{path}" + (f", field {field!r}" if field else "")
         super().__init__(f"{where}: {message}")
+
+
+class DurationError(MCPHostError, ValueError):
+    """A value is not a usable duration: unreadable, not positive, or longer than the caller allows."""
+
+    def __init__(self, value: object, kind: Literal["unreadable", "not_positive", "too_long"], problem: str) -> None:
+        self.value = value
+        self.kind = kind
+        self.problem = problem
+        """Why, as the end of a sentence that starts with the value."""
+        shown = value if isinstance(value, str) else str(value)
+        super().__init__(f"{shown[:40]!r} {problem}")
 
 
 class FramingError(MCPHostError):

@@ -1,11 +1,13 @@
-"""Where ``mcp_host`` keeps its files, in one place.
+"""Where ``mcp_host`` keeps its files, in one place; ``harnessgym.store.layout`` asks here for these.
 
 Under ``<workspace>/.harnessgym/``:
 
+* ``mcp/``: the manifests of the servers agents write (upstream's folder; harnessgym owns the rest of it);
 * ``mcp_calls.jsonl``: one line per ``tools/call`` (upstream-compatible, plus run_id/iteration/phase);
 * ``host/active.json``: the active server set the running host serves (written atomically);
-* ``host/verdicts/<digest>.json``: cached qualification verdicts;
-* ``host/logs/<server>.stderr.log``: each server's stderr, bounded.
+* ``host/verdicts/<digest>.json``: qualification verdicts by artifact digest (:mod:`mcp_host._supervise.verdicts`);
+* ``host/logs/<server>.stderr.log``: each server's stderr, bounded;
+* ``host/daemon.log``: the stderr of a host daemon ``harnessgym mcp call`` started.
 
 The host's unix socket lives outside the workspace (``sun_path`` holds 108 bytes at most): under
 ``$XDG_RUNTIME_DIR`` or ``/tmp``, keyed by a hash of the workspace's real path.
@@ -13,25 +15,48 @@ The host's unix socket lives outside the workspace (``sun_path`` holds 108 bytes
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 __all__ = [
+    "AGENT_FILE_LIMIT_BYTES",
+    "HARNESS_DIR",
+    "MANIFESTS_DIR",
     "active_path",
     "calls_path",
+    "daemon_log_path",
+    "harness_dir",
     "host_dir",
     "logs_dir",
+    "manifests_dir",
     "private_dir",
+    "read_regular",
+    "server_log_path",
     "socket_path",
     "verdicts_dir",
     "write_atomic",
 ]
 
+HARNESS_DIR = ".harnessgym"
+"""The folder of a workspace that holds everything harnessgym and its agents keep there."""
+MANIFESTS_DIR = "mcp"
+"""The folder under :data:`HARNESS_DIR` where agents put MCP servers and their manifests."""
+
+
+def harness_dir(workspace: Path) -> Path:
+    return workspace / HARNESS_DIR
+
+
+def manifests_dir(workspace: Path) -> Path:
+    return harness_dir(workspace) / MANIFESTS_DIR
+
 
 def host_dir(workspace: Path) -> Path:
-    return workspace / ".harnessgym" / "host"
+    return harness_dir(workspace) / "host"
 
 
 def active_path(workspace: Path) -> Path:
@@ -46,12 +71,21 @@ def logs_dir(workspace: Path) -> Path:
     return host_dir(workspace) / "logs"
 
 
+def server_log_path(log_dir: Path, server: str) -> Path:
+    """One server's stderr log in ``log_dir`` (normally :func:`logs_dir`)."""
+    return log_dir / f"{server}.stderr.log"
+
+
+def daemon_log_path(workspace: Path) -> Path:
+    return host_dir(workspace) / "daemon.log"
+
+
 def calls_path(workspace: Path) -> Path:
     """The telemetry file; ``HARNESSGYM_MCP_TELEMETRY_PATH`` overrides it, as upstream."""
     override = os.environ.get("HARNESSGYM_MCP_TELEMETRY_PATH")
     if override:
         return Path(override)
-    return workspace / ".harnessgym" / "mcp_calls.jsonl"
+    return harness_dir(workspace) / "mcp_calls.jsonl"
 
 
 def socket_path(workspace: Path) -> Path:
@@ -80,12 +114,56 @@ def private_dir(directory: Path) -> None:
         os.chmod(directory, 0o700)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old or the new content, never a mix."""
+AGENT_FILE_LIMIT_BYTES = 32 * 1024 * 1024
+"""A JSON file an agent can write (result.json, registry.json) or replace (our records) larger than this is not
+read: no honest one comes close, and reading it whole would cost the loop its memory."""
+
+
+def read_regular(path: Path, limit: int | None = AGENT_FILE_LIMIT_BYTES) -> bytes:
+    """The bytes of a regular file (symlinks followed) of at most ``limit`` bytes.
+
+    The one read of files an agent may have put in place (the workspace is untrusted). Anything else an agent
+    can put at ``path`` is refused with an :class:`OSError` whose ``strerror`` says why, and it never blocks:
+    the file is opened non-blocking and checked before it is read, so a FIFO (whose read would wait forever
+    for a writer) or a device is refused rather than read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "it is not a regular file", str(path))
+        if limit is not None and info.st_size > limit:
+            raise OSError(errno.EFBIG, f"it is larger than {limit} bytes", str(path))
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read() if limit is None else fh.read(limit + 1)
+    finally:
+        os.close(fd)
+    if limit is not None and len(data) > limit:  # it grew while we read it
+        raise OSError(errno.EFBIG, f"it is larger than {limit} bytes", str(path))
+    return data
+
+
+def write_atomic(path: Path, data: bytes | str) -> None:
+    """Write ``data`` (text as UTF-8) to ``path`` so readers see the old content or the new, never a mix, and
+    the new survives a crash right after: a temp file beside it, fsync, rename, fsync of the folder.
+
+    The one atomic write of the three packages. The temp file has a fresh name (two writers never share one)
+    and is removed when anything fails.
+    """
+    payload = data.encode("utf-8") if isinstance(data, str) else data
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

@@ -7,7 +7,7 @@ and ``codex`` (alias ``exec``) drive the real CLIs. Runner modules are imported 
 from __future__ import annotations
 
 import importlib
-from typing import get_args as _get_args
+import typing
 
 from runners._base import AgentAction, McpLaunch, Phase, PhaseOutcome, PhaseRequest, PhaseStatus, Runner
 from runners._options import RunnerName, RunnerOptions
@@ -35,8 +35,8 @@ RUNNERS: dict[RunnerName, tuple[str, str]] = {
 }
 
 
-if tuple(RUNNERS) != _get_args(RunnerName):  # the registry and the declared names must not drift apart
-    raise ImportError(f"runners.RUNNERS {tuple(RUNNERS)} differs from RunnerName {_get_args(RunnerName)}")
+if tuple(RUNNERS) != typing.get_args(RunnerName):  # the registry and the declared names must not drift apart
+    raise ImportError(f"runners.RUNNERS {tuple(RUNNERS)} differs from RunnerName {typing.get_args(RunnerName)}")
 
 
 class UnknownRunner(LookupError):

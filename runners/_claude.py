@@ -159,7 +159,8 @@ class _ClaudeEvents:
         if isinstance(event.get("session_id"), str):
             self.session_id = event["session_id"]
         if kind == "system" and event.get("subtype") == "init":
-            self.mcp_servers = [s for s in event.get("mcp_servers", []) if isinstance(s, dict)]
+            listed = event.get("mcp_servers")
+            self.mcp_servers = [s for s in listed if isinstance(s, dict)] if isinstance(listed, list) else []
             servers = ", ".join(f"{s.get('name')}:{s.get('status')}" for s in self.mcp_servers) or "none"
             tools = event.get("tools", [])
             self.transcript.write(

@@ -18,6 +18,7 @@ transcript, such as Claude's MCP config, are part of the phase's files).
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -25,6 +26,8 @@ from typing import IO, Any, Protocol
 
 from mcp_host import ProcResult, run_process
 from runners._base import AgentAction, PhaseOutcome, PhaseRequest
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "CliEvents",
@@ -129,7 +132,11 @@ def write_prompt_file(request: PhaseRequest) -> None:
 
 
 def json_lines(on_event: Callable[[dict[str, Any]], None], on_text: Callable[[str], None]) -> Callable[[str], None]:
-    """A stdout line handler: JSON objects go to ``on_event``, any other non-empty line to ``on_text``."""
+    """A stdout line handler: JSON objects go to ``on_event``, any other non-empty line to ``on_text``.
+
+    An event ``on_event`` fails on (a parser's bug, an event of a shape it did not expect) is logged and goes to
+    ``on_text`` instead, so the transcript keeps it; the events after it are handled as usual.
+    """
 
     def on_line(line: str) -> None:
         text = line.strip()
@@ -137,10 +144,14 @@ def json_lines(on_event: Callable[[dict[str, Any]], None], on_text: Callable[[st
         if text.startswith("{"):
             try:
                 event = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 event = None
         if isinstance(event, dict):
-            on_event(event)
+            try:
+                on_event(event)
+            except Exception:  # the per-event guard: one unreadable event never costs the ones after it
+                log.exception("could not read the CLI event %r; kept as text", text[:200])
+                on_text(text)
         elif text:
             on_text(text)
 

@@ -13,7 +13,8 @@ The first step whose ``phase`` (or ``"*"``) and ``iteration`` (an int, a list, o
 ``result`` (deep-merge ``set`` into result.json), ``raw_result`` (write ``text`` as is), ``write``, ``replace``,
 ``register`` (append a raw registry entry), ``delete``, ``once`` (run nested ``actions`` only the first time,
 remembered by a ``marker`` file), ``skill``, ``tool``, ``mcp_server``, ``mcp_call``, ``run``, ``sleep``,
-``hang`` (start ``children`` sleepers, then sleep), ``exit``, ``emit``, ``check_prompt``.
+``wait_for`` (a ``path`` another process creates), ``hang`` (start ``children`` sleepers, then sleep), ``exit``,
+``emit``, ``check_prompt``.
 Without a script it plays the demo (:mod:`runners._fake_demo`): iteration 1 is blocked, the build writes an MCP
 server, and iteration 2 calls its tool through the host before it fixes ``numerics.py`` of the example task.
 ``run`` and ``mcp_call`` first print a ``tool_use`` event naming the shell command, as a real CLI's stream does.
@@ -216,6 +217,13 @@ class Agent:
             await self.run([a.replace("{python}", sys.executable) for a in action["argv"]], action)
         elif do == "sleep":
             await anyio.sleep(float(action.get("seconds", 1)))
+        elif do == "wait_for":
+            # Another process (a test) creates the file; polling is the only way to see it, bounded.
+            with anyio.move_on_after(float(action.get("seconds", 120))) as waited:
+                while not self.path(action["path"]).exists():  # noqa: ASYNC110
+                    await anyio.sleep(0.05)
+            if waited.cancelled_caught:
+                raise AgentFailure(f"{action['path']} did not appear in time", 3)
         elif do == "hang":
             children = [
                 await spawn([sys.executable, "-c", "import time; time.sleep(3600)"])

@@ -49,7 +49,19 @@ def _no_leftover_processes() -> Generator[None, None, None]:
             pytest.fail("the test left processes running:\n" + "\n".join(cmds))
 
 
+SLOW_TIMEOUT_SECONDS = 240
+"""The timeout of a test marked ``slow``; every other test has the 30 s of pyproject.toml."""
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give every test marked ``slow`` the longer timeout (unless it names its own), then install the npm tools."""
+    for item in items:
+        if item.get_closest_marker("slow") is not None and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT_SECONDS))
+    _install_npm_tools(items)
+
+
+def _install_npm_tools(items: list[pytest.Item]) -> None:
     """Install the pinned npm tools (and Chromium, from Debian's packages) once, before any test runs, when a
     collected test needs them.
 

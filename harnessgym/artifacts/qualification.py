@@ -146,7 +146,7 @@ async def qualify_in_fresh_copy(
         for i, (entry, _) in enumerate(static):
             tg.start_soon(self_test_one, i, entry)
     mcp_entries = [e for e in entries if e.kind == "mcp"]
-    verdicts += await mcp_artifacts.qualify_mcp(mcp_entries, fresh, cache_dir=layout.mcp_cache)
+    verdicts += await mcp_artifacts.qualify_mcp(mcp_entries, fresh, verdicts_of=layout.workspace)
     warnings = [f"{v.artifact_id}: {v.message}" for v in verdicts if v.status == "skipped"]
     if not verdicts:
         status = "skipped"

@@ -24,7 +24,7 @@ def _skipped(entries: Sequence[ArtifactEntry], why: str) -> list[ArtifactVerdict
 
 
 async def qualify_mcp(
-    entries: Sequence[ArtifactEntry], workspace: Path, cache_dir: Path | None = None
+    entries: Sequence[ArtifactEntry], workspace: Path, verdicts_of: Path | None = None
 ) -> list[ArtifactVerdict]:
     """Smoke-test and self-test each MCP artifact as it stands in ``workspace`` (a clean copy)."""
     if not entries:
@@ -42,7 +42,7 @@ async def qualify_mcp(
             verdicts[entry.id] = ArtifactVerdict(artifact_id=entry.id, kind="mcp", path=entry.path, status="failed",
                                                  checks=["manifest"], message=f"invalid manifest: {exc}")  # fmt: skip
     if specs:
-        results = await qualify_servers([s for _, s in specs], workspace=workspace, cache_dir=cache_dir)
+        results = await qualify_servers([s for _, s in specs], workspace=workspace, verdicts_of=verdicts_of)
         for (entry, _), result in zip(specs, results, strict=True):
             verdicts[entry.id] = ArtifactVerdict(
                 artifact_id=entry.id,

@@ -53,18 +53,15 @@ def _config(opts: dict[str, Any]) -> Any:
 
 def _run_cli(config: Any) -> Any:
     """Run under anyio; SIGINT/SIGTERM stop the running trial and leave an ``interrupted`` report."""
-    import anyio
-
     from harnessgym import store
+    from harnessgym.commands._signals import run_until_signalled
     from harnessgym.commands.progress import ProgressPrinter
     from harnessgym.compare import compare_async
     from harnessgym.compare.models import GROUPS, CompareReport, OutputLayout, TrialKey, TrialRecord
     from harnessgym.compare.render import trial_line
-    from harnessgym.errors import HarnessgymError
 
     printer = ProgressPrinter()
     printer.expect(GROUPS, config.trials)
-    outcome: dict[str, Any] = {}
 
     def on_trial(key: TrialKey, position: int, total: int, record: TrialRecord | None) -> None:
         style = "dim" if record is None else "cyan" if record.valid else "yellow"
@@ -74,29 +71,15 @@ def _run_cli(config: Any) -> Any:
             took = (record.finished_at - record.started_at).total_seconds()
         printer.trial(key.group, config.trials, started=record is None, seconds=took)
 
-    async def main() -> None:
-        async with anyio.create_task_group() as tg:
-
-            async def watch() -> None:
-                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                    async for signum in signals:
-                        printer.say(f"{signal.Signals(signum).name}: stopping the running trial...", "bold red")
-                        tg.cancel_scope.cancel()
-                        return
-
-            tg.start_soon(watch)
-            try:
-                outcome["report"] = await compare_async(config, on_trial, _trial_events(printer))
-            except HarnessgymError as exc:  # raised again outside the task group, unwrapped
-                outcome["error"] = exc
-            tg.cancel_scope.cancel()
+    def on_signal(signum: signal.Signals) -> None:
+        printer.say(f"{signum.name}: stopping the running trial...", "bold red")
 
     with printer.running():
-        anyio.run(main)
-    if "error" in outcome:
-        raise outcome["error"]
-    if "report" in outcome:
-        return outcome["report"]
+        finished: CompareReport | None = run_until_signalled(
+            lambda: compare_async(config, on_trial, _trial_events(printer)), on_signal
+        )
+    if finished is not None:
+        return finished
     report = store.read_model(OutputLayout(config.output_dir).report, CompareReport)
     if report is None:
         raise click.ClickException("the comparison was interrupted before it recorded anything")

@@ -70,41 +70,18 @@ async def _resume(workspace: Path, run_id: str, on_event: Any) -> Any:
 
 def _run_cli(start: Any, workspace: Path) -> Any:
     """Run under anyio; SIGINT/SIGTERM cancel the run (which kills the agent tree and records the interruption)."""
-    import anyio
-
+    from harnessgym.commands._signals import run_until_signalled
     from harnessgym.commands.progress import ProgressPrinter
-    from harnessgym.errors import HarnessgymError
     from harnessgym.records import RunSummary
 
     printer = ProgressPrinter()
-    outcome: dict[str, Any] = {}
 
-    async def main() -> None:
-        async with anyio.create_task_group() as tg:
-
-            async def watch() -> None:
-                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                    async for signum in signals:
-                        outcome["signal"] = signum
-                        printer.say(f"{signal.Signals(signum).name}: stopping the agent...", "bold red")
-                        tg.cancel_scope.cancel()
-                        return
-
-            tg.start_soon(watch)
-            try:
-                outcome["summary"] = await start(printer)
-            except HarnessgymError as exc:  # raised again outside the task group, unwrapped
-                outcome["error"] = exc
-            tg.cancel_scope.cancel()
+    def on_signal(signum: signal.Signals) -> None:
+        printer.say(f"{signum.name}: stopping the agent...", "bold red")
 
     with printer.running():
-        anyio.run(main)
-    if "error" in outcome:
-        raise outcome["error"]
-    if "summary" in outcome:
-        summary: RunSummary = outcome["summary"]
-        return summary
-    return _interrupted_summary(workspace)
+        summary: RunSummary | None = run_until_signalled(lambda: start(printer), on_signal)
+    return summary if summary is not None else _interrupted_summary(workspace)
 
 
 def _interrupted_summary(workspace: Path) -> Any:

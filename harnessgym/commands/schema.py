@@ -11,6 +11,8 @@ __all__ = ["schema"]
 # name -> (module, model): every persisted or exchanged record.
 RECORDS: dict[str, tuple[str, str]] = {
     "run-config": ("harnessgym.config", "RunConfig"),
+    "compare-config": ("harnessgym.compare.models", "CompareConfig"),
+    "runner-options": ("runners", "RunnerOptions"),
     "result": ("harnessgym.records", "AgentResult"),
     "iteration": ("harnessgym.records", "IterationRecord"),
     "verdict": ("harnessgym.records", "Verdict"),

@@ -61,8 +61,7 @@ def serve(
 ) -> None:
     """Run harnessgym as an MCP server: start, watch, cancel and resume runs, score workspaces and manage
     artifacts with tools. Runs live on disk, so a client may disconnect and come back."""
-    from pydantic import ValidationError
-
+    from harnessgym.options import cli_config
     from harnessgym.serve import ServeSettings, run_server
 
     fields: dict[str, object] = {
@@ -77,11 +76,7 @@ def serve(
         fields["allow_roots"] = allow_roots
     if state_dir is not None:
         fields["state_dir"] = state_dir
-    try:
-        settings = ServeSettings.model_validate(fields)
-    except ValidationError as exc:
-        problems = (str(err["msg"]).removeprefix("Value error, ") for err in exc.errors())
-        raise click.UsageError("; ".join(problems)) from exc
+    settings = cli_config(ServeSettings, fields)
     try:
         run_server(settings)
     except OSError as exc:

@@ -9,6 +9,9 @@ A comparison never decides "solved" on the agent's word: only harnessgym's own v
 
 from __future__ import annotations
 
+import sys
+import types
+
 import anyio
 
 from harnessgym.compare.models import (
@@ -50,3 +53,17 @@ def run_compare(
 ) -> CompareReport:
     """Blocking twin of :func:`compare_async`."""
     return anyio.run(compare_async, config, on_trial, on_event)
+
+
+class _CallableModule(types.ModuleType):
+    """``harnessgym.compare`` names both this package and the library's blocking :func:`run_compare` (exported
+    as ``harnessgym.compare``). Importing a package binds its name to the package, so whichever of the two the
+    name holds, calling it runs a comparison."""
+
+    def __call__(
+        self, config: CompareConfig, on_trial: TrialHandler | None = None, on_event: EventHandler | None = None
+    ) -> CompareReport:
+        return run_compare(config, on_trial, on_event)
+
+
+sys.modules[__name__].__class__ = _CallableModule

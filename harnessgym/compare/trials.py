@@ -189,9 +189,9 @@ def _judge(record: TrialRecord, summary: RunSummary, failures: list[str], config
         _invalid(record, "runner_failure", "; ".join(failures))
     elif record.group == "harnessed" and config.require_active_harness and record.active_artifact_count == 0:
         _invalid(record, "no_active_harness", "no artifact was active for the attempts "
-                 "(pass --no-require-active-harness to count such trials)")  # fmt: skip
+                 "(require_active_harness off counts such trials)")  # fmt: skip
     elif record.group == "harnessed" and config.require_harness_tool_use and record.mcp_call_count == 0:
-        _invalid(record, "no_harness_tool_use", "the agent made no MCP tool call (--require-harness-tool-use)")
+        _invalid(record, "no_harness_tool_use", "the agent made no MCP tool call (require_harness_tool_use is on)")
 
 
 async def _post(config: CompareConfig, workspace: Path, trial_dir: Path) -> Measurement:

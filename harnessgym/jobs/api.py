@@ -1,4 +1,4 @@
-"""The library surface: start, resume and continue runs (sync and async twins)."""
+"""The library surface: start, resume, continue and cancel runs (sync and async twins)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,20 @@ from pathlib import Path
 import anyio
 
 from harnessgym.config import RunConfig
-from harnessgym.events import EventHandler
+from harnessgym.events import EventHandler, RunInfo
 from harnessgym.records import RunSummary
 
-__all__ = ["continue_async", "continue_run", "interrupt_run", "resume", "resume_async", "run", "run_async"]
+__all__ = [
+    "cancel_run",
+    "cancel_run_async",
+    "continue_async",
+    "continue_run",
+    "interrupt_run",
+    "resume",
+    "resume_async",
+    "run",
+    "run_async",
+]
 
 
 async def run_async(config: RunConfig, on_event: EventHandler | None = None) -> RunSummary:
@@ -92,3 +102,29 @@ async def interrupt_run(workspace: Path, run_id: str, *, wait: float = 30.0) -> 
         while store.lock_is_held(layout):  # noqa: ASYNC110 - another process's flock; nothing to wait on but polling
             await anyio.sleep(0.05)
     return True
+
+
+async def cancel_run_async(workspace: Path, run_id: str, *, wait: float = 30.0) -> RunInfo:
+    """Stop a run wherever it runs, the way Ctrl-C would, and return it as it is then (``interrupted``, and
+    resumable; still ``running`` if it had not stopped within ``wait`` seconds).
+
+    A run a job worker drives (one started through ``serve``) is stopped by the worker's recorded pid, once
+    that pid is verified to still be the worker; any other process holding the workspace for ``run_id`` is
+    interrupted as :func:`interrupt_run` does. Raises :class:`~harnessgym.errors.NotRunningError` when nothing
+    runs it, and :class:`~harnessgym.errors.RunNotFoundError` for an unknown run.
+    """
+    from harnessgym.errors import NotRunningError
+    from harnessgym.jobs.manager import JOBS
+    from harnessgym.jobs.runs import get_run
+
+    ws = Path(workspace).absolute()
+    info = get_run(ws, run_id)
+    job = JOBS.latest(ws, "run", run_id)
+    if (job is not None and await JOBS.cancel(job, wait)) or await interrupt_run(ws, run_id, wait=wait):
+        return get_run(ws, run_id)
+    raise NotRunningError(f"run {run_id}", info.status)
+
+
+def cancel_run(workspace: Path, run_id: str, *, wait: float = 30.0) -> RunInfo:
+    """Blocking twin of :func:`cancel_run_async`."""
+    return anyio.run(lambda: cancel_run_async(workspace, run_id, wait=wait))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from mcp_host import kill_tree
+from mcp_host import kill_tree, scan_environ
 
 __all__ = ["OWNER_ENV", "WORKSPACE_ENV", "find_orphans", "marker_env", "reap_orphans"]
 
@@ -24,36 +24,14 @@ def marker_env(workspace: Path, run_id: str) -> dict[str, str]:
     return {WORKSPACE_ENV: str(workspace), OWNER_ENV: str(os.getpid()), "HARNESSGYM_RUN_ID": run_id}
 
 
-def _environ(pid: int) -> dict[str, str]:
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as fh:
-            raw = fh.read()
-    except OSError:
-        return {}
-    env: dict[str, str] = {}
-    for item in raw.split(b"\0"):
-        key, sep, value = item.partition(b"=")
-        if sep and key in (WORKSPACE_ENV.encode(), OWNER_ENV.encode()):
-            env[key.decode()] = value.decode(errors="replace")
-    return env
-
-
 def find_orphans(workspace: Path, *, own: bool = False) -> list[int]:
     """Processes marked with ``workspace`` whose owner is not this process (``own``: whose owner is this one)."""
     me = str(os.getpid())
-    found: list[int] = []
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return found
-    for entry in entries:
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        env = _environ(int(entry))
-        owner = env.get(OWNER_ENV)
-        if env.get(WORKSPACE_ENV) == str(workspace) and owner is not None and (owner == me) == own:
-            found.append(int(entry))
-    return found
+    return [
+        pid
+        for pid, env in scan_environ([WORKSPACE_ENV, OWNER_ENV])
+        if env.get(WORKSPACE_ENV) == str(workspace) and OWNER_ENV in env and (env[OWNER_ENV] == me) == own
+    ]
 
 
 async def reap_orphans(workspace: Path, *, own: bool = False) -> list[int]:

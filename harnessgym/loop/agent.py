@@ -37,7 +37,7 @@ async def run_agent_phase(
     """Run ``phase`` and store its outcome in ``record.phases[key or phase]``; never raises for agent failures."""
     n = record.iteration
     files = ctx.run.phase(n, phase, repair_index)
-    store.atomic_write_text(files.prompt, prompt)
+    store.write_atomic(files.prompt, prompt)
     name = key or phase
     if phase != "attempt" and session_id is None:
         outcome = PhaseOutcome(

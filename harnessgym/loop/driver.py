@@ -127,7 +127,7 @@ async def drive(
         restored = await optimize.restore_best(ctx)
     except anyio.get_cancelled_exc_class():
         with anyio.CancelScope(shield=True):
-            await _finish(ctx, records, current, "interrupted", "the run was interrupted; resume it with --resume")
+            await _finish(ctx, records, current, "interrupted", "the run was interrupted; resume it to go on")
         raise
     except BaseException as exc:
         with anyio.CancelScope(shield=True):
@@ -189,7 +189,7 @@ async def start_run(config: RunConfig, on_event: EventHandler | None = None) -> 
     async def body(ctx: RunContext) -> RunSummary:
         if ctx.run.config.exists() or ctx.run.journal.exists():
             raise ConfigError(f"run id {ctx.run_id!r} is already used in {ctx.layout.workspace}; choose another "
-                              "--run-id, or continue that run with --resume")  # fmt: skip
+                              "{run_id}, or continue that run (resume it)", "run_id")  # fmt: skip
         store.write_model(ctx.run.config, config)
         if config.task_state == "reset":
             store.snapshot_task_state(ctx.layout)

@@ -9,9 +9,9 @@ How a field becomes an option (``--field-name`` unless the field's ``flags`` say
 - a ``Literal``: a choice; a constrained ``int``/``float``: a range; a ``Path``: a path, made absolute;
 - a nested model (``runner_options``): its own fields, each as an option of its own.
 
-An option left out is left out of the model too, so the model's default applies: defaults are only ever
-restated in ``--help``. Options are built when a command is first parsed or asked for help, not when
-``harnessgym`` starts, so ``harnessgym --help`` never imports pydantic.
+Each option's default is read from its field (a factory-made default, such as a new run id, is left to the
+model). Options are built when a command is first parsed or asked for help, not when ``harnessgym`` starts,
+so ``harnessgym --help`` never imports pydantic.
 """
 
 from __future__ import annotations
@@ -107,12 +107,12 @@ def _range(kind: type[Any], metadata: Sequence[Any]) -> Any:
     return click.IntRange(**bounds) if kind is int else click.FloatRange(**bounds)
 
 
-def _option(spec: FieldSpec) -> click.Option:
+def _option(spec: FieldSpec, flags_of: Mapping[str, str]) -> click.Option:
     from harnessgym.duration import is_duration
 
     annotation, _ = unwrap_optional(spec.annotation)
     flags = list(spec.flags) or ["--" + spec.name.replace("_", "-")]
-    help_text = spec.summary
+    help_text = spec.summary(flags_of.get)
     default = _default(spec)
     kwargs: dict[str, Any] = {"metavar": spec.metavar, "required": spec.required, "default": default,
                               "show_default": default is not None}  # fmt: skip
@@ -144,7 +144,9 @@ def _option(spec: FieldSpec) -> click.Option:
 
 def click_options(model: type[Any]) -> list[click.Option]:
     """The options of every field of ``model`` that is an ordinary option (see :mod:`harnessgym.options`)."""
-    return [_option(spec) for spec in field_specs(model) if spec.input == "option"]
+    specs = field_specs(model)
+    flags_of = {spec.name: flag_of(spec) for spec in specs if spec.input != "derived"}
+    return [_option(spec, flags_of) for spec in specs if spec.input == "option"]
 
 
 def fields_from_cli(model: type[Any], values: Mapping[str, Any]) -> dict[str, Any]:
@@ -218,11 +220,13 @@ def _model(path: str) -> type[Any]:
 
 
 class ConfigCommand(SectionedCommand):
-    """A command whose options are generated from a config model (named ``"module:Class"``, imported on first
-    use), after the options written by hand; ``--help`` groups them by the fields' sections. ``placed`` gives
-    the section of hand-written options that are no field (``{"resume_id": "Run"}``)."""
+    """A command whose options are generated from a config model (a class, or ``"module:Class"`` imported on
+    first use), after the options written by hand; ``--help`` groups them by the fields' sections. ``placed``
+    gives the section of hand-written options that are no field (``{"resume_id": "Run"}``)."""
 
-    def __init__(self, *args: Any, model: str, placed: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, model: str | type[Any], placed: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> None:
         self.model_path = model
         self.placed = dict(placed or {})
         self._own: list[click.Parameter] = []
@@ -231,7 +235,12 @@ class ConfigCommand(SectionedCommand):
 
     @property
     def model(self) -> type[Any]:
-        return _model(self.model_path)
+        return _model(self.model_path) if isinstance(self.model_path, str) else self.model_path
+
+    def with_model(self, model: type[Any]) -> ConfigCommand:
+        """The same command with its generated options taken from ``model`` (e.g. a config with one more field)."""
+        return ConfigCommand(name=self.name, callback=self.callback, params=list(self._own), help=self.help,
+                             model=model, placed=self.placed)  # fmt: skip
 
     @property  # type: ignore[override]
     def params(self) -> list[click.Parameter]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Union, get_args, get_origin
 
@@ -31,7 +32,8 @@ __all__ = ["FieldSpec", "Input", "field_specs", "is_model", "one_line", "unwrap_
 
 Input = Literal["option", "front_end", "derived"]
 _ROLE = re.compile(r":[a-z]+:`~?([^`]+)`")
-_SENTENCE_END = re.compile(r"(?<=[a-z0-9)\"']\.)\s+(?=[A-Z])")
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9)\"'`]\.)\s+(?=[A-Z])")
+_LITERAL = re.compile(r"``([^`]+)``")
 """Where the first sentence ends (not after "e.g.": the next one starts with a capital)."""
 
 
@@ -52,8 +54,8 @@ class FieldSpec:
     """The default; None when required or built by a factory."""
     has_default_value: bool
     """Whether ``default`` is a real default (not required, not a factory)."""
-    description: str
-    """The docstring, on one line."""
+    doc: str
+    """The docstring on one line, its ````literals```` kept (a field named so is spelled by each front end)."""
     section: str
     input: Input
     flags: tuple[str, ...]
@@ -66,9 +68,15 @@ class FieldSpec:
         return f"{self.parent}.{self.name}" if self.parent else self.name
 
     @property
-    def summary(self) -> str:
-        """The first sentence of the description: the one line ``--help`` shows."""
-        return _SENTENCE_END.split(self.description, maxsplit=1)[0]
+    def description(self) -> str:
+        """The docstring as plain text on one line."""
+        return self.doc.replace("``", "")
+
+    def summary(self, spell: Callable[[str], str | None] = lambda _: None) -> str:
+        """The first sentence of the docstring, the one line ``--help`` shows; a ````literal```` naming a field
+        is written as ``spell`` gives it (``--score-key``), other literals plainly."""
+        first = _SENTENCE_END.split(self.doc, maxsplit=1)[0]
+        return _LITERAL.sub(lambda m: spell(m[1]) or m[1], first)
 
     @property
     def is_duration(self) -> bool:
@@ -79,8 +87,8 @@ class FieldSpec:
 
 
 def one_line(text: str | None) -> str:
-    """A docstring as plain text on one line (no reST roles or literal markers)."""
-    return " ".join(_ROLE.sub(r"\1", text or "").replace("``", "").split())
+    """A docstring on one line, without reST roles (its ````literals```` are kept)."""
+    return " ".join(_ROLE.sub(r"\1", text or "").split())
 
 
 def is_model(annotation: Any) -> bool:
@@ -131,7 +139,7 @@ def _spec(name: str, info: Any, extra: dict[str, Any]) -> FieldSpec:
         required=required,
         default=None if required or factory or info.default is PydanticUndefined else info.default,
         has_default_value=not required and not factory,
-        description=one_line(info.description),
+        doc=one_line(info.description),
         section=str(extra.get("section", "Other options")),
         input=extra.get("input", "option"),
         flags=tuple(str(f) for f in flags) if isinstance(flags, list) else (),

@@ -10,6 +10,7 @@ a string the front end resolves (``serve`` resolves it inside its allowed roots)
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 from collections.abc import Callable, Collection, Mapping
@@ -84,12 +85,18 @@ def tool_options(model: type[Any], *, only: Collection[str] | None = None, path_
         own = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
         taken = {p.name for p in own}
         generated = [p for p in tool_parameters(model, only=only, path_note=path_note) if p.name not in taken]
-        fn.__signature__ = signature.replace(parameters=[*own, *generated])  # type: ignore[attr-defined]
-        fn.__annotations__ = {
+
+        @functools.wraps(fn)  # the original stays reachable as __wrapped__, to be given another model
+        async def tool(*args: Any, **kwargs: Any) -> Any:
+            return await fn(*args, **kwargs)
+
+        tool.__signature__ = signature.replace(parameters=[*own, *generated])  # type: ignore[attr-defined]
+        # The SDK finds the context argument through the annotations, not the signature.
+        tool.__annotations__ = {
             **{p.name: p.annotation for p in (*own, *generated)},
             "return": signature.return_annotation,
         }
-        return fn
+        return tool  # type: ignore[return-value]
 
     return decorate
 
@@ -99,10 +106,16 @@ def fields_from_tool(
 ) -> dict[str, Any]:
     """The model fields of the arguments that were given (``None`` = left out); a path is passed through
     ``resolve_path(value, field name)``."""
+    from harnessgym.errors import ConfigError
+
     fields: dict[str, Any] = {}
     for spec in field_specs(model, flatten=False):
         value = options.get(spec.name)
         if spec.input != "option" or value is None:
             continue
-        fields[spec.name] = resolve_path(value, spec.name) if _is_path(spec) and isinstance(value, str) else value
+        if _is_path(spec):  # every path goes through resolve_path: nothing else may decide where it points
+            if not isinstance(value, str):
+                raise ConfigError(f"{value!r} is not a path; pass a string", spec.name)
+            value = resolve_path(value, spec.name)
+        fields[spec.name] = value
     return fields

@@ -64,6 +64,6 @@ def write_report(path: Path, output: Path | None = None) -> WrittenReport:
     html_path = output if output is not None else folder / "report.html"
     md_path = html_path.with_suffix(".md")
     html_path.parent.mkdir(parents=True, exist_ok=True)
-    store.atomic_write_text(html_path, to_html(page))
-    store.atomic_write_text(md_path, to_markdown(page, html_path.name))
+    store.write_atomic(html_path, to_html(page))
+    store.write_atomic(md_path, to_markdown(page, html_path.name))
     return WrittenReport(html=html_path, markdown=md_path)

@@ -14,9 +14,9 @@ from pydantic import BaseModel, Field
 
 import harnessgym as hg
 from harnessgym.errors import ConfigError, HarnessgymError, python_spelling
+from harnessgym.jobs import JOBS, JobRecord
 from harnessgym.serve._models import RunView, summary_uri
 from harnessgym.serve._roots import resolve_inside
-from harnessgym.serve._runs import LiveRun
 from harnessgym.serve._state import ControlState, Ctx
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "config_of",
     "library_errors",
     "locate",
+    "run_job",
     "seconds",
     "state_of",
     "task_of",
@@ -95,39 +96,42 @@ def locate(state: ControlState, run_id: str, workspace: str | None) -> Path:
     )
 
 
+def run_job(workspace: Path, run_id: str) -> JobRecord | None:
+    """The latest job worker that drove the run, if one did."""
+    return JOBS.latest(workspace, "run", run_id)
+
+
 def view(state: ControlState, workspace: Path, run_id: str) -> RunView:
     with library_errors():
         info = hg.get_run(workspace, run_id)
-    live = state.runs.get(run_id)
-    if live is not None and live.workspace != workspace:
-        live = None
-    events = list(live.events)[-_RECENT_EVENTS:] if live is not None else []
+    job = run_job(workspace, run_id)
+    events = [e.run_event for e in JOBS.events(job) if e.run_event is not None] if job is not None else []
+    events = events[-_RECENT_EVENTS:]
     return RunView(
         run=info,
-        live=live is not None and live.running,
+        live=job is not None and JOBS.is_alive(job),
         last_event=events[-1] if events else None,
         recent_events=events,
-        error=live.error if live is not None else None,
+        error=job.failure if job is not None else None,
         summary_uri=summary_uri(run_id),
     )
 
 
-async def wait_with_progress(ctx: Ctx, live: LiveRun, limit: float) -> None:
-    """Wait until ``live`` ends or ``limit`` seconds pass, relaying each new event as a progress notification,
-    and a heartbeat when nothing happened for a while (long agent phases are silent)."""
-    seen, sent = live.event_count, 0
+async def wait_with_progress(ctx: Ctx, job: JobRecord, limit: float) -> None:
+    """Wait until the job's worker ends or ``limit`` seconds pass, relaying each new event as a progress
+    notification, and a heartbeat when nothing happened for a while (long agent phases are silent)."""
+    follower, sent = JOBS.follow(job), 0
     with anyio.move_on_after(limit):
-        while live.running:
-            await live.wait_change(HEARTBEAT_SECONDS)
-            event = live.last_event
-            if live.event_count != seen:
-                seen = live.event_count
-                message = event.message if event is not None else None
-            else:
-                where = f"iteration {event.iteration}, {event.phase or event.kind}" if event is not None else "starting"
-                message = f"run {live.run_id} still running ({where})"
-            sent += 1
-            await ctx.report_progress(sent, None, message)
+        while follower.running:
+            events = await follower.next(HEARTBEAT_SECONDS)
+            messages = [e.message for e in events]
+            if not events and follower.running:
+                last = follower.last.run_event if follower.last is not None else None
+                where = f"iteration {last.iteration}, {last.phase or last.kind}" if last is not None else "starting"
+                messages = [f"run {job.key} still running ({where})"]
+            for message in messages:
+                sent += 1
+                await ctx.report_progress(sent, None, message)
 
 
 async def with_heartbeat(ctx: Ctx, message: str, work: Callable[[], Awaitable[T]]) -> T:

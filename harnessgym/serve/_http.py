@@ -8,10 +8,8 @@ and reporting the bound URL. It must never accept a request without the token on
 from __future__ import annotations
 
 import hmac
-import os
 import socket
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from harnessgym.serve._settings import LOOPBACK_HOSTS, ServeSettings
+from mcp_host import write_atomic
 
 __all__ = ["BearerAuth", "serve_http", "transport_security"]
 
@@ -88,11 +87,7 @@ def _announce(url: str, url_file: Path | None) -> None:
     print(f"harnessgym serve: listening on {url}", file=sys.stderr, flush=True)
     if url_file is None:
         return
-    url_file.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".url-", dir=url_file.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(url + "\n")
-    os.replace(tmp, url_file)
+    write_atomic(url_file, url + "\n")
 
 
 async def serve_http(server: MCPServer[Any], settings: ServeSettings) -> None:

@@ -7,10 +7,10 @@ against the allowed roots when read, and a lost or corrupt index only means fewe
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+from mcp_host import HARNESS_DIR, write_atomic
 
 __all__ = ["WorkspaceIndex", "candidate_workspaces"]
 
@@ -40,16 +40,8 @@ class WorkspaceIndex:
         if workspace in known:
             return
         known.append(workspace)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         payload = json.dumps({"workspaces": [str(p) for p in known]}, indent=2) + "\n"
-        fd, tmp = tempfile.mkstemp(prefix=".workspaces-", suffix=".json", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(payload)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.path, payload)
 
 
 def _scan(root: Path) -> Iterable[Path]:
@@ -61,7 +53,7 @@ def _scan(root: Path) -> Iterable[Path]:
             seen += 1
             if seen > _SCAN_LIMIT:
                 return
-            if (folder / ".harnessgym").is_dir():
+            if (folder / HARNESS_DIR).is_dir():
                 yield folder
             if depth < _SCAN_DEPTH:
                 try:

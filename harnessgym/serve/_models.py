@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from harnessgym.artifacts.registry import ArtifactEntry, ArtifactVerdict
 from harnessgym.compare.models import CompareVerdict, Comparison, GroupSummary
 from harnessgym.events import RunEvent, RunInfo
+from harnessgym.jobs.models import CompareStatus
 from harnessgym.records import IterationRecord, RunSummary
 
 __all__ = [
@@ -45,15 +46,15 @@ class StartedRun(BaseModel):
 
 
 class RunView(BaseModel):
-    """A run as the journal on disk describes it, plus what this server process knows live."""
+    """A run as the journal on disk describes it, plus its latest job's events (when a job worker drove it)."""
 
     run: RunInfo
     live: bool
-    """True while this server process is driving the run."""
+    """True while a harnessgym job worker (started through serve, by this server or another) drives the run."""
     last_event: RunEvent | None = None
     recent_events: list[RunEvent] = Field(default_factory=list)
     error: str | None = None
-    """Why the run stopped with an error in this server, if it did."""
+    """Why the run's job worker stopped with an error, or ended without saying how (killed), if it did."""
     summary_uri: str
 
 
@@ -92,9 +93,6 @@ class QualifyView(BaseModel):
     """The registry entry afterwards (qualified or quarantined)."""
 
 
-CompareStatus = Literal["running", "completed", "interrupted", "error", "unfinished"]
-
-
 class StartedCompare(BaseModel):
     """A comparison that was started in the background; its first trial is under way."""
 
@@ -113,7 +111,7 @@ class StartedCompare(BaseModel):
 
 
 class CompareView(BaseModel):
-    """A comparison as its files on disk describe it, plus what this server process knows live."""
+    """A comparison as its files on disk describe it (trials, report, and the job worker that runs it)."""
 
     compare_id: str
     """The absolute output folder."""
@@ -122,9 +120,9 @@ class CompareView(BaseModel):
     """``running`` with ``live`` false: another process runs it (it holds the output folder's lock).
     ``unfinished``: trials on disk, no report, and nothing runs it (it was killed before it wrote the report)."""
     live: bool
-    """True while this server process is running the comparison."""
+    """True while a harnessgym job worker (started through serve, by this server or another) runs it."""
     error: str | None = None
-    """Why the comparison stopped with an error in this server, if it did."""
+    """Why the comparison stopped with an error, if it did."""
     trials_finished: int
     trials_planned: int | None = None
     """Both groups together; unknown for an unfinished comparison without a report."""

@@ -1,7 +1,7 @@
 """Read-only resources for a run's records, addressed by run id alone.
 
 A URI cannot safely carry a workspace path (the SDK rejects absolute paths in template parameters, rightly),
-so a run id is looked up in the workspaces this server knows: live runs, its index, and the allowed roots.
+so a run id is looked up in the workspaces this server knows: its runs', its index, and the allowed roots.
 Run ids are timestamped with random hex, so they do not collide in practice; if one ever does, the read fails
 and says so.
 """

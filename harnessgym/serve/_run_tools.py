@@ -1,6 +1,7 @@
 """Tools that start, follow, stop and resume runs, and step single iterations.
 
-Runs go on in the lifespan's task group, so a client may disconnect; the journal on disk is the record.
+Each run goes on in a detached job worker the library starts (:mod:`harnessgym.jobs`), so it outlives the
+client and this server; the journal and the job's events on disk are the record, read by any later server.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pydantic import Field
 import harnessgym as hg
 from harnessgym import store
 from harnessgym.config import RunConfig
-from harnessgym.errors import RunNotFoundError
+from harnessgym.errors import NotRunningError, RunNotFoundError
+from harnessgym.jobs import JOBS, ContinueJob, JobRecord, JobSpec, ResumeJob, RunJob
 from harnessgym.options import tool_options
 from harnessgym.serve._common import (
     PATH_NOTE,
@@ -24,13 +26,13 @@ from harnessgym.serve._common import (
     config_of,
     library_errors,
     locate,
+    run_job,
     state_of,
     task_of,
     view,
     wait_with_progress,
 )
 from harnessgym.serve._models import IterationView, RunList, RunView, StartedRun, summary_uri
-from harnessgym.serve._runs import EventSink, LiveRun, Work
 from harnessgym.serve._state import ControlState, Ctx
 from harnessgym.store.layout import Layout
 
@@ -45,21 +47,20 @@ TaskFile = Annotated[str | None, Field(description="A task file (e.g. task.md) u
 TaskText = Annotated[str | None, Field(description="The task itself, instead of task_file.")]
 
 
-async def _launch(state: ControlState, run_id: str, ws: Path, work: Work) -> LiveRun:
-    """Start ``work`` in the background and wait briefly for its first event or its failure."""
-    existing = state.runs.get(run_id)
-    if existing is not None and existing.running:
+async def _launch(state: ControlState, run_id: str, ws: Path, spec: JobSpec) -> JobRecord:
+    """Start ``spec`` in a job worker and wait briefly for its first event or its failure."""
+    existing = run_job(ws, run_id)
+    if existing is not None and JOBS.is_alive(existing):
         raise ToolError(f"run {run_id} is already running; follow it with get_run")
     if store.lock_is_held(Layout(ws)):
         raise ToolError(f"workspace {ws} is in use by another harnessgym run; wait for it, cancel it, or use another")
     state.remember(ws)
-    live = state.runs.launch(run_id, ws, work)
-    with anyio.move_on_after(_START_CONFIRM_SECONDS):
-        while live.running and live.event_count == 0:
-            await live.wait_change(_START_CONFIRM_SECONDS)
-    if live.error is not None:
-        raise ToolError(f"run {run_id} could not start: {live.error}")
-    return live
+    job = JOBS.start(spec)
+    state.watch(job)
+    job = await JOBS.wait_started(job, _START_CONFIRM_SECONDS)
+    if job.failure is not None:
+        raise ToolError(f"run {run_id} could not start: {job.failure}")
+    return job
 
 
 def _exists(ws: Path, run_id: str) -> bool:
@@ -70,23 +71,10 @@ def _exists(ws: Path, run_id: str) -> bool:
     return True
 
 
-def _start(config: RunConfig) -> Work:
-    async def work(on_event: EventSink) -> object:
-        return await hg.run_async(config, on_event=on_event)
-
-    return work
-
-
-def _continue(ws: Path, run_id: str, allow_solved: bool) -> Work:
-    async def work(on_event: EventSink) -> object:
-        return await hg.continue_async(ws, run_id, 1, on_event, allow_solved=allow_solved)
-
-    return work
-
-
-async def _stop(state: ControlState, live: LiveRun) -> None:
-    if not await state.runs.cancel(live):
-        raise ToolError(f"run {live.run_id} is still stopping its agent; call get_run in a moment to see it end")
+async def _stop(job: JobRecord) -> None:
+    """Stop the job (shielded: a client giving up must not leave it half stopped)."""
+    with anyio.CancelScope(shield=True):
+        await JOBS.cancel(job)
 
 
 @tool_options(RunConfig, path_note=PATH_NOTE)
@@ -102,7 +90,7 @@ async def start_run(
     if options.get("run_id") is not None and _exists(ws, config.run_id):
         raise ToolError(f"run id {config.run_id!r} is already used in {ws}; continue it with resume_run or omit "
                         "run_id")  # fmt: skip
-    await _launch(state, config.run_id, ws, _start(config))
+    await _launch(state, config.run_id, ws, RunJob(config=config))
     return StartedRun(run_id=config.run_id, workspace=ws, summary_uri=summary_uri(config.run_id))
 
 
@@ -118,9 +106,9 @@ async def get_run(
     """A run's status, current iteration and phase, verdicts, scores, evidence and cost so far."""
     state = state_of(ctx)
     ws = locate(state, run_id, workspace)
-    live = state.runs.get(run_id)
-    if wait_seconds > 0 and live is not None:
-        await wait_with_progress(ctx, live, wait_seconds)
+    job = run_job(ws, run_id)
+    if wait_seconds > 0 and job is not None and JOBS.is_alive(job):
+        await wait_with_progress(ctx, job, wait_seconds)
     elif wait_seconds > 0:
         await _watch_journal(ctx, ws, run_id, wait_seconds)
     return view(state, ws, run_id)
@@ -154,12 +142,14 @@ async def cancel_run(ctx: Ctx, run_id: RunId, workspace: Workspace = None) -> Ru
     (``harnessgym run``, another server) is interrupted the way Ctrl-C would."""
     state = state_of(ctx)
     ws = locate(state, run_id, workspace)
-    live = state.runs.get(run_id)
-    if live is not None and live.running:
-        await _stop(state, live)
-    elif not await hg.interrupt_run(ws, run_id):
-        status = view(state, ws, run_id).run.status
-        raise ToolError(f"run {run_id} is not running (status {status}); resume it with resume_run")
+    try:
+        info = await hg.cancel_run_async(ws, run_id)
+    except NotRunningError as exc:
+        raise ToolError(f"run {run_id} is not running (status {exc.status}); resume it with resume_run") from exc
+    except hg.HarnessgymError as exc:
+        raise ToolError(str(exc)) from exc
+    if info.status == "running":
+        raise ToolError(f"run {run_id} is still stopping its agent; call get_run in a moment to see it end")
     return view(state, ws, run_id)
 
 
@@ -174,11 +164,7 @@ async def resume_run(ctx: Ctx, run_id: RunId, workspace: Workspace = None) -> St
             f"run {run_id} already finished ({info.status}); step it on with start_iteration and this run_id, or "
             "start a new run"
         )
-
-    async def work(on_event: EventSink) -> object:
-        return await hg.resume_async(ws, run_id, on_event=on_event)
-
-    await _launch(state, run_id, ws, work)
+    await _launch(state, run_id, ws, ResumeJob(workspace=ws, run_id=run_id))
     return StartedRun(run_id=run_id, workspace=ws, summary_uri=summary_uri(run_id))
 
 
@@ -207,12 +193,12 @@ async def start_iteration(
     notifications: with run_id the next iteration of that run, else a new one-iteration run. What it qualifies
     is active for the next iteration; step on with the returned run_id."""
     state = state_of(ctx)
-    work: Work
+    spec: JobSpec
     if run_id is None:
         ws = state.workspace(workspace)
         fields = {"workspace": ws, "iterations": 1, **task_of(state, task_file, task_text)}
         config = config_of(state, RunConfig, fields, options)
-        run_id, work = config.run_id, _start(config)
+        run_id, spec = config.run_id, RunJob(config=config)
     else:
         named = {"task_file": task_file, "task_text": task_text, **options}
         given = [name for name, value in named.items() if value is not None]
@@ -222,14 +208,14 @@ async def start_iteration(
                 "new run"
             )
         ws = locate(state, run_id, workspace)
-        work = _continue(ws, run_id, allow_solved)
-    live = await _launch(state, run_id, ws, work)
+        spec = ContinueJob(workspace=ws, run_id=run_id, allow_solved=allow_solved)
+    job = await _launch(state, run_id, ws, spec)
     try:
-        await wait_with_progress(ctx, live, float("inf"))
+        await wait_with_progress(ctx, job, float("inf"))
     finally:
-        if live.running:  # the client gave up on the call: stop the iteration with it
-            with anyio.CancelScope(shield=True):
-                await state.runs.cancel(live)
+        if JOBS.is_alive(job):  # the client gave up on the call: stop the iteration with it
+            await _stop(job)
+    job = await JOBS.wait(job, _START_CONFIRM_SECONDS)
     layout = Layout(ws)
     summary = store.read_summary(layout, run_id)
     last = max((i.iteration for i in summary.iterations), default=None) if summary is not None else None
@@ -238,7 +224,7 @@ async def start_iteration(
         workspace=ws,
         summary=summary,
         iteration=store.read_iteration(layout, run_id, last) if last is not None else None,
-        error=live.error,
+        error=job.failure,
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 from typing import Any
 
 import anyio
@@ -15,6 +14,7 @@ from harnessgym.serve._run_tools import RUN_TOOLS
 from harnessgym.serve._settings import ServeSettings
 from harnessgym.serve._state import ControlState, control_lifespan
 from harnessgym.serve._workspace_tools import WORKSPACE_TOOLS
+from mcp_host import __version__, cancel_on_signal
 
 __all__ = ["build_server", "run_server", "serve_async", "standard_schema"]
 
@@ -69,12 +69,10 @@ class _ControlServer(MCPServer[ControlState]):
 
 
 def build_server(settings: ServeSettings) -> MCPServer[ControlState]:
-    """The control server: tools and resources over the library, with runs in its lifespan's task group."""
-    from importlib.metadata import version
-
+    """The control server: tools and resources over the library, with runs and comparisons in job workers."""
     server: MCPServer[ControlState] = _ControlServer(
         "harnessgym",
-        version=version("harnessgym"),
+        version=__version__,
         instructions=_INSTRUCTIONS,
         lifespan=control_lifespan(settings),
         log_level="WARNING",
@@ -85,24 +83,18 @@ def build_server(settings: ServeSettings) -> MCPServer[ControlState]:
     return server
 
 
-async def _stop_on_signal(scope: anyio.CancelScope) -> None:
-    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
-        async for _ in signals:
-            scope.cancel()
-            return
-
-
 async def serve_async(settings: ServeSettings) -> None:
-    """Serve until the client goes away (stdio) or the process is signalled (both); runs are left resumable."""
+    """Serve until the client goes away (stdio) or the process is signalled (both); the runs and comparisons
+    it started go on in their job workers."""
     server = build_server(settings)
     if settings.transport == "http":
         from harnessgym.serve._http import serve_http
 
-        # uvicorn handles SIGTERM/SIGINT itself and shuts the lifespan down (cancelling runs) on its way out.
+        # uvicorn handles SIGTERM/SIGINT itself and shuts the lifespan down on its way out (jobs go on).
         await serve_http(server, settings)
         return
     async with anyio.create_task_group() as tg:
-        tg.start_soon(_stop_on_signal, tg.cancel_scope)
+        tg.start_soon(cancel_on_signal, tg.cancel_scope)
         await server.run_stdio_async()
         tg.cancel_scope.cancel()
 

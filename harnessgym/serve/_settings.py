@@ -7,6 +7,9 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
+
+from harnessgym.errors import ConfigError
 
 __all__ = ["LOOPBACK_HOSTS", "ServeSettings", "default_state_dir"]
 
@@ -25,12 +28,17 @@ def default_state_dir() -> Path:
     return base / "harnessgym"
 
 
+_ALLOW_ROOT: JsonDict = {"flags": ["--allow-root"]}
+_ALLOWED_HOST: JsonDict = {"flags": ["--allowed-host"]}
+"""The command line's singular spellings of the repeatable options (see harnessgym.options)."""
+
+
 class ServeSettings(BaseModel):
     """Everything one control server needs to know before it accepts a client."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    allow_roots: tuple[Path, ...] = Field(default_factory=lambda: (Path.cwd(),))
+    allow_roots: tuple[Path, ...] = Field(default_factory=lambda: (Path.cwd(),), json_schema_extra=_ALLOW_ROOT)
     """Folders a client may name workspaces under (after resolving symlinks). Nothing outside them is touched."""
     state_dir: Path = Field(default_factory=default_state_dir)
     """Where this server keeps its small index of workspaces it has seen, so a restart can list earlier runs."""
@@ -41,7 +49,7 @@ class ServeSettings(BaseModel):
     """The HTTP port; 0 picks a free one (the bound URL is printed to stderr and written to ``url_file``)."""
     token: str | None = None
     """The bearer token every HTTP request must carry. Required for any bind outside :data:`LOOPBACK_HOSTS`."""
-    allowed_hosts: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = Field(default=(), json_schema_extra=_ALLOWED_HOST)
     """Extra ``Host`` header values accepted by the DNS-rebinding check (``name:port`` or ``name:*``)."""
     url_file: Path | None = None
     """Where to write the bound URL once the HTTP server listens (for scripts and tests)."""
@@ -49,12 +57,13 @@ class ServeSettings(BaseModel):
     @model_validator(mode="after")
     def _token_off_loopback(self) -> ServeSettings:
         if self.transport == "http" and self.host not in LOOPBACK_HOSTS and not self.token:
-            raise ValueError(
+            raise ConfigError(
                 f"refusing to bind {self.host} without a token: only 127.0.0.1, ::1 and localhost may run without "
-                "one; set a bearer token with --token or HARNESSGYM_SERVE_TOKEN"
+                "one; set a bearer token with {token} or HARNESSGYM_SERVE_TOKEN",
+                "token",
             )
         if not self.allow_roots:
-            raise ValueError("at least one --allow-root is needed")
+            raise ConfigError("at least one allowed root is needed", "allow_roots")
         return self
 
     @property

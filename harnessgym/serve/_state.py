@@ -1,4 +1,9 @@
-"""The control server's shared state for one lifespan: settings, roots, the workspace index, live runs."""
+"""The control server's shared state for one lifespan: settings, roots and the workspace index.
+
+Runs and comparisons are not here: each runs in a detached job worker the library owns
+(:mod:`harnessgym.jobs`), so they outlive this server; the server only collects the exits of the workers it
+started while it lives.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.abc
 from mcp.server.mcpserver import Context
 
 import harnessgym as hg
 from harnessgym.errors import RunNotFoundError
+from harnessgym.jobs import JOBS, JobRecord
 from harnessgym.serve._index import WorkspaceIndex, candidate_workspaces
 from harnessgym.serve._roots import resolve_workspace
-from harnessgym.serve._runs import RunManager
 from harnessgym.serve._settings import ServeSettings
 
 __all__ = ["ControlState", "Ctx", "control_lifespan"]
@@ -28,16 +34,21 @@ class ControlState:
     settings: ServeSettings
     roots: tuple[Path, ...]
     index: WorkspaceIndex
-    runs: RunManager
-    compares: RunManager
-    """Comparisons this server drives, apart from runs (so run tools never see them)."""
-    compare_tracking: dict[str, Any] = field(default_factory=dict)
-    """What this server knows of each comparison it started beyond its files (see ``_compare_tools``)."""
+    task_group: anyio.abc.TaskGroup
+    """The lifespan's: it waits on the workers this server started, to collect their exits."""
+    used: list[Path] = field(default_factory=list)
+    """Workspaces this server started runs in (the index may be read-only)."""
 
     def workspace(self, given: str | None) -> Path:
         return resolve_workspace(self.roots, given)
 
+    def watch(self, job: JobRecord) -> None:
+        """Collect ``job``'s worker's exit when it ends (it outlives this server if need be)."""
+        self.task_group.start_soon(JOBS.wait, job, name=f"harnessgym job {job.job_id}")
+
     def remember(self, workspace: Path) -> None:
+        if workspace not in self.used:
+            self.used.append(workspace)
         try:
             self.index.add(workspace)
         except OSError:
@@ -45,10 +56,7 @@ class ControlState:
             pass
 
     def holders(self, run_id: str) -> list[Path]:
-        """The workspaces that hold a run with this id: the live run's, else a search of known workspaces."""
-        live = self.runs.get(run_id)
-        if live is not None:
-            return [live.workspace]
+        """The known workspaces that hold a run with this id."""
         found: list[Path] = []
         for ws in self.known_workspaces():
             try:
@@ -59,9 +67,8 @@ class ControlState:
         return found
 
     def known_workspaces(self) -> list[Path]:
-        live = [run.workspace for run in self.runs.all()]
         found = candidate_workspaces(self.roots, self.index)
-        return [*dict.fromkeys([*live, *found])]
+        return [*dict.fromkeys([*self.used, *found])]
 
 
 Ctx = Context[ControlState, Any]
@@ -71,7 +78,8 @@ Lifespan = Callable[[Any], AbstractAsyncContextManager[ControlState]]
 
 
 def control_lifespan(settings: ServeSettings) -> Lifespan:
-    """The lifespan: one task group for background runs; leaving it cancels them (they stay resumable)."""
+    """The lifespan: a task group that collects the exits of the job workers this server starts; leaving it
+    leaves the workers running (they are reparented, and go on to their end)."""
 
     @asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[ControlState]:
@@ -80,8 +88,7 @@ def control_lifespan(settings: ServeSettings) -> Lifespan:
                 settings=settings,
                 roots=settings.roots,
                 index=WorkspaceIndex(settings.state_dir),
-                runs=RunManager(tg),
-                compares=RunManager(tg),
+                task_group=tg,
             )
             try:
                 yield state

@@ -44,11 +44,13 @@ if TYPE_CHECKING:
     )
     from harnessgym.store.files import (
         append_journal,
-        atomic_write_text,
-        read_agent_result,
+        append_line,
+                read_agent_result,
         read_journal,
+        read_lines,
         read_model,
         read_regular,
+        write_atomic,
         write_model,
     )
     from harnessgym.store.lock import WorkspaceLock, lock_holder, lock_holder_run, lock_is_held
@@ -69,9 +71,9 @@ __all__ = [
     "PhaseTexts",
     "WorkspaceLock",
     "append_journal",
+    "append_line",
     "artifact_digest",
     "artifact_root",
-    "atomic_write_text",
     "capture_template",
     "copy_bundle",
     "copy_usable_artifacts",
@@ -90,6 +92,7 @@ __all__ = [
     "read_best_checkpoint",
     "read_iteration",
     "read_journal",
+    "read_lines",
     "read_model",
     "read_phase_files",
     "read_registry",
@@ -103,6 +106,7 @@ __all__ = [
     "snapshot_task_state",
     "sync_registry",
     "workspace_matches_checkpoint",
+    "write_atomic",
     "write_model",
     "write_registry",
 ]
@@ -143,11 +147,13 @@ _HOME: dict[str, str] = {
     **dict.fromkeys(
         [
             "append_journal",
-            "atomic_write_text",
-            "read_agent_result",
+            "append_line",
+                        "read_agent_result",
             "read_journal",
+            "read_lines",
             "read_model",
             "read_regular",
+            "write_atomic",
             "write_model",
         ],
         "harnessgym.store.files",

@@ -46,9 +46,9 @@ MCP_MANIFEST_NAMES = ("harnessgym-mcp.json", "mcp.json", "server.json")
 def ensure_workspace(workspace: Path) -> Layout:
     """Check the workspace can be used and create ``.harnessgym`` and its artifact folders."""
     if not workspace.exists():
-        raise WorkspaceError(workspace, f"workspace {workspace} does not exist; create it or pass another --workspace")
+        raise WorkspaceError(workspace, f"workspace {workspace} does not exist; create it or choose another workspace")
     if not workspace.is_dir():
-        raise WorkspaceError(workspace, f"workspace {workspace} is not a directory; pass a directory as --workspace")
+        raise WorkspaceError(workspace, f"workspace {workspace} is not a directory; choose a directory instead")
     layout = Layout(workspace)
     try:
         for name in ARTIFACT_DIRS:

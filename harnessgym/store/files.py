@@ -1,74 +1,26 @@
-"""Atomic record writes, lenient reads of what agents wrote, and the append-only journal."""
+"""Record writes (through the one atomic write, :func:`mcp_host.write_atomic`), lenient reads of what
+agents wrote, and the append-only journal."""
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from harnessgym.records import MAX_JSON_DEPTH, AgentResult, JournalEntry, json_too_deep
+from mcp_host import AGENT_FILE_LIMIT_BYTES, read_regular, write_atomic
 
-__all__ = ["AGENT_FILE_LIMIT_BYTES", "append_journal", "atomic_write_text", "load_json", "read_agent_result",
-           "read_journal", "read_model", "read_regular", "write_model"]
+__all__ = ["AGENT_FILE_LIMIT_BYTES", "append_journal", "append_line", "load_json", "read_agent_result",
+           "read_journal", "read_lines", "read_model", "read_regular", "write_atomic", "write_model"]
 
 M = TypeVar("M", bound=BaseModel)
 
-AGENT_FILE_LIMIT_BYTES = 32 * 1024 * 1024
-"""A JSON file an agent can write (result.json, registry.json) or replace (our records) larger than this is not
-read: no honest one comes close, and reading it whole would cost the loop its memory."""
-
-
-def read_regular(path: Path, limit: int | None = AGENT_FILE_LIMIT_BYTES) -> bytes:
-    """The bytes of a regular file (symlinks followed) of at most ``limit`` bytes.
-
-    Anything an agent can put at ``path`` is refused with an :class:`OSError` whose ``strerror`` says why, and
-    never blocks: the file is opened non-blocking and checked before it is read, so a FIFO (whose read would
-    wait forever for a writer) or a device is refused rather than read."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(errno.EINVAL, "it is not a regular file", str(path))
-        if limit is not None and info.st_size > limit:
-            raise OSError(errno.EFBIG, f"it is larger than {limit} bytes", str(path))
-        os.set_blocking(fd, True)
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            data = fh.read() if limit is None else fh.read(limit + 1)
-    finally:
-        os.close(fd)
-    if limit is not None and len(data) > limit:  # it grew while we read it
-        raise OSError(errno.EFBIG, f"it is larger than {limit} bytes", str(path))
-    return data
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` so readers see the old file or the new one, never half: temp file, fsync, rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 def write_model(path: Path, model: BaseModel) -> None:
-    atomic_write_text(path, model.model_dump_json(indent=2) + "\n")
+    write_atomic(path, model.model_dump_json(indent=2) + "\n")
 
 
 def read_model(path: Path, model: type[M]) -> M | None:
@@ -131,8 +83,13 @@ def read_agent_result(path: Path, iteration: int, phase: str = "attempt") -> tup
 
 def append_journal(path: Path, entry: JournalEntry) -> None:
     """Append one line and fsync it, so the line survives a kill -9 right after."""
+    append_line(path, entry, sync=True)
+
+
+def append_line(path: Path, record: BaseModel, *, sync: bool = False) -> None:
+    """Append ``record`` as one JSON line (fsynced with ``sync``); readers never see half a line as a record."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = entry.model_dump_json() + "\n"
+    line = record.model_dump_json() + "\n"
     if path.is_symlink() or (path.exists() and not path.is_file()):
         # An agent put something else here (a FIFO would block the open forever); keep it aside, start afresh.
         os.replace(path, path.with_name(f"{path.name}.displaced-{os.getpid()}"))
@@ -140,7 +97,33 @@ def append_journal(path: Path, entry: JournalEntry) -> None:
     with os.fdopen(fd, "a", encoding="utf-8") as fh:
         fh.write(line)
         fh.flush()
-        os.fsync(fh.fileno())
+        if sync:
+            os.fsync(fh.fileno())
+
+
+def read_lines(path: Path, model: type[M], offset: int = 0, limit: int = AGENT_FILE_LIMIT_BYTES) -> tuple[list[M], int]:
+    """The records of the complete lines after byte ``offset`` (at most ``limit`` bytes of them), and the offset
+    to read on from. A line still being written is left for the next read; lines that are not records are
+    skipped; a file that is missing, not regular, or shorter than ``offset`` (replaced) gives nothing new."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return [], offset
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size <= offset:
+            return [], offset
+        data = os.pread(fd, min(limit, info.st_size - offset), offset)
+    finally:
+        os.close(fd)
+    end = data.rfind(b"\n") + 1
+    records: list[M] = []
+    for line in data[:end].splitlines():
+        try:
+            records.append(model.model_validate_json(line))
+        except (ValidationError, ValueError, RecursionError):
+            continue
+    return records, offset + end
 
 
 def read_journal(path: Path) -> list[JournalEntry]:

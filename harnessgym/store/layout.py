@@ -3,9 +3,12 @@
 The layout is the upstream one, so existing bundles keep working::
 
     .harnessgym/
-      registry.json  activation.json  lock  mcp_calls.jsonl  cache/mcp/
+      registry.json  activation.json  lock
+      mcp_calls.jsonl  host/{active.json, verdicts/, logs/, daemon.log}     (owned by mcp_host)
       skills/ mcp/ tools/ verifiers/ fixtures/ tests/ docs/ scripts/
       task_state/initial/
+      jobs/<job_id>/
+        job.json  spec.json  outcome.json  events.jsonl  worker.{stdout,stderr}.txt   (detached workers)
       runs/<run_id>/
         run_config.json  journal.jsonl  summary.json
         qualification/workspace_template/
@@ -19,7 +22,9 @@ The layout is the upstream one, so existing bundles keep working::
           qualification/attempt_<k>/{qualification.json, workspace/}
           repair_<k>/build.{prompt,stdout,stderr,transcript}.txt
 
-This module only computes paths; :mod:`harnessgym.store` reads and writes them.
+This module only computes paths; :mod:`harnessgym.store` reads and writes them. The paths the MCP host
+keeps (its folder, the telemetry, the servers' folder) are :mod:`mcp_host`'s (``mcp_host._paths``): they are
+asked for there, never spelled again here.
 """
 
 from __future__ import annotations
@@ -28,13 +33,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-__all__ = ["ARTIFACT_DIRS", "KIND_DIRS", "ArtifactKind", "Layout", "PhaseFiles", "RunLayout"]
+from mcp_host import HARNESS_DIR, MANIFESTS_DIR, calls_path, harness_dir, host_dir
+
+__all__ = [
+    "ARTIFACT_DIRS",
+    "HARNESS_DIR",
+    "KIND_DIRS",
+    "ArtifactKind",
+    "JobLayout",
+    "Layout",
+    "PhaseFiles",
+    "RunLayout",
+]
 
 ArtifactKind = Literal["skill", "mcp", "tool", "verifier", "fixture", "test", "docs", "script"]
 
 KIND_DIRS: dict[ArtifactKind, str] = {
     "skill": "skills",
-    "mcp": "mcp",
+    "mcp": MANIFESTS_DIR,
     "tool": "tools",
     "verifier": "verifiers",
     "fixture": "fixtures",
@@ -43,8 +59,6 @@ KIND_DIRS: dict[ArtifactKind, str] = {
     "script": "scripts",
 }
 ARTIFACT_DIRS: tuple[str, ...] = tuple(KIND_DIRS.values())
-
-HARNESS_DIR = ".harnessgym"
 
 
 @dataclass(frozen=True)
@@ -80,7 +94,7 @@ class Layout:
 
     @property
     def root(self) -> Path:
-        return self.workspace / HARNESS_DIR
+        return harness_dir(self.workspace)
 
     folder = root  # what the paths below hang from
     registry = _Below("registry.json")
@@ -88,16 +102,29 @@ class Layout:
     """Where an unreadable registry.json is kept when a new one replaces it."""
     activation = _Below("activation.json")
     lock = _Below("lock")
-    mcp_cache = _Below("cache", "mcp")
-    """Where mcp_host keeps qualification verdicts by digest."""
     runs = _Below("runs")
+    jobs = _Below("jobs")
+    """Detached workers' folders (a run or a comparison started through ``serve``), one per job."""
     task_state = _Below("task_state", "initial")
+
+    @property
+    def mcp_calls(self) -> Path:
+        """The per-call telemetry the host writes."""
+        return calls_path(self.workspace)
+
+    @property
+    def host(self) -> Path:
+        """The host's folder: the active set, the verdict cache, the servers' logs."""
+        return host_dir(self.workspace)
 
     def kind_dir(self, kind: ArtifactKind) -> Path:
         return self.root / KIND_DIRS[kind]
 
     def run(self, run_id: str) -> RunLayout:
         return RunLayout(self.runs / run_id)
+
+    def job(self, job_id: str) -> JobLayout:
+        return JobLayout(self.jobs / job_id)
 
     def agents_skill_link(self, name: str) -> Path:
         """Where Codex looks for a skill."""
@@ -176,6 +203,28 @@ class RunLayout:
 
     def qualification_report(self, n: int, attempt: int) -> Path:
         return self.qualification_dir(n, attempt) / "qualification.json"
+
+
+@dataclass(frozen=True)
+class JobLayout:
+    """Paths of one detached worker's folder."""
+
+    dir: Path
+
+    @property
+    def folder(self) -> Path:
+        return self.dir
+
+    record = _Below("job.json")
+    """Who runs it: written once by the process that started the worker."""
+    spec = _Below("spec.json")
+    """What the worker does: read by the worker at its start."""
+    outcome = _Below("outcome.json")
+    """How it ended: written by the worker on its way out."""
+    events = _Below("events.jsonl")
+    """Its progress events, one JSON line each, appended as they happen."""
+    stdout = _Below("worker.stdout.txt")
+    stderr = _Below("worker.stderr.txt")
 
 
 def is_run_id(text: str) -> bool:

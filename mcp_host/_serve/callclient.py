@@ -20,11 +20,12 @@ import anyio
 import anyio.abc
 
 from mcp_host._errors import HostUnavailableError
-from mcp_host._paths import host_dir, private_dir, socket_path
+from mcp_host._paths import daemon_log_path, private_dir, socket_path
 from mcp_host._serve.router import LATEST_VERSION
 from mcp_host._serve.telemetry import RunTag
 from mcp_host._supervise import procs
 from mcp_host._supervise.env import host_env
+from mcp_host._version import __version__
 from mcp_host._wire import jsonrpc
 from mcp_host._wire.framing import Decoder, Frame, encode
 
@@ -63,7 +64,7 @@ class HostClient:
         params = {
             "protocolVersion": LATEST_VERSION,
             "capabilities": {},
-            "clientInfo": {"name": "harnessgym-mcp-call", "version": "0.2.0"},
+            "clientInfo": {"name": "harnessgym-mcp-call", "version": __version__},
             "_meta": {"harnessgym/run": tag.model_dump(exclude_none=True)},
         }
         reply = await self.request("initialize", params, timeout)
@@ -99,7 +100,7 @@ async def _connect(workspace: Path, start: bool, wait: float, idle: float) -> an
     argv = [sys.executable, "-m", "harnessgym", "host", "--workspace", str(workspace), "--no-stdio",
             "--idle-timeout", str(idle)]
     # The daemon's servers can read its /proc/<pid>/environ: it gets no more than the host's allow-list.
-    procs.spawn_detached(argv, cwd=workspace, env=host_env(), log_path=host_dir(workspace) / "daemon.log")
+    procs.spawn_detached(argv, cwd=workspace, env=host_env(), log_path=daemon_log_path(workspace))
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         await anyio.sleep(0.05)
@@ -109,7 +110,7 @@ async def _connect(workspace: Path, start: bool, wait: float, idle: float) -> an
             continue
     raise HostUnavailableError(
         f"started a harnessgym host daemon for {workspace} but it did not listen on {path} within {wait:g} s; "
-        f"see {host_dir(workspace) / 'daemon.log'}"
+        f"see {daemon_log_path(workspace)}"
     )
 
 

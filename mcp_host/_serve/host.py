@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import signal
 import socket
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from mcp_host._serve.active import file_identity, read_active_servers
 from mcp_host._serve.router import Router
 from mcp_host._serve.session import Session
 from mcp_host._serve.telemetry import RunTag, TelemetryWriter
+from mcp_host._supervise import procs
 from mcp_host._supervise.health import HealthPolicy
 from mcp_host._wire.fdio import claim_stdio
 from mcp_host._wire.framing import DEFAULT_MAX_MESSAGE_BYTES
@@ -84,7 +84,7 @@ async def run_host(options: HostOptions) -> None:
                 )
                 tg.start_soon(router.tick)
                 tg.start_soon(router.watch_health)
-                tg.start_soon(_watch_signals, tg.cancel_scope)
+                tg.start_soon(procs.cancel_on_signal, tg.cancel_scope)
                 tg.start_soon(_watch_active, router, workspace, options.poll_interval)
                 sock_path: Path | None = None
                 if options.listen:
@@ -109,13 +109,6 @@ async def run_host(options: HostOptions) -> None:
             if router is not None:
                 await router.stop_all()
             telemetry.close()
-
-
-async def _watch_signals(scope: anyio.CancelScope) -> None:
-    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
-        async for _ in signals:
-            scope.cancel()
-            return
 
 
 async def _watch_active(router: Router, workspace: Path, interval: float) -> None:

@@ -42,10 +42,11 @@ from mcp_host._serve.session import Session
 from mcp_host._serve.surfaces import Surfaces, list_surfaces
 from mcp_host._serve.telemetry import CallStatus, RunTag, TelemetryWriter
 from mcp_host._supervise.downstream import Downstream
-from mcp_host._supervise.framing_memo import recall_framing, remember_framing
 from mcp_host._supervise.handshake import list_tools
 from mcp_host._supervise.health import HealthPolicy, watch
 from mcp_host._supervise.manifest import ServerSpec
+from mcp_host._supervise.verdicts import recall_framing
+from mcp_host._version import __version__
 from mcp_host._wire import jsonrpc
 from mcp_host._wire.framing import DEFAULT_MAX_MESSAGE_BYTES, Decoder, Frame
 
@@ -158,9 +159,6 @@ class Router:
                 self._tg.start_soon(self._start_one, server, attempts - 1)
         except Exception:  # the per-server guard: one broken server never takes the host down
             log.exception("starting server %s failed unexpectedly", server.name)
-        else:
-            if server.spec.framing == "auto" and server.framing is not None:
-                remember_framing(self.workspace, server.spec.digest, server.framing)
         self.rebuild_tools()
 
     async def stop_all(self) -> None:
@@ -353,7 +351,7 @@ class Router:
                 "resources": {"listChanged": True},
                 "logging": {},
             },
-            "serverInfo": {"name": self.server_name, "version": "0.2.0"},
+            "serverInfo": {"name": self.server_name, "version": __version__},
         }
         if self.instructions:
             out["instructions"] = self.instructions

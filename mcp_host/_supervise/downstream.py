@@ -30,6 +30,7 @@ import anyio
 import anyio.abc
 
 from mcp_host._errors import ServerCrashedError, ServerStartError, ServerTimeoutError
+from mcp_host._paths import server_log_path
 from mcp_host._serve.surfaces import ServerSurfaces
 from mcp_host._supervise import procs
 from mcp_host._supervise.env import scrubbed_env
@@ -96,7 +97,7 @@ class Downstream:
         self.last_error = ""
         self.returncode: int | None = None
         self.pending: dict[int, Waiter] = {}
-        self.stderr = BoundedLog(log_dir / f"{spec.name}.stderr.log" if log_dir else None)
+        self.stderr = BoundedLog(server_log_path(log_dir, spec.name) if log_dir else None)
         self._tg = task_group
         self._proc: anyio.abc.Process | None = None
         self._io: FdStream | None = None

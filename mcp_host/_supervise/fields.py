@@ -1,4 +1,5 @@
-"""Field readers for manifests: argument lists, programs, durations in every upstream spelling, self-tests.
+"""Field readers for manifests: argument lists, programs, durations (the one duration grammar of the three
+packages, :func:`parse_seconds`, lives here), self-tests.
 
 Each raises :class:`~mcp_host._errors.ManifestError` naming the file and the field.
 """
@@ -14,10 +15,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mcp_host._errors import ManifestError
+from mcp_host._errors import DurationError, ManifestError
 from mcp_host._supervise.spec import SelfTestSpec
 
-__all__ = ["program", "seconds", "self_test", "str_list", "timeout"]
+__all__ = ["MAX_SECONDS", "parse_seconds", "program", "seconds", "self_test", "str_list", "timeout"]
 
 MAX_SECONDS = 86_400.0
 """The longest timeout a manifest may ask for: a day."""
@@ -41,29 +42,78 @@ def program(command: str) -> str:
     return sys.executable if "/" not in command and _PYTHON.fullmatch(command) else command
 
 
-def seconds(path: Path, field: str, value: object, scale: float = 1.0) -> float:
-    if isinstance(value, bool) or value is None:
-        raise ManifestError(path, field, f"must be a number of seconds, got {json.dumps(value)}")
+def parse_seconds(value: object, *, unitless: float = 1.0, maximum: float = math.inf) -> float:
+    """Seconds from a duration, in every spelling harnessgym and the upstream manifests use; the one grammar.
+
+    A number (``90``, ``2.5``, ``"90"``, ``"1e3"``) counts in units of ``unitless`` seconds (0.001 for the
+    upstream ``*_ms`` manifest keys); text may name its units instead: ``"90s"``, ``"45 m"``, ``"500ms"``,
+    ``"1h30m"``, ``"1h 30m"``. A usable duration is positive, finite and at most ``maximum``; anything else
+    raises :class:`DurationError` saying which of the three it missed.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise DurationError(value, "unreadable", _HINT)
+    number: float | None
     if isinstance(value, str):
-        text = value.strip().lower()
-        match = re.fullmatch(r"(\d+(?:\.\d*)?)\s*(ms|s|m|h)?", text)
-        if not match:
-            raise ManifestError(path, field, f"must be a number of seconds, got {value!r}")
-        unit = match.group(2)
-        number = float(match.group(1))
-        seconds = number * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[unit] if unit else number * scale
-    elif isinstance(value, int | float):
-        try:
-            seconds = float(value) * scale
-        except OverflowError:
-            seconds = math.inf
+        number = _plain_number(value)
+        if number is not None:
+            seconds = number * unitless
+        elif value.strip().startswith("-"):  # "-5m": readable, and refused below for its sign
+            seconds = -_with_units(value, value.strip()[1:])
+        else:
+            seconds = _with_units(value, value)
     else:
-        raise ManifestError(path, field, f"must be a number of seconds, got {json.dumps(value)[:40]}")
-    if not seconds > 0:  # NaN too
-        raise ManifestError(path, field, f"must be positive, got {str(value)[:40]}")
-    if seconds > MAX_SECONDS:  # infinity too: every wait is bounded
-        raise ManifestError(path, field, f"must be at most {MAX_SECONDS:g} s (a day), got {str(value)[:40]}")
+        try:
+            seconds = float(value) * unitless
+        except OverflowError:  # an integer of hundreds of digits
+            seconds = math.inf
+    if seconds != seconds:  # NaN
+        raise DurationError(value, "unreadable", _HINT)
+    if seconds <= 0:
+        raise DurationError(value, "not_positive", "is not allowed: a time limit must be positive (0 or less "
+                            "would stop what it limits before it starts); write e.g. '90s' or '45m'")  # fmt: skip
+    if seconds > maximum:
+        raise DurationError(value, "too_long", f"is longer than the {maximum:g} s allowed here")
+    if seconds == math.inf:  # every wait is bounded
+        raise DurationError(value, "unreadable", _HINT)
     return seconds
+
+
+_HINT = "is not a duration; write seconds ('90', '2.5') or units like '90s', '45m', '1h30m', '500ms'"
+_PART = re.compile(r"\s*(\d+(?:\.\d*)?)\s*(ms|h|m|s)")
+_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def _plain_number(text: str) -> float | None:
+    try:
+        return float(text.strip())
+    except ValueError:
+        return None
+
+
+def _with_units(value: str, text: str) -> float:
+    text, pos, seconds = text.strip().lower(), 0, 0.0
+    while pos < len(text):
+        match = _PART.match(text, pos)
+        if match is None:
+            raise DurationError(value, "unreadable", _HINT)
+        seconds += float(match.group(1)) * _UNITS[match.group(2)]
+        pos = match.end()
+    if pos == 0:
+        raise DurationError(value, "unreadable", _HINT)
+    return seconds
+
+
+def seconds(path: Path, field: str, value: object, scale: float = 1.0) -> float:
+    """A manifest's timeout field, in seconds (``scale`` for bare numbers: 0.001 for ``*_ms`` keys)."""
+    try:
+        return parse_seconds(value, unitless=scale, maximum=MAX_SECONDS)
+    except DurationError as exc:
+        shown = json.dumps(value)[:40] if not isinstance(value, str) else repr(value[:40])
+        if exc.kind == "not_positive":
+            raise ManifestError(path, field, f"must be positive, got {shown}") from None
+        if exc.kind == "too_long":
+            raise ManifestError(path, field, f"must be at most {MAX_SECONDS:g} s (a day), got {shown}") from None
+        raise ManifestError(path, field, f"must be a number of seconds or a duration like '45s', got {shown}") from None
 
 
 def timeout(

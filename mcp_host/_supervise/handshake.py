@@ -27,6 +27,7 @@ import anyio
 from mcp_host._errors import ServerError, ServerStartError
 from mcp_host._serve.surfaces import ServerSurfaces, list_surfaces
 from mcp_host._supervise.manifest import ServerSpec
+from mcp_host._version import __version__
 from mcp_host._wire import jsonrpc
 from mcp_host._wire.framing import WireFraming, encode
 from mcp_host._wire.waiters import Future
@@ -39,7 +40,7 @@ __all__ = ["CLIENT_INFO", "PROBE_WINDOW", "PROTOCOL_VERSION", "handshake", "list
 PROBE_WINDOW = 1.5
 """Seconds to wait for an answer in one framing before also trying the other (Python SDK cold start ~1 s)."""
 PROTOCOL_VERSION = "2025-11-25"
-CLIENT_INFO = {"name": "harnessgym-host", "version": "0.2.0"}
+CLIENT_INFO = {"name": "harnessgym-host", "version": __version__}
 _SOURCE_SUFFIXES = (".py", ".js", ".mjs", ".cjs", ".ts", ".sh", ".rb")
 
 

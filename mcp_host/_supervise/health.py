@@ -32,6 +32,7 @@ import anyio.abc
 from pydantic import BaseModel, ConfigDict
 
 from mcp_host._errors import ServerError, ServerTimeoutError
+from mcp_host._supervise import proctable
 from mcp_host._supervise.downstream import Downstream
 
 __all__ = ["HealthPolicy", "process_stopped", "watch"]
@@ -52,14 +53,7 @@ class HealthPolicy(BaseModel):
 
 def process_stopped(pid: int | None) -> bool:
     """Whether ``pid`` is stopped by a signal (state ``T``); False when unknown."""
-    if pid is None:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
-    except OSError:
-        return False
-    return stat.rpartition(b") ")[2][:1] == b"T"
+    return pid is not None and proctable.state(pid) == "T"
 
 
 async def watch(servers: Callable[[], Iterable[Downstream]], policy: HealthPolicy,

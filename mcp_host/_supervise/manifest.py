@@ -23,14 +23,13 @@ command line references, so a verdict can be cached until the artifact changes.
 from __future__ import annotations
 
 import json
-import os
 import re
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from mcp_host._errors import ManifestError
+from mcp_host._paths import manifests_dir, read_regular
 from mcp_host._supervise import fields
 from mcp_host._supervise.digest import SKIP_DIRS, digest
 from mcp_host._supervise.env import is_secret_name
@@ -55,7 +54,7 @@ MAX_MANIFEST_BYTES = 1 << 20
 
 def discover_manifests(workspace: Path) -> list[Path]:
     """Every manifest under ``<workspace>/.harnessgym/mcp``: one per directory, by precedence, sorted."""
-    root = workspace / ".harnessgym" / "mcp"
+    root = manifests_dir(workspace)
     if not root.is_dir():
         return []
     found: list[Path] = []
@@ -93,8 +92,8 @@ def load_manifest(path: Path, workspace: Path) -> ServerSpec:
     workspace = workspace.resolve()
     path = _locate(path)
     try:
-        raw = json.loads(_read_bounded(path).decode("utf-8"))
-    except OSError as exc:
+        raw = json.loads(read_regular(path, MAX_MANIFEST_BYTES).decode("utf-8"))
+    except OSError as exc:  # a FIFO, a device or a file over MAX_MANIFEST_BYTES too, never waited on
         raise ManifestError(path, None, f"cannot be read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise ManifestError(path, None, "is not UTF-8 text") from None
@@ -113,24 +112,6 @@ def load_manifest(path: Path, workspace: Path) -> ServerSpec:
         if not isinstance(raw, dict):
             raise ManifestError(path, f"mcpServers.{default_name}", "must be an object")
     return _spec(path, workspace, raw, str(default_name))
-
-
-def _read_bounded(path: Path) -> bytes:
-    """The file's bytes; a FIFO, a device or a file over :data:`MAX_MANIFEST_BYTES` is refused, never waited on."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise ManifestError(path, None, "is not a regular file")
-        if st.st_size > MAX_MANIFEST_BYTES:
-            raise ManifestError(path, None, f"is {st.st_size} bytes; a manifest may hold {MAX_MANIFEST_BYTES} at most")
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            data = fh.read(MAX_MANIFEST_BYTES + 1)
-    finally:
-        os.close(fd)
-    if len(data) > MAX_MANIFEST_BYTES:
-        raise ManifestError(path, None, f"holds more than {MAX_MANIFEST_BYTES} bytes")
-    return data
 
 
 def _locate(path: Path) -> Path:

@@ -22,12 +22,13 @@ MCP SDK's ``stdio_client`` kills the group but has no streaming to files or time
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -36,19 +37,33 @@ import anyio
 import anyio.abc
 from anyio.streams.buffered import BufferedByteReceiveStream
 
+from mcp_host._supervise import proctable
+from mcp_host._supervise.proctable import alive, descendants, process_table, scan_environ
+
 __all__ = [
     "DEFAULT_GRACE_SECONDS",
+    "DEVNULL",
+    "PIPE",
     "PROC_TAG_VAR",
+    "STOP_SIGNALS",
     "ProcResult",
+    "cancel_on_signal",
+    "carries_tag",
     "descendants",
+    "is_running",
     "kill_tree",
     "kill_tree_sync",
+    "reap",
     "run_process",
     "spawn",
     "spawn_detached",
+    "start_time",
     "sweep_tagged",
     "tagged_pids",
+    "wait_exited",
 ]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_GRACE_SECONDS = 2.0
 """How long a process tree gets between SIGTERM and SIGKILL."""
@@ -56,6 +71,11 @@ DEFAULT_GRACE_SECONDS = 2.0
 PROC_TAG_VAR = "HARNESSGYM_PROC_TAG"
 """Set in the environment of every :func:`run_process` child; every process carrying it dies with the child.
 (Named without KEY/TOKEN/SECRET, which some agent CLIs strip from the commands they run.)"""
+
+DEVNULL = subprocess.DEVNULL
+"""For :func:`spawn`'s ``stdin``, ``stdout`` or ``stderr``: the null device."""
+PIPE = subprocess.PIPE
+"""For :func:`spawn`'s ``stdin``, ``stdout`` or ``stderr``: a pipe to the caller (the default)."""
 
 _TAIL_BYTES = 16 * 1024
 _DRAIN_SECONDS = 2.0
@@ -89,58 +109,8 @@ class ProcResult:
         return self.error is None and not self.timed_out and self.returncode == 0
 
 
-def _pids() -> list[int]:
-    try:
-        return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
-    except OSError:
-        return []
-
-
-def _stat_fields(pid: int) -> list[bytes] | None:
-    """The fields of /proc/<pid>/stat after the command name: state, ppid, pgrp, ... (None if gone)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
-    except OSError:
-        return None
-    # The command name may hold spaces and parentheses; fields restart after the last ')'.
-    rest = stat[stat.rfind(b")") + 2 :].split()
-    return rest if len(rest) >= 3 else None
-
-
-def _process_table() -> list[tuple[int, int, int]]:
-    """(pid, ppid, pgid) of every process, read once from /proc."""
-    table: list[tuple[int, int, int]] = []
-    for pid in _pids():
-        fields = _stat_fields(pid)
-        if fields is not None:
-            table.append((pid, int(fields[1]), int(fields[2])))
-    return table
-
-
-def descendants(pid: int) -> list[int]:
-    """Every live descendant of ``pid`` (children, grandchildren, ...), found through /proc."""
-    children: dict[int, list[int]] = {}
-    for child, parent, _ in _process_table():
-        children.setdefault(parent, []).append(child)
-    found: list[int] = []
-    stack = list(children.get(pid, []))
-    while stack:
-        child = stack.pop()
-        if child in found:
-            continue
-        found.append(child)
-        stack.extend(children.get(child, []))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    fields = _stat_fields(pid)
-    return fields is not None and fields[0] not in (b"Z", b"X")
-
-
 def _group_members(pgid: int) -> list[int]:
-    return [pid for pid, _, group in _process_table() if group == pgid]
+    return [pid for pid, _, group in process_table() if group == pgid]
 
 
 def _signal_all(pgid: int, pids: Sequence[int], sig: signal.Signals) -> None:
@@ -163,18 +133,16 @@ def _tree(pid: int) -> list[int]:
 
 
 def kill_tree_sync(pid: int, grace: float = DEFAULT_GRACE_SECONDS) -> list[int]:
-    """Kill ``pid``'s process group and all its descendants; return the pids that were signalled.
-
-    Blocking: for signal handlers and ``atexit``. Async code uses :func:`kill_tree`.
-    """
+    """Kill ``pid``'s process group and all its descendants; return the pids signalled. Blocking: for signal
+    handlers and ``atexit``; async code uses :func:`kill_tree`."""
     pids = _tree(pid)
     _signal_all(pid, pids, signal.SIGTERM)
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
-        if not any(_alive(p) for p in pids):
+        if not any(alive(p) for p in pids):
             return pids
         time.sleep(_POLL_SECONDS)
-    survivors = [p for p in _tree(pid) if _alive(p)] + [p for p in pids if _alive(p)]
+    survivors = [p for p in _tree(pid) if alive(p)] + [p for p in pids if alive(p)]
     _signal_all(pid, survivors, signal.SIGKILL)
     return pids
 
@@ -190,28 +158,55 @@ async def kill_tree(pid: int, grace: float = DEFAULT_GRACE_SECONDS) -> list[int]
         pids = _tree(pid)
         _signal_all(pid, pids, signal.SIGTERM)
         await _wait_gone(pids, grace)
-        survivors = [p for p in {*_tree(pid), *pids} if _alive(p)]
+        survivors = [p for p in {*_tree(pid), *pids} if alive(p)]
         if survivors:
             _signal_all(pid, survivors, signal.SIGKILL)
             await _wait_gone(survivors, grace)
     return pids
 
 
+def carries_tag(pid: int, tag: str) -> bool:
+    """Whether ``pid``'s initial environment holds ``PROC_TAG_VAR=tag``."""
+    return proctable.environ(pid, [PROC_TAG_VAR]).get(PROC_TAG_VAR) == tag
+
+
+def is_running(pid: int) -> bool:
+    """Whether ``pid`` exists and has not ended (a zombie has ended)."""
+    return alive(pid)
+
+
 def tagged_pids(tag: str) -> list[int]:
     """Every live process whose initial environment carries ``PROC_TAG_VAR=tag``."""
-    needle = f"{PROC_TAG_VAR}={tag}".encode()
-    found: list[int] = []
-    for pid in _pids():
-        if pid == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{pid}/environ", "rb") as fh:
-                environ = fh.read()
-        except OSError:
-            continue
-        if needle in environ.split(b"\0") and _alive(pid):
-            found.append(pid)
-    return found
+    return [pid for pid, env in scan_environ([PROC_TAG_VAR]) if env.get(PROC_TAG_VAR) == tag]
+
+
+def start_time(pid: int) -> int | None:
+    """When ``pid`` started (field 22 of /proc/<pid>/stat, ticks since boot): with the pid, one process for good."""
+    return proctable.start_time(pid)
+
+
+def reap(pid: int) -> bool:
+    """Collect the exit of ``pid`` if it is our child and has ended, so it leaves no zombie; True if collected."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:  # not our child (or already collected): init or its own parent reaps it
+        return False
+    return done == pid
+
+
+async def wait_exited(pid: int, timeout: float | None = None) -> bool:
+    """Wait (through a pidfd) until ``pid``, any process, has ended, up to ``timeout`` seconds; True if it has."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        with anyio.move_on_after(timeout):
+            await anyio.wait_readable(fd)
+    finally:
+        anyio.notify_closing(fd)
+        os.close(fd)
+    return not alive(pid)
 
 
 async def sweep_tagged(tag: str, grace: float = 1.0) -> list[int]:
@@ -228,10 +223,31 @@ async def sweep_tagged(tag: str, grace: float = 1.0) -> list[int]:
     return killed
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+"""What asks a long-lived process of ours to stop: ``kill``, Ctrl-C, a closed terminal."""
+
+
+async def cancel_on_signal(
+    scope: anyio.CancelScope,
+    signals: Sequence[signal.Signals] = STOP_SIGNALS,
+    on_signal: Callable[[signal.Signals], None] | None = None,
+) -> None:
+    """Cancel ``scope`` at the first of ``signals``, after telling ``on_signal`` which one came.
+
+    Start it in the task group whose scope it cancels: the one way harnessgym's commands, ``serve`` and the
+    host turn a signal into a cancellation, which kills process trees and records interruptions on its way out.
+    """
+    with anyio.open_signal_receiver(*signals) as received:
+        async for signum in received:
+            if on_signal is not None:
+                on_signal(signal.Signals(signum))
+            scope.cancel()
+            return
+
+
 async def _wait_gone(pids: Sequence[int], limit: float) -> None:
     # Polling: these are not all our children, so there is nothing to wait on but /proc.
     with anyio.move_on_after(limit):
-        while any(_alive(p) for p in pids):  # noqa: ASYNC110
             await anyio.sleep(_POLL_SECONDS)
 
 
@@ -246,10 +262,8 @@ async def spawn(
 ) -> anyio.abc.Process:
     """Start a long-lived child in its own process group. The caller owns it and must :func:`kill_tree` it.
 
-    Raises ``OSError`` when the program cannot be started, also for an argument, variable or cwd that no
-    program can be started with (a NUL byte, ``=`` in a variable's name), which ``subprocess`` reports as
-    ``ValueError``.
-    """
+    Raises ``OSError`` when the program cannot be started, also for an argument, variable or cwd no program can
+    be started with (a NUL byte, ``=`` in a variable's name), which ``subprocess`` reports as ``ValueError``."""
     try:
         return await anyio.open_process(
             list(argv),
@@ -296,10 +310,11 @@ class _Sink:
     def _emit(self, line: bytes) -> None:
         if self._on_line is None:
             return
+        text = line.decode("utf-8", errors="replace")
         try:
-            self._on_line(line.decode("utf-8", errors="replace"))
-        except Exception:
-            pass
+            self._on_line(text)
+        except Exception:  # an observer's bug must not stop the output, which is on disk whatever happens
+            log.exception("the line handler failed on %r; the next lines are still handed to it", text[:200])
 
     def close(self) -> None:
         if self._partial:
@@ -445,27 +460,30 @@ def spawn_detached(
     cwd: Path | str | None = None,
     env: Mapping[str, str] | None = None,
     log_path: Path | None = None,
+    stdout_path: Path | None = None,
+    hold_signals: Collection[int] = (),
 ) -> int:
-    """Start a daemon that outlives the caller, in its own session, stdin and stdout on /dev/null; return its pid.
-
-    stderr goes to ``log_path`` (or /dev/null). The daemon is responsible for its own exit (an idle timeout).
-    """
-    if log_path is not None:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-    err = open(log_path, "ab") if log_path is not None else subprocess.DEVNULL
+    """Start a process that outlives the caller, in its own session, stdin on /dev/null, stderr to ``log_path``
+    and stdout to ``stdout_path`` (or /dev/null), no other descriptor of ours, ``hold_signals`` blocked until it
+    unblocks them; return its pid. It ends on its own; a caller that lives on collects its exit (:func:`reap`,
+    :func:`wait_exited`), else init does."""
+    for path in (p for p in (log_path, stdout_path) if p is not None):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    files = [open(path, "ab") if path is not None else None for path in (log_path, stdout_path)]
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, hold_signals)  # the child inherits the mask across exec
     try:
         proc = subprocess.Popen(
             [str(a) for a in argv],
             cwd=cwd,
             env=dict(env) if env is not None else None,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
+            stdout=files[1] or subprocess.DEVNULL,
+            stderr=files[0] or subprocess.DEVNULL,
             start_new_session=True,
         )
     finally:
-        if log_path is not None and not isinstance(err, int):
-            err.close()
-    # Not waited for: the daemon outlives us; the init process reaps it.
-    proc.returncode = 0
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        for fh in (f for f in files if f is not None):
+            fh.close()
+    proc.returncode = 0  # not waited for here (see above); this keeps Popen from warning that it still runs
     return proc.pid

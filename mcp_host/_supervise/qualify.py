@@ -9,8 +9,9 @@ Qualification is bounded whatever a manifest asks (manifests may ask for up to a
 :data:`MAX_STARTUP_SECONDS`, a self-test at most :data:`MAX_SELF_TEST_SECONDS`, so an agent-written manifest
 cannot hold a run hostage.
 
-Only *passed* verdicts are cached (``<cache_dir>/<digest>.json``): a pass is evidence about the artifact,
-while a failure may be the machine's (a timeout under load) and is cheap to retry.
+Only *passed* verdicts are cached (:mod:`mcp_host._supervise.verdicts`, by artifact digest): a pass is evidence
+about the artifact, while a failure may be the machine's (a timeout under load) and is cheap to retry. The
+host reads the same cache for the framing a server answered in.
 """
 
 from __future__ import annotations
@@ -23,15 +24,15 @@ from pathlib import Path
 from typing import Literal
 
 import anyio
-from pydantic import BaseModel, ValidationError
 
 from mcp_host._errors import ServerError, ServerStartError
-from mcp_host._paths import logs_dir, verdicts_dir, write_atomic
+from mcp_host._paths import logs_dir
 from mcp_host._supervise import procs
 from mcp_host._supervise.downstream import Downstream
 from mcp_host._supervise.env import scrubbed_env
 from mcp_host._supervise.manifest import ServerSpec
 from mcp_host._supervise.spec import SelfTestSpec
+from mcp_host._supervise.verdicts import ServerVerdict, read_verdict, write_verdict
 from mcp_host._wire.framing import WireFraming
 
 __all__ = [
@@ -61,46 +62,19 @@ log = logging.getLogger(__name__)
 _OUTPUT_CHARS = 8000
 
 
-class ServerVerdict(BaseModel):
-    """The outcome of qualifying one server."""
-
-    name: str
-    """The server's name."""
-    manifest_path: Path
-    """Its manifest."""
-    digest: str
-    """The artifact digest the verdict is about."""
-    status: Literal["passed", "failed"]
-    """The gate: smoke passed, self-test passed, and at least one tool."""
-    smoke_status: Literal["passed", "failed", "timeout"]
-    """Start + initialize + tools/list."""
-    self_test_status: Literal["passed", "failed", "timeout", "not_configured", "not_run"]
-    """The manifest's self-test (``not_run`` when the smoke check already failed)."""
-    tools: list[str] = []
-    """The tools it offers (after ``enabled_tools``)."""
-    message: str = ""
-    """Why it failed, or a short account of the pass."""
-    cached: bool = False
-    """True when this verdict came from the cache."""
-    duration_seconds: float = 0.0
-    """Time spent qualifying (0 for a cached verdict)."""
-    framing: WireFraming | None = None
-    """The framing the server answered in."""
-    self_test_returncode: int | None = None
-    """The self-test's exit code."""
-    self_test_output: str = ""
-    """The end of the self-test's stdout and stderr (8000 characters each at most)."""
-
-
 async def qualify_servers(
-    specs: Sequence[ServerSpec], *, workspace: Path, cache_dir: Path | None = None
+    specs: Sequence[ServerSpec], *, workspace: Path, verdicts_of: Path | None = None
 ) -> list[ServerVerdict]:
-    """Qualify every server concurrently; verdicts come back in the order of ``specs``."""
-    cache = cache_dir if cache_dir is not None else verdicts_dir(workspace)
+    """Qualify every server concurrently; verdicts come back in the order of ``specs``.
+
+    ``verdicts_of`` is the workspace whose verdict cache is read and written (default ``workspace``): a fresh
+    copy made for qualification shares the cache of the workspace it was copied from.
+    """
+    cache_of = verdicts_of if verdicts_of is not None else workspace
     verdicts: list[ServerVerdict | None] = [None] * len(specs)
 
     async def one(i: int, spec: ServerSpec) -> None:
-        verdicts[i] = await _qualify_guarded(spec, workspace, cache)
+        verdicts[i] = await _qualify_guarded(spec, workspace, cache_of)
 
     async with anyio.create_task_group() as tg:
         for i, spec in enumerate(specs):
@@ -108,20 +82,16 @@ async def qualify_servers(
     return [v for v in verdicts if v is not None]
 
 
-def _cached(spec: ServerSpec, cache: Path) -> ServerVerdict | None:
-    path = cache / f"{spec.digest}.json"
-    try:
-        verdict = ServerVerdict.model_validate_json(path.read_bytes())
-    except (OSError, ValidationError):
-        return None
-    if verdict.status != "passed" or verdict.digest != spec.digest:
+def _cached(spec: ServerSpec, cache_of: Path) -> ServerVerdict | None:
+    verdict = read_verdict(cache_of, spec.digest)
+    if verdict is None or verdict.status != "passed":
         return None
     return verdict.model_copy(update={"cached": True, "duration_seconds": 0.0, "manifest_path": spec.manifest_path})
 
 
-async def _qualify_guarded(spec: ServerSpec, workspace: Path, cache: Path) -> ServerVerdict:
+async def _qualify_guarded(spec: ServerSpec, workspace: Path, cache_of: Path) -> ServerVerdict:
     if spec.digest:
-        hit = _cached(spec, cache)
+        hit = _cached(spec, cache_of)
         if hit is not None:
             return hit
     started = time.monotonic()
@@ -140,10 +110,7 @@ async def _qualify_guarded(spec: ServerSpec, workspace: Path, cache: Path) -> Se
         )
     verdict.duration_seconds = round(time.monotonic() - started, 3)
     if verdict.status == "passed" and spec.digest:
-        try:
-            write_atomic(cache / f"{spec.digest}.json", verdict.model_dump_json(indent=2).encode())
-        except OSError as exc:
-            log.warning("cannot cache the verdict for %s: %s", spec.name, exc)
+        write_verdict(cache_of, verdict)
     return verdict
 
 

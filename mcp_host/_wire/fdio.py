@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import select
 import stat
 
 import anyio
@@ -20,6 +19,8 @@ import anyio.to_thread
 __all__ = ["FdStream", "claim_stdio", "widen_pipe"]
 
 _PIPE_BYTES = 1 << 20
+_PIPE_BUF = 4096
+"""Linux's ``PIPE_BUF``: a pipe write of at most this many bytes is atomic (what ``select.PIPE_BUF`` says)."""
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
 
@@ -80,7 +81,7 @@ are only switched back to blocking mode.
         """Write ``data`` whole right now, or nothing: only for a pollable pipe and at most ``PIPE_BUF`` bytes,
         which POSIX writes atomically (a non-blocking write then either fits entirely or fails with EAGAIN).
         False means nothing was written; the caller falls back to :meth:`send`."""
-        if not (self._w_open and self._poll_w) or len(data) > select.PIPE_BUF:
+        if not (self._w_open and self._poll_w) or len(data) > _PIPE_BUF:
             return False
         try:
             written = os.write(self._w, data)

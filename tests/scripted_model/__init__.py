@@ -54,6 +54,12 @@ class ScriptedModel:
         """For a Codex provider's ``base_url``."""
         return f"http://127.0.0.1:{self.port}/v1"
 
+    def wait_stopped(self, timeout: float) -> bool:
+        """Wait until the in-process server stopped (its lifetime ran out, or it was stopped); False on timeout."""
+        if self._server is None:
+            raise RuntimeError("only an in-process server can be waited for")
+        return self._server.stopped.wait(timeout)
+
     def requests(self, api: str | None = None) -> list[dict[str, Any]]:
         """Every logged request (optionally only ``"anthropic"`` or ``"openai"`` model calls), oldest first."""
         entries = [json.loads(line) for line in self.log_path.read_text().splitlines() if line.strip()]

@@ -7,12 +7,15 @@ import fcntl
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
+import anyio
 import pytest
+
+from mcp_host import run_process
 
 INSTALL_TIMEOUT = 900.0
 _CONSOLE = re.compile(r":CONSOLE(?::\d+)?\]\s*(.*)")
@@ -20,7 +23,7 @@ _CONSOLE = re.compile(r":CONSOLE(?::\d+)?\]\s*(.*)")
 
 
 def ensure_chromium() -> Path:
-    """The chromium binary, installed from Debian's packages first if needed."""
+    """The chromium binary, installed from Debian's packages first if needed (call outside an event loop)."""
     found = shutil.which("chromium")
     if found is not None:
         return Path(found)
@@ -35,12 +38,10 @@ def ensure_chromium() -> Path:
                      [apt, "install", "-y", "-q", "chromium"]):  # fmt: skip
             if shutil.which("chromium") is not None:
                 break
-            try:
-                proc = subprocess.run(argv, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, env=env,
-                                      stdin=subprocess.DEVNULL, check=False)  # fmt: skip
-            except subprocess.TimeoutExpired:
+            proc = anyio.run(partial(run_process, argv, env=env, timeout=INSTALL_TIMEOUT))
+            if proc.timed_out:
                 pytest.skip(f"`{' '.join(argv)}` took longer than {INSTALL_TIMEOUT:g} s")
-            failure = f"`{' '.join(argv)}` exited {proc.returncode}: {proc.stderr[-2000:]}"
+            failure = f"`{' '.join(argv)}` exited {proc.returncode}: {proc.stderr_tail[-2000:]}"
     found = shutil.which("chromium")
     if found is None:
         pytest.skip(f"apt-get could not install chromium: {failure}")
@@ -54,19 +55,21 @@ class Rendering:
     """Every console message the page logged (errors included)."""
 
 
-def render(page: Path, screenshot: Path, *, width: int = 1100, height: int = 2400) -> Rendering:
+async def render(page: Path, screenshot: Path, *, width: int = 1100, height: int = 2400) -> Rendering:
     """Load ``page`` in headless Chromium with every host name unresolvable (nothing can be fetched), save a
     screenshot, and collect what the page logged to its console."""
-    chromium = ensure_chromium()
+    chromium = shutil.which("chromium")
+    assert chromium is not None, "chromium is installed before the tests run (tests/conftest.py)"
+    log = screenshot.with_suffix(".chromium.log")
     with tempfile.TemporaryDirectory(prefix="harnessgym-chromium-") as profile:
-        argv = [str(chromium), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+        argv = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
                 "--no-first-run", f"--user-data-dir={profile}", "--host-resolver-rules=MAP * ~NOTFOUND",
                 "--enable-logging=stderr", "--v=0", f"--window-size={width},{height}",
                 f"--screenshot={screenshot}", page.resolve().as_uri()]  # fmt: skip
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
-                              check=False, env={**os.environ, "HOME": profile})  # fmt: skip
-    assert proc.returncode == 0 and screenshot.is_file(), proc.stderr[-3000:]
-    console = [m.group(1) for line in proc.stderr.splitlines() if (m := _CONSOLE.search(line))]
+        proc = await run_process(argv, timeout=120, stderr_path=log, env={**os.environ, "HOME": profile})
+    stderr = log.read_text(errors="replace")
+    assert proc.returncode == 0 and screenshot.is_file(), stderr[-3000:]
+    console = [m.group(1) for line in stderr.splitlines() if (m := _CONSOLE.search(line))]
     return Rendering(screenshot=screenshot, console=console)
 
 
@@ -75,7 +78,6 @@ def ink(screenshot: Path) -> float:
     from PIL import Image
 
     with Image.open(screenshot) as image:
-        grey = image.convert("L")
-        histogram = grey.histogram()
+        histogram = image.convert("L").histogram()
     total = sum(histogram)
     return 1.0 - sum(histogram[250:]) / total if total else 0.0

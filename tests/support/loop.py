@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import anyio
 
 from harnessgym.config import RunConfig
-from harnessgym.jobs.orphans import WORKSPACE_ENV, _environ
+from harnessgym.jobs.orphans import WORKSPACE_ENV
 from harnessgym.records import IterationRecord, RunSummary
+from mcp_host._supervise.proctable import alive as alive  # re-exported for the loop tests
+from mcp_host._supervise.proctable import scan_environ
 from runners._options import RunnerOptions
+from support.waiting import wait_until as wait_until  # re-exported for the loop tests
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "numerical_debug_task"
@@ -89,31 +91,13 @@ def states(ws: Path) -> dict[str, str]:
     return {a["id"]: a["state"] for a in registry(ws)["artifacts"]}
 
 
-def alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_bytes()
-    except OSError:
-        return False
-    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] not in (b"Z", b"X")
-
-
 def marked_processes(ws: Path) -> list[int]:
     """Processes carrying the workspace marker, whoever owns them."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and _environ(int(entry.name)).get(WORKSPACE_ENV) == str(ws) and alive(int(entry.name)):
-            found.append(int(entry.name))
-    return found
+    return [pid for pid, env in scan_environ([WORKSPACE_ENV]) if env[WORKSPACE_ENV] == str(ws)]
 
 
 def harnessgym_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "harnessgym", *args]
-
-
-async def wait_until(condition: Callable[[], bool], seconds: float = 30) -> None:
-    with anyio.fail_after(seconds):
-        while not condition():  # noqa: ASYNC110 - polling files another process writes
-            await anyio.sleep(0.05)
 
 
 def hanging_children(ws: Path, iteration: int) -> list[int]:

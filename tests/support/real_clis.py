@@ -16,12 +16,15 @@ from __future__ import annotations
 import fcntl
 import json
 import shutil
-import subprocess
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
+import anyio
 import pytest
 
+from mcp_host._supervise.procs import run_process
+from mcp_host._supervise.proctable import alive
 from runners._base import McpLaunch, Phase, PhaseRequest
 
 __all__ = [
@@ -84,15 +87,12 @@ def ensure_real_clis(prefix: Path = PREFIX) -> RealClis:
             return found
         argv = [npm, "install", "--no-audit", "--no-fund", "--prefix", str(prefix)]
         argv += [f"@anthropic-ai/claude-code@{CLAUDE_VERSION}", f"@openai/codex@{CODEX_VERSION}"]
-        try:
-            proc = subprocess.run(
-                argv, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, stdin=subprocess.DEVNULL, check=False
-            )
-        except subprocess.TimeoutExpired:
+        proc = anyio.run(partial(run_process, argv, timeout=INSTALL_TIMEOUT))
+        if proc.timed_out:
             pytest.skip(f"npm install of the real CLIs took longer than {INSTALL_TIMEOUT:g} s")
         found = _present(prefix)
         if found is None:
-            pytest.skip(f"npm install of the real CLIs failed (exit {proc.returncode}): {proc.stderr[-2000:]}")
+            pytest.skip(f"npm install of the real CLIs failed (exit {proc.returncode}): {proc.stderr_tail[-2000:]}")
         return found
 
 
@@ -170,11 +170,7 @@ def phase_request(
 
 def pid_gone(pid: int) -> bool:
     """True when ``pid`` no longer runs (gone, or a zombie waiting to be reaped)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_bytes()
-    except OSError:
-        return True
-    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] in (b"Z", b"X")
+    return not alive(pid)
 
 
 def write_codex_provider_config(codex_home: Path, openai_base_url: str, model: str = "mock-model") -> Path:

@@ -6,7 +6,6 @@ its whole tree when the block ends, whatever happened inside.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -15,7 +14,7 @@ from pathlib import Path
 import anyio
 from anyio.streams.text import TextReceiveStream
 
-from mcp_host._supervise.procs import kill_tree, spawn
+from mcp_host._supervise.procs import DEVNULL, kill_tree, spawn
 
 __all__ = ["serve_http"]
 
@@ -32,7 +31,7 @@ async def serve_http(
     for root in roots or (tmp,):
         argv += ["--allow-root", str(root)]
     argv += ["--state-dir", str(tmp / "state"), *extra]
-    proc = await spawn(argv, cwd=tmp, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    proc = await spawn(argv, cwd=tmp, env=env, stdin=DEVNULL, stdout=DEVNULL)
     assert proc.stderr is not None
     found = anyio.Event()
     url = ""

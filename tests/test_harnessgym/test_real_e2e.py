@@ -19,16 +19,18 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from scripted_model import scripted_model
 from support.real_clis import claude_env, codex_env, ensure_real_clis, write_codex_provider_config
 
-pytestmark = pytest.mark.real_cli
+from mcp_host import run_process
+
+pytestmark = [pytest.mark.anyio, pytest.mark.real_cli, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "numerical_debug_task"
@@ -216,7 +218,7 @@ def clis() -> Any:
 
 
 @pytest.mark.parametrize("runner", ["claude", "codex"])
-def test_a_run_builds_an_mcp_tool_that_the_next_fresh_session_calls_and_solves(
+async def test_a_run_builds_an_mcp_tool_that_the_next_fresh_session_calls_and_solves(
     clis: Any, tmp_path: Path, runner: str
 ) -> None:
     workspace = tmp_path / "ws"
@@ -237,11 +239,11 @@ def test_a_run_builds_an_mcp_tool_that_the_next_fresh_session_calls_and_solves(
         argv += ["--task", str(workspace / "task.md"), "--workspace", str(workspace), "--iterations", "2"]
         argv += ["--run-id", run_id, "--verify-command", "python3 verifier.py"]
         argv += ["--attempt-timeout", "90s", "--build-timeout", "90s"]
-        proc = subprocess.run(
-            argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL
-        )
+        out, err = tmp_path / "run.stdout.txt", tmp_path / "run.stderr.txt"
+        with anyio.fail_after(RUN_TIMEOUT + 10):
+            proc = await run_process(argv, cwd=tmp_path, env=env, timeout=RUN_TIMEOUT, stdout_path=out, stderr_path=err)
         requests = model.requests("anthropic" if runner == "claude" else "openai")
-    output = proc.stdout + proc.stderr
+    output = out.read_text() + err.read_text()
     assert proc.returncode == 0, output[-4000:]
 
     # The conversation went as scripted: each phase's prompt matched, in order.
@@ -261,10 +263,9 @@ def test_a_run_builds_an_mcp_tool_that_the_next_fresh_session_calls_and_solves(
     calls = [json.loads(line) for line in (workspace / ".harnessgym" / "mcp_calls.jsonl").read_text().splitlines()]
     call = next(c for c in calls if c.get("tool_name") in ("run_verifier", "numerics_probe__run_verifier"))
     assert call["status"] == "completed" and call["run_id"] == run_id and call["iteration"] == 2, call
-    verdict = subprocess.run(
-        [sys.executable, "verifier.py"], cwd=workspace, capture_output=True, text=True, timeout=60, check=False
-    )
-    assert verdict.returncode == 0, verdict.stdout
+    with anyio.fail_after(70):
+        verdict = await run_process([sys.executable, "verifier.py"], cwd=workspace, timeout=60)
+    assert verdict.returncode == 0, verdict.stdout_tail
     summary = json.loads((workspace / ".harnessgym" / "runs" / run_id / "summary.json").read_text())
     assert (summary["status"], summary["solved"], summary["evidence"]) == ("solved", True, "verified"), summary
     first, second = summary["iterations"]

@@ -12,37 +12,36 @@ from harnessgym.records import JournalEntry
 from harnessgym.store import (
     TRANSCRIPT_LIMIT_BYTES,
     append_journal,
-    atomic_write_text,
     read_agent_result,
     read_journal,
     read_phase_files,
+    write_atomic,
 )
 from harnessgym.store.layout import Layout
 
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("45m", 2700), ("1h30m", 5400), ("90s", 90), ("2.5", 2.5), (30, 30), ("1h", 3600), ("500ms", 0.5)],
-)
+    [("45m", 2700), ("1h30m", 5400), ("90s", 90), ("2.5", 2.5), (30, 30), ("1h", 3600), ("500ms", 0.5),
+     ("45 s", 45), ("1h 30m", 5400), ("2M", 120), ("1.", 1), ("1e3", 1000)],
+)  # fmt: skip
 def test_durations_parse_into_seconds(text: str | int, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["45x", "", "m", "1h 30", "1.5.5m", True])
+@pytest.mark.parametrize("text", ["45x", "", "m", "1h 30", "1.5.5m", "inf", "nan", True, None, [5]])
 def test_bad_durations_are_refused_with_a_hint(text: object) -> None:
-    with pytest.raises(DurationError, match="not a duration"):
+    with pytest.raises(DurationError, match="not a duration; write seconds"):
         parse_duration(text)
 
 
-@pytest.mark.parametrize(
-    ("text", "why"),
-    [("0", "zero would stop the step before it starts"), ("0s", "zero"), (0, "zero"),
-     ("-1m", "cannot be negative"), ("-5", "cannot be negative"), (-3, "cannot be negative"),
-     ("inf", "finite"), ("nan", "finite")],
-)  # fmt: skip
-def test_zero_negative_and_infinite_durations_say_why_they_are_not_allowed(text: object, why: str) -> None:
-    with pytest.raises(DurationError, match=f"is not allowed: .*{why}"):
+@pytest.mark.parametrize("text", ["0", "-5", "0s", "-5m", "0ms", 0, -1.5])
+def test_zero_and_negative_durations_are_refused_because_a_limit_must_be_positive(text: object) -> None:
+    with pytest.raises(DurationError, match="is not allowed: a time limit must be positive") as info:
         parse_duration(text)
+    assert str(text) in str(info.value)
+    with pytest.raises(ValueError, match=r"(?s)attempt_timeout.*a time limit must be positive"):
+        RunConfig(workspace=Path("/tmp"), task_text="t", attempt_timeout=text)  # type: ignore[arg-type]
 
 
 def test_run_config_is_frozen_strict_and_parses_durations(tmp_path: Path) -> None:
@@ -58,9 +57,19 @@ def test_run_config_is_frozen_strict_and_parses_durations(tmp_path: Path) -> Non
 
 def test_atomic_write_replaces_whole_files_and_leaves_no_temp_files(tmp_path: Path) -> None:
     target = tmp_path / "a" / "record.json"
-    atomic_write_text(target, "one")
-    atomic_write_text(target, "two")
+    write_atomic(target, "one")
+    write_atomic(target, "two")
     assert target.read_text() == "two" and [p.name for p in target.parent.iterdir()] == ["record.json"]
+    write_atomic(target, b"\x00bytes")
+    assert target.read_bytes() == b"\x00bytes"
+
+
+def test_an_atomic_write_that_cannot_finish_leaves_no_temp_file(tmp_path: Path) -> None:
+    target = tmp_path / "record.json"
+    target.mkdir()  # the rename onto it fails, after the temp file was written
+    with pytest.raises(OSError):
+        write_atomic(target, "new")
+    assert [p.name for p in tmp_path.iterdir()] == ["record.json"] and target.is_dir()
 
 
 @pytest.mark.parametrize(
@@ -134,3 +143,12 @@ def test_phase_files_are_read_back_from_their_end_with_what_was_left_out_noted(t
     assert texts.problems == ["result.json of iteration 2: field 'verified' has the wrong shape and was ignored"]
     empty = read_phase_files(layout, "r1", 3, "build")
     assert (empty.result, empty.problems, empty.transcript, empty.stdout, empty.stderr) == (None, [], None, None, None)
+
+
+def test_the_three_packages_report_the_version_of_the_installed_distribution() -> None:
+    import importlib.metadata
+
+    import harnessgym
+    import mcp_host
+
+    assert harnessgym.__version__ == mcp_host.__version__ == importlib.metadata.version("harnessgym")

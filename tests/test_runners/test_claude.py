@@ -12,6 +12,7 @@ import pytest
 from scripted_model import ScriptedModel, scripted_model
 from support.real_clis import claude_env, ensure_real_clis, phase_request, pid_gone
 from support.runner_cases import LONG_PROMPT, SHELL_WRITE, probe_calls, probe_launch, shared_scripts
+from support.waiting import wait_until
 
 from runners._base import McpLaunch
 from runners._claude import ClaudeRunner
@@ -90,7 +91,8 @@ async def test_a_phase_timeout_kills_the_cli_and_the_process_it_started(
     sleep_pid = int((tmp_path / "ws" / "sleep.pid").read_text())
     assert pid_gone(sleep_pid), "the background sleep the agent started outlived the phase"
     assert outcome.details.get("stray_processes_killed", 0) >= 1
-    assert outcome.duration_seconds < 15
+    # It was the phase's own 8 s that ended it (how soon after is the machine's speed, not a behaviour).
+    assert "ran out of its 8 s and was killed" in outcome.message
 
 
 async def test_cancelling_a_phase_kills_the_cli_and_the_process_it_started(
@@ -102,8 +104,8 @@ async def test_cancelling_a_phase_kills_the_cli_and_the_process_it_started(
     with anyio.fail_after(30):
         async with anyio.create_task_group() as tg:
             tg.start_soon(runner.run_phase, request)
-            while not sleep_pid_file.exists() or not sleep_pid_file.read_text().strip():  # noqa: ASYNC110 - written by the agent
-                await anyio.sleep(0.05)
+            await wait_until(lambda: sleep_pid_file.exists() and sleep_pid_file.read_text().strip(), 30,
+                             "the agent's background sleep to write its pid")  # fmt: skip
             tg.cancel_scope.cancel()
     assert pid_gone(int(sleep_pid_file.read_text())), "the escaped background sleep outlived the cancelled phase"
 
@@ -151,7 +153,9 @@ async def test_the_mcp_launch_is_the_one_server_the_agent_calls(
 
     assert outcome.status == "completed", outcome.message
     assert (tmp_path / "ws" / "mcp_marker.txt").read_text() == "from claude"
-    assert outcome.details["mcp_servers"] == [{"name": "probe", "status": "connected"}]
+    # The init event may show the server "pending" (a race with its start); the marker its tool wrote shows it
+    # was reached.
+    assert [s["name"] for s in outcome.details["mcp_servers"]] == ["probe"]
     env, messages = probe_calls(tmp_path)
     assert env["probe_value"] == "run-7" and env["cwd"] == str(tmp_path / "ws")
     assert env["has_anthropic_key"] is False, "the API key leaked into the MCP server's environment"

@@ -87,7 +87,8 @@ async def test_a_phase_timeout_kills_the_cli_and_the_process_it_started(
     assert first["type"] == "thread.started" and outcome.session_id == first["thread_id"]
     sleep_pid = int((tmp_path / "ws" / "sleep.pid").read_text())
     assert pid_gone(sleep_pid), "the background sleep the agent started outlived the phase"
-    assert outcome.duration_seconds < 12
+    # It was the phase's own 6 s that ended it (how soon after is the machine's speed, not a behaviour).
+    assert "ran out of its 6 s and was killed" in outcome.message
 
 
 @pytest.mark.parametrize("status", [500, 400])

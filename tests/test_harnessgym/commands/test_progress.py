@@ -3,20 +3,14 @@ through a pipe, and at the end the artifacts with their verdicts and the per-ite
 
 from __future__ import annotations
 
-import fcntl
 import io
-import os
-import pty
 import re
-import struct
-import subprocess
-import termios
-import threading
 from pathlib import Path
 
 import anyio
 import pytest
 from support.loop import VERIFY, example_workspace, harnessgym_argv
+from support.terminal import run_in_terminal
 
 from harnessgym.commands.progress import LiveState, ProgressPrinter
 from harnessgym.events import RunEvent
@@ -63,6 +57,7 @@ def test_a_comparison_counts_trials_per_arm_and_estimates_the_time_left() -> Non
     assert lines == ["plain: 1 done, 0 running, 1 left", "harnessed: 0 done, 1 running, 1 left", "about 3:00 left"]
 
 
+@pytest.mark.slow
 @pytest.mark.anyio
 async def test_through_a_pipe_the_demo_prints_plain_timestamped_lines_and_a_readable_end(tmp_path: Path) -> None:
     ws = example_workspace(tmp_path)
@@ -89,37 +84,12 @@ async def test_through_a_pipe_the_demo_prints_plain_timestamped_lines_and_a_read
                                          ["2", "claims solved", "verify passed", "0", "0", "1"]]  # fmt: skip
 
 
-def test_in_a_terminal_the_demo_redraws_a_status_line_and_ends_with_the_table(tmp_path: Path) -> None:
+@pytest.mark.slow
+@pytest.mark.anyio
+async def test_in_a_terminal_the_demo_redraws_a_status_line_and_ends_with_the_table(tmp_path: Path) -> None:
     ws = example_workspace(tmp_path)
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TERM", "COLUMNS", "CI")}
-    chunks: list[bytes] = []
-
-    def drain() -> None:
-        while True:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: every writer of the terminal is gone
-                return
-            if not data:
-                return
-            chunks.append(data)
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    proc = subprocess.Popen(_demo_argv(ws), stdin=slave, stdout=slave, stderr=slave, cwd=tmp_path,
-                            env={**env, "TERM": "xterm-256color"}, start_new_session=True)  # fmt: skip
-    os.close(slave)
-    try:
-        assert proc.wait(timeout=120) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    reader.join(timeout=30)
-    os.close(master)
-    text = b"".join(chunks).decode(errors="replace")
+    code, text = await run_in_terminal(_demo_argv(ws), cwd=tmp_path)
+    assert code == 0, text[-3000:]
     assert "\x1b[" in text  # drawn, not printed
     plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
     assert re.search(r"iteration 2/2 · attempt \d+:\d\d/45:00 · Bash harnessgym mcp call", plain), plain[-3000:]
@@ -127,6 +97,7 @@ def test_in_a_terminal_the_demo_redraws_a_status_line_and_ends_with_the_table(tm
     assert "Final status: solved" in plain and "best so far" in plain and "claims solved" in plain
 
 
+@pytest.mark.slow
 @pytest.mark.anyio
 async def test_a_comparison_through_a_pipe_counts_trials_per_arm_in_plain_lines(tmp_path: Path) -> None:
     template = example_workspace(tmp_path, "template")

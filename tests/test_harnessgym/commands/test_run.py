@@ -42,6 +42,7 @@ async def test_bad_input_gets_one_clear_message_and_keeps_what_was_recorded(tmp_
         (("--task-text", "t", "--runner", "gpt"), 2, "'gpt' is not one of"),
         (("--task-text", "t", "--attempt-timeout", "45x"), 2, "'45x' is not a duration"),
         (("--task-text", "t", "--attempt-timeouts", "5m,oops"), 2, "'oops' is not a duration"),
+        (("--task-text", "t", "--verify-timeout", "0"), 2, "'0' is not allowed: a time limit must be positive"),
         (("--task-text", "t", "--resume", "nope"), 1, "no run 'nope'"),
         (("--task-text", "t", "--resume", "keep"), 1, "already finished"),
         (("--task", "a", "--task-text", "b"), 2, "exactly one of --task"),
@@ -93,16 +94,13 @@ async def test_schema_prints_each_records_json_schema(tmp_path: Path) -> None:
         assert "properties" in json.loads(out)
 
 
-async def test_help_is_instant_and_run_help_lists_its_options_under_sections(tmp_path: Path) -> None:
+async def test_help_loads_no_heavy_module_and_run_help_lists_its_options_under_sections(tmp_path: Path) -> None:
+    # What keeps --help instant is what it does not import; its time is a figure of bench/cli_startup.py.
     heavy = "import sys, harnessgym.cli; print(sorted({'pydantic', 'mcp', 'anyio', 'rich'} & set(sys.modules)))"
     loaded = await run_process([sys.executable, "-c", heavy], timeout=30, stdout_path=tmp_path / "heavy.out")
     assert (loaded.returncode, (tmp_path / "heavy.out").read_text()) == (0, "[]\n")
-    timings = []
-    for _ in range(3):  # the best of three, so a busy machine does not fail the test
-        result, out, _ = await cli(tmp_path, "--help")
-        assert result.returncode == 0 and "Usage: harnessgym" in out
-        timings.append(result.duration_seconds)
-    assert min(timings) < 0.3, timings
+    result, out, _ = await cli(tmp_path, "--help")
+    assert result.returncode == 0 and "Usage: harnessgym" in out
 
     result, out, _ = await cli(tmp_path, "run", "--help")
     headings = [line for line in out.splitlines() if line.endswith(":") and not line.startswith(" ")]

@@ -20,6 +20,12 @@ from mcp_host import ProcResult, run_process
 
 pytestmark = pytest.mark.anyio
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _chromium() -> None:
+    ensure_chromium()  # installed from Debian's packages when missing (also done once at collection)
+
+
 SCREENSHOTS = Path("/tmp/harnessgym-report-screenshots")
 """Where the screenshots are also kept, to look at after a run."""
 
@@ -39,23 +45,23 @@ def assert_self_contained(page: str) -> None:
     assert "@import" not in page
 
 
-def assert_renders(page: Path, name: str) -> None:
-    rendering = render(page, page.with_suffix(".png"))
+async def assert_renders(page: Path, name: str) -> None:
+    rendering = await render(page, page.with_suffix(".png"))
     assert rendering.console == []
     assert ink(rendering.screenshot) > 0.02, "the screenshot is blank"
     SCREENSHOTS.mkdir(exist_ok=True)
     shutil.copy(rendering.screenshot, SCREENSHOTS / f"{name}.png")
 
 
-def test_the_chromium_check_sees_console_errors_and_blank_pages(tmp_path: Path) -> None:
-    ensure_chromium()
+async def test_the_chromium_check_sees_console_errors_and_blank_pages(tmp_path: Path) -> None:
     bad = tmp_path / "bad.html"
     bad.write_text('<html><body><script>console.error("boom"); missing();</script></body></html>')
-    rendering = render(bad, tmp_path / "bad.png", width=400, height=300)
+    rendering = await render(bad, tmp_path / "bad.png", width=400, height=300)
     assert any("boom" in m for m in rendering.console) and any("missing" in m for m in rendering.console)
     assert ink(rendering.screenshot) < 0.001
 
 
+@pytest.mark.slow
 async def test_a_run_report_shows_scores_mcp_calls_artifacts_and_phases_and_renders(tmp_path: Path) -> None:
     ws = example_workspace(tmp_path)
     summary = await run_bounded(config(ws, tmp_path, verify_command=VERIFY), 90)
@@ -72,12 +78,13 @@ async def test_a_run_report_shows_scores_mcp_calls_artifacts_and_phases_and_rend
     assert "| iteration | numcheck__failing_cases | total |\n|---|---|---|\n| 1 | 0 | 0 |\n| 2 | 1 | 1 |" in twin
     assert "| 2 | claims solved | verify passed | 0 | 0 | 1 |" in twin
     assert "mcp:.harnessgym/mcp/numcheck/harnessgym-mcp.json: passed qualification, active" in twin
-    assert_renders(html, "run")
+    await assert_renders(html, "run")
     # The workspace stands for its newest run.
     ok, out, _ = await cli(tmp_path, "report", str(ws), "--output", str(tmp_path / "ws.html"))
     assert ok.returncode == 0 and (tmp_path / "ws.md").is_file()
 
 
+@pytest.mark.slow
 async def test_a_comparison_report_and_compares_list_and_show(tmp_path: Path) -> None:
     source = example_workspace(tmp_path, "trained")
     await run_bounded(config(source, tmp_path, verify_command=VERIFY), 90)
@@ -105,10 +112,10 @@ async def test_a_comparison_report_and_compares_list_and_show(tmp_path: Path) ->
     assert page.count("<svg") == 2  # the forest plots
     twin = (out / "report.md").read_text()
     assert "| harnessed | 2/2 |" in twin and "| plain | 2/2 |" in twin
-    assert_renders(out / "report.html", "compare")
+    await assert_renders(out / "report.html", "compare")
 
 
-def test_suite_fields_render_as_forest_plots_and_tables(tmp_path: Path) -> None:
+async def test_suite_fields_render_as_forest_plots_and_tables(tmp_path: Path) -> None:
     """The shape branch `suite` gives ``CompareReport.suite``: rendered when a report carries it."""
     effect = {"measure": "solve_rate", "runner": "fake", "treated": "harnessed", "control": "plain", "n_tasks": 3,
               "mean_difference": 0.25, "ci": [0.05, 0.45], "p": 0.25, "p_method": "exact", "improved": 2,
@@ -134,7 +141,7 @@ def test_suite_fields_render_as_forest_plots_and_tables(tmp_path: Path) -> None:
     page = tmp_path / "suite.html"
     page.write_text(to_html(Page("suite", sections=sections)))
     assert_self_contained(page.read_text())
-    assert_renders(page, "suite")
+    await assert_renders(page, "suite")
 
 
 async def test_report_on_a_folder_that_holds_neither_says_where_to_look(tmp_path: Path) -> None:

@@ -21,8 +21,10 @@ from support.compare import USE_FIXER_IF_PRESENT, fixer_entry
 from support.compare import artifact_source as make_source
 from support.loop import script, step, wait_until
 from support.serve_client import EXAMPLE, VERIFY, call, refused
+from support.waiting import wait_for_file
 
 from harnessgym.compare import CompareConfig, CompareReport, compare_async
+from harnessgym.jobs import JOBS
 from harnessgym.serve import ServeSettings, build_server
 from runners._options import RunnerOptions
 
@@ -53,6 +55,8 @@ def server(settings: ServeSettings) -> MCPServer[Any]:
 async def client(server: MCPServer[Any]) -> AsyncIterator[Client]:
     async with Client(server, read_timeout_seconds=60) as c:
         yield c
+    # Comparisons go on in job workers, children of this process: each test waits for its own to end.
+    assert await JOBS.wait_children(30) == []
 
 
 def options(root: Path, *steps: dict[str, Any]) -> dict[str, Any]:
@@ -63,13 +67,6 @@ def options(root: Path, *steps: dict[str, Any]) -> dict[str, Any]:
         "output_dir": "out", "trials": 1, "verify_command": VERIFY, "attempt_timeout": "30s",
         "runner_options": {"fake_script": str(fake), "fake_home": str(root / "fake-home")},
     }  # fmt: skip
-
-
-async def wait_for_file(path: Path, seconds: float = 30) -> None:
-    # The fake agent is another process; its marker file is the only sign that it reached the hang.
-    with anyio.fail_after(seconds):
-        while not path.exists():  # noqa: ASYNC110
-            await anyio.sleep(0.05)
 
 
 async def test_the_compare_tools_are_listed_with_their_annotations(client: Client) -> None:
@@ -203,7 +200,7 @@ async def test_cancel_compare_stops_the_running_trial_and_the_report_says_interr
     report = json.loads((root / "out" / "compare_report.json").read_text())
     assert (report["status"], report["trials"], len(report["order"])) == ("interrupted", [], 2)
     text = await refused(client, "cancel_compare", compare_id="out")
-    assert "not running in this server (status interrupted)" in text
+    assert "is not running (status interrupted)" in text
 
 
 async def test_a_fresh_server_reads_a_finished_comparison_from_disk(settings: ServeSettings, root: Path) -> None:
@@ -217,7 +214,7 @@ async def test_a_fresh_server_reads_a_finished_comparison_from_disk(settings: Se
             again = await call(second, "get_compare", compare_id=str(root / "out"), wait_seconds=30)
         assert again == finished and again["verdict"]["outcome"] == "no_detectable_difference"
         text = await refused(second, "cancel_compare", compare_id="out")
-        assert "not running in this server (status completed)" in text
+        assert "is not running (status completed)" in text
 
         # Without a report (a comparison another process runs, or one killed), the trials on disk still tell.
         (root / "out" / "compare_report.json").unlink()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,10 +17,12 @@ import pytest
 from mcp import Client, MCPError
 from mcp.server import MCPServer
 from support.serve_client import EXAMPLE, VERIFY, call, hang_script, refused
+from support.waiting import wait_for_file
 
 import harnessgym
+from harnessgym.jobs import JOBS
 from harnessgym.serve import ServeSettings, build_server
-from mcp_host._supervise.procs import kill_tree, spawn
+from mcp_host._supervise.procs import DEVNULL, kill_tree, spawn
 
 pytestmark = pytest.mark.anyio
 
@@ -42,13 +43,8 @@ def server(root: Path, tmp_path: Path) -> MCPServer[Any]:
 async def client(server: MCPServer[Any]) -> AsyncIterator[Client]:
     async with Client(server, read_timeout_seconds=60) as c:
         yield c
-
-
-async def wait_for_file(path: Path, seconds: float = 30) -> None:
-    # The fake agent is another process; its marker file is the only sign that it reached the hang.
-    with anyio.fail_after(seconds):
-        while not path.exists():  # noqa: ASYNC110
-            await anyio.sleep(0.05)
+    # Runs go on in job workers, children of this process: each test waits for its own to end.
+    assert await JOBS.wait_children(30) == []
 
 
 async def test_the_server_lists_every_control_tool_and_the_run_resource_templates(client: Client) -> None:
@@ -235,7 +231,7 @@ async def test_cancel_run_interrupts_a_run_that_another_process_drives_and_leave
     argv = [sys.executable, "-m", "harnessgym", "run", "--workspace", str(ws), "--task-text", "write done.txt",
             "--verify-command", "test -f done.txt", "--iterations", "1", "--run-id", "elsewhere",
             "--fake-script", hang_script(root)]  # fmt: skip
-    proc = await spawn(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = await spawn(argv, stdin=DEVNULL, stdout=DEVNULL, stderr=DEVNULL)
     try:
         await wait_for_file(ws / ".hang_once")
         with anyio.fail_after(30):
@@ -276,6 +272,7 @@ async def test_get_run_follows_a_run_driven_elsewhere_by_reading_its_journal(cli
     assert progress
 
 
+@pytest.mark.slow
 async def test_start_iteration_runs_one_iteration_with_progress_and_returns_its_record(
     client: Client, root: Path
 ) -> None:
@@ -301,6 +298,7 @@ async def test_start_iteration_runs_one_iteration_with_progress_and_returns_its_
     assert second["iteration"]["active_artifacts"] == ["mcp:.harnessgym/mcp/numcheck/harnessgym-mcp.json"]
 
 
+@pytest.mark.slow
 async def test_start_iteration_with_a_run_id_steps_that_run_on_to_its_next_iteration(
     client: Client, root: Path
 ) -> None:
@@ -373,15 +371,16 @@ async def test_artifacts_are_listed_quarantined_with_a_reason_requalified_and_pr
         assert "no artifact 'tool:x'" in await refused(client, tool, workspace="task", artifact_id="tool:x")
 
 
-async def test_a_run_that_fails_in_the_background_keeps_the_server_up_and_records_the_reason() -> None:
-    from harnessgym.errors import ResumeError
-    from harnessgym.serve._runs import EventSink, RunManager
-
-    async def fails(on_event: EventSink) -> object:
-        raise ExceptionGroup("wrapped by a task group", [ResumeError("r1", "its config is missing")])
-
-    with anyio.fail_after(10):
-        async with anyio.create_task_group() as tg:
-            live = RunManager(tg).launch("r1", Path("/nowhere"), fails)
-            await live.done.wait()
-    assert (live.running, live.error) == (False, "run 'r1' cannot be resumed: its config is missing")
+async def test_a_run_whose_worker_fails_records_the_reason_and_the_server_reports_it(
+    client: Client, root: Path
+) -> None:
+    run_dir = root / "task" / ".harnessgym" / "runs" / "r1"
+    run_dir.mkdir(parents=True)  # a run folder without its run_config.json: the worker's resume raises
+    text = await refused(client, "resume_run", run_id="r1", workspace="task")
+    assert text.endswith(f"run r1 could not start: run 'r1' cannot be resumed: {run_dir / 'run_config.json'} is "
+                         "missing or unreadable; start a new run instead")  # fmt: skip
+    [job] = JOBS.jobs(root / "task", "run", "r1")
+    job = await JOBS.wait(job, 30)
+    assert (job.status, job.refused, JOBS.is_alive(job)) == ("error", True, False)
+    assert job.outcome is not None and job.outcome.error is not None and "cannot be resumed" in job.outcome.error
+    assert (await call(client, "list_runs", workspace="task"))["runs"][0]["run_id"] == "r1"  # the server is up

@@ -19,8 +19,10 @@ from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from support.serve_client import EXAMPLE, VERIFY, call, hang_script
 from support.serve_http import serve_http
+from support.waiting import wait_for_file
 
-from mcp_host._supervise.procs import run_process
+from harnessgym.jobs import JOBS
+from mcp_host._supervise.procs import kill_tree, run_process
 
 pytestmark = pytest.mark.anyio
 
@@ -42,7 +44,8 @@ def stdio_params(tmp_path: Path, root: Path) -> StdioServerParameters:
     )
 
 
-async def test_over_stdio_a_run_survives_the_client_leaving_and_a_restarted_server_resumes_it(
+@pytest.mark.slow
+async def test_over_stdio_a_run_survives_the_client_leaving_and_a_restarted_server_stops_and_resumes_it(
     tmp_path: Path,
 ) -> None:
     root = tmp_path / "root"
@@ -56,15 +59,23 @@ async def test_over_stdio_a_run_survives_the_client_leaving_and_a_restarted_serv
                 verify_command="test -f done.txt", runner_options={"fake_script": fake_script},
             )
             run_id = started["run_id"]
-            while not (root / "task" / ".hang_once").exists():  # noqa: ASYNC110 - the agent is another process
-                await anyio.sleep(0.05)
-        # The server saw stdin close, stopped the agent and left the run interrupted on disk.
-        async with Client(stdio_params(tmp_path, root), read_timeout_seconds=30) as second:
-            listing = await call(second, "list_runs")
-            assert [(r["run_id"], r["status"]) for r in listing["runs"]] == [(run_id, "interrupted")]
-            await call(second, "resume_run", run_id=run_id)
-            finished = await call(second, "get_run", run_id=run_id, wait_seconds=60)
-            assert (finished["run"]["status"], finished["run"]["evidence"]) == ("solved", "verified")
+            await wait_for_file(root / "task" / ".hang_once")  # the agent is another process
+        # The client closed the session and its server is gone; the run's job worker is not (its attempt hangs).
+        [job] = JOBS.jobs(root / "task", "run", run_id)
+        try:
+            assert JOBS.is_alive(job)
+            async with Client(stdio_params(tmp_path, root), read_timeout_seconds=40) as second:
+                listing = await call(second, "list_runs")
+                assert [(r["run_id"], r["status"]) for r in listing["runs"]] == [(run_id, "running")]
+                cancelled = await call(second, "cancel_run", run_id=run_id)
+                assert (cancelled["run"]["status"], cancelled["live"]) == ("interrupted", False)
+                await call(second, "resume_run", run_id=run_id)
+                finished = await call(second, "get_run", run_id=run_id, wait_seconds=30)
+                assert (finished["run"]["status"], finished["run"]["evidence"]) == ("solved", "verified")
+        finally:
+            if JOBS.is_alive(job):  # its server is gone, so it is no descendant of ours: stop it here
+                await kill_tree(job.pid, grace=0.5)
+        assert not JOBS.is_alive(job)
 
 
 async def test_over_http_the_sdk_client_starts_and_follows_a_run_in_both_protocol_eras(tmp_path: Path) -> None:

@@ -12,9 +12,11 @@ import anyio
 import mcp.types as types
 import pytest
 from hostile.helpers import ROOT, SDK_SERVER, host_client, make_manifest, text_of
+from support.waiting import wait_until
 
 from mcp_host import load_manifest, summarize_calls, write_active_servers
 from mcp_host._supervise.procs import run_process
+from mcp_host._supervise.proctable import alive
 
 pytestmark = pytest.mark.anyio
 
@@ -23,12 +25,6 @@ def _activate(workspace: Path, *dirs: Path) -> None:
     write_active_servers(workspace, [load_manifest(d, workspace) for d in dirs])
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            return fh.read().split(b") ")[1][:1] not in (b"Z", b"X")
-    except OSError:
-        return False
 
 
 async def test_the_host_survives_hostile_servers_and_answers_every_call_once(tmp_path: Path) -> None:
@@ -85,14 +81,16 @@ async def test_the_host_survives_hostile_servers_and_answers_every_call_once(tmp
             assert results["crash"].is_error and "exit code 3" in text_of(results["crash"])
             assert "crashing on purpose" in text_of(results["crash"])
             child = int(text_of(results["child"]))
-            assert _alive(child)
-            # The late answer arrives after the timeout and is dropped; the crashed server restarts when used.
-            await anyio.sleep(0.6)
+            assert alive(child)
+            # The late answer arrives after the timeout and is dropped (the server's log says so); the crashed
+            # server restarts when used.
+            nl_log = tmp_path / ".harnessgym" / "host" / "logs" / "nl.stderr.log"
+            await wait_until(lambda: b"expired request id" in nl_log.read_bytes(), 10, "the late answer's drop")
             again = await client.call_tool("cl__echo", {"after": "crash"})
             assert json.loads(text_of(again))["args"] == {"after": "crash"}
             pid = await client.call_tool("nl__pid", {})
             assert int(text_of(pid)) > 0
-    assert not _alive(child), "a server's child outlived the host"
+    assert not alive(child), "a server's child outlived the host"
     assert any(isinstance(n, types.ServerNotification) or "message" in repr(n) for n in notes)
     log = (tmp_path / ".harnessgym/host/logs/cl.stderr.log").read_bytes()
     assert len(log) <= 2 * 1024 * 1024 and b"eeee" in log

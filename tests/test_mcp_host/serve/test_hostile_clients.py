@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ import pytest
 from hostile.helpers import HOSTILE, ROOT, host_client, make_manifest, text_of
 
 from mcp_host import load_manifest, write_active_servers
-from mcp_host._supervise.procs import kill_tree
+from mcp_host._supervise.procs import DEVNULL, kill_tree, spawn
 from mcp_host._wire.framing import DEFAULT_MAX_MESSAGE_BYTES, Decoder, Frame, Junk
 
 pytestmark = pytest.mark.anyio
@@ -46,13 +46,14 @@ def _req(rid: Any, method: str, params: dict[str, Any]) -> bytes:
 async def test_reused_ids_bad_arguments_and_an_oversized_request_each_get_their_own_error(tmp_path: Path) -> None:
     write_active_servers(tmp_path, [load_manifest(make_manifest(tmp_path, "toy"), tmp_path)])
     argv = [sys.executable, "-m", "harnessgym", "host", "--workspace", str(tmp_path), "--no-socket"]
-    proc = await anyio.open_process(argv, cwd=ROOT, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = await spawn(argv, cwd=ROOT, stderr=DEVNULL)
     client = RawClient(proc)
     try:
         with anyio.fail_after(30):
             await client.send(_req(1, "initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
                                                      "clientInfo": {"name": "raw", "version": "1"}}))
-            assert (await client.reply())["id"] == 1
+            hello = await client.reply()
+            assert hello["id"] == 1 and hello["result"]["serverInfo"]["version"] == metadata.version("harnessgym")
             await client.send(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
 
             await client.send(_req(2, "tools/call", {"name": "toy__sleep", "arguments": {"seconds": 0.5}}))

@@ -17,6 +17,7 @@ from hostile.helpers import ROOT, make_manifest
 
 from mcp_host import load_manifest, write_active_servers
 from mcp_host._supervise import procs
+from mcp_host._supervise.proctable import alive
 from mcp_host._wire.framing import Decoder, Frame, WireFraming, encode
 
 pytestmark = pytest.mark.anyio
@@ -125,12 +126,6 @@ async def test_sigterm_stops_the_host_and_every_server_tree(tmp_path: Path) -> N
         with anyio.fail_after(10):
             await host.proc.wait()
         assert host.proc.returncode is not None
-        assert not [p for p in tree if _running(p)]
+        assert not [p for p in tree if alive(p)]
 
 
-def _running(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            return fh.read().rsplit(b") ", 1)[1][:1] not in (b"Z", b"X")
-    except OSError:
-        return False

@@ -10,6 +10,7 @@ from pathlib import Path
 import anyio
 import pytest
 from hostile.helpers import host_client, make_manifest, text_of
+from support.waiting import wait_until
 
 from mcp_host import load_manifest, write_active_servers
 from mcp_host._supervise.health import process_stopped
@@ -29,9 +30,8 @@ def _exists(pid: int) -> bool:
 
 
 async def _gone(pid: int) -> None:
-    # The host's decision is visible from here only through /proc: poll it, bounded by the caller.
-    while _exists(pid):  # noqa: ASYNC110 - an outside process, no event to wait on
-        await anyio.sleep(0.05)
+    # The host's decision is visible from here only through /proc.
+    await wait_until(lambda: not _exists(pid), 30, f"server process {pid} to end")
 
 
 async def test_a_stopped_server_is_killed_and_the_next_call_restarts_it(tmp_path: Path) -> None:

@@ -62,7 +62,7 @@ async def test_a_spec_no_program_can_start_with_fails_its_smoke_check_without_le
     fds_before = len(os.listdir("/proc/self/fd"))
 
     with anyio.fail_after(30):
-        verdicts = await qualify_servers([bad, nul], workspace=tmp_path, cache_dir=tmp_path / "cache")
+        verdicts = await qualify_servers([bad, nul], workspace=tmp_path, verdicts_of=tmp_path / "elsewhere")
 
     for verdict in verdicts:
         assert (verdict.status, verdict.smoke_status) == ("failed", "failed")

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
+from harnessgym import parse_duration
 from mcp_host import ManifestError, load_manifest, load_manifests
 from mcp_host._supervise.env import scrubbed_env
+from mcp_host._supervise.fields import parse_seconds
 
 
 def _write(workspace: Path, body: Any, name: str = "srv", filename: str = "mcp.json") -> Path:
@@ -90,6 +92,22 @@ def test_cwd_is_relative_to_the_workspace_and_a_foreign_absolute_cwd_is_rewritte
     assert spec.cwd == tmp_path.resolve()
     assert any("rewritten" in w for w in spec.warnings)
     assert spec.command == sys.executable
+
+
+@pytest.mark.parametrize("text", ["45", 45, "45s", "45 s", "2m", "1h30m", "1h 30m", "500ms", "2.5", "1e2", "1."])
+def test_a_manifest_and_the_command_line_read_a_duration_with_one_grammar(tmp_path: Path, text: str | int) -> None:
+    spec = load_manifest(_write(tmp_path, {"command": "x", "tool_timeout_sec": text}), tmp_path)
+    assert spec.tool_timeout == parse_duration(text) == parse_seconds(text)
+    # The upstream *_ms keys count bare numbers in milliseconds; a unit still says what it means.
+    spec = load_manifest(_write(tmp_path, {"command": "x", "timeouts": {"tool_ms": text}}), tmp_path)
+    unit_given = isinstance(text, str) and text.strip()[-1:].isalpha()
+    assert spec.tool_timeout == parse_seconds(text, unitless=1.0 if unit_given else 0.001)
+
+
+@pytest.mark.parametrize("text", ["0", 0, "-2", "0s", "-5m"])
+def test_a_manifest_timeout_of_zero_or_less_is_refused_as_not_positive(tmp_path: Path, text: str | int) -> None:
+    with pytest.raises(ManifestError, match="field 'tool_timeout_sec': must be positive"):
+        load_manifest(_write(tmp_path, {"command": "x", "tool_timeout_sec": text}), tmp_path)
 
 
 @pytest.mark.parametrize(

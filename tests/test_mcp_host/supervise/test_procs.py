@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
 
 import anyio
 import pytest
+from support.waiting import wait_until
 
 from mcp_host._supervise.procs import descendants, kill_tree, run_process, spawn
+from mcp_host._supervise.proctable import alive
 
 pytestmark = pytest.mark.anyio
 
@@ -17,12 +20,7 @@ PY = sys.executable
 
 
 def _gone(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
-    except OSError:
-        return True
-    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] in (b"Z", b"X")
+    return not alive(pid)
 
 
 async def test_a_timeout_kills_the_child_and_the_grandchild_it_started(tmp_path: Path) -> None:
@@ -39,7 +37,6 @@ async def test_a_timeout_kills_the_child_and_the_grandchild_it_started(tmp_path:
     assert result.timed_out and result.returncode is not None and result.returncode < 0
     assert (tmp_path / "out.txt").read_text() == "started\n"
     assert _gone(int(pidfile.read_text()))
-    assert result.duration_seconds < 5
 
 
 async def test_a_grandchild_that_escaped_with_setsid_is_killed_through_the_environment_tag(tmp_path: Path) -> None:
@@ -63,8 +60,8 @@ async def test_a_child_that_ignores_sigterm_is_killed_after_the_grace_period() -
     code = "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(60)"
     result = await run_process([PY, "-c", code], timeout=0.5, grace=0.3)
 
+    # SIGTERM was ignored, so the end came from the SIGKILL that follows the grace period.
     assert result.timed_out and result.returncode == -9
-    assert result.duration_seconds < 4
 
 
 async def test_a_missing_program_is_an_error_value_not_an_exception(tmp_path: Path) -> None:
@@ -135,14 +132,10 @@ async def test_cancelling_the_caller_kills_the_tree_before_the_cancellation_prop
         "time.sleep(60)\n"
     )
 
-    async def wait_for_pidfile() -> None:
-        while not pidfile.exists() or not pidfile.read_text():  # noqa: ASYNC110 - written by the child
-            await anyio.sleep(0.02)
-
     with anyio.fail_after(20):
         async with anyio.create_task_group() as tg:
             tg.start_soon(run_process, [PY, "-c", code])
-            await wait_for_pidfile()
+            await wait_until(lambda: pidfile.exists() and pidfile.read_text(), 15, "the child to write its pid")
             tg.cancel_scope.cancel()
 
     assert _gone(int(pidfile.read_text()))
@@ -158,3 +151,23 @@ async def test_kill_tree_stops_a_long_lived_child_started_with_spawn() -> None:
     finally:
         await proc.aclose()
     assert proc.returncode is not None
+
+
+async def test_a_line_handler_that_fails_is_logged_and_still_gets_the_lines_after(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    out = tmp_path / "out.txt"
+    seen: list[str] = []
+
+    def on_line(line: str) -> None:
+        if line == "bad":
+            raise ValueError("a handler bug")
+        seen.append(line)
+
+    code = "print('first'); print('bad'); print('last')"
+    with caplog.at_level(logging.ERROR, logger="mcp_host._supervise.procs"), anyio.fail_after(20):
+        result = await run_process([PY, "-c", code], timeout=15, stdout_path=out, on_stdout_line=on_line)
+
+    assert result.ok and seen == ["first", "last"] and out.read_text() == "first\nbad\nlast\n"
+    [record] = caplog.records
+    assert "'bad'" in record.getMessage() and record.exc_info is not None and record.exc_info[0] is ValueError

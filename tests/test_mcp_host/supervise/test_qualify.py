@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import time
+import shutil
 from pathlib import Path
 
 import anyio
@@ -12,9 +12,26 @@ import pytest
 from hostile.helpers import SDK_SERVER, TOY, make_manifest
 
 from mcp_host import load_manifest, qualify_servers
+from mcp_host._paths import verdicts_dir
+from mcp_host._serve.router import Router
 from mcp_host._supervise.downstream import Downstream
+from mcp_host._supervise.handshake import probe_order
+from mcp_host._supervise.verdicts import read_verdict, recall_framing
 
 pytestmark = pytest.mark.anyio
+
+def _meet(folder: Path, me: str, other: str) -> list[str]:
+    """A self-test that passes only if ``other``'s self-test runs at the same time: each waits for the other."""
+    code = (
+        "import pathlib, sys, time\n"
+        f"here = pathlib.Path({str(folder)!r}); here.mkdir(exist_ok=True); (here / {me!r}).touch()\n"
+        "deadline = time.monotonic() + 20\n"
+        f"while not (here / {other!r}).exists():\n"
+        "    if time.monotonic() > deadline: sys.exit('the other self-test never ran beside this one')\n"
+        "    time.sleep(0.02)\n"
+    )
+    return ["python3", "-c", code]
+
 
 _HIDDEN_CL = (
     "import runpy, sys; sys.argv = ['toy', '--framing', 'content-' + 'length']; "
@@ -51,11 +68,13 @@ async def test_servers_qualify_concurrently_with_the_upstream_gate_and_passes_ar
         # auto: nothing to sniff (inline code), so newline is probed first and Content-Length wins.
         load_manifest(make_manifest(tmp_path, "auto_cl", command="python3",
                                     args=["-c", _HIDDEN_CL], self_test=["python3", "-c", "pass"]), tmp_path),
+        # Side by side, not one after another: each of these self-tests passes only while the other runs.
+        *(load_manifest(make_manifest(tmp_path, me, framing="newline", self_test_timeout_sec=25,
+                                      self_test=_meet(tmp_path / "meet", me, other)), tmp_path)
+          for me, other in (("meet_a", "meet_b"), ("meet_b", "meet_a"))),
     ]
-    started = time.monotonic()
     with anyio.fail_after(30):
         verdicts = await qualify_servers(specs, workspace=tmp_path)
-    elapsed = time.monotonic() - started
     table = {v.name: (v.status, v.smoke_status, v.self_test_status) for v in verdicts}
     assert table == {
         "nl": ("passed", "passed", "passed"),
@@ -68,6 +87,8 @@ async def test_servers_qualify_concurrently_with_the_upstream_gate_and_passes_ar
         "filtered": ("failed", "passed", "passed"),
         "auto_nl": ("passed", "passed", "passed"),
         "auto_cl": ("passed", "passed", "passed"),
+        "meet_a": ("passed", "passed", "passed"),
+        "meet_b": ("passed", "passed", "passed"),
     }
     by_name = {v.name: v for v in verdicts}
     assert by_name["cl"].framing == "content-length" and by_name["nl"].framing == "newline"
@@ -77,10 +98,6 @@ async def test_servers_qualify_concurrently_with_the_upstream_gate_and_passes_ar
     assert "exit code 4" in by_name["badtest"].message
     assert "cannot start" in by_name["dead"].message  # the stderr tail names the cause
     assert "enabled_tools" in by_name["filtered"].message
-    # Side by side, not one after another: the whole took well under the sum of its parts (a ratio, so a slow
-    # machine does not make it fail).
-    serial = sum(v.duration_seconds for v in verdicts)
-    assert elapsed < 0.6 * serial, f"qualification ran serially? {elapsed:.1f} s for {serial:.1f} s of checks"
     again = await qualify_servers(specs[:2], workspace=tmp_path)
     assert [(v.cached, v.status) for v in again] == [(True, "passed"), (True, "passed")]
     assert not (await qualify_servers(specs[3:4], workspace=tmp_path))[0].cached
@@ -174,3 +191,45 @@ async def test_a_manifest_cannot_stretch_qualification_past_its_limits(
     assert verdicts["lazy"].self_test_status == "timeout"
     assert "self-test timed out after 0.5 s (it asks for 86400 s; qualification allows at most 0.5 s)" in (
         verdicts["lazy"].message)  # fmt: skip
+
+
+async def test_qualification_in_a_fresh_copy_fills_the_one_verdict_cache_the_host_starts_servers_from(
+    tmp_path: Path,
+) -> None:
+    ws, fresh = tmp_path / "ws", tmp_path / "fresh"
+    # Nothing to sniff (inline code), so without a verdict the host would probe newline first.
+    make_manifest(ws, "hidden", command="python3", args=["-c", _HIDDEN_CL], self_test=["python3", "-c", "pass"])
+    shutil.copytree(ws, fresh)
+    copy = load_manifest(fresh / ".harnessgym" / "mcp" / "hidden", fresh)
+    with anyio.fail_after(30):
+        (verdict,) = await qualify_servers([copy], workspace=fresh, verdicts_of=ws)
+    assert (verdict.status, verdict.framing) == ("passed", "content-length"), verdict.message
+
+    spec = load_manifest(ws / ".harnessgym" / "mcp" / "hidden", ws)
+    assert spec.digest == copy.digest
+    assert read_verdict(ws, spec.digest) == verdict and read_verdict(fresh, spec.digest) is None
+    assert probe_order(spec, None)[0] == "newline"
+    with anyio.fail_after(30):
+        async with anyio.create_task_group() as tg:
+            router = Router(workspace=ws, task_group=tg, telemetry=None, log_dir=None)
+            try:
+                await router.apply([spec])
+                server = router.servers["hidden"]
+                assert server.learned_framing == "content-length" and server.framing == "content-length"
+                assert probe_order(spec, server.learned_framing)[0] == "content-length"
+            finally:
+                await router.stop_all()
+                tg.cancel_scope.cancel()
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"x" * (2 << 20), None])
+def test_an_unreadable_cached_verdict_is_no_verdict(tmp_path: Path, content: bytes | None) -> None:
+    digest = "ab" * 32
+    path = verdicts_dir(tmp_path) / f"{digest}.json"
+    path.parent.mkdir(parents=True)
+    if content is None:
+        os.mkfifo(path)  # an agent's FIFO must not block the host
+    else:
+        path.write_bytes(content)
+    assert read_verdict(tmp_path, digest) is None and recall_framing(tmp_path, digest) is None
+    assert read_verdict(tmp_path, "../../etc/passwd") is None
