@@ -48,3 +48,7 @@ _register()
 
 def main() -> None:
     cli(prog_name="harnessgym")
+
+
+if __name__ == "__main__":  # ``python3 -m harnessgym.cli run ...``, the form HarnessGym 0.1.1's README uses
+    main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, get_args
@@ -14,10 +15,38 @@ from harnessgym.duration import Duration
 from harnessgym.errors import ConfigError, UnknownRunnerError
 from runners import RunnerName, RunnerOptions
 
-__all__ = ["RUNNER_NAMES", "RunConfig", "known_runner", "new_run_id"]
+__all__ = ["AUTO_RUNNER_ORDER", "RUNNER_CHOICES", "RUNNER_NAMES", "RunConfig", "RunnerChoice", "known_runner",
+           "new_run_id", "resolve_runner"]
 
 RUNNER_NAMES: tuple[str, ...] = get_args(RunnerName)
 """Every runner's name (declared once, as :data:`runners.RunnerName`)."""
+RunnerChoice = Literal["auto", "fake", "claude", "codex", "exec"]
+"""What a run or comparison may ask for: a runner's name, or ``auto`` (see :func:`resolve_runner`)."""
+RUNNER_CHOICES: tuple[str, ...] = get_args(RunnerChoice)
+if RUNNER_CHOICES[1:] != RUNNER_NAMES:  # the choices and the runners must not drift apart
+    raise ImportError(f"RunnerChoice {RUNNER_CHOICES} does not list the runners {RUNNER_NAMES} after 'auto'")
+AUTO_RUNNER_ORDER: tuple[str, ...] = ("codex", "claude")
+"""What ``runner="auto"`` looks for on the PATH, in order. Codex first: HarnessGym 0.1.1's default runner is
+``exec`` (Codex), so a command line that names no runner keeps driving the agent (and the account) it did."""
+
+
+def resolve_runner(runner: str, options: RunnerOptions) -> tuple[str, str]:
+    """The concrete runner for ``runner`` and why it was chosen; ``auto`` takes the first agent CLI of
+    :data:`AUTO_RUNNER_ORDER` found on the PATH (by ``--codex-bin``/``--claude-bin``), and the fake agent only
+    when it was given a script.
+    Raises :class:`~harnessgym.errors.NoRunnerError` when there is none."""
+    if runner != "auto":
+        return runner, "chosen with --runner"
+    if options.fake_script is not None:  # a script for the fake agent is a choice of the fake agent
+        return "fake", "no --runner given; --fake-script names the fake agent's script"
+    binaries = {"codex": options.codex_bin, "claude": options.claude_bin}
+    for name in AUTO_RUNNER_ORDER:
+        found = shutil.which(binaries[name])
+        if found is not None:
+            return name, f"no --runner given; {binaries[name]} found on the PATH at {found}"
+    from harnessgym.errors import NoRunnerError
+
+    raise NoRunnerError(tuple(binaries[name] for name in AUTO_RUNNER_ORDER))
 
 SCHEMA_VERSION = 1
 
@@ -38,8 +67,8 @@ _DERIVED: JsonDict = {"input": "derived"}
 def known_runner(value: object) -> object:
     """``value`` if it names a runner; the check every config with a ``runner`` field shares (before the
     ``Literal`` check, so the error lists the names)."""
-    if isinstance(value, str) and value not in RUNNER_NAMES:
-        raise UnknownRunnerError(value, RUNNER_NAMES)
+    if isinstance(value, str) and value not in RUNNER_CHOICES:
+        raise UnknownRunnerError(value, RUNNER_CHOICES)
     return value
 
 
@@ -69,8 +98,11 @@ class RunConfig(BaseModel):
     """The run's folder name under ``.harnessgym/runs`` (default: a timestamp and a random suffix)."""
     iterations: int = Field(default=3, gt=0, json_schema_extra=_RUN)
     """How many attempt/reflect/build cycles at most."""
-    runner: RunnerName = Field(default="fake", json_schema_extra=_AGENT)
-    """The agent CLI: ``fake`` (offline, for trying things out), ``claude``, ``codex`` or ``exec`` (= codex)."""
+    runner: RunnerChoice = Field(default="auto", json_schema_extra=_AGENT)
+    """The agent CLI: auto (the default) is codex if it is on the PATH, else claude, else an error naming the
+    choices, and never the fake agent unless --fake-script names its script; HarnessGym 0.1.1 defaulted to exec
+    (codex), which auto keeps where codex is installed; fake is the offline scripted agent (the demo), only when
+    asked for. A run records the concrete one it used."""
     runner_options: RunnerOptions = Field(default_factory=RunnerOptions, json_schema_extra=_AGENT)
     """How to drive the agent CLI."""
     attempt_timeout: Duration = Field(default=45 * 60.0, json_schema_extra=_TIME)
@@ -95,14 +127,17 @@ class RunConfig(BaseModel):
     score_key: str = Field(default="score", json_schema_extra=_EVIDENCE)
     """Where the score is found in the verify command's JSON output."""
     stop_score: float | None = Field(default=None, json_schema_extra=_EVIDENCE)
-    """Stop once the measured score reaches this value."""
+    """Stop once harnessgym's own measured score reaches this value; with a stop score set, a passing verify or
+    the agent's "solved" does not end the run (as in HarnessGym 0.1.1). The agent's claimed score never
+    reaches it."""
     higher_is_better: bool = Field(default=False, json_schema_extra=_EVIDENCE)
     """Direction of the score; lower is better by default, as upstream."""
     post_attempt_command: str | None = Field(default=None, json_schema_extra=_EVIDENCE)
     """A shell command harnessgym runs after every attempt (after the verify command, if any); its JSON output
-    gives the measured score. It runs in the workspace and its own process group; it passes when it exits 0,
-    prints a JSON object, and that object's ``status`` (if any) is passing. Without a verify command, its verdict
-    decides "solved" the way a verify command's would."""
+    gives the measured score, and without a verify command it solves the task only when it states a passing
+    status or its score reaches the stop score: a bare metrics object is no pass. It runs in the workspace and
+    its own process group; as a measurement it passes when it exits 0, prints a JSON object, and that object's
+    ``status`` (if any) is passing."""
     post_attempt_score_key: str | None = Field(default=None, json_schema_extra=_EVIDENCE)
     """Where the score is in the post-attempt command's JSON output; defaults to ``score_key``."""
     post_attempt_timeout: Duration = Field(default=120.0, json_schema_extra=_TIME)

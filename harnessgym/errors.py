@@ -6,12 +6,15 @@
     ├── ConfigError                 a configuration is invalid: which field, and what is wrong with it
     │   ├── DurationError           "45x" is not a duration; "0" is not a usable time limit
     │   ├── TaskNotFoundError       the task file cannot be read
-    │   └── UnknownRunnerError      no runner has that name
+    │   ├── UnknownRunnerError      no runner has that name
+    │   └── NoRunnerError           no runner given and no agent CLI on the PATH
     ├── WorkspaceError              the workspace cannot be used
     │   ├── WorkspaceNotWritableError
+    │   ├── DiskFullError           a record could not be written: no space left (also an OSError)
     │   └── WorkspaceLockedError    another run holds the workspace
     ├── RunNotFoundError            no run with that id in this workspace
     ├── ResumeError                 the run cannot be resumed (finished, config missing, ...)
+    │   ├── ResumeOptionsError      options given with the resume that it cannot take (the task, the runner, ...)
     │   └── ContinueError           it cannot be continued by more iterations (still running, solved, ...)
     ├── CompareNotFoundError        no comparison in that output folder
     ├── NotRunningError             nothing runs that run or comparison now, so there is nothing to stop
@@ -24,6 +27,8 @@ recorded as a problem of its iteration. Only the caller's mistakes and the envir
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -35,10 +40,13 @@ __all__ = [
     "CompareNotFoundError",
     "ConfigError",
     "ContinueError",
+    "DiskFullError",
     "DurationError",
     "HarnessgymError",
+    "NoRunnerError",
     "NotRunningError",
     "ResumeError",
+    "ResumeOptionsError",
     "RunNotFoundError",
     "TaskNotFoundError",
     "UnknownRunnerError",
@@ -138,6 +146,20 @@ class UnknownRunnerError(ConfigError):
         super().__init__(f"unknown runner {name!r}; choose one of: {', '.join(known)}", "runner")
 
 
+class NoRunnerError(ConfigError):
+    """``runner="auto"`` found no agent CLI to run: the choice is the user's, never a silent fake agent."""
+
+    def __init__(self, looked_for: tuple[str, ...]) -> None:
+        self.looked_for = looked_for
+        super().__init__(
+            f"no agent CLI found on the PATH (looked for {', '.join(looked_for)}) and none chosen; choose one: "
+            "{runner=codex} (OpenAI Codex, also {runner=exec}), {runner=claude} (Claude Code), or {runner=fake} "
+            "(the offline scripted agent, for trying harnessgym out); {runner_options.codex_bin} and "
+            "{runner_options.claude_bin} name a binary that is not on the PATH",
+            "runner",
+        )
+
+
 class WorkspaceError(HarnessgymError):
     """The workspace cannot be used."""
 
@@ -152,6 +174,49 @@ class WorkspaceNotWritableError(WorkspaceError):
             workspace,
             f"workspace {workspace} is not writable ({reason}); choose a writable workspace or fix its permissions",
         )
+
+
+NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} B"  # pragma: no cover - the loop always returns
+
+
+def free_bytes(path: Path) -> int | None:
+    """Free space for an unprivileged writer on ``path``'s file system (its nearest existing folder)."""
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        st = os.statvfs(probe)
+    except OSError:
+        return None
+    return st.f_bavail * st.f_frsize
+
+
+class DiskFullError(WorkspaceError, OSError):
+    """No space was left to write ``path``. Everything written before is intact (records are replaced
+    atomically), so the run can be resumed once space is freed."""
+
+    def __init__(self, path: Path, needed: int | None = None, workspace: Path | None = None) -> None:
+        self.path = path
+        self.needed = needed
+        self.free = free_bytes(path)
+        free = "unknown" if self.free is None else _size(self.free)
+        need = f"it needs {_size(needed)}, " if needed is not None else "it needs more than what is left: "
+        message = (f"no space left on the disk to write {path} ({need}{free} free there); free some space, "
+                   "then continue with --resume: everything recorded so far is kept")  # fmt: skip
+        self.message = message
+        WorkspaceError.__init__(self, workspace or path, message)
+        OSError.__init__(self, errno.ENOSPC, message, str(path))  # last: it sets errno and filename
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class WorkspaceLockedError(WorkspaceError):
@@ -181,6 +246,21 @@ class ResumeError(HarnessgymError):
         self.run_id = run_id
         self.reason = reason
         super().__init__(f"run {run_id!r} cannot be {self.verb}: {reason}")
+
+
+class ResumeOptionsError(ResumeError):
+    """Options given with a resume that differ from the run's and cannot change mid-run."""
+
+    def __init__(
+        self, run_id: str, refused: dict[str, tuple[object, object]], spell: Callable[[str], str] = str
+    ) -> None:
+        self.refused = refused
+        parts = [f"{spell(name)} ({given!r}; the run has {saved!r})" for name, (given, saved) in refused.items()]
+        super().__init__(
+            run_id,
+            f"it keeps its own {', '.join(parts)}; drop them to resume as it was (time limits and a higher "
+            "iteration count can change), or start a new run with them",
+        )
 
 
 class ContinueError(ResumeError):

@@ -237,6 +237,8 @@ class IterationBrief(BaseModel):
     attempt_status: str | None = None
     record_path: Path
     cost_usd: float | None = None
+    result_path: Path | None = None
+    """The agent's result.json of the iteration (HarnessGym 0.1.1's name)."""
     best_score: float | None = None
     """The best score of this iteration and the ones before it."""
     mcp_calls: int = 0
@@ -260,10 +262,16 @@ class RunSummary(BaseModel):
     solved: bool
     evidence: Evidence
     """``verified``: the verify command passed; ``agent_claim``: only the agent says so; ``none``: not solved."""
+    runner: str | None = None
+    """The agent CLI the run drove (``codex``, ``claude``, ``fake``), as resolved at its start."""
+    final_status: RunStatus | None = None
+    """``status`` under HarnessGym 0.1.1's name, for scripts that read its summary.json."""
     solved_iteration: int | None = None
     best_score: float | None = None
     optimization: OptimizationSummary | None = None
     """Optimization mode only: baseline, best score and improvement."""
+    baseline_post_attempt: Measurement | None = None
+    """Optimization mode only: the measurement of the untouched workspace (HarnessGym 0.1.1's name)."""
     restored_best: RestoredBest | None = None
     """Optimization mode with restore-best only, at the normal end of a run: whether the best checkpoint was put
     back and what re-measuring it gave."""

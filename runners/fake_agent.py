@@ -15,8 +15,11 @@ The first step whose ``phase`` (or ``"*"``) and ``iteration`` (an int, a list, o
 remembered by a ``marker`` file), ``skill``, ``tool``, ``mcp_server``, ``mcp_call``, ``run``, ``sleep``,
 ``wait_for`` (a ``path`` another process creates), ``hang`` (start ``children`` sleepers, then sleep), ``exit``,
 ``emit``, ``check_prompt``.
-Without a script it plays the demo (:mod:`runners._fake_demo`): iteration 1 is blocked, the build writes an MCP
-server, and iteration 2 calls its tool through the host before it fixes ``numerics.py`` of the example task.
+Without a script it plays the demo (:mod:`runners._fake_demo`), but only in the demo's own workspace (a copy of
+``examples/numerical_debug_task``: its ``verifier.py`` and the ``logsumexp`` of its ``numerics.py``): iteration 1
+is blocked, the build writes an MCP server, and iteration 2 calls its tool through the host before it fixes
+``numerics.py``. Given any other task and no script, it claims nothing and builds nothing: it writes no result
+and says so in its final event, so a run that picked it by mistake cannot pass for a solved one.
 ``run`` and ``mcp_call`` first print a ``tool_use`` event naming the shell command, as a real CLI's stream does.
 """
 
@@ -325,6 +328,15 @@ def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _is_demo_workspace(ws: Path) -> bool:
+    """Whether ``ws`` is the demo task (a copy of examples/numerical_debug_task, fixed or not)."""
+    try:
+        numerics = (ws / "numerics.py").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return (ws / "verifier.py").is_file() and "def logsumexp" in numerics
+
+
 def _matches(step: dict[str, Any], phase: str, iteration: int) -> bool:
     if step.get("phase", "*") not in ("*", phase):
         return False
@@ -371,7 +383,15 @@ async def _main(args: argparse.Namespace) -> int:
             "resumed": bool(args.resume),
         }
     )
-    script = json.loads(Path(args.script).read_text()) if args.script else DEMO_SCRIPT
+    if args.script:
+        script = json.loads(Path(args.script).read_text())
+    elif _is_demo_workspace(agent.ws):
+        script = DEMO_SCRIPT
+    else:
+        agent.emit({"type": "result", "subtype": "success", "is_error": False,
+                    "result": "the fake agent has no script for this task (it plays the demo only in a copy of "
+                    "examples/numerical_debug_task); it did nothing and claims nothing"})  # fmt: skip
+        return 0
     step: dict[str, Any] = next((s for s in script.get("steps", []) if _matches(s, args.phase, args.iteration)), {})
     try:
         for action in step.get("actions", []):

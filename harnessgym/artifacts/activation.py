@@ -6,7 +6,13 @@ from pathlib import Path
 
 from harnessgym import store
 from harnessgym.artifacts import servers as mcp_artifacts
-from harnessgym.artifacts.registry import ActivationRecord, Registry, SkillActivation
+from harnessgym.artifacts.registry import (
+    ActivationGate,
+    ActivationRecord,
+    QuarantinedRef,
+    Registry,
+    SkillActivation,
+)
 from harnessgym.artifacts.skills import link_skill, remove_stale_links
 from harnessgym.store.layout import Layout
 
@@ -32,12 +38,21 @@ def activate(
         links, warnings = link_skill(layout, root)
         record.warnings += warnings
         keep.add(root.name)
-        record.skills.append(SkillActivation(artifact_id=entry.id, name=root.name, skill_dir=root, links=links))
+        record.skills.append(SkillActivation(artifact_id=entry.id, name=root.name, skill_dir=root, links=links,
+                                             artifact_path=entry.path))  # fmt: skip
     remove_stale_links(layout, keep)
     servers, warnings = mcp_artifacts.activate_servers(layout.workspace, [a for a in active if a.kind == "mcp"])
     record.mcp_servers = servers
     record.warnings += warnings
     record.tools = [a.id for a in active if a.kind not in ("skill", "mcp")]
+    record.quarantined_artifacts = [QuarantinedRef(kind=a.kind, path=a.path) for a in registry.artifacts
+                                    if a.state == "quarantined"]  # fmt: skip
+    served = {m.artifact_id for m in servers}
+    record.quality_gate = ActivationGate(
+        status="failed" if record.warnings else "passed", active_mcp_count=len(servers),
+        inactive_mcp_count=sum(a.kind == "mcp" and a.id not in served for a in registry.artifacts),
+        active_tool_count=sum(len(m.enabled_tools) or 1 for m in servers), warnings=list(record.warnings),
+    )  # fmt: skip
     store.write_model(layout.activation, record)
     if copy_to is not None:
         store.write_model(copy_to, record)

@@ -35,7 +35,19 @@ from harnessgym.records import utcnow
 from harnessgym.store.layout import Layout
 from mcp_host import ManifestError, SelfTestSpec, program, run_self_test, scrubbed_env, seconds, self_test
 
-__all__ = ["apply_verdicts", "check_artifact", "qualify_in_fresh_copy"]
+__all__ = ["apply_verdicts", "check_artifact", "has_verdict", "qualify_in_fresh_copy"]
+
+
+def has_verdict(layout: Layout, entry: ArtifactEntry) -> bool:
+    """Whether harnessgym qualified ``entry`` as it is now: a passing verdict recorded for its current content.
+
+    The one place that asks; anything without such a verdict (an imported bundle, HarnessGym 0.1.1's registry
+    that calls everything active, a file changed since it was qualified) is qualified before it is activated.
+    """
+    note = entry.qualification
+    if note is None or note.status != "passed" or entry.digest is None:
+        return False
+    return entry.digest == store.artifact_digest(layout, entry)
 
 
 def _skill_md(root: Path) -> Path:

@@ -273,6 +273,8 @@ class SkillActivation(BaseModel):
     name: str
     skill_dir: Path
     links: list[Path] = Field(default_factory=list)
+    artifact_path: str = ""
+    """The registry path (HarnessGym 0.1.1's name)."""
 
 
 class McpActivation(BaseModel):
@@ -282,6 +284,36 @@ class McpActivation(BaseModel):
     name: str
     manifest_path: Path
     digest: str | None = None
+    artifact_path: str = ""
+    """The registry path (HarnessGym 0.1.1's name)."""
+    enabled_tools: list[str] = Field(default_factory=list)
+    """The tools its manifest enables (empty: all it lists)."""
+    active: bool = True
+    """Always true here: only active servers are listed (0.1.1 listed inactive ones with ``active: false``)."""
+
+
+class QuarantinedRef(BaseModel):
+    """One entry of ``quarantined_artifacts`` (HarnessGym 0.1.1's shape)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str
+    path: str
+
+
+class ActivationGate(BaseModel):
+    """``quality_gate``: HarnessGym 0.1.1's summary of an activation, for scripts that read it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["passed", "failed"]
+    """``failed`` when anything could not be activated (see ``warnings``)."""
+    active_mcp_count: int = 0
+    inactive_mcp_count: int = 0
+    """MCP artifacts in the registry that are not served (quarantined, not yet qualified, broken manifest)."""
+    active_tool_count: int = 0
+    """Tools the served MCP servers' manifests enable (servers that enable all they list count as one each)."""
+    warnings: list[str] = Field(default_factory=list)
 
 
 class ActivationRecord(BaseModel):
@@ -299,3 +331,7 @@ class ActivationRecord(BaseModel):
     """Active non-skill, non-MCP artifact ids (tools, verifiers, scripts, ...)."""
     quarantined: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    quarantined_artifacts: list[QuarantinedRef] = Field(default_factory=list)
+    """= ``quarantined``, in HarnessGym 0.1.1's shape."""
+    quality_gate: ActivationGate | None = None
+    """HarnessGym 0.1.1's summary of this activation."""

@@ -73,7 +73,8 @@ def activate_servers(workspace: Path, entries: Sequence[ArtifactEntry]) -> tuple
             continue
         specs.append(spec)
         active.append(McpActivation(artifact_id=entry.id, name=spec.name, manifest_path=spec.manifest_path,
-                                    digest=spec.digest or None))  # fmt: skip
+                                    digest=spec.digest or None, artifact_path=entry.path,
+                                    enabled_tools=list(spec.enabled_tools or ())))  # fmt: skip
     write_active_servers(workspace, specs)
     return active, warnings
 

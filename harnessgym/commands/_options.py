@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
-__all__ = ["read_task", "task_fields", "task_options"]
+__all__ = ["announce_runner", "read_task", "task_fields", "task_options"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,3 +53,13 @@ def task_fields(opts: dict[str, Any], *bases: Path) -> dict[str, Any]:
         return {"task_text": opts["task_text"], "task_path": None}
     text, path = read_task(opts["task"], *bases)
     return {"task_text": text, "task_path": path}
+
+
+def announce_runner(runner: str, runner_options: Any) -> str:
+    """The concrete runner of ``--runner`` (``auto`` looks on the PATH), announced on stderr: every run and
+    comparison says which agent it drives before it starts."""
+    from harnessgym.config import resolve_runner
+
+    name, why = resolve_runner(runner, runner_options)
+    click.echo(f"Runner: {name} ({why})", err=True)
+    return name

@@ -18,7 +18,8 @@ T = TypeVar("T")
 def run_until_signalled(start: Callable[[], Awaitable[T]], on_signal: Callable[[signal.Signals], None]) -> T | None:
     """Run ``start()`` under anyio; SIGINT or SIGTERM cancel it (after ``on_signal``) and give None.
 
-    A :class:`~harnessgym.errors.HarnessgymError` it raises is raised again, unwrapped from the task group.
+    A :class:`~harnessgym.errors.HarnessgymError` or :class:`OSError` (a full disk, a refused write) it raises is
+    raised again, unwrapped from the task group, so the command can say it in one line.
     """
     import anyio
 
@@ -26,14 +27,14 @@ def run_until_signalled(start: Callable[[], Awaitable[T]], on_signal: Callable[[
     from mcp_host import cancel_on_signal
 
     result: list[T] = []
-    failure: list[HarnessgymError] = []
+    failure: list[HarnessgymError | OSError] = []
 
     async def main() -> None:
         async with anyio.create_task_group() as tg:
             tg.start_soon(cancel_on_signal, tg.cancel_scope, (signal.SIGINT, signal.SIGTERM), on_signal)
             try:
                 result.append(await start())
-            except HarnessgymError as exc:  # raised again outside the task group, unwrapped
+            except (HarnessgymError, OSError) as exc:  # raised again outside the task group, unwrapped
                 failure.append(exc)
             tg.cancel_scope.cancel()
 

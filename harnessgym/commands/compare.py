@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import signal
+from pathlib import Path
 from typing import Any
 
 import click
 
-from harnessgym.commands._options import task_fields, task_options
-from harnessgym.options import ConfigCommand, cli_errors
+from harnessgym.commands._options import announce_runner, task_fields, task_options
+from harnessgym.options import ConfigCommand
 
 __all__ = ["compare"]
 
@@ -27,20 +28,52 @@ _UNUSED = "Unused (compare is attempt-only); accepted so that HarnessGym 0.1.1 c
 def compare(**opts: Any) -> None:
     """Replay plain against harnessed attempt-only sessions from a clean template, in a randomized order, and
     say with honest statistics whether the harness helped."""
+    from harnessgym.commands._outcome import (
+        EarlySignal,
+        early_signals,
+        environment_message,
+        leaf_error,
+        signal_exit_code,
+    )
     from harnessgym.compare.models import CompareConfig
+    from harnessgym.errors import ConfigError, HarnessgymError
+    from harnessgym.options import cli_message
 
-    with cli_errors(CompareConfig):
-        try:
-            config = _config(opts)
-            report = _run_cli(config)
-        except OSError as exc:  # the environment refused something (disk full, permissions, ...)
-            raise click.ClickException(f"{exc}; the finished trials' trial.json files are kept") from None
+    early_signals()  # a Ctrl-C or SIGTERM from here on ends with 128 + signum
+    try:
+        config = _config(opts)
+        report, signum = _run_cli(config)
+    except BaseException as exc:  # the CLI's outer edge: one line, the right exit code
+        leaf = leaf_error(exc)
+        if isinstance(leaf, EarlySignal | KeyboardInterrupt):
+            signum = leaf.signum if isinstance(leaf, EarlySignal) else signal.SIGINT
+            click.echo(f"{signal.Signals(signum).name}: stopped; the finished trials' trial.json files are kept",
+                       err=True)  # fmt: skip
+            raise SystemExit(signal_exit_code(signum)) from None
+        if isinstance(leaf, ConfigError):
+            raise click.ClickException(cli_message(leaf, CompareConfig)) from None
+        if isinstance(leaf, HarnessgymError):
+            raise click.ClickException(str(leaf)) from None
+        if isinstance(leaf, OSError):  # the environment refused something (disk full, permissions, ...)
+            out = Path(opts.get("output_dir") or ".").expanduser().absolute()
+            kept = "the finished trials' trial.json files are kept"
+            raise click.ClickException(environment_message(leaf, out, kept)) from None
+        raise
     from harnessgym.compare.models import OutputLayout
     from harnessgym.compare.render import print_report
 
     print_report(report, OutputLayout(config.output_dir).report)
     if report.status == "interrupted":
-        raise SystemExit(130)
+        raise SystemExit(signal_exit_code(signum))
+    unusable = [g for g in (report.plain, report.harnessed) if g.n_valid == 0]
+    if unusable:  # no comparison was possible: say so in the exit code too, for scripts and CI
+        why = "; ".join(
+            f"{g.group}: 0 valid of {g.n_trials} ("
+            + (", ".join(f"{kind} {n}" for kind, n in sorted(g.invalid_reasons.items())) or "no trials") + ")"
+            for g in unusable
+        )
+        click.echo(f"Error: no valid comparison: {why}; see the trials' invalid_reason in the report", err=True)
+        raise SystemExit(1)
 
 
 def _config(opts: dict[str, Any]) -> Any:
@@ -48,11 +81,13 @@ def _config(opts: dict[str, Any]) -> Any:
     from harnessgym.options import cli_config, fields_from_cli
 
     fields = fields_from_cli(CompareConfig, opts)
-    return cli_config(CompareConfig, {**task_fields(opts, fields["workspace_template"]), **fields})
+    config = cli_config(CompareConfig, {**task_fields(opts, fields["workspace_template"]), **fields})
+    return config.model_copy(update={"runner": announce_runner(config.runner, config.runner_options)})
 
 
-def _run_cli(config: Any) -> Any:
-    """Run under anyio; SIGINT/SIGTERM stop the running trial and leave an ``interrupted`` report."""
+def _run_cli(config: Any) -> tuple[Any, int]:
+    """Run under anyio; SIGINT/SIGTERM stop the running trial and leave an ``interrupted`` report. Returns the
+    report and the signal that stopped it (SIGINT when none did)."""
     from harnessgym import store
     from harnessgym.commands._signals import run_until_signalled
     from harnessgym.commands.progress import ProgressPrinter
@@ -71,19 +106,23 @@ def _run_cli(config: Any) -> Any:
             took = (record.finished_at - record.started_at).total_seconds()
         printer.trial(key.group, config.trials, started=record is None, seconds=took)
 
+    stopped: list[int] = []
+
     def on_signal(signum: signal.Signals) -> None:
+        stopped.append(int(signum))
         printer.say(f"{signum.name}: stopping the running trial...", "bold red")
 
     with printer.running():
         finished: CompareReport | None = run_until_signalled(
             lambda: compare_async(config, on_trial, _trial_events(printer)), on_signal
         )
+    signum = stopped[0] if stopped else int(signal.SIGINT)
     if finished is not None:
-        return finished
+        return finished, signum
     report = store.read_model(OutputLayout(config.output_dir).report, CompareReport)
     if report is None:
         raise click.ClickException("the comparison was interrupted before it recorded anything")
-    return report
+    return report, signum
 
 
 def _trial_events(printer: Any) -> Any:

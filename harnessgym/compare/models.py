@@ -19,12 +19,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.config import JsonDict
 
-from harnessgym.config import RunConfig, known_runner
+from harnessgym.compare.upstream import HarnessValidation, McpTelemetry, UpstreamIteration, UpstreamPost
+from harnessgym.config import RunConfig, RunnerChoice, known_runner
 from harnessgym.duration import Duration
 from harnessgym.errors import ConfigError
 from harnessgym.evidence.scores import Measurement
 from harnessgym.records import Evidence, RunStatus, utcnow
-from runners import RunnerName, RunnerOptions
+from runners import RunnerOptions
 
 __all__ = [
     "GROUPS",
@@ -81,16 +82,19 @@ class CompareConfig(BaseModel):
     output_dir: Path = Field(json_schema_extra={**_TASK, "path": {"file_okay": False}})
     """Where the trials and compare_report.json go (not a folder holding the template)."""
     trials: int = Field(default=3, gt=0, json_schema_extra=_TRIALS)
-    """Trials per group."""
+    """Trials per group; HarnessGym 0.1.1 defaulted to 1, which allows no interval and no test."""
     iterations: int = Field(default=1, gt=0, json_schema_extra=_TRIALS)
     """Attempts per trial (attempt-only: no reflection, build or qualification). Without a verify command
     there is no early stop: every trial makes all its attempts."""
-    runner: RunnerName = Field(default="fake", json_schema_extra=_AGENT)
-    """The agent CLI: ``fake`` (offline), ``claude``, ``codex`` or ``exec`` (= codex)."""
+    runner: RunnerChoice = Field(default="auto", json_schema_extra=_AGENT)
+    """The agent CLI: auto (the default: codex if it is on the PATH, else claude, else an error naming the
+    choices), codex (= exec), claude, or fake (offline). HarnessGym 0.1.1 defaulted to exec. The report records
+    the concrete one."""
     runner_options: RunnerOptions = Field(default_factory=RunnerOptions, json_schema_extra=_AGENT)
     """How to drive the agent CLI."""
     attempt_timeout: Duration = Field(default=45 * 60.0, json_schema_extra=_TIME)
-    """Wall-clock limit of one attempt."""
+    """Wall-clock limit of one attempt, as for run; HarnessGym 0.1.1's compare defaulted to 5m, short enough to
+    turn hard tasks into timeouts, which count as unsolved."""
     attempt_timeouts: tuple[Duration, ...] = Field(default=(), json_schema_extra=_TIME)
     """Per-iteration attempt limits, e.g. 5m,8m; the last one is reused."""
     verify_command: str | None = Field(default=None, json_schema_extra=_EVIDENCE)
@@ -107,7 +111,8 @@ class CompareConfig(BaseModel):
     it passes (exit 0, a JSON object, a passing or missing ``status``) and, with ``stop_score``, its score
     reaches that."""
     post_score_key: str | None = Field(default=None, json_schema_extra=_EVIDENCE)
-    """Where the post score is found in the post command's JSON output; defaults to ``score_key``."""
+    """Where the post score is found in the post command's JSON output (default: score_key; HarnessGym 0.1.1
+    read 'score' whatever --score-key said)."""
     post_timeout: Duration = Field(default=120.0, json_schema_extra=_TIME)
     """Limit of the post command; the whole process tree is killed at it."""
     score_key: str = Field(default="score", json_schema_extra=_EVIDENCE)
@@ -119,7 +124,8 @@ class CompareConfig(BaseModel):
     task_state: Literal["continue", "reset"] = Field(default="reset", json_schema_extra=_TRIALS)
     """``reset`` restores the trial's workspace before each attempt after the first (as upstream compare)."""
     require_active_harness: bool = Field(default=True, json_schema_extra=_VALIDITY)
-    """A harnessed trial with no active artifact is invalid (off allows a plain-against-plain comparison)."""
+    """A harnessed trial is invalid unless its session was given at least one working MCP tool (the artifact
+    source is qualified before the first trial); off allows a plain-against-plain comparison."""
     require_harness_tool_use: bool = Field(default=False, json_schema_extra=_VALIDITY)
     """A harnessed trial without a single MCP tool call is invalid."""
     overwrite: bool = Field(default=False, json_schema_extra=_TRIALS)
@@ -237,6 +243,11 @@ class TrialRecord(BaseModel):
     active_artifact_count: int = 0
     """Artifacts active for the attempts (skills, MCP servers, tools), the most over its attempts."""
     active_artifacts: list[str] = Field(default_factory=list)
+    active_mcp_count: int = 0
+    """MCP servers handed to the session, the most over its attempts."""
+    active_tool_count: int = 0
+    """Tools those servers listed when qualified, the most over its attempts: a harnessed trial needs one
+    (unless ``require_active_harness`` is off)."""
     mcp_call_count: int = 0
     """MCP tool calls the host recorded in the trial workspace."""
     mcp_tools_called: list[str] = Field(default_factory=list)
@@ -250,6 +261,29 @@ class TrialRecord(BaseModel):
     """What went wrong without invalidating the trial (a bad registry entry in the source, ...)."""
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
+    # HarnessGym 0.1.1's names, repeated from the fields above (harnessgym.compare.upstream.fill_upstream)
+    trial: int = 0
+    """= ``index``."""
+    comparison_valid: bool = True
+    """= ``valid``."""
+    comparison_invalid_reason: str | None = None
+    """= ``invalid_reason``."""
+    post_result: UpstreamPost | None = None
+    """= ``post``, in 0.1.1's shape."""
+    objective_post_valid: bool = False
+    """The post command passed with a numeric score."""
+    post_valid: bool = False
+    """``objective_post_valid`` and the trial is valid."""
+    post_invalid_reason: str | None = None
+    post_treated_as_worst: bool = False
+    """A post command ran but its score does not count."""
+    harness_validation: HarnessValidation | None = None
+    """Harnessed trials: whether the harness worked, with the MCP counts."""
+    iterations: list[UpstreamIteration] = Field(default_factory=list)
+    """One row per attempt."""
+    mcp_telemetry: McpTelemetry | None = None
+    mcp_called_tools: list[str] = Field(default_factory=list)
+    """= ``mcp_tools_called``."""
 
 
 class Distribution(BaseModel):
@@ -375,6 +409,12 @@ class CompareReport(BaseModel):
     config: CompareConfig
     artifact_workspace: Path | None = None
     """The workspace the harnessed trials' artifacts came from."""
+    workspace_template: Path | None = None
+    """= ``config.workspace_template`` (HarnessGym 0.1.1's name)."""
+    artifact_source: Path | None = None
+    """= ``config.artifact_source`` (HarnessGym 0.1.1's name)."""
+    artifact_qualification: Path | None = None
+    """The qualification report of the source's artifacts, made before the first trial."""
     order: list[TrialKey]
     """The planned run order (randomized in blocks of one trial per group)."""
     trials: list[TrialRecord]

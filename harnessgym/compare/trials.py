@@ -20,6 +20,7 @@ import anyio
 from harnessgym import store
 from harnessgym.artifacts.registry import ActivationRecord
 from harnessgym.compare.analysis import analyse
+from harnessgym.compare.bundle import BundleCheck, apply_bundle_check, qualify_bundle
 from harnessgym.compare.models import (
     GROUPS,
     CompareConfig,
@@ -29,6 +30,8 @@ from harnessgym.compare.models import (
     TrialKey,
     TrialRecord,
 )
+from harnessgym.compare.upstream import UpstreamIteration, fill_upstream
+from harnessgym.config import resolve_runner
 from harnessgym.errors import ConfigError, WorkspaceLockedError
 from harnessgym.events import EventHandler
 from harnessgym.evidence.scores import Measurement, reached
@@ -87,11 +90,12 @@ def _check(config: CompareConfig, out: OutputLayout, order: list[TrialKey]) -> P
                               "{require_active_harness=false} for a plain-against-plain (A/A) comparison",
                               "artifact_source")  # fmt: skip
         registry, _ = store.read_registry(Layout(source))
-        if not any(a.state == "active" for a in registry.artifacts):
+        if not any(a.kind == "mcp" and a.state != "quarantined" for a in registry.artifacts):
             states = ", ".join(sorted({f"{a.id} ({a.state})" for a in registry.artifacts})) or "none"
             raise ConfigError(
-                f"no artifact of {source} is active, so every harnessed trial would be invalid "
-                f"(artifacts: {states}); qualify them with a run, or pass {{require_active_harness=false}}",
+                f"no artifact of {source} is an MCP server that could give a session a tool, so every harnessed "
+                f"trial would be invalid (a harnessed trial needs at least one working MCP tool; artifacts: "
+                f"{states}); build one with a run, or pass {{require_active_harness=false}}",
                 "artifact_source",
             )
     taken = [out.trial_dir(k.group, k.index) for k in order if out.trial_dir(k.group, k.index).exists()]
@@ -119,21 +123,25 @@ def _in_use(out: OutputLayout, holder: tuple[int, str] | None) -> str:
             "{output_dir}")  # fmt: skip
 
 
-def _copy_template(config: CompareConfig, dest: Path) -> None:
-    """A fresh copy of the template without harness, VCS, agent config, caches or binaries (and without the
-    output folder, should it sit inside the template)."""
+def _template_ignore(config: CompareConfig) -> Callable[[str, list[str]], set[str]]:
     output = config.output_dir
 
     def ignore(directory: str, names: list[str]) -> set[str]:
         skipped = store.ignore_for_template(directory, names)
         return skipped | {n for n in names if Path(directory, n).absolute() == output}
 
+    return ignore
+
+
+def _copy_template(config: CompareConfig, dest: Path) -> None:
+    """A fresh copy of the template without harness, VCS, agent config, caches or binaries (and without the
+    output folder, should it sit inside the template)."""
     if dest.exists():
         shutil.rmtree(dest)
-    shutil.copytree(config.workspace_template, dest, symlinks=True, ignore=ignore)
+    shutil.copytree(config.workspace_template, dest, symlinks=True, ignore=_template_ignore(config))
 
 
-def _measure(record: TrialRecord, summary: RunSummary, config: CompareConfig) -> None:
+def _measure(record: TrialRecord, summary: RunSummary, config: CompareConfig, check: BundleCheck) -> None:
     """Fill ``record`` from the finished run (and its post measurement, already in ``record.post``): verdicts,
     attempt durations, cost, harness use."""
     layout = Layout(record.workspace)
@@ -167,11 +175,19 @@ def _measure(record: TrialRecord, summary: RunSummary, config: CompareConfig) ->
         if rec.verdict is not None:
             record.verify_status, record.score = rec.verdict.status, rec.verdict.score
         activation = store.read_model(run.activation(rec.iteration), ActivationRecord)
+        row = UpstreamIteration(iteration=rec.iteration, status=rec.status, solved=rec.solved,
+                                attempt_status=attempt.status, attempt_duration_seconds=attempt.duration_seconds,
+                                score=rec.score)  # fmt: skip
         if activation is not None:
             active = [s.artifact_id for s in activation.skills] + [m.artifact_id for m in activation.mcp_servers]
             active += activation.tools
             if len(active) > record.active_artifact_count:
                 record.active_artifact_count, record.active_artifacts = len(active), sorted(active)
+            row.active_mcp_count = len(activation.mcp_servers)
+            row.active_tool_count = sum(len(check.tools.get(m.artifact_id, [])) for m in activation.mcp_servers)
+            record.active_mcp_count = max(record.active_mcp_count, row.active_mcp_count)
+            record.active_tool_count = max(record.active_tool_count, row.active_tool_count)
+        record.iterations.append(row)
     if durations:
         record.attempt_duration_seconds, record.cumulative_attempt_duration_seconds = durations[-1], sum(durations)
     record.mcp_call_count, record.mcp_tools_called = _mcp_calls(record.workspace)
@@ -187,9 +203,10 @@ def _judge(record: TrialRecord, summary: RunSummary, failures: list[str], config
     elif failures:
         # A timeout is an outcome (the agent did not solve it in time); a failed CLI is not.
         _invalid(record, "runner_failure", "; ".join(failures))
-    elif record.group == "harnessed" and config.require_active_harness and record.active_artifact_count == 0:
-        _invalid(record, "no_active_harness", "no artifact was active for the attempts "
-                 "(require_active_harness off counts such trials)")  # fmt: skip
+    elif record.group == "harnessed" and config.require_active_harness and record.active_tool_count == 0:
+        _invalid(record, "no_active_harness", "no working MCP tool was given to the session "
+                 f"({record.active_artifact_count} artifact(s) active, {record.active_mcp_count} MCP server(s)); "
+                 "pass --no-require-active-harness to count such trials")  # fmt: skip
     elif record.group == "harnessed" and config.require_harness_tool_use and record.mcp_call_count == 0:
         _invalid(record, "no_harness_tool_use", "the agent made no MCP tool call (require_harness_tool_use is on)")
 
@@ -228,6 +245,7 @@ async def _run_trial(
     source: Path | None,
     out: OutputLayout,
     on_event: EventHandler | None,
+    check: BundleCheck,
 ) -> TrialRecord:
     from harnessgym.jobs.api import run_async
 
@@ -238,6 +256,7 @@ async def _run_trial(
         await anyio.to_thread.run_sync(_copy_template, config, workspace)
         if key.group == "harnessed" and source is not None:
             copied, problems = await anyio.to_thread.run_sync(store.copy_usable_artifacts, Layout(source), workspace)
+            problems += apply_bundle_check(check, workspace)
             record.copied_artifacts, record.problems = [e.id for e in copied], problems
         summary = await run_async(config.run_config(workspace, record.run_id), on_event)
         if config.post_command is not None and summary.status not in ("error", "interrupted"):
@@ -245,8 +264,9 @@ async def _run_trial(
     except Exception as exc:  # the per-trial guard: one broken trial must not sink the whole comparison
         _invalid(record, "runner_error", f"{type(exc).__name__}: {exc}")
     else:
-        _measure(record, summary, config)
+        _measure(record, summary, config, check)
     record.finished_at = utcnow()
+    fill_upstream(record, config)
     return record
 
 
@@ -257,6 +277,7 @@ def _report(
     source: Path | None,
     status: Literal["completed", "interrupted"],
     created: datetime,
+    check: BundleCheck | None = None,
 ) -> CompareReport:
     plain, harnessed, comparison, verdict = analyse(
         trials, alpha=config.alpha, higher_is_better=config.higher_is_better, seed=config.seed,
@@ -267,6 +288,9 @@ def _report(
         created_at=created,
         config=config,
         artifact_workspace=source,
+        workspace_template=config.workspace_template,
+        artifact_source=config.artifact_source,
+        artifact_qualification=check.report_path if check is not None else None,
         order=order,
         trials=trials,
         plain=plain,
@@ -282,7 +306,10 @@ async def compare_async(
     """Run every trial in a randomized order and return the report (also written to the output folder).
 
     Cancelling stops the running trial (its agent tree is killed), writes an ``interrupted`` report of the
-    finished trials, and propagates."""
+    finished trials, and propagates. ``runner="auto"`` is resolved first; the report records the agent used."""
+    runner, _ = resolve_runner(config.runner, config.runner_options)
+    if runner != config.runner:
+        config = config.model_copy(update={"runner": runner})
     out = OutputLayout(config.output_dir)
     order = plan_order(config.trials, config.seed)
     source = _check(config, out, order)
@@ -315,19 +342,31 @@ async def _compare_locked(
     out.root.mkdir(parents=True, exist_ok=True)
     created = utcnow()
     trials: list[TrialRecord] = []
+    check = BundleCheck()
+    if source is not None:  # checked once, before any trial gets it
+        check = await qualify_bundle(source, config.workspace_template, out.root / "artifact_qualification",
+                                     _template_ignore(config))  # fmt: skip
+        if config.require_active_harness and check.tool_count == 0:
+            failed = "; ".join(f"{aid}: {(why.splitlines() or ['failed'])[0]}" for aid, why in check.failed.items())
+            raise ConfigError(
+                f"no MCP server of {source} passed qualification with a tool ({failed or 'none listed a tool'}), so "
+                "every harnessed trial would be invalid; fix the artifacts (the report is in "
+                f"{check.report_path}), or pass {{require_active_harness=false}}",
+                "artifact_source",
+            )
     try:
         for position, key in enumerate(order, start=1):
             if on_trial is not None:
                 on_trial(key, position, len(order), None)
-            record = await _run_trial(config, key, position, source, out, on_event)
+            record = await _run_trial(config, key, position, source, out, on_event, check)
             store.write_model(out.trial_record(key.group, key.index), record)
             trials.append(record)
             if on_trial is not None:
                 on_trial(key, position, len(order), record)
     except anyio.get_cancelled_exc_class():
         # Synchronous on purpose: no checkpoint, so the pending cancellation cannot cut the write short.
-        store.write_model(out.report, _report(config, order, trials, source, "interrupted", created))
+        store.write_model(out.report, _report(config, order, trials, source, "interrupted", created, check))
         raise
-    report = _report(config, order, trials, source, "completed", created)
+    report = _report(config, order, trials, source, "completed", created, check)
     store.write_model(out.report, report)
     return report

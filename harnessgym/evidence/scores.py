@@ -6,6 +6,9 @@ The rules, in one place:
 - A **post-attempt** measurement passes when the command exits 0, prints a JSON object, and that object's
   ``status`` is missing or passing (upstream's rule). A **verify** measurement passes by the verify rule
   (the JSON ``status`` if there is one, else the exit code).
+- A passing post-attempt measurement is a *measurement*, not a verdict: it solves a task only when it states a
+  passing ``status`` (:attr:`Measurement.states_pass`) or its score reaches the stop score. A bare metrics
+  object such as ``{"best_ms": 123}`` says how fast, not whether the task is done.
 - In optimization mode a score counts only when every configured command passed (a fast but wrong workspace is
   not "better"); the agent's own score never counts.
 - Improvement is direction-aware: a positive ``delta_from_baseline`` is better, whichever way the score goes.
@@ -22,6 +25,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 __all__ = [
+    "PASSING_STATUSES",
     "BestCheckpoint",
     "Measurement",
     "OptimizationStep",
@@ -31,6 +35,10 @@ __all__ = [
     "progress",
     "reached",
 ]
+
+
+PASSING_STATUSES = frozenset({"passed", "pass", "ok", "success", "solved"})
+"""JSON ``status`` values that state a pass (lowercased, as upstream)."""
 
 
 class Measurement(BaseModel):
@@ -57,6 +65,12 @@ class Measurement(BaseModel):
     payload: dict[str, JsonValue] | None = None
     """The command's stdout as a JSON object, if it was one."""
     message: str = ""
+
+    @property
+    def states_pass(self) -> bool:
+        """Whether it passed *and* its JSON output says so in a ``status`` (not just a bare metrics object)."""
+        reported = self.payload.get("status") if self.payload is not None else None
+        return self.passed and isinstance(reported, str) and reported.strip().lower() in PASSING_STATUSES
 
 
 class OptimizationStep(BaseModel):

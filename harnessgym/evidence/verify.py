@@ -19,7 +19,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from harnessgym.evidence.scores import Measurement
+from harnessgym.evidence.scores import PASSING_STATUSES, Measurement
 from harnessgym.records import Verdict, json_too_deep
 from mcp_host import is_secret_name, run_process
 
@@ -34,7 +34,6 @@ __all__ = [
     "score_workspace",
 ]
 
-PASSING_STATUSES = frozenset({"passed", "pass", "ok", "success", "solved"})
 STDOUT_LIMIT_BYTES = 16 * 1024 * 1024
 """How much of a verify command's stdout is read for its verdict: the end, where verifiers print it."""
 

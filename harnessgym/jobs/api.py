@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import anyio
 
@@ -36,11 +38,16 @@ def run(config: RunConfig, on_event: EventHandler | None = None) -> RunSummary:
     return anyio.run(run_async, config, on_event)
 
 
-async def resume_async(workspace: Path, run_id: str, on_event: EventHandler | None = None) -> RunSummary:
-    """Continue an interrupted (cancelled, SIGTERMed or killed) run after its last completed phase."""
+async def resume_async(
+    workspace: Path, run_id: str, on_event: EventHandler | None = None, *,
+    changes: Mapping[str, Any] | None = None, spell: Callable[[str], str] = str,
+) -> RunSummary:
+    """Continue an interrupted (cancelled, SIGTERMed or killed) run after its last completed phase. Options in
+    ``changes`` that differ from the run's are applied and recorded (time limits, more iterations) or refused
+    (:class:`~harnessgym.errors.ResumeOptionsError`), never dropped."""
     from harnessgym.loop import resume_run
 
-    return await resume_run(Path(workspace), run_id, on_event)
+    return await resume_run(Path(workspace), run_id, on_event, changes=changes, spell=spell)
 
 
 def resume(workspace: Path, run_id: str, on_event: EventHandler | None = None) -> RunSummary:

@@ -11,7 +11,7 @@ from harnessgym import store
 from harnessgym.artifacts.registry import Registry
 from harnessgym.errors import RunNotFoundError
 from harnessgym.events import RunInfo, RunInfoStatus
-from harnessgym.evidence.scores import OptimizationSummary, RestoredBest
+from harnessgym.evidence.scores import Measurement, OptimizationSummary, RestoredBest
 from harnessgym.records import IterationBrief, IterationRecord, JournalEntry, JournalKind, RunStatus, RunSummary
 from harnessgym.store import iteration_records
 from harnessgym.store.layout import Layout, RunLayout
@@ -40,6 +40,7 @@ def brief(record: IterationRecord, path: Path, best_score: float | None = None) 
         attempt_status=record.phases["attempt"].status if "attempt" in record.phases else None,
         record_path=path,
         cost_usd=_cost(record),
+        result_path=path.with_name("result.json"),
         best_score=best_score,
         mcp_calls=record.mcp_calls,
         duration_seconds=max(0.0, (record.updated_at - record.started_at).total_seconds()),
@@ -89,6 +90,8 @@ def build_summary(
     message: str = "",
     optimization: OptimizationSummary | None = None,
     restored_best: RestoredBest | None = None,
+    runner: str | None = None,
+    baseline: Measurement | None = None,
 ) -> RunSummary:
     run = layout.run(run_id)
     tally = _tally(run, records, higher_is_better)
@@ -97,11 +100,14 @@ def build_summary(
         workspace=layout.workspace,
         run_dir=run.dir,
         status=status,
+        final_status=status,
+        runner=runner,
         solved=tally.solved is not None,
         evidence=tally.solved.evidence if tally.solved is not None else "none",
         solved_iteration=tally.solved.iteration if tally.solved is not None else None,
         best_score=tally.best_score,
         optimization=optimization,
+        baseline_post_attempt=baseline,
         restored_best=restored_best,
         iterations=tally.iterations,
         active_artifacts=[a.id for a in registry.artifacts if a.state == "active"] if registry else [],

@@ -101,24 +101,28 @@ async def verify(ctx: RunContext, record: IterationRecord) -> None:
 def _judge(
     ctx: RunContext, record: IterationRecord, claim: AgentClaim, verdict: Verdict | None, post: Measurement | None
 ) -> None:
-    """Outside optimization mode: a verify command decides, else a post-attempt command, else the claim; a
-    measured score (the post-attempt command's first) reaching the target also solves."""
+    """Outside optimization mode: a verify command decides, else a post-attempt command that states a passing
+    ``status`` (a bare metrics object is a measurement, not a verdict), else the claim; a measured score (the
+    post-attempt command's first) reaching the stop score also solves."""
     cfg = ctx.config
     gate: Verdict | Measurement | None = verdict if verdict is not None else post
+    passed = verdict.passed if verdict is not None else post.states_pass if post is not None else False
     measured = [m.score for m in (post, verdict) if m is not None and m.score is not None]
     if gate is not None:
         record.score = measured[0] if measured else None
-        record.solved = gate.passed
-        record.evidence = "verified" if gate.passed else "none"
-        if claim.status == "solved" and not gate.passed:
+        record.solved = passed
+        record.evidence = "verified" if passed else "none"
+        if claim.status == "solved" and not passed:
+            said = gate.status if verdict is not None or not gate.passed else "no passing status"
             record.problems.append(
-                f"the agent claimed iteration {record.iteration} solved, but `{gate.command}` says {gate.status}"
+                f"the agent claimed iteration {record.iteration} solved, but `{gate.command}` says {said}"
             )
     else:
         record.score = claim.score
         record.solved = claim.status == "solved"
         record.evidence = "agent_claim" if record.solved else "none"
-    record.target_reached = reached(record.score, cfg.stop_score, cfg.higher_is_better)
+    # Only harnessgym's own measurement can reach the stop score; the agent's claimed score never does.
+    record.target_reached = bool(measured) and reached(measured[0], cfg.stop_score, cfg.higher_is_better)
     if record.target_reached and not record.solved:
         record.solved = True
-        record.evidence = "verified" if gate is not None else "agent_claim"
+        record.evidence = "verified"

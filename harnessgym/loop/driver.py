@@ -17,7 +17,7 @@ import anyio
 
 from harnessgym import store
 from harnessgym.artifacts.registry import ActivationRecord
-from harnessgym.config import RunConfig
+from harnessgym.config import RunConfig, resolve_runner
 from harnessgym.errors import ConfigError, UnknownRunnerError
 from harnessgym.events import Emitter, EventHandler
 from harnessgym.evidence.scores import RestoredBest
@@ -32,7 +32,7 @@ from harnessgym.loop.context import RunContext
 from harnessgym.records import IterationRecord, LoopPhase, RunStatus, RunSummary, utcnow
 from runners import Runner
 
-__all__ = ["PHASES", "drive", "start_run", "with_context"]
+__all__ = ["PHASES", "drive", "ends_run", "start_run", "with_context"]
 
 PhaseFn = Callable[[RunContext, IterationRecord], Awaitable[None]]
 PHASES: tuple[tuple[LoopPhase, PhaseFn], ...] = (
@@ -45,6 +45,15 @@ PHASES: tuple[tuple[LoopPhase, PhaseFn], ...] = (
     ("activate", qualify_mod.activate),
 )
 _AFTER_SOLVE: frozenset[LoopPhase] = frozenset({"reflection", "build", "qualify", "activate"})
+
+
+def ends_run(config: RunConfig, record: IterationRecord) -> bool:
+    """Whether ``record`` ends the run. With a stop score only harnessgym's measurement reaching it does (as in
+    HarnessGym 0.1.1, whose README relies on ``--stop-score 1`` to force every iteration): a passing verify
+    command or the agent's "solved" is recorded, and the loop goes on to reflect, build and try again."""
+    if config.stop_score is not None:
+        return record.target_reached
+    return record.solved
 
 
 def _runner(config: RunConfig, env: dict[str, str]) -> Runner:
@@ -71,7 +80,8 @@ async def _run_iteration(ctx: RunContext, record: IterationRecord) -> None:
     for name, fn in PHASES:
         if name in record.completed_phases:
             continue
-        if name in _AFTER_SOLVE and (ctx.config.attempt_only or (record.solved and not ctx.config.build_after_solve)):
+        if name in _AFTER_SOLVE and (ctx.config.attempt_only or (ends_run(ctx.config, record)
+                                                                and not ctx.config.build_after_solve)):
             record.skipped_phases.append(name)
         else:
             await ctx.emit("phase_started", f"iteration {n}: {name}", iteration=n, phase=name,
@@ -109,7 +119,7 @@ async def drive(
     try:
         if measure_baseline:
             await optimize.measure_baseline(ctx)
-        if past_solved or not any(r.solved for r in records.values()):
+        if past_solved or not any(ends_run(ctx.config, r) for r in records.values()):
             for n in range(first, ctx.config.iterations + 1):
                 current = records.get(n) or IterationRecord(run_id=ctx.run_id, iteration=n)
                 records[n] = current
@@ -121,7 +131,7 @@ async def drive(
                     # No later iteration can do better: the agent CLI itself is missing or unrunnable.
                     message = f"the agent could not be started ({attempt.message}); fix the runner options"
                     return await _finish(ctx, records, None, "error", message)
-                if current.solved:
+                if ends_run(ctx.config, current):
                     break
         status = "solved" if any(r.solved for r in records.values()) else "not_solved"
         restored = await optimize.restore_best(ctx)
@@ -147,7 +157,8 @@ async def _finish(
     summary = build_summary(
         ctx.layout, ctx.run_id, [records[k] for k in sorted(records)], status=status, started_at=ctx.started_at,
         higher_is_better=ctx.config.higher_is_better, registry=registry, message=message,
-        optimization=optimize.summary_block(ctx, records), restored_best=restored,
+        optimization=optimize.summary_block(ctx, records), restored_best=restored, runner=ctx.config.runner,
+        baseline=ctx.baseline,
     )
     store.write_model(ctx.run.summary, summary)
     finished = status in ("solved", "not_solved")
@@ -184,7 +195,10 @@ async def with_context(
 
 
 async def start_run(config: RunConfig, on_event: EventHandler | None = None) -> RunSummary:
-    """Start a new run."""
+    """Start a new run (``runner="auto"`` is resolved first, so the recorded config names the agent used)."""
+    runner, why = resolve_runner(config.runner, config.runner_options)
+    if runner != config.runner:
+        config = config.model_copy(update={"runner": runner})
 
     async def body(ctx: RunContext) -> RunSummary:
         if ctx.run.config.exists() or ctx.run.journal.exists():
@@ -195,8 +209,8 @@ async def start_run(config: RunConfig, on_event: EventHandler | None = None) -> 
             store.snapshot_task_state(ctx.layout)
         if config.qualify_artifacts:
             store.capture_template(ctx.layout, ctx.run_id)
-        ctx.journal("run_started", message=f"runner {config.runner}, {config.iterations} iteration(s)")
-        await ctx.emit("run_started", f"run {ctx.run_id} in {ctx.layout.workspace}",
+        ctx.journal("run_started", message=f"runner {config.runner} ({why}), {config.iterations} iteration(s)")
+        await ctx.emit("run_started", f"run {ctx.run_id} in {ctx.layout.workspace} (runner {config.runner})",
                        data={"run_dir": str(ctx.run.dir), "runner": config.runner,
                              "iterations": config.iterations})
         return await drive(ctx, {}, 1, measure_baseline=True)

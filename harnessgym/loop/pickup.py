@@ -7,14 +7,17 @@ Both start from what is on disk (``run_config.json`` and the journal), never fro
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+from pydantic import ValidationError
 
 from harnessgym import store
 from harnessgym.config import RunConfig
-from harnessgym.errors import ConfigError, ContinueError, ResumeError, RunNotFoundError
+from harnessgym.errors import ConfigError, ContinueError, ResumeError, ResumeOptionsError, RunNotFoundError
 from harnessgym.events import EventHandler
 from harnessgym.jobs.runs import is_finished
 from harnessgym.loop.context import RunContext
@@ -76,16 +79,77 @@ async def _pick_up(
     return await drive(ctx, dict(saved.records), first, past_solved=past_solved, measure_baseline=not saved.began)
 
 
-async def resume_run(workspace: Path, run_id: str, on_event: EventHandler | None = None) -> RunSummary:
-    """Continue an interrupted run after its last completed phase."""
+RESUMABLE_CHANGES = frozenset({"iterations", "attempt_timeout", "attempt_timeouts", "build_timeout",
+                               "reflection_timeout", "verify_timeout", "post_attempt_timeout"})  # fmt: skip
+"""What a resume may change: how long phases may take and how many iterations the run has. Everything else
+(the task, the runner, the evidence) is what the run's records were made with, so it stays."""
+
+
+def _current(config: RunConfig, name: str) -> Any:
+    if name.startswith("runner_options."):
+        return getattr(config.runner_options, name.split(".", 1)[1])
+    return getattr(config, name)
+
+
+def _same(a: Any, b: Any) -> bool:
+    def norm(v: Any) -> Any:
+        if isinstance(v, list | tuple):
+            return tuple(norm(x) for x in v)
+        return str(Path(v).absolute()) if isinstance(v, Path) else v
+
+    return bool(norm(a) == norm(b))
+
+
+def _apply_changes(
+    saved: _Saved, run_id: str, changes: Mapping[str, Any], spell: Callable[[str], str]
+) -> tuple[RunConfig, str]:
+    """The run's config with the allowed ``changes`` applied, and a note of them; others that differ refuse."""
+    applied: dict[str, Any] = {}
+    refused: dict[str, tuple[object, object]] = {}
+    for name, value in changes.items():
+        current = _current(saved.config, name)
+        if _same(current, value):
+            continue
+        if name in RESUMABLE_CHANGES:
+            applied[name] = value
+        else:
+            refused[name] = (value, current)
+    if refused:
+        raise ResumeOptionsError(run_id, refused, spell)
+    if "iterations" in applied and applied["iterations"] < saved.completed:
+        raise ResumeError(run_id, f"it already completed {saved.completed} iteration(s); --iterations "
+                          f"{applied['iterations']} would end it before them")  # fmt: skip
+    if not applied:
+        return saved.config, ""
+    try:
+        config = RunConfig.model_validate({**saved.config.model_dump(), **applied})
+    except ValidationError as exc:
+        raise ConfigError(f"the options given with the resume are invalid: {exc.errors()[0]['msg']}") from None
+    note = "; options changed: " + ", ".join(
+        f"{spell(k)} {_current(saved.config, k)!r} -> {v!r}" for k, v in applied.items()
+    )
+    return config, note
+
+
+async def resume_run(
+    workspace: Path, run_id: str, on_event: EventHandler | None = None, *,
+    changes: Mapping[str, Any] | None = None, spell: Callable[[str], str] = str,
+) -> RunSummary:
+    """Continue an interrupted run after its last completed phase. ``changes`` (config field names, or
+    ``runner_options.<field>``) given with the resume are applied and recorded when they are time limits or a
+    higher iteration count, and refused with :class:`ResumeOptionsError` when they would change anything else;
+    equal values are fine. ``spell`` names a field in messages (the CLI says ``--attempt-timeout``)."""
     saved = _saved(workspace, run_id, ResumeError)
     if saved.finished:
         raise ResumeError(run_id, "it already finished; continue it with more iterations or start a new run")
+    config, note = _apply_changes(saved, run_id, changes or {}, spell)
 
     async def body(ctx: RunContext) -> RunSummary:
-        return await _pick_up(ctx, saved, "run_resumed", f"resumed at iteration {saved.completed + 1}")
+        if note:
+            store.write_model(ctx.run.config, config)
+        return await _pick_up(ctx, saved, "run_resumed", f"resumed at iteration {saved.completed + 1}{note}")
 
-    return await with_context(saved.config, on_event, body, started_at=saved.started_at)
+    return await with_context(config, on_event, body, started_at=saved.started_at)
 
 
 async def continue_run(

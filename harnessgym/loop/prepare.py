@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from harnessgym import store
 from harnessgym.artifacts import activation
+from harnessgym.artifacts.qualification import apply_verdicts, has_verdict, qualify_in_fresh_copy
+from harnessgym.artifacts.registry import Registry
 from harnessgym.loop.context import RunContext
 from harnessgym.records import IterationRecord
 
@@ -17,7 +19,28 @@ async def prepare(ctx: RunContext, record: IterationRecord) -> None:
     registry = ctx.registry(record)
     record.problems += store.sync_registry(ctx.layout, registry, iteration=None)
     store.write_registry(ctx.layout, registry)
+    await _check_unqualified(ctx, record, registry)
     ctx.activation = activation.activate(
         ctx.layout, registry, run_id=ctx.run_id, iteration=n, copy_to=ctx.run.activation(n)
     )
     record.problems += ctx.activation.warnings
+
+
+async def _check_unqualified(ctx: RunContext, record: IterationRecord, registry: Registry) -> None:
+    """Qualify, before it is first activated, every artifact that would be active without a harnessgym verdict
+    for its current content (a bundle copied in, HarnessGym 0.1.1's registry, a file changed since); what fails
+    is quarantined. ``--no-qualify-artifacts`` trusts them as they are."""
+    unchecked = [e for e in registry.artifacts if e.state in ("active", "qualified") and not has_verdict(ctx.layout, e)]
+    if not unchecked or not ctx.config.qualify_artifacts or not ctx.run.template.is_dir():
+        return
+    n = record.iteration
+    await ctx.emit("phase_started", f"iteration {n}: qualifying {len(unchecked)} artifact(s) harnessgym has not "
+                   "checked before activating them", iteration=n, phase="prepare")  # fmt: skip
+    dest = ctx.run.iteration_dir(n) / "qualification" / "before_activation"
+    report = await qualify_in_fresh_copy(ctx.layout, ctx.run.template, dest, unchecked, run_id=ctx.run_id, iteration=n)
+    _, failed = apply_verdicts(ctx.layout, registry, report, str(dest / "qualification.json"), n, promote=True)
+    store.write_registry(ctx.layout, registry)
+    for entry in registry.artifacts:
+        if entry.id in failed:
+            record.problems.append(f"artifact {entry.id!r} had no harnessgym verdict and failed qualification before "
+                                   f"its first activation; it was quarantined: {entry.quarantine_reason}")  # fmt: skip

@@ -1,24 +1,26 @@
 """The best-workspace checkpoint of an optimization run and the baseline measurement.
 
-A checkpoint is the workspace minus what the run template also leaves out (``.harnessgym``, ``.git``, agent
-folders, caches, binaries) copied to ``checkpoints/best/workspace/`` with ``best_manifest.json`` beside it. It
-is replaced whole: written as ``best.partial``, then swapped in by two renames. A crash between them leaves
-``best.partial`` or ``best.old`` behind, and :func:`_settle` picks the complete one up again, so a reader only
-ever sees one whole checkpoint.
+A checkpoint is the whole workspace but its top-level ``.harnessgym`` (so ``.git``, agent folders, caches and
+``.so``/``.dylib`` files at any depth too), copied exactly by :mod:`harnessgym.store.tree` to
+``checkpoints/best/workspace/`` with ``best_manifest.json`` beside it. Restoring it clears the workspace but
+``.harnessgym`` and copies the snapshot back, so afterwards the workspace equals the snapshot: every file, link,
+empty folder and mode, nothing added and nothing lost.
+
+A checkpoint is replaced whole: written as ``best.partial``, then swapped in by two renames. A crash between
+them leaves ``best.partial`` or ``best.old`` behind, and :func:`_settle` picks the complete one up again, so a
+reader only ever sees one whole checkpoint.
 """
 
 from __future__ import annotations
 
-import filecmp
 import os
-import shutil
 from pathlib import Path
 
 from harnessgym.evidence.scores import BestCheckpoint, Measurement
 from harnessgym.records import utcnow
-from harnessgym.store.bundle import ignore_for_template
 from harnessgym.store.files import read_model, write_model
-from harnessgym.store.layout import Layout, RunLayout
+from harnessgym.store.layout import HARNESS_DIR, Layout, RunLayout
+from harnessgym.store.tree import clear_tree, copy_tree, same_tree, tree_entries
 
 __all__ = [
     "read_baseline",
@@ -59,22 +61,21 @@ def _settle(run: RunLayout) -> None:
                 break
     for leftover in (partial, old):
         if leftover.exists():
-            shutil.rmtree(leftover)
+            _rmtree(leftover)
+
+
+_OUTSIDE = (HARNESS_DIR,)
+"""What a checkpoint leaves out: only the harness folder at the top (it holds the checkpoint itself)."""
+
+
+def _rmtree(path: Path) -> None:
+    clear_tree(path)
+    path.rmdir()
 
 
 def _files(root: Path) -> list[str]:
-    """Relative paths of the files (and symlinks) under ``root``, as a copy with the template rules sees them."""
-    found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        skip = ignore_for_template(dirpath, [*dirnames, *filenames])
-        dirnames[:] = sorted(d for d in dirnames if d not in skip)
-        here = Path(dirpath)
-        for name in filenames:
-            if name not in skip:
-                found.append((here / name).relative_to(root).as_posix())
-        # symlinked folders are copied as links, and os.walk does not descend into them
-        found += [(here / d).relative_to(root).as_posix() for d in dirnames if (here / d).is_symlink()]
-    return sorted(found)
+    """Relative paths of the files and symlinks a checkpoint of ``root`` holds."""
+    return [rel for rel, entry in tree_entries(root, _OUTSIDE).items() if entry.kind != "dir"]
 
 
 def save_best_checkpoint(layout: Layout, run_id: str, iteration: int, score: float) -> BestCheckpoint:
@@ -83,7 +84,7 @@ def save_best_checkpoint(layout: Layout, run_id: str, iteration: int, score: flo
     run.checkpoints.mkdir(parents=True, exist_ok=True)
     _settle(run)
     partial, old = _aside(run, "partial"), _aside(run, "old")
-    shutil.copytree(layout.workspace, partial / _FILES, symlinks=True, ignore=ignore_for_template)
+    copy_tree(layout.workspace, partial / _FILES, _OUTSIDE)
     files = _files(partial / _FILES)
     manifest = BestCheckpoint(iteration=iteration, score=score, files=files, file_count=len(files),
                               created_at=utcnow())  # fmt: skip
@@ -92,7 +93,7 @@ def save_best_checkpoint(layout: Layout, run_id: str, iteration: int, score: flo
         os.replace(run.best_checkpoint, old)
     os.replace(partial, run.best_checkpoint)
     if old.exists():
-        shutil.rmtree(old)
+        _rmtree(old)
     return manifest
 
 
@@ -105,36 +106,17 @@ def read_best_checkpoint(layout: Layout, run_id: str) -> BestCheckpoint | None:
 
 
 def workspace_matches_checkpoint(layout: Layout, run_id: str) -> bool:
-    """Whether the workspace holds exactly the checkpoint's files with the same contents."""
-    snapshot = layout.run(run_id).best_checkpoint / _FILES
-    files = _files(layout.workspace)
-    if files != _files(snapshot):
-        return False
-    for rel in files:
-        here, there = layout.workspace / rel, snapshot / rel
-        if here.is_symlink() or there.is_symlink():
-            if not (here.is_symlink() and there.is_symlink() and os.readlink(here) == os.readlink(there)):
-                return False
-        elif not filecmp.cmp(here, there, shallow=False):
-            return False
-    return True
+    """Whether the workspace (but ``.harnessgym``) is exactly the checkpoint: entries, modes, links, bytes."""
+    return same_tree(layout.workspace, layout.run(run_id).best_checkpoint / _FILES, _OUTSIDE)
 
 
 def restore_best_checkpoint(layout: Layout, run_id: str) -> int:
-    """Put the checkpoint back: remove every top-level entry the checkpoint rules cover, copy the snapshot in.
-    Excluded entries (``.harnessgym``, ``.git``, agent folders, ...) are left alone. Returns the file count."""
+    """Put the checkpoint back: clear the workspace but ``.harnessgym``, copy the snapshot in exactly. Returns
+    the number of files and links restored."""
     snapshot = layout.run(run_id).best_checkpoint / _FILES
-    names = [child.name for child in layout.workspace.iterdir()]
-    kept = ignore_for_template(str(layout.workspace), names)
-    for name in names:
-        if name in kept:
-            continue
-        child = layout.workspace / name
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child)
-        else:
-            child.unlink()
-    # The snapshot lives where the agent can write: copy back only what a checkpoint can hold, so a forged one
-    # never writes into .harnessgym or through an agent folder that is kept (and may be a link out).
-    shutil.copytree(snapshot, layout.workspace, symlinks=True, dirs_exist_ok=True, ignore=ignore_for_template)
-    return len(_files(snapshot))
+    if not snapshot.is_dir() or snapshot.is_symlink():
+        raise FileNotFoundError(f"the best checkpoint {snapshot} is missing")
+    clear_tree(layout.workspace, _OUTSIDE)
+    # The snapshot lives where the agent can write; a .harnessgym in it never reaches the real one, and the
+    # copy makes every folder itself in the cleared workspace, so nothing is written through a link.
+    return copy_tree(snapshot, layout.workspace, _OUTSIDE)

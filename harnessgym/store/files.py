@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from harnessgym.errors import NO_SPACE_ERRNOS, DiskFullError
 from harnessgym.records import MAX_JSON_DEPTH, AgentResult, JournalEntry, json_too_deep
 from mcp_host import AGENT_FILE_LIMIT_BYTES, read_regular, write_atomic
 
@@ -20,7 +21,15 @@ __all__ = ["AGENT_FILE_LIMIT_BYTES", "append_journal", "append_line", "load_json
 M = TypeVar("M", bound=BaseModel)
 
 def write_model(path: Path, model: BaseModel) -> None:
-    write_atomic(path, model.model_dump_json(indent=2) + "\n")
+    """Write a record atomically; a full disk raises :class:`~harnessgym.errors.DiskFullError` naming the file
+    and the space it needed."""
+    text = model.model_dump_json(indent=2) + "\n"
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        if exc.errno in NO_SPACE_ERRNOS and not isinstance(exc, DiskFullError):
+            raise DiskFullError(path, len(text.encode("utf-8", "surrogateescape"))) from exc
+        raise
 
 
 def read_model(path: Path, model: type[M]) -> M | None:
@@ -93,12 +102,17 @@ def append_line(path: Path, record: BaseModel, *, sync: bool = False) -> None:
     if path.is_symlink() or (path.exists() and not path.is_file()):
         # An agent put something else here (a FIFO would block the open forever); keep it aside, start afresh.
         os.replace(path, path.with_name(f"{path.name}.displaced-{os.getpid()}"))
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    with os.fdopen(fd, "a", encoding="utf-8") as fh:
-        fh.write(line)
-        fh.flush()
-        if sync:
-            os.fsync(fh.fileno())
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        with os.fdopen(fd, "a", encoding="utf-8") as fh:
+            fh.write(line)
+            fh.flush()
+            if sync:
+                os.fsync(fh.fileno())
+    except OSError as exc:
+        if exc.errno in NO_SPACE_ERRNOS and not isinstance(exc, DiskFullError):
+            raise DiskFullError(path, len(line.encode())) from exc
+        raise
 
 
 def read_lines(path: Path, model: type[M], offset: int = 0, limit: int = AGENT_FILE_LIMIT_BYTES) -> tuple[list[M], int]:

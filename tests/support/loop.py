@@ -60,6 +60,7 @@ def hang_once(children: int = 1, marker: str = ".hang-once") -> dict[str, Any]:
 
 def config(ws: Path, tmp_path: Path, fake_script: Path | None = None, **fields: Any) -> RunConfig:
     fields.setdefault("iterations", 2)
+    fields.setdefault("runner", "fake")
     fields.setdefault("attempt_timeout", 30)
     fields.setdefault("build_timeout", 30)
     return RunConfig(

@@ -34,7 +34,7 @@ async def test_the_readme_demo_ends_solved_at_iteration_two_with_independent_evi
 async def test_bad_input_gets_one_clear_message_and_keeps_what_was_recorded(tmp_path: Path) -> None:
     ws = example_workspace(tmp_path)
     ok, out, _ = await cli(tmp_path, "run", "--task-text", "Fix numerics.py.", "--workspace", str(ws),
-                           "--run-id", "keep", "--verify-command", VERIFY)  # fmt: skip
+                           "--run-id", "keep", "--verify-command", VERIFY, "--runner", "fake")  # fmt: skip
     assert ok.returncode == 0, out
     before = {p: p.read_bytes() for p in (ws / ".harnessgym").rglob("*") if p.is_file() and p.name != "lock"}
     cases = [
@@ -50,7 +50,7 @@ async def test_bad_input_gets_one_clear_message_and_keeps_what_was_recorded(tmp_
         (("--task-text", "t", "--run-id", "../x"), 2, "may hold only letters"),
     ]
     for args, code, message in cases:
-        result, _, err = await cli(tmp_path, "run", "--workspace", str(ws), *args)
+        result, _, err = await cli(tmp_path, "run", "--workspace", str(ws), "--runner", "fake", *args)
         assert (result.returncode, message in err) == (code, True), (args, err)
         assert err.count("Error") == 1 and "Traceback" not in err, err
     after = {p: p.read_bytes() for p in (ws / ".harnessgym").rglob("*") if p.is_file() and p.name != "lock"}
@@ -66,9 +66,10 @@ async def test_a_missing_agent_cli_stops_the_run_with_one_clear_message(tmp_path
 
 
 async def test_a_workspace_that_is_not_writable_is_refused(tmp_path: Path) -> None:
-    result, _, err = await cli(tmp_path, "run", "--task-text", "t", "--workspace", "/sys")
+    result, _, err = await cli(tmp_path, "run", "--task-text", "t", "--workspace", "/sys", "--runner", "fake")
     assert result.returncode == 1 and "workspace /sys is not writable" in err and "Traceback" not in err
-    result, _, err = await cli(tmp_path, "run", "--task-text", "t", "--workspace", str(tmp_path / "nowhere"))
+    result, _, err = await cli(tmp_path, "run", "--task-text", "t", "--workspace", str(tmp_path / "nowhere"),
+                               "--runner", "fake")
     assert result.returncode == 1 and "does not exist" in err
 
 
@@ -77,7 +78,7 @@ async def test_a_prompt_larger_than_the_argument_limit_reaches_the_agent_through
     big = tmp_path / "big-task.md"
     big.write_text("Fix numerics.py.\n" + "x" * (os.sysconf("SC_ARG_MAX") + 100_000))
     result, _, err = await cli(tmp_path, "run", "--task", str(big), "--workspace", str(ws), "--run-id", "big",
-                                 "--iterations", "1")  # fmt: skip
+                                 "--iterations", "1", "--runner", "fake")  # fmt: skip
     assert result.returncode == 0, err
     transcript = (ws / ".harnessgym/runs/big/iterations/1/attempt.transcript.txt").read_text()
     init = json.loads(transcript.splitlines()[0].split(" ", 1)[1])

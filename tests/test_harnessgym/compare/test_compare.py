@@ -8,7 +8,7 @@ from typing import Any
 
 import anyio
 import pytest
-from support.compare import USE_FIXER_IF_PRESENT, artifact_source, fixer_entry
+from support.compare import LINES_MCP, USE_FIXER_IF_PRESENT, add_lines_server, artifact_source, fixer_entry
 from support.loop import EXAMPLE, VERIFY, harnessgym_argv, marked_processes, result, script, step
 
 from harnessgym.compare import CompareConfig, CompareReport, TrialKey, TrialRecord, compare_async, plan_order
@@ -17,12 +17,12 @@ from harnessgym.errors import ConfigError
 from harnessgym.records import IterationRecord
 from mcp_host._supervise.procs import kill_tree, run_process
 from runners._options import RunnerOptions
-from runners.fake_agent import MCP_SERVER
 
 pytestmark = pytest.mark.anyio
 
 def compare_config(tmp_path: Path, fake: Path, source: Path | None, **fields: Any) -> CompareConfig:
     fields.setdefault("trials", 2)
+    fields.setdefault("runner", "fake")
     return CompareConfig(
         task_text="Fix numerics.py.", workspace_template=EXAMPLE, artifact_source=source,
         output_dir=tmp_path / "out", verify_command=VERIFY, attempt_timeout=30,
@@ -64,9 +64,11 @@ async def test_a_harness_that_fixes_the_bug_helps_and_the_verdict_follows_fisher
         assert trial.solved == (trial.group == "harnessed")
         assert trial.evidence == ("verified" if trial.solved else "none")
         if trial.group == "harnessed":
-            # Only the non-quarantined artifact was copied, and it was active for the attempt.
-            assert trial.copied_artifacts == ["tool:.harnessgym/tools/fixer.py"]
-            assert (trial.active_artifact_count, trial.active_artifacts) == (1, ["tool:.harnessgym/tools/fixer.py"])
+            # Only the non-quarantined artifacts were copied, and they were active for the attempt.
+            assert trial.copied_artifacts == ["tool:.harnessgym/tools/fixer.py", "mcp:" + LINES_MCP["path"]]
+            assert (trial.active_artifact_count, trial.active_artifacts) == (
+                2, ["mcp:" + LINES_MCP["path"], "tool:.harnessgym/tools/fixer.py"])  # fmt: skip
+            assert (trial.active_mcp_count, trial.active_tool_count) == (1, 1)
             assert not (trial.workspace / ".harnessgym" / "tools" / "broken.py").exists()
         else:
             assert trial.copied_artifacts == [] and trial.active_artifact_count == 0
@@ -98,32 +100,34 @@ async def test_a_runner_failure_makes_that_trial_invalid_and_it_is_left_out_of_e
     assert any("1 invalid trial(s) were set aside" in note for note in report.verdict.notes)
 
 
-async def test_a_harnessed_trial_without_an_active_artifact_is_invalid_when_required(tmp_path: Path) -> None:
+async def test_a_harnessed_trial_without_a_working_mcp_tool_is_invalid_when_required(tmp_path: Path) -> None:
     fake = script(tmp_path, USE_FIXER_IF_PRESENT)
-    inactive = artifact_source(tmp_path, fixer_entry("quarantined"), fixer_entry("candidate", "unqualified"))
-    with pytest.raises(ConfigError, match=r"no artifact of .* is active, so every harnessed trial would be invalid"):
-        await bounded(compare_config(tmp_path, fake, inactive, trials=1))
+    no_server = artifact_source(tmp_path, fixer_entry(), mcp=False)
+    with pytest.raises(ConfigError, match=r"no artifact of .* is an MCP server .* needs at least one working MCP"):
+        await bounded(compare_config(tmp_path, fake, no_server, trials=1))
     assert not (tmp_path / "out").exists()
-    # Registered as active, but its file is gone by the time the trial activates it.
-    gone = artifact_source(tmp_path / "a", fixer_entry())
-    (gone / ".harnessgym" / "tools" / "fixer.py").unlink()
-    report = await bounded(compare_config(tmp_path, fake, gone, trials=1))
-    harnessed = next(t for t in report.trials if t.group == "harnessed")
-    assert (harnessed.valid, harnessed.invalid_kind, harnessed.active_artifact_count) == (False, "no_active_harness", 0)
-    assert any("fixer.py is missing; it was not copied" in p for p in harnessed.problems)
-    assert report.verdict.outcome == "insufficient_data"
-    assert report.verdict.headline.startswith("No comparison is possible: harnessed has no valid trial")
+    # Registered as active, but its server no longer starts: qualified before the first trial, it fails there.
+    broken = artifact_source(tmp_path / "a", fixer_entry())
+    with open(broken / ".harnessgym/mcp/lines/server.py", "a") as fh:
+        fh.write("\n)syntax error(\n")
+    with pytest.raises(ConfigError, match=r"no MCP server of .* passed qualification with a tool"):
+        await bounded(compare_config(tmp_path, fake, broken, trials=1), 60)
 
-    relaxed = compare_config(tmp_path, fake, inactive, trials=1, require_active_harness=False, overwrite=True)
-    report = await bounded(relaxed)
+    relaxed = compare_config(tmp_path, fake, broken, trials=1, require_active_harness=False, overwrite=True)
+    report = await bounded(relaxed, 60)
     assert all(t.valid for t in report.trials)
     harnessed = next(t for t in report.trials if t.group == "harnessed")
-    assert harnessed.copied_artifacts == ["tool:.harnessgym/tools/unqualified.py"]  # copied, never activated
-    assert harnessed.active_artifact_count == 0 and not harnessed.solved
+    assert harnessed.copied_artifacts == ["tool:.harnessgym/tools/fixer.py", "mcp:" + LINES_MCP["path"]]
+    assert harnessed.active_artifacts == ["tool:.harnessgym/tools/fixer.py"]  # the broken server was never served
+    assert (harnessed.active_mcp_count, harnessed.active_tool_count) == (0, 0)
+    assert any("failed qualification and was not activated" in p for p in harnessed.problems)
+    states = {a["id"]: a["state"] for a in json.loads(
+        (harnessed.workspace / ".harnessgym/registry.json").read_text())["artifacts"]}  # fmt: skip
+    assert states == {"tool:.harnessgym/tools/fixer.py": "active", "mcp:" + LINES_MCP["path"]: "quarantined"}
 
     no_calls = compare_config(tmp_path, fake, artifact_source(tmp_path / "b", fixer_entry()), trials=1,
                               require_harness_tool_use=True, overwrite=True)  # fmt: skip
-    harnessed = next(t for t in (await bounded(no_calls)).trials if t.group == "harnessed")
+    harnessed = next(t for t in (await bounded(no_calls, 60)).trials if t.group == "harnessed")
     assert (harnessed.valid, harnessed.invalid_kind, harnessed.mcp_call_count) == (False, "no_harness_tool_use", 0)
 
 
@@ -195,15 +199,8 @@ async def test_the_cli_prints_the_table_and_an_honest_verdict_for_three_trials_e
 
 async def test_mcp_calls_of_a_harnessed_trial_are_counted_from_the_hosts_telemetry(tmp_path: Path) -> None:
     source = tmp_path / "source"
-    server = source / ".harnessgym" / "mcp" / "lines"
-    server.mkdir(parents=True)
-    (server / "server.py").write_text(MCP_SERVER.format(framing="ndjson", self_test=True, name="lines",
-                                                        tools=["inspect"]))  # fmt: skip
-    manifest = {"name": "lines", "command": "python3", "args": [".harnessgym/mcp/lines/server.py"],
-                "enabled_tools": ["inspect"], "self_test": True, "framing": "newline"}  # fmt: skip
-    (server / "harnessgym-mcp.json").write_text(json.dumps(manifest))
-    entry = {"kind": "mcp", "path": ".harnessgym/mcp/lines/harnessgym-mcp.json", "state": "active"}
-    (source / ".harnessgym" / "registry.json").write_text(json.dumps({"schema_version": 1, "artifacts": [entry]}))
+    add_lines_server(source)
+    (source / ".harnessgym" / "registry.json").write_text(json.dumps({"schema_version": 1, "artifacts": [LINES_MCP]}))
     # The caller exits at once: the on-demand host daemon it started is killed with it (run_process kills what
     # a finished command leaves behind), and the call's telemetry line must survive that.
     call = "{python} -m harnessgym mcp call --workspace . --server lines --tool inspect"

@@ -89,7 +89,8 @@ async def test_a_worse_final_iteration_gets_the_best_workspace_restored_and_meas
             restored.post_restore_score) == (True, 1, 7.0, True, 7.0)  # fmt: skip
     assert restored.post_restore.stdout_path == run_dir(ws, summary.run_id) / "checkpoints/restored_best.stdout.txt"
     best = manifest(ws, summary.run_id)
-    assert (best.iteration, best.score, best.files) == (1, 7.0, ["measure.py", "score.txt", "task.md"])
+    # the whole workspace but .harnessgym: .git too, so a restore gives back exactly what scored best
+    assert (best.iteration, best.score, best.files) == (1, 7.0, [".git/HEAD", "measure.py", "score.txt", "task.md"])
     assert summary.optimization is not None and summary.optimization.best_iteration == 1
     assert not list((run_dir(ws, summary.run_id) / "checkpoints").glob("best.*")), "no partial or old swap left"
 

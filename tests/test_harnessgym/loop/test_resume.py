@@ -106,7 +106,7 @@ async def test_sigterm_or_ctrl_c_kills_the_agent_tree_and_writes_an_interrupted_
     finally:
         out.close()
         await proc.aclose()
-    assert proc.returncode == 130, (tmp_path / "first.out").read_text()
+    assert proc.returncode == 128 + signum, (tmp_path / "first.out").read_text()  # 143 for SIGTERM, 130 for SIGINT
     summary = RunSummary.model_validate_json((ws / ".harnessgym/runs/t1/summary.json").read_text())
     assert summary.status == "interrupted"
     assert not any(alive(pid) for pid in children) and marked_processes(ws) == []
@@ -150,3 +150,36 @@ async def test_a_finished_run_cannot_be_resumed(tmp_path: Path) -> None:
 
     with pytest.raises(ResumeError, match="already finished"):
         await resume_async(ws, cfg.run_id)
+
+
+async def test_options_given_with_resume_are_applied_and_recorded_or_refused(tmp_path: Path) -> None:
+    ws = example_workspace(tmp_path)
+    cfg = config(ws, tmp_path, crash_script(tmp_path, hang_iteration=1), verify_command=VERIFY, run_id="opt")
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(run_async, cfg)
+        await wait_until(lambda: bool(hanging_children(ws, 1)))
+        tg.cancel_scope.cancel()
+    out, err = tmp_path / "resume.out", tmp_path / "resume.err"
+
+    async def resume(*options: str) -> tuple[int | None, str]:
+        argv = harnessgym_argv("run", "--resume", "opt", "--workspace", str(ws), *options)
+        proc = await run_process(argv, timeout=90, stdout_path=out, stderr_path=err,
+                                 env={**os.environ, "TMPDIR": str(tmp_path)})  # fmt: skip
+        return proc.returncode, err.read_text()
+
+    # what would change the run's evidence or agent is refused, with nothing started
+    code, text = await resume("--verify-command", "true", "--runner", "claude")
+    assert code == 1 and "cannot be resumed: it keeps its own " in text and "Traceback" not in text
+    assert "--verify-command ('true'; the run has 'python verifier.py')" in text
+    assert "--runner ('claude'; the run has 'fake')" in text
+    saved = json.loads((ws / ".harnessgym/runs/opt/run_config.json").read_text())
+    assert (saved["attempt_timeout"], saved["iterations"]) == (30.0, 2)
+    # the same value as the run's is no change; time limits and more iterations are applied and recorded
+    code, text = await resume("--verify-command", VERIFY, "--attempt-timeout", "10m", "--iterations", "3")
+    assert code == 0, text
+    assert "Runner: fake (recorded in run opt)" in text
+    saved = json.loads((ws / ".harnessgym/runs/opt/run_config.json").read_text())
+    assert (saved["attempt_timeout"], saved["iterations"]) == (600.0, 3)
+    journal = (ws / ".harnessgym/runs/opt/journal.jsonl").read_text()
+    assert "options changed: " in journal
+    assert "--attempt-timeout 30.0 -> 600.0" in journal and "--iterations 2 -> 3" in journal

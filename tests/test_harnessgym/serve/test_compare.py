@@ -236,7 +236,7 @@ async def test_get_compare_follows_a_comparison_run_elsewhere_until_its_report_a
     config = CompareConfig(
         task_text="Fix numerics.py.", workspace_template=root / "template", artifact_source=root / "source",
         output_dir=root / "out", trials=1, verify_command=VERIFY, attempt_timeout=30,
-        runner_options=RunnerOptions(**given["runner_options"]),
+        runner_options=RunnerOptions(**given["runner_options"]), runner="fake",
     )  # fmt: skip
     progress: list[str | None] = []
 

@@ -251,7 +251,8 @@ async def test_cancel_run_interrupts_a_run_that_another_process_drives_and_leave
 async def test_get_run_follows_a_run_driven_elsewhere_by_reading_its_journal(client: Client, root: Path) -> None:
     ws = root / "task"
     config = harnessgym.RunConfig(
-        workspace=ws, task_text=(ws / "task.md").read_text(), verify_command=VERIFY, run_id="driven-elsewhere"
+        workspace=ws, task_text=(ws / "task.md").read_text(), verify_command=VERIFY, run_id="driven-elsewhere",
+        runner="fake",
     )
     started = anyio.Event()
     progress: list[float] = []
