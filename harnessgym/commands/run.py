@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +111,7 @@ def _announce_recorded_runner(workspace: Path, run_id: str) -> None:
 
     recorded = store.read_model(Layout(workspace).run(run_id).config, RunConfig)
     if recorded is not None:
-        click.echo(f"Runner: {recorded.runner} (recorded in run {run_id})", err=True)
+        click.echo(f"{time.strftime('%H:%M:%S')} Runner: {recorded.runner} (recorded in run {run_id})", err=True)
 
 
 def _resume_changes(opts: dict[str, Any], workspace: Path) -> dict[str, Any]:
