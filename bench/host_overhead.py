@@ -64,8 +64,10 @@ class RawClient:
                     self.pending.append(item.body)
 
     async def initialize(self) -> None:
-        await self.request("initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
-                                          "clientInfo": {"name": "bench", "version": "0"}})
+        await self.request(
+            "initialize",
+            {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}},
+        )
         await self.stdin.send(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
 
 
@@ -88,20 +90,29 @@ def pct(samples: list[float], q: float) -> float:
 
 
 async def latency(counts: dict[str, int]) -> list[dict[str, Any]]:
-    cases = [("small", "echo", {"text": "hello"}), ("64KiB", "big", {"size": 65536}),
-             ("10MB", "big", {"size": 10_000_000})]
+    cases = [
+        ("small", "echo", {"text": "hello"}),
+        ("64KiB", "big", {"size": 65536}),
+        ("10MB", "big", {"size": 10_000_000}),
+    ]
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp)
         directory = ws / ".harnessgym" / "mcp" / "toy"
         directory.mkdir(parents=True)
-        manifest = {"name": "toy", "command": sys.executable, "args": [str(TOY)], "framing": "newline",
-                    "timeouts": {"tool_seconds": 60}}
+        manifest = {
+            "name": "toy",
+            "command": sys.executable,
+            "args": [str(TOY)],
+            "framing": "newline",
+            "timeouts": {"tool_seconds": 60},
+        }
         (directory / "mcp.json").write_text(json.dumps(manifest))
         write_active_servers(ws, [load_manifest(directory, ws)])
         direct = await procs.spawn([sys.executable, str(TOY)], stderr=None)
-        host = await procs.spawn([sys.executable, "-m", "harnessgym", "host", "--workspace", str(ws),
-                                  "--no-socket"], cwd=ROOT, stderr=None)
+        host = await procs.spawn(
+            [sys.executable, "-m", "harnessgym", "host", "--workspace", str(ws), "--no-socket"], cwd=ROOT, stderr=None
+        )
         try:
             clients = {"direct": RawClient(direct), "host": RawClient(host)}
             for client in clients.values():
@@ -121,10 +132,16 @@ async def latency(counts: dict[str, int]) -> list[dict[str, Any]]:
                         samples[path] += got
                         elapsed[path] += took
                 for path in ("direct", "host"):
-                    rows.append({"case": label, "path": path, "n": len(samples[path]),
-                                 "median_ms": statistics.median(samples[path]) * 1000,
-                                 "p99_ms": pct(samples[path], 0.99) * 1000,
-                                 "calls_per_s": len(samples[path]) / elapsed[path]})
+                    rows.append(
+                        {
+                            "case": label,
+                            "path": path,
+                            "n": len(samples[path]),
+                            "median_ms": statistics.median(samples[path]) * 1000,
+                            "p99_ms": pct(samples[path], 0.99) * 1000,
+                            "calls_per_s": len(samples[path]) / elapsed[path],
+                        }
+                    )
         finally:
             for proc in (direct, host):
                 if proc.stdin is not None:
@@ -142,9 +159,17 @@ async def startup(script: Path, servers: int) -> dict[str, float]:
         for i in range(servers):
             directory = ws / f"s{i}"
             directory.mkdir()
-            (directory / "mcp.json").write_text(json.dumps({"name": f"s{i}", "command": sys.executable,
-                                                            "args": [str(script)], "framing": "newline",
-                                                            "timeouts": {"startup_seconds": 60}}))
+            (directory / "mcp.json").write_text(
+                json.dumps(
+                    {
+                        "name": f"s{i}",
+                        "command": sys.executable,
+                        "args": [str(script)],
+                        "framing": "newline",
+                        "timeouts": {"startup_seconds": 60},
+                    }
+                )
+            )
             specs.append(load_manifest(directory, ws))
 
         async def start(group: list[Any]) -> float:
@@ -167,8 +192,13 @@ async def startup(script: Path, servers: int) -> dict[str, float]:
     cores = len(os.sched_getaffinity(0))
     # Starting is CPU-bound (interpreter + imports): with fewer cores than servers, no scheduler beats this.
     floor = max(max(alone), sum(alone) / cores)
-    return {"slowest_alone_s": max(alone), "together_s": together, "ratio": together / max(alone),
-            "cpu_floor_s": floor, "cores": cores}
+    return {
+        "slowest_alone_s": max(alone),
+        "together_s": together,
+        "ratio": together / max(alone),
+        "cpu_floor_s": floor,
+        "cores": cores,
+    }
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -176,8 +206,10 @@ def table(rows: list[dict[str, Any]]) -> str:
     direct = {r["case"]: r for r in rows if r["path"] == "direct"}
     for r in rows:
         added = "" if r["path"] == "direct" else f"{r['median_ms'] - direct[r['case']]['median_ms']:+.3f} ms"
-        out.append(f"| {r['case']} | {r['path']} | {r['n']} | {r['median_ms']:.3f} | {r['p99_ms']:.3f} | "
-                   f"{r['calls_per_s']:.0f} | {added} |")
+        out.append(
+            f"| {r['case']} | {r['path']} | {r['n']} | {r['median_ms']:.3f} | {r['p99_ms']:.3f} | "
+            f"{r['calls_per_s']:.0f} | {added} |"
+        )
     return "\n".join(out)
 
 
@@ -206,9 +238,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     else:
         print(table(result["latency"]))
         for label, s in result["startup"].items():
-            print(f"start {args.servers} {label} servers: together {s['together_s']:.3f} s, slowest alone "
-                  f"{s['slowest_alone_s']:.3f} s, ratio {s['ratio']:.2f} (CPU-bound floor on {s['cores']} cores: "
-                  f"{s['cpu_floor_s']:.3f} s)")
+            print(
+                f"start {args.servers} {label} servers: together {s['together_s']:.3f} s, slowest alone "
+                f"{s['slowest_alone_s']:.3f} s, ratio {s['ratio']:.2f} (CPU-bound floor on {s['cores']} cores: "
+                f"{s['cpu_floor_s']:.3f} s)"
+            )
     return result  # type: ignore[no-any-return]
 
 

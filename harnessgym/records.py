@@ -211,6 +211,8 @@ class IterationRecord(BaseModel):
     qualification_report: Path | None = None
     mcp_calls: int = 0
     """MCP tool calls the host recorded for this iteration's attempt."""
+    mcp_calls_from: int = 0
+    """Where the host's telemetry file ended when the attempt started: its calls are read from there on."""
     active_artifacts: list[str] = Field(default_factory=list)
     """Artifact ids active for the next fresh session, after this iteration."""
     quarantined_artifacts: list[str] = Field(default_factory=list)

@@ -43,7 +43,7 @@ from mcp_host._serve.active import read_active_servers, write_active_servers
 from mcp_host._serve.bridge import BridgeOptions, run_bridge
 from mcp_host._serve.callclient import call_tool, list_tools
 from mcp_host._serve.host import HostOptions, run_host
-from mcp_host._serve.telemetry import CallRecord, CallSummary, CallTail, RunTag, summarize_calls
+from mcp_host._serve.telemetry import CallRecord, CallSummary, CallTail, RunTag, calls_offset, summarize_calls
 from mcp_host._supervise.env import host_may_hold, is_secret_name, scrubbed_env
 from mcp_host._supervise.fields import parse_seconds, program, seconds, self_test
 from mcp_host._supervise.health import HealthPolicy
@@ -94,6 +94,7 @@ __all__ = [
     "ServerVerdict",
     "__version__",
     "call_tool",
+    "calls_offset",
     "calls_path",
     "cancel_on_signal",
     "carries_tag",

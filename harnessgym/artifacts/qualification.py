@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -166,9 +167,11 @@ async def qualify_in_fresh_copy(
         status = "failed"
     else:
         status = "passed"
+    if status != "failed":  # a clean copy is kept to look into a failure; otherwise it costs a workspace of disk
+        shutil.rmtree(fresh, ignore_errors=True)
     report = QualificationReport(
-        run_id=run_id, iteration=iteration, attempt=attempt, status=status, fresh_workspace=fresh,
-        artifacts=verdicts, warnings=warnings,
+        run_id=run_id, iteration=iteration, attempt=attempt, status=status,
+        fresh_workspace=fresh if status == "failed" else None, artifacts=verdicts, warnings=warnings,
     )
     store.write_model(dest / "qualification.json", report)
     return report

@@ -16,7 +16,7 @@ from harnessgym.artifacts.registry import ArtifactEntry, ArtifactVerdict, McpAct
 if TYPE_CHECKING:
     from mcp_host import CallTail
 
-__all__ = ["activate_servers", "call_tail", "calls_by_iteration", "qualify_mcp"]
+__all__ = ["activate_servers", "call_tail", "calls_by_iteration", "calls_offset", "qualify_mcp"]
 
 
 def _skipped(entries: Sequence[ArtifactEntry], why: str) -> list[ArtifactVerdict]:
@@ -79,13 +79,18 @@ def activate_servers(workspace: Path, entries: Sequence[ArtifactEntry]) -> tuple
     return active, warnings
 
 
-def calls_by_iteration(workspace: Path, run_id: str) -> dict[int, int]:
-    """MCP tool calls per iteration of ``run_id`` from the host's telemetry."""
-    try:
-        from mcp_host import summarize_calls
-    except ImportError:
-        return {}
-    return dict(summarize_calls(workspace, run_id).by_iteration)
+def calls_offset(workspace: Path) -> int:
+    """Where the host's telemetry ends now; :func:`calls_by_iteration` reads only what comes after it."""
+    from mcp_host import calls_offset as offset
+
+    return offset(workspace)
+
+
+def calls_by_iteration(workspace: Path, run_id: str, since: int = 0) -> dict[int, int]:
+    """MCP tool calls per iteration of ``run_id`` from the host's telemetry written after offset ``since``."""
+    from mcp_host import summarize_calls
+
+    return dict(summarize_calls(workspace, run_id, since=since).by_iteration)
 
 
 def call_tail(workspace: Path) -> CallTail | None:

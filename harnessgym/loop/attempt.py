@@ -36,6 +36,7 @@ async def attempt(ctx: RunContext, record: IterationRecord) -> None:
         post_attempt_command=cfg.post_attempt_command,
         optimization=optimize.attempt_note(ctx, n),
     )
+    record.mcp_calls_from = mcp_artifacts.calls_offset(ctx.layout.workspace)
     outcome = await run_agent_phase(ctx, record, "attempt", prompt, timeout=cfg.attempt_timeout_for(n))
     result, problems = store.read_agent_result(ctx.run.result(n), n, "attempt")
     record.problems += problems
@@ -83,7 +84,8 @@ async def verify(ctx: RunContext, record: IterationRecord) -> None:
         optimize.score_iteration(ctx, record, verdict, post)
     else:
         _judge(ctx, record, claim, verdict, post)
-    record.mcp_calls = mcp_artifacts.calls_by_iteration(ctx.layout.workspace, ctx.run_id).get(n, 0)
+    calls = mcp_artifacts.calls_by_iteration(ctx.layout.workspace, ctx.run_id, since=record.mcp_calls_from)
+    record.mcp_calls = calls.get(n, 0)
     if record.solved:
         record.status = "solved"
     elif record.status == "running":

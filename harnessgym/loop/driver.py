@@ -205,10 +205,9 @@ async def start_run(config: RunConfig, on_event: EventHandler | None = None) -> 
             raise ConfigError(f"run id {ctx.run_id!r} is already used in {ctx.layout.workspace}; choose another "
                               "{run_id}, or continue that run (resume it)", "run_id")  # fmt: skip
         store.write_model(ctx.run.config, config)
+        template = store.capture_template(ctx.layout, ctx.run_id) if config.qualify_artifacts else None
         if config.task_state == "reset":
-            store.snapshot_task_state(ctx.layout)
-        if config.qualify_artifacts:
-            store.capture_template(ctx.layout, ctx.run_id)
+            store.snapshot_task_state(ctx.layout, link_from=template)
         ctx.journal("run_started", message=f"runner {config.runner} ({why}), {config.iterations} iteration(s)")
         await ctx.emit("run_started", f"run {ctx.run_id} in {ctx.layout.workspace} (runner {config.runner})",
                        data={"run_dir": str(ctx.run.dir), "runner": config.runner,

@@ -14,8 +14,10 @@ from pathlib import Path
 from harnessgym.artifacts.registry import ArtifactEntry, Registry, parse_registry
 from harnessgym.errors import WorkspaceError, WorkspaceNotWritableError
 from harnessgym.records import utcnow
-from harnessgym.store.files import load_json, write_model
+from harnessgym.store.files import load_json, write_atomic, write_model
+from harnessgym.store.ignore import Skip, read_ignore_rules
 from harnessgym.store.layout import ARTIFACT_DIRS, HARNESS_DIR, KIND_DIRS, Layout
+from harnessgym.store.tree import CopyStats, copy_tree
 
 __all__ = [
     "artifact_digest",
@@ -63,8 +65,9 @@ def ensure_workspace(workspace: Path) -> Layout:
 
 
 def read_registry(layout: Layout) -> tuple[Registry, list[str]]:
-    data, problems = load_json(layout.registry, "registry.json",
-                                "it is kept as registry.unreadable.json and a new registry was started")
+    data, problems = load_json(
+        layout.registry, "registry.json", "it is kept as registry.unreadable.json and a new registry was started"
+    )
     if data is None:
         missing = not layout.registry.exists()
         return Registry(), [] if missing else problems
@@ -184,12 +187,24 @@ def ignore_for_template(directory: str, names: list[str]) -> set[str]:
     return excluded | ignore_special(directory, [n for n in names if n not in excluded])
 
 
+def template_skip(workspace: Path) -> Skip:
+    """What a copy of ``workspace`` for a clean template leaves out: harness, caches, VCS, binaries, special
+    files, and what the workspace's ``.harnessgymignore`` names."""
+    rules = read_ignore_rules(workspace)
+    return lambda directory, names: ignore_for_template(directory, names) | rules(directory, names)
+
+
 def capture_template(layout: Layout, run_id: str) -> Path:
-    """Copy the pre-run workspace (no harness, caches, VCS or binaries) as the run's clean template."""
+    """Copy the pre-run workspace (no harness, caches, VCS or binaries) as the run's clean template, and list
+    what it left out in ``ignored.txt`` beside it."""
     target = layout.run(run_id).template
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(layout.workspace, target, symlinks=True, ignore=ignore_for_template)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stats = CopyStats()
+    copy_tree(layout.workspace, target, skip=template_skip(layout.workspace), stats=stats)
+    listing = "\n".join(p for p in stats.left_out if p != HARNESS_DIR)
+    write_atomic(target.with_name("ignored.txt"), listing + "\n" if listing else "")
     return target
 
 
@@ -254,20 +269,26 @@ def copy_usable_artifacts(source: Layout, dest_workspace: Path) -> tuple[list[Ar
 
 
 def fresh_copy(template: Path, dest: Path) -> None:
+    """A writable copy of ``template`` (never sharing an inode with it: what runs there is the agent's code)."""
     if dest.exists():
         shutil.rmtree(dest)
-    shutil.copytree(template, dest, symlinks=True)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    copy_tree(template, dest)
 
 
-def snapshot_task_state(layout: Layout) -> None:
-    """``--task-state reset``: remember the workspace (everything but ``.harnessgym``) once per workspace."""
+def snapshot_task_state(layout: Layout, link_from: Path | None = None) -> None:
+    """``--task-state reset``: remember the workspace (everything but ``.harnessgym``) once per workspace.
+
+    ``link_from``: the run's clean template, just captured; files it holds unchanged are hard-linked from it
+    rather than copied again (both are harnessgym's own read-only snapshots; restoring copies out of them).
+    """
     if layout.task_state.exists():
         return
     tmp = layout.task_state.with_name("initial.partial")
     if tmp.exists():
         shutil.rmtree(tmp)
-    shutil.copytree(layout.workspace, tmp, symlinks=True,
-                    ignore=lambda d, n: ({HARNESS_DIR} & set(n)) | ignore_special(d, n))  # fmt: skip
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    copy_tree(layout.workspace, tmp, (HARNESS_DIR,), link_from=link_from)
     os.replace(tmp, layout.task_state)
 
 
@@ -282,9 +303,6 @@ def restore_task_state(layout: Layout) -> None:
             shutil.rmtree(child)
         else:
             child.unlink()
-    top = str(layout.task_state)
     # The remembered copy lives where the agent can write; a .harnessgym in it must not overwrite the real one.
-    shutil.copytree(layout.task_state, layout.workspace, symlinks=True, dirs_exist_ok=True,
-                    ignore=lambda d, n: ({HARNESS_DIR} & set(n) if d == top else set()) | ignore_special(d, n))
-
-
+    # Copied, never linked: the agent writes the restored files.
+    copy_tree(layout.task_state, layout.workspace, (HARNESS_DIR,))

@@ -31,7 +31,16 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from mcp_host._paths import calls_path
 
-__all__ = ["CallRecord", "CallStatus", "CallSummary", "CallTail", "RunTag", "TelemetryWriter", "summarize_calls"]
+__all__ = [
+    "CallRecord",
+    "CallStatus",
+    "CallSummary",
+    "CallTail",
+    "RunTag",
+    "TelemetryWriter",
+    "calls_offset",
+    "summarize_calls",
+]
 
 log = logging.getLogger(__name__)
 
@@ -130,20 +139,38 @@ def now_iso() -> str:
     return iso(time.time())
 
 
-def summarize_calls(workspace: Path, run_id: str | None = None) -> CallSummary:
-    """Count the calls in the workspace's telemetry, optionally only those of ``run_id``."""
+def calls_offset(workspace: Path) -> int:
+    """The size of the workspace's telemetry now: pass it as ``since`` later to read only what came after."""
+    try:
+        return os.lstat(calls_path(workspace)).st_size
+    except OSError:
+        return 0
+
+
+def summarize_calls(workspace: Path, run_id: str | None = None, *, since: int = 0) -> CallSummary:
+    """Count the calls in the workspace's telemetry, optionally only those of ``run_id``.
+
+    ``since`` (a :func:`calls_offset` taken earlier) skips what was there before, so the cost follows what a
+    run appended, not the workspace's whole history. A file that shrank since (the agent may rewrite it) is
+    read from its start.
+    """
     summary = CallSummary()
     path = calls_path(workspace)
     try:
         fd = _open_regular(path, os.O_RDONLY)
     except OSError:
         return summary
+    wanted = json.dumps(run_id).encode() if run_id is not None else None
     with os.fdopen(fd, "rb") as fh:
+        if 0 < since <= os.fstat(fh.fileno()).st_size:
+            fh.seek(since)
         while line := fh.readline(_MAX_LINE + 1):
             if len(line) > _MAX_LINE:  # not a record of ours: skip to the end of the line, bounded
                 while line and not line.endswith(b"\n"):
                     line = fh.readline(_MAX_LINE)
                 continue
+            if wanted is not None and wanted not in line:
+                continue  # cheaper than parsing every other run's line; the parse below still decides
             try:
                 record = CallRecord.model_validate_json(line)
             except ValidationError:

@@ -35,9 +35,12 @@ async def test_a_run_solved_at_iteration_two_is_recorded_whole(tmp_path: Path) -
             "status": "solved",
             "solved": True,
             "evidence": "verified",
+            "runner": "fake",
+            "final_status": "solved",
             "solved_iteration": 2,
             "best_score": 0.0,
             "optimization": None,
+            "baseline_post_attempt": None,
             "restored_best": None,
             "iterations": [
                 {
@@ -51,6 +54,7 @@ async def test_a_run_solved_at_iteration_two_is_recorded_whole(tmp_path: Path) -
                     "attempt_status": "completed",
                     "record_path": "<ws>/.harnessgym/runs/<run>/iterations/1/iteration.json",
                     "cost_usd": None,
+                    "result_path": "<ws>/.harnessgym/runs/<run>/iterations/1/result.json",
                 },
                 {
                     "iteration": 2,
@@ -63,6 +67,7 @@ async def test_a_run_solved_at_iteration_two_is_recorded_whole(tmp_path: Path) -
                     "attempt_status": "completed",
                     "record_path": "<ws>/.harnessgym/runs/<run>/iterations/2/iteration.json",
                     "cost_usd": None,
+                    "result_path": "<ws>/.harnessgym/runs/<run>/iterations/2/result.json",
                 },
             ],
             "active_artifacts": ["tool:.harnessgym/tools/numerics_probe.py"],
@@ -188,6 +193,7 @@ async def test_a_run_solved_at_iteration_two_is_recorded_whole(tmp_path: Path) -
             "qualification_status": "passed",
             "qualification_report": "<ws>/.harnessgym/runs/<run>/iterations/1/qualification/attempt_1/qualification.json",
             "mcp_calls": 0,
+            "mcp_calls_from": 0,
             "active_artifacts": ["tool:.harnessgym/tools/numerics_probe.py"],
             "quarantined_artifacts": [],
             "problems": [],

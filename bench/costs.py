@@ -1,0 +1,265 @@
+"""The fixed costs of harnessgym, each beside its baseline in one run, and how each grows.
+
+Run: ``python bench/costs.py [--rows start,qualify,disk,mcp_call,telemetry,demo,registry] [--repeat 3]``
+(``--quick`` uses small series, for a smoke run). HarnessGym 0.1.1 is installed from the package index into
+``.cache/bench/`` the first time a row needs it; it runs only as a separate program.
+
+Each row prints ours, the baseline, the ratio and the target. The baselines:
+
+* start: the same run on a 100-file workspace (start-up must not grow with the workspace). Start = from
+  spawning ``harnessgym run`` to the fake agent's first action in the attempt.
+* qualify: a plain recursive copy (``shutil.copytree``) of the same workspace. The qualify cost is the run
+  with qualification less the same run without it, the build having written one self-tested tool.
+* disk: the workspace itself (``.harnessgym`` after one iteration against the files outside it).
+* mcp_call: HarnessGym 0.1.1's ``harnessgym-mcp-call`` (starts proxy and server per call) against ours with
+  its host already running.
+* telemetry: reading this run's calls when the workspace's ``mcp_calls.jsonl`` holds 1e3 lines against 1e6.
+* demo: HarnessGym 0.1.1's fake demo (``--runner fake``, two iterations) against ours (README command one).
+* registry: an iteration with 1,000 registered artifacts against one with none (added seconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._support import (
+    EXAMPLE,
+    ROOT,
+    Row,
+    du,
+    fake_script,
+    harnessgym_bin,
+    header,
+    make_workspace,
+    median_of,
+    timed,
+    upstream_bin,
+)
+
+TASK = "Fix numerics.py so verifier.py passes."
+QUICK = {"start": (100, 2000), "telemetry": (1000, 100_000)}
+
+
+def _attempt_marker_steps(marker: Path) -> list[dict[str, object]]:
+    stamp = f"import time; open({str(marker)!r}, 'w').write(repr(time.time()))"
+    return [
+        {"phase": "attempt", "actions": [{"do": "run", "argv": [sys.executable, "-c", stamp]},
+                                         {"do": "result", "set": {"status": "incomplete"}}]},
+        {"phase": "*", "actions": [{"do": "result", "set": {"status": "completed"}}]},
+    ]  # fmt: skip
+
+
+def start_seconds(tmp: Path, files: int, total_bytes: int) -> float:
+    ws = make_workspace(tmp / f"ws-{files}-{time.monotonic_ns()}", files, total_bytes)
+    marker = tmp / f"marker-{time.monotonic_ns()}"
+    script = fake_script(tmp / f"start-{time.monotonic_ns()}.json", _attempt_marker_steps(marker))
+    began = time.time()
+    timed([harnessgym_bin(), "run", "--task-text", TASK, "--workspace", str(ws), "--iterations", "1",
+           "--runner", "fake", "--fake-script", str(script), "--no-qualify-artifacts"])  # fmt: skip
+    stamp = float(marker.read_text())
+    shutil.rmtree(ws, ignore_errors=True)
+    return stamp - began
+
+
+def row_start(tmp: Path, repeat: int, quick: bool) -> list[Row]:
+    base = median_of(repeat, lambda: start_seconds(tmp, 100, 1 << 20))
+    series = [(2000, 20 << 20)] if quick else [(10_000, 100 << 20), (50_000, 50 << 20)]
+    rows = []
+    for files, size in series:
+        ours = median_of(repeat, lambda f=files, s=size: start_seconds(tmp, f, s))  # type: ignore[misc]
+        what = f"start of a run, {files:,} files / {size >> 20} MB"
+        rows.append(Row(what, ours, base, 1.5, baseline_name="100 files"))
+    return rows
+
+
+def _build_steps() -> list[dict[str, object]]:
+    return [
+        {"phase": "attempt", "actions": [{"do": "result", "set": {"status": "incomplete"}}]},
+        {"phase": "reflection", "actions": [{"do": "result", "set": {"status": "completed"}}]},
+        {"phase": "build", "actions": [
+            {"do": "tool", "name": "probe", "description": "prints ok", "self_test": True},
+            {"do": "result", "set": {"status": "tooling_built"}}]},
+    ]  # fmt: skip
+
+
+def qualify_seconds(tmp: Path, ws: Path) -> float:
+    """One iteration whose build writes a self-tested tool; the qualify phase's time from the run's journal."""
+    script = fake_script(tmp / f"q-{time.monotonic_ns()}.json", _build_steps())
+    run_id = f"q{time.monotonic_ns()}"
+    timed([harnessgym_bin(), "run", "--task-text", TASK, "--workspace", str(ws), "--iterations", "1",
+           "--runner", "fake", "--fake-script", str(script), "--build-after-solve", "--run-id", run_id])  # fmt: skip
+    lines = [json.loads(line) for line in (ws / ".harnessgym" / "runs" / run_id / "journal.jsonl").open()]
+    at = {(e["kind"], e.get("phase")): datetime.fromisoformat(e["at"]) for e in lines}
+    return (at["phase_completed", "qualify"] - at["phase_started", "qualify"]).total_seconds()
+
+
+def row_qualify_and_disk(tmp: Path, repeat: int, quick: bool, rows_wanted: set[str]) -> list[Row]:
+    files, size = (2000, 20 << 20) if quick else (10_000, 100 << 20)
+    ws = make_workspace(tmp / "ws-qualify", files, size)
+    rows = []
+    if "qualify" in rows_wanted:
+
+        def copy_once() -> float:
+            dest = tmp / f"copy-{time.monotonic_ns()}"
+            began = time.perf_counter()
+            shutil.copytree(ws, dest, symlinks=True, ignore=shutil.ignore_patterns(".harnessgym"))
+            elapsed = time.perf_counter() - began
+            shutil.rmtree(dest)
+            return elapsed
+
+        copy = median_of(repeat, copy_once)
+        ours = median_of(repeat, lambda: qualify_seconds(tmp, ws))
+        rows.append(Row(f"qualify phase, {files:,} files / {size >> 20} MB", ours, copy, 0.2,
+                        baseline_name="plain recursive copy"))  # fmt: skip
+    if "disk" in rows_wanted:
+        fresh = make_workspace(tmp / "ws-disk", files, size)
+        qualify_seconds(tmp, fresh)
+        rows.append(Row("disk per run (.harnessgym after one iteration)", du(fresh / ".harnessgym"),
+                        du(fresh, skip=".harnessgym"), 0.1, unit="B", baseline_name="the workspace"))  # fmt: skip
+    return rows
+
+
+def row_telemetry(tmp: Path, repeat: int, quick: bool) -> list[Row]:
+    from mcp_host import calls_offset, summarize_calls
+
+    def read_at(lines: int) -> float:
+        ws = tmp / f"tele-{lines}"
+        (ws / ".harnessgym").mkdir(parents=True, exist_ok=True)
+        line = {"created_at": "2026-01-01T00:00:00Z", "server": "toy", "request_id": 1, "method": "tools/call",
+                "tool_name": "echo", "duration_ms": 1, "status": "completed", "run_id": "older", "iteration": 1,
+                "phase": "attempt"}  # fmt: skip
+        text = json.dumps(line) + "\n"
+        with open(ws / ".harnessgym" / "mcp_calls.jsonl", "w") as fh:
+            for _ in range(lines // 1000):
+                fh.write(text * 1000)
+        offset = calls_offset(ws)  # as the attempt phase does before the agent starts
+        with open(ws / ".harnessgym" / "mcp_calls.jsonl", "a") as fh:
+            fh.write(json.dumps({**line, "run_id": "this"}) + "\n")
+        began = time.perf_counter()
+        summary = summarize_calls(ws, "this", since=offset)
+        elapsed = time.perf_counter() - began
+        assert summary.count == 1, summary
+        return elapsed
+
+    small, *larger = (1000, 100_000) if quick else (1000, 100_000, 1_000_000)
+    base = median_of(max(repeat, 7), lambda: read_at(small))
+    return [
+        Row(f"telemetry read after an attempt, {n:.0e} lines of history",
+            median_of(max(repeat, 7), lambda n=n: read_at(n)), base, 1.5,  # type: ignore[misc]
+            baseline_name=f"{small:.0e} lines")
+        for n in larger
+    ]  # fmt: skip
+
+
+def row_demo(tmp: Path, repeat: int) -> list[Row]:
+    def ours() -> float:
+        ws = tmp / f"demo-ours-{time.monotonic_ns()}"
+        shutil.copytree(EXAMPLE, ws)
+        return timed([harnessgym_bin(), "run", "--task", str(ws / "task.md"), "--workspace", str(ws),
+                      "--iterations", "2", "--runner", "fake", "--verify-command", "python verifier.py"])  # fmt: skip
+
+    upstream = upstream_bin()
+
+    def theirs() -> float:
+        ws = tmp / f"demo-theirs-{time.monotonic_ns()}"
+        shutil.copytree(EXAMPLE, ws)
+        return timed([str(upstream), "run", "--task", str(ws / "task.md"), "--workspace", str(ws),
+                      "--iterations", "2", "--runner", "fake"], cwd=ws)  # fmt: skip
+
+    return [Row("offline demo, 2 iterations", median_of(repeat, ours), median_of(repeat, theirs), 3.0,
+                baseline_name="HarnessGym 0.1.1 fake demo")]  # fmt: skip
+
+
+def _toy_manifest(ws: Path) -> Path:
+    folder = ws / ".harnessgym" / "mcp" / "toy"
+    folder.mkdir(parents=True, exist_ok=True)
+    server = ROOT / "tests" / "hostile" / "toy_server.py"
+    manifest = folder / "mcp.json"
+    # Content-Length framing: what HarnessGym 0.1.1's helper speaks; harnessgym's host detects either
+    args = [str(server), "--framing", "content-length"]
+    manifest.write_text(json.dumps({"name": "toy", "command": sys.executable, "args": args}))
+    return manifest
+
+
+def row_mcp_call(tmp: Path, repeat: int) -> list[Row]:
+    from mcp_host import load_manifest, write_active_servers
+
+    ws = tmp / "mcp-call"
+    shutil.copytree(EXAMPLE, ws)
+    write_active_servers(ws, [load_manifest(_toy_manifest(ws), ws)])
+    args = json.dumps({"text": "hello"})
+    ours_argv = [harnessgym_bin(), "mcp", "call", "--workspace", str(ws), "--server", "toy", "--tool", "echo",
+                 "--arguments", args, "--idle-timeout", "60"]  # fmt: skip
+    timed(ours_argv, expect="hello")  # starts the host daemon; the figure is with it running
+    ours = median_of(max(repeat, 5), lambda: timed(ours_argv, expect="hello"))
+    theirs_argv = [str(upstream_bin("harnessgym-mcp-call")), "--workspace", str(ws), "--server", "toy", "--tool",
+                   "echo", "--arguments", args]  # fmt: skip
+    theirs = median_of(max(repeat, 5), lambda: timed(theirs_argv, cwd=ws, expect="hello"))
+    return [Row("mcp call, host already running", ours, theirs, 0.2,
+                baseline_name="HarnessGym 0.1.1 harnessgym-mcp-call")]  # fmt: skip
+
+
+def row_registry(tmp: Path, repeat: int, quick: bool) -> list[Row]:
+    def two_iterations(count: int) -> float:
+        ws = tmp / f"reg-{count}-{time.monotonic_ns()}"
+        shutil.copytree(EXAMPLE, ws)
+        tools = ws / ".harnessgym" / "tools"
+        tools.mkdir(parents=True)
+        entries = []
+        for i in range(count):
+            (tools / f"t{i:04d}.py").write_text(f"print({i})\n")
+            entries.append({"kind": "tool", "path": f".harnessgym/tools/t{i:04d}.py", "description": f"tool {i}"})
+        (ws / ".harnessgym" / "registry.json").write_text(json.dumps({"schema_version": 1, "artifacts": entries}))
+        script = fake_script(
+            tmp / f"r-{time.monotonic_ns()}.json",
+            [{"phase": "*", "actions": [{"do": "result", "set": {"status": "incomplete"}}]}],
+        )
+        return timed([harnessgym_bin(), "run", "--task-text", TASK, "--workspace", str(ws), "--iterations", "2",
+                      "--runner", "fake", "--fake-script", str(script)])  # fmt: skip
+
+    none = median_of(repeat, lambda: two_iterations(0))
+    rows = []
+    for count in [10, 100] if quick else [10, 100, 1000]:
+        added = (median_of(repeat, lambda c=count: two_iterations(c)) - none) / 2  # type: ignore[misc]
+        rows.append(Row(f"registry of {count:,} artifacts: added per iteration", max(added, 0.0), 1.0, 0.2,
+                        baseline_name="target is +0.2 s of 1 s"))  # fmt: skip
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", default="start,qualify,disk,mcp_call,telemetry,demo,registry")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    wanted = set(args.rows.split(","))
+    with tempfile.TemporaryDirectory(prefix="hg-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        print(header())
+        steps = [
+            ("start", lambda: row_start(tmp, args.repeat, args.quick)),
+            ("qualify", lambda: row_qualify_and_disk(tmp, args.repeat, args.quick, wanted)),
+            ("mcp_call", lambda: row_mcp_call(tmp, args.repeat)),
+            ("telemetry", lambda: row_telemetry(tmp, args.repeat, args.quick)),
+            ("demo", lambda: row_demo(tmp, args.repeat)),
+            ("registry", lambda: row_registry(tmp, args.repeat, args.quick)),
+        ]
+        if "disk" in wanted and "qualify" not in wanted:
+            steps.append(("disk", lambda: row_qualify_and_disk(tmp, args.repeat, args.quick, wanted)))
+        for name, run in steps:
+            if name in wanted:
+                for row in run():
+                    print(row.line(), flush=True)
+
+
+if __name__ == "__main__":
+    main()
