@@ -18,6 +18,10 @@ __all__ = ["cli", "main"]
 _COMMANDS: tuple[tuple[str, str], ...] = (
     ("run", "run"),
     ("compare", "compare"),
+    ("runs", "runs"),
+    ("artifacts", "artifacts"),
+    ("compares", "compares"),
+    ("report", "report"),
     ("schema", "schema"),
     ("host", "host"),
     ("mcp", "mcp"),

@@ -234,7 +234,8 @@ class RunNotFoundError(HarnessgymError):
         self.workspace = workspace
         self.run_id = run_id
         super().__init__(
-            f"no run {run_id!r} in {workspace}/.harnessgym/runs; list runs with harnessgym.list_runs or check the id"
+            f"no run {run_id!r} in {workspace}/.harnessgym/runs; `harnessgym runs list --workspace {workspace}` "
+            "shows the runs there (serve: list_runs)"
         )
 
 
@@ -276,7 +277,8 @@ class ArtifactNotFoundError(ArtifactError):
     def __init__(self, artifact_id: str, workspace: Path) -> None:
         super().__init__(
             artifact_id,
-            f"no artifact {artifact_id!r} in {workspace}/.harnessgym/registry.json; list them with list_artifacts",
+            f"no artifact {artifact_id!r} in {workspace}/.harnessgym/registry.json; `harnessgym artifacts list "
+            f"--workspace {workspace}` shows them (serve: list_artifacts)",
         )
 
 

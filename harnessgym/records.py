@@ -22,6 +22,7 @@ from runners import GoalReport, PhaseOutcome
 __all__ = [
     "AgentClaim",
     "AgentResult",
+    "ArtifactNote",
     "Evidence",
     "IterationBrief",
     "IterationRecord",
@@ -157,6 +158,23 @@ class Verdict(BaseModel):
         return self.status == "passed"
 
 
+class ArtifactNote(BaseModel):
+    """An artifact an iteration built or changed, with what qualifying it found (for the end of a run)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    artifact_id: str
+    kind: str
+    verdict: Literal["passed", "failed", "skipped", "not_qualified"]
+    """The qualification verdict; ``not_qualified`` when the run skips qualification."""
+    state: str
+    """Its registry state after the iteration: ``active``, ``quarantined``, ..."""
+    tools: list[str] = Field(default_factory=list)
+    """For an MCP server: the tools its smoke test listed."""
+    message: str = ""
+    """Why it failed, when it did."""
+
+
 class IterationRecord(BaseModel):
     """harnessgym's own record of one iteration (``iterations/<n>/iteration.json``), updated after each phase."""
 
@@ -204,6 +222,8 @@ class IterationRecord(BaseModel):
     active_artifacts: list[str] = Field(default_factory=list)
     """Artifact ids active for the next fresh session, after this iteration."""
     quarantined_artifacts: list[str] = Field(default_factory=list)
+    artifacts: list[ArtifactNote] = Field(default_factory=list)
+    """The artifacts this iteration built or changed, with their qualification verdicts."""
     problems: list[str] = Field(default_factory=list)
     """What went wrong with what the agent wrote or did (malformed result.json, a bad registry entry, ...)."""
     started_at: datetime = Field(default_factory=utcnow)
@@ -227,6 +247,14 @@ class IterationBrief(BaseModel):
     cost_usd: float | None = None
     result_path: Path | None = None
     """The agent's result.json of the iteration (HarnessGym 0.1.1's name)."""
+    best_score: float | None = None
+    """The best score of this iteration and the ones before it."""
+    mcp_calls: int = 0
+    """MCP tool calls the host recorded for the attempt."""
+    duration_seconds: float | None = None
+    """From the iteration's start to its last recorded phase."""
+    artifacts: list[ArtifactNote] = Field(default_factory=list)
+    """What the iteration built or changed, with verdicts."""
 
 
 class RunSummary(BaseModel):

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from mcp_host._serve.connect import CONNECT_SCRIPT
     from mcp_host._serve.host import HostOptions, run_host
     from mcp_host._serve.quickcall import quick_call
-    from mcp_host._serve.telemetry import CallRecord, CallSummary, RunTag, calls_offset, summarize_calls
+    from mcp_host._serve.telemetry import CallRecord, CallSummary, CallTail, RunTag, calls_offset, summarize_calls
     from mcp_host._supervise.env import host_env, host_may_hold, is_secret_name, scrubbed_env
     from mcp_host._supervise.fields import parse_seconds, program, seconds, self_test
     from mcp_host._supervise.health import HealthPolicy
@@ -90,6 +90,7 @@ __all__ = [
     "BridgeOptions",
     "CallRecord",
     "CallSummary",
+    "CallTail",
     "DurationError",
     "FramingError",
     "HealthPolicy",
@@ -169,6 +170,7 @@ _HOME: dict[str, tuple[str, str]] = {
     "BridgeOptions": ("mcp_host._serve.bridge", "BridgeOptions"),
     "CallRecord": ("mcp_host._serve.telemetry", "CallRecord"),
     "CallSummary": ("mcp_host._serve.telemetry", "CallSummary"),
+    "CallTail": ("mcp_host._serve.telemetry", "CallTail"),
     "DurationError": ("mcp_host._errors", "DurationError"),
     "FramingError": ("mcp_host._errors", "FramingError"),
     "HARNESS_DIR": ("mcp_host._paths", "HARNESS_DIR"),

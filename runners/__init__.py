@@ -14,13 +14,23 @@ from typing import TYPE_CHECKING, Any
 from runners._names import RunnerName
 
 if TYPE_CHECKING:
-    from runners._base import McpDelivery, McpLaunch, Phase, PhaseOutcome, PhaseRequest, PhaseStatus, Runner
+    from runners._base import (
+        AgentAction,
+        McpDelivery,
+        McpLaunch,
+        Phase,
+        PhaseOutcome,
+        PhaseRequest,
+        PhaseStatus,
+        Runner,
+    )
     from runners._goal import DEFAULT_GOAL_TOKEN_BUDGET, GoalOutcome, GoalReport, GoalSpec
     from runners._options import RunnerOptions
 
 _LAZY = {
     **dict.fromkeys(
-        ["McpDelivery", "McpLaunch", "Phase", "PhaseOutcome", "PhaseRequest", "PhaseStatus", "Runner"], "runners._base"
+        ["AgentAction", "McpDelivery", "McpLaunch", "Phase", "PhaseOutcome", "PhaseRequest", "PhaseStatus", "Runner"],
+        "runners._base",
     ),
     "RunnerOptions": "runners._options",
     **dict.fromkeys(["DEFAULT_GOAL_TOKEN_BUDGET", "GoalOutcome", "GoalReport", "GoalSpec"], "runners._goal"),
@@ -41,6 +51,7 @@ __all__ = [
     "DEFAULT_GOAL_TOKEN_BUDGET",
     "GOAL_RUNNERS",
     "RUNNERS",
+    "AgentAction",
     "GoalOutcome",
     "GoalReport",
     "GoalSpec",

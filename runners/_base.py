@@ -11,6 +11,7 @@ Runners know nothing of iterations, registries or qualification; they must never
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -18,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ._goal import GoalReport, GoalSpec
 
-__all__ = ["McpDelivery", "McpLaunch", "Phase", "PhaseOutcome", "PhaseRequest", "PhaseStatus", "Runner"]
+__all__ = ["AgentAction", "McpDelivery", "McpLaunch", "Phase", "PhaseOutcome", "PhaseRequest", "PhaseStatus", "Runner"]
 
 Phase = Literal["attempt", "reflection", "build", "repair"]
 PhaseStatus = Literal["completed", "failed", "timeout", "interrupted"]
@@ -38,6 +39,19 @@ class McpLaunch(BaseModel):
     """Variables the server needs (run id, iteration, phase, PYTHONPATH ...). Codex starts servers with a minimal
     environment, so runners must forward these explicitly."""
     cwd: Path | None = None
+
+
+class AgentAction(BaseModel):
+    """A tool call the agent started, as its CLI's event stream showed it (what live progress shows)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tool: str
+    """The tool's name as the CLI reports it (``Bash``, ``mcp__harnessgym__numcheck__failing_cases``, ...)."""
+    detail: str = ""
+    """A short rendering of its input (a command line, a path), at most 200 characters."""
+    mcp: bool = False
+    """Whether the CLI called it as an MCP tool."""
 
 
 class PhaseRequest(BaseModel):
@@ -72,6 +86,10 @@ class PhaseRequest(BaseModel):
     """For ``phase == "repair"``: which repair attempt this is (1-based)."""
     goal: GoalSpec | None = None
     """Attempts only: run in goal mode (see :mod:`runners._goal`); None runs one ordinary turn."""
+
+    on_action: Callable[[AgentAction], None] | None = Field(default=None, exclude=True, repr=False)
+    """Called (synchronously, from the stdout reader) for every tool call the CLI's events show; a runner
+    calls it through :func:`runners._cli_events.report_action`, which keeps an observer's error out of the run."""
 
 
 class McpDelivery(BaseModel):

@@ -54,6 +54,8 @@ from runners._cli_events import (
     agent_environment,
     clip,
     int_usage,
+    phase_env,
+    report_action,
     run_cli_phase,
 )
 from runners._options import RunnerOptions
@@ -87,7 +89,7 @@ class ClaudeRunner(Runner):
         if request.mcp is not None:
             quiet["MCP_TIMEOUT"] = str(MCP_STARTUP_TIMEOUT_MS)
             quiet["MCP_TOOL_TIMEOUT"] = str(int(request.timeout_seconds * 1000))
-        env = agent_environment(os.environ, {**opts.agent_env, **request.env}, quiet)
+        env = agent_environment(os.environ, {**phase_env(request), **opts.agent_env, **request.env}, quiet)
         if bypass and os.geteuid() == 0 and "IS_SANDBOX" not in opts.agent_env:
             env["IS_SANDBOX"] = "1"  # exactly "1": an inherited IS_SANDBOX=yes is refused
         return env
@@ -131,7 +133,7 @@ class ClaudeRunner(Runner):
         if request.goal is not None and request.phase == "attempt":
             from ._claude_goal import run_claude_goal
 
-            return await run_claude_goal(self, request, _ClaudeEvents)
+            return await run_claude_goal(self, request, lambda t, s: _ClaudeEvents(t, s, request))
         session_id = request.session_id or str(uuid.uuid4())
         env = self.environment(request)
         config_path: Path | None = None
@@ -141,17 +143,17 @@ class ClaudeRunner(Runner):
             config_path.write_text(json.dumps(self.mcp_config(request, request.mcp, env), indent=2))
         argv = self.argv(request, session_id, config_path)
         mode = f"resuming session {session_id}" if request.session_id else f"new session {session_id}"
-        events = _ClaudeEvents(Transcript(request.transcript_path), session_id,
-                               request.mcp.name if request.mcp is not None else None)  # fmt: skip
+        events = _ClaudeEvents(Transcript(request.transcript_path), session_id, request)
         return await run_cli_phase("claude", argv, request, env, events, mode)
 
 
 class _ClaudeEvents:
     """Reads stream-json events: transcript lines as they arrive, the final result for the outcome."""
 
-    def __init__(self, transcript: Transcript, requested_session: str, mcp_name: str | None = None) -> None:
+    def __init__(self, transcript: Transcript, requested_session: str, request: PhaseRequest) -> None:
         self.transcript = transcript
-        self.mcp_name = mcp_name
+        self.request = request
+        self.mcp_name = request.mcp.name if request.mcp is not None else None
         """The MCP server the session was handed, whose delivery the init event tells."""
         self.init_tools: list[str] | None = None
         self.requested_session = requested_session
@@ -199,6 +201,8 @@ class _ClaudeEvents:
                 self.transcript.write(role, clip(str(block.get("text", ""))))
             elif btype == "tool_use":
                 self.transcript.write("tool_use", f"{block.get('name')} {clip(json.dumps(block.get('input')), 600)}")
+                name = str(block.get("name"))
+                report_action(self.request, name, _action_detail(block.get("input")), mcp=name.startswith("mcp__"))
             elif btype == "tool_result":
                 body = block.get("content")
                 if isinstance(body, list):
@@ -268,3 +272,12 @@ class _ClaudeEvents:
             )
         elif outcome.permission_denials:
             outcome.message = "Claude Code denied tool calls: " + ", ".join(outcome.permission_denials)
+
+
+def _action_detail(tool_input: object) -> str:
+    """What a progress line shows of a tool's input: its command, path or pattern, else its JSON."""
+    if isinstance(tool_input, dict):
+        for key in ("command", "file_path", "path", "pattern", "url", "description"):
+            if isinstance(tool_input.get(key), str):
+                return str(tool_input[key])
+    return json.dumps(tool_input) if tool_input else ""

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from mcp_host import ProcResult, run_process
-from runners._base import PhaseOutcome, PhaseRequest
+from runners._base import AgentAction, PhaseOutcome, PhaseRequest
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,8 @@ __all__ = [
     "int_usage",
     "json_lines",
     "outcome_from_process",
+    "phase_env",
+    "report_action",
     "run_cli",
     "run_cli_phase",
     "summarize",
@@ -67,6 +69,22 @@ def agent_environment(
         env.setdefault(key, value)
     env.update(agent_env)
     return env
+
+
+def phase_env(request: PhaseRequest) -> dict[str, str]:
+    """Variables naming the phase, so a ``harnessgym mcp call`` from the agent's shell tags its telemetry line
+    with the iteration and phase (the run id is among the run's marker variables already)."""
+    return {"HARNESSGYM_ITERATION": str(request.iteration), "HARNESSGYM_PHASE": request.phase}
+
+
+def report_action(request: PhaseRequest, tool: object, detail: object = "", *, mcp: bool = False) -> None:
+    """Tell the loop the agent started a tool call; an observer's failure never reaches the runner."""
+    if request.on_action is None:
+        return
+    try:
+        request.on_action(AgentAction(tool=clip(str(tool), 120) or "?", detail=clip(str(detail), 200), mcp=mcp))
+    except Exception:  # an observer's bug must not break the phase
+        pass
 
 
 class Transcript:

@@ -48,6 +48,8 @@ from runners._cli_events import (
     agent_environment,
     clip,
     int_usage,
+    phase_env,
+    report_action,
     run_cli_phase,
 )
 from runners._options import RunnerOptions
@@ -164,20 +166,20 @@ class CodexRunner(Runner):
             from ._codex_goal import run_codex_goal
 
             return await run_codex_goal(self, request)
-        env = self.environment(request)
+        env = {**self.environment(request), **phase_env(request)}
         argv = self.argv(request, env)
         mode = f"resuming thread {request.session_id}" if request.session_id else "new thread"
-        events = _CodexEvents(Transcript(request.transcript_path), request.session_id,
-                              request.mcp.name if request.mcp is not None else None)  # fmt: skip
+        events = _CodexEvents(Transcript(request.transcript_path), request.session_id, request)
         return await run_cli_phase("codex", argv, request, env, events, mode)
 
 
 class _CodexEvents:
     """Reads ``--json`` events: transcript lines as they arrive, usage and failures for the outcome."""
 
-    def __init__(self, transcript: Transcript, resumed_thread: str | None, mcp_name: str | None = None) -> None:
+    def __init__(self, transcript: Transcript, resumed_thread: str | None, request: PhaseRequest) -> None:
         self.transcript = transcript
-        self.mcp_name = mcp_name
+        self.request = request
+        self.mcp_name = request.mcp.name if request.mcp is not None else None
         """The MCP server the session was handed (``required``: Codex fails the session when it cannot start)."""
         self.resumed_thread = resumed_thread
         """The thread the CLI was told to resume; used when it reports none."""
@@ -230,6 +232,7 @@ class _CodexEvents:
                 self.transcript.write("exec done", f"exit {item.get('exit_code')}: {output}")
             elif kind == "item.started":
                 self.transcript.write("exec", clip(str(item.get("command", "")), 600))
+                report_action(self.request, "exec", item.get("command", ""))
         elif itype == "mcp_tool_call":
             name = f"{item.get('server')}.{item.get('tool')}"
             if done:
@@ -240,6 +243,7 @@ class _CodexEvents:
                 self.transcript.write(f"mcp_result {name} ({item.get('status')})", clip(json.dumps(body), 600))
             elif kind == "item.started":
                 self.transcript.write(f"mcp_call {name}", clip(json.dumps(item.get("arguments")), 600))
+                report_action(self.request, name, json.dumps(item.get("arguments")), mcp=True)
         elif itype == "error" and done:
             self.warnings.append(str(item.get("message")))
             self.transcript.write("warning", clip(str(item.get("message"))))

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from mcp_host import run_process
 from runners._base import PhaseOutcome, PhaseRequest, Runner
-from runners._cli_events import json_lines, outcome_from_process, write_prompt_file
+from runners._cli_events import json_lines, outcome_from_process, phase_env, report_action, write_prompt_file
 from runners._goal import GoalOutcome, GoalReport
 from runners._options import RunnerOptions
 
@@ -86,12 +86,16 @@ class FakeRunner(Runner):
                     seen["result"] = event
                 elif event.get("type") in ("goal", "goal_turn"):
                     seen[str(event["type"])] = event
+                elif event.get("type") == "tool_use":
+                    tool_input = event.get("input")
+                    command = tool_input.get("command", "") if isinstance(tool_input, dict) else ""
+                    report_action(request, event.get("name"), command, mcp=bool(event.get("mcp")))
                 write(_transcript_line(event))
 
             result = await run_process(
                 self.argv(request),
                 cwd=request.workspace,
-                env={**os.environ, **self.options.agent_env, **request.env},
+                env={**os.environ, **phase_env(request), **self.options.agent_env, **request.env},
                 timeout=request.timeout_seconds,
                 stdout_path=request.stdout_path,
                 stderr_path=request.stderr_path,

@@ -18,11 +18,12 @@ remembered by a ``marker`` file), ``skill``, ``tool``, ``mcp_server``, ``mcp_cal
 only when an artifact was copied in), ``die`` (SIGKILL itself: a CLI that crashed) and ``cost`` (add ``usd`` to
 the ``total_cost_usd`` its final result event reports, as Claude Code does). ``write`` replaces ``{iteration}``
 and ``{workspace}`` in its text.
-Without a script it plays the demo, but only in the demo's own workspace (a copy of
+Without a script it plays the demo (:mod:`runners._fake_demo`), but only in the demo's own workspace (a copy of
 ``examples/numerical_debug_task``: its ``verifier.py`` and the ``logsumexp`` of its ``numerics.py``): iteration 1
-is blocked, the reflection picks a probe tool, the build writes it, and later attempts use the probe and fix
+is blocked, the build writes an MCP server, and iteration 2 calls its tool through the host before it fixes
 ``numerics.py``. Given any other task and no script, it claims nothing and builds nothing: it writes no result
 and says so in its final event, so a run that picked it by mistake cannot pass for a solved one.
+``run`` and ``mcp_call`` first print a ``tool_use`` event naming the shell command, as a real CLI's stream does.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from typing import Any
 
 # The standard library only: four of these processes start per demo iteration, and a real agent CLI does not
 # pay for our imports either (pydantic, anyio and mcp_host cost it ten times its own start).
+from runners._fake_demo import DEMO_SCRIPT
 
 Action = dict[str, Any]
 
@@ -119,36 +121,6 @@ while True:
         write(reply)
 '''
 
-DEMO_FIX_OLD = "    return math.log(sum(math.exp(x) for x in xs))"
-DEMO_FIX_NEW = "    m = max(xs)\n    return m + math.log(sum(math.exp(x - m) for x in xs))"
-DEMO_SCRIPT: dict[str, Any] = {
-    "steps": [
-        {"phase": "attempt", "iteration": 1, "actions": [
-            {"do": "run", "argv": ["{python}", "verifier.py"], "optional": True},
-            {"do": "result", "set": {
-                "status": "blocked", "verified": False,
-                "summary": "logsumexp fails on some inputs; I could not see which cases or why",
-                "blockers": ["no instrument that shows the failing cases"],
-                "missing_tooling": ["a probe that runs the verifier and reports failing cases as JSON"]}}]},
-        {"phase": "reflection", "actions": [{"do": "result", "set": {"reflection": {
-            "recommendations": ["a probe tool reporting failing verifier cases", "a skill on stable log-sum-exp"],
-            "selected_improvement": {"kind": "tool", "name": "numerics_probe",
-                                     "reason": "see failing cases at once",
-                                     "target_path": ".harnessgym/tools/numerics_probe.py"}}}}]},
-        {"phase": "build", "actions": [
-            {"do": "tool", "name": "numerics_probe", "description": "runs verifier.py and reports its verdict"},
-            {"do": "result", "set": {"status": "tooling_built", "verification": {"tooling_tests": [
-                {"name": "numerics_probe", "status": "passed",
-                 "command": "python .harnessgym/tools/numerics_probe.py"}]}}}]},
-        {"phase": "attempt", "actions": [
-            {"do": "run", "argv": ["{python}", ".harnessgym/tools/numerics_probe.py"], "optional": True},
-            {"do": "replace", "path": "numerics.py", "old": DEMO_FIX_OLD, "new": DEMO_FIX_NEW, "optional": True},
-            {"do": "run", "argv": ["{python}", "verifier.py"], "optional": True},
-            {"do": "result", "set": {"status": "solved", "verified": True,
-                                     "summary": "shifted log-sum-exp by the maximum; the verifier passes",
-                                     "used_harness_tools": ["numerics_probe"]}}]},
-    ]
-}  # fmt: skip
 
 
 class Agent:
@@ -294,6 +266,9 @@ class Agent:
         self.emit({"type": "action", "do": do, "ok": True})
 
     def run(self, argv: list[str], action: Action) -> None:
+        shown = ["harnessgym", *argv[3:]] if argv[1:3] == ["-m", "harnessgym"] else argv
+        shown = ["python" if a == sys.executable else a for a in shown]
+        self.emit({"type": "tool_use", "name": "Bash", "input": {"command": " ".join(shown)}})
         result = _run(argv, cwd=self.ws, timeout=float(action.get("timeout", 60)))
         self.emit(
             {

@@ -73,7 +73,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _install_npm_tools(items: list[pytest.Item]) -> None:
-    """Install the pinned npm tools once, before any test runs, when a collected test needs them.
+    """Install the pinned npm tools (and Chromium, from Debian's packages) once, before any test runs, when a
+    collected test needs them.
 
     On a fresh machine this downloads about 640 MB from the npm registry; doing it here keeps that outside
     the per-test timeout of whichever test happens to ask first. A failure here is not fatal: the tests that
@@ -91,9 +92,11 @@ def _install_npm_tools(items: list[pytest.Item]) -> None:
             needed.add("real_clis")
         if "ensure_node22" in names:
             needed.add("node22")
+        if "ensure_chromium" in names:
+            needed.add("chromium")
     for name in sorted(needed):
         support = importlib.import_module(f"support.{name}")
-        installer = getattr(support, "ensure_real_clis" if name == "real_clis" else "ensure_node22")
+        installer = getattr(support, f"ensure_{name}")
         try:
             installer()
         except BaseException as exc:  # pytest.skip raises a BaseException; each test reports it

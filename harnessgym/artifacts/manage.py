@@ -16,7 +16,7 @@ from harnessgym.artifacts.registry import ArtifactEntry, ArtifactVerdict, Regist
 from harnessgym.errors import ArtifactError, ArtifactNotFoundError
 from harnessgym.store.layout import Layout
 
-__all__ = ["list_artifacts", "promote_artifact", "qualify_artifact", "quarantine_artifact"]
+__all__ = ["list_artifacts", "promote_artifact", "qualify_artifact", "qualify_artifacts", "quarantine_artifact"]
 
 
 def _open(workspace: Path) -> tuple[Layout, store.WorkspaceLock, Registry]:
@@ -41,22 +41,36 @@ def list_artifacts(workspace: Path) -> list[ArtifactEntry]:
     return registry.artifacts
 
 
-async def qualify_artifact(workspace: Path, artifact_id: str) -> ArtifactVerdict:
-    """Qualify one artifact in a clean copy of the workspace; it becomes ``qualified`` or ``quarantined``."""
+async def qualify_artifact(workspace: Path, artifact_id: str, *, promote: bool = False) -> ArtifactVerdict:
+    """Qualify one artifact in a clean copy of the workspace; it becomes ``qualified`` (``active`` with
+    ``promote``) or ``quarantined``."""
+    [verdict] = await qualify_artifacts(workspace, [artifact_id], promote=promote)
+    return verdict
+
+
+async def qualify_artifacts(
+    workspace: Path, artifact_ids: list[str] | None = None, *, promote: bool = False
+) -> list[ArtifactVerdict]:
+    """Qualify the named artifacts (None: every one in the registry) together in one clean copy of the workspace,
+    as a bundle copied in from elsewhere needs; what passes becomes ``qualified`` (``active`` with ``promote``,
+    so the host serves it), what fails ``quarantined``. Verdicts come in the order of the ids."""
     layout, lock, registry = _open(workspace)
     try:
-        entry = _entry(layout, registry, artifact_id)
+        ids = [e.id for e in registry.artifacts] if artifact_ids is None else list(artifact_ids)
+        entries = [_entry(layout, registry, i) for i in ids]
+        if not entries:
+            return []
         with tempfile.TemporaryDirectory(prefix="harnessgym-qualify-") as tmp:
             template = Path(tmp) / "template"
             template.mkdir()
             store.fresh_copy(_template_of(layout, Path(tmp)), template)
-            report = await qualify_in_fresh_copy(layout, template, Path(tmp) / "check", [entry])
-        apply_verdicts(layout, registry, report, "", None, promote=False)
+            report = await qualify_in_fresh_copy(layout, template, Path(tmp) / "check", entries)
+        apply_verdicts(layout, registry, report, "", None, promote=promote)
         store.write_registry(layout, registry)
         activation.activate(layout, registry)
-        return report.artifacts[0] if report.artifacts else ArtifactVerdict(
-            artifact_id=entry.id, kind=entry.kind, path=entry.path, status="skipped", message="nothing to check"
-        )
+        by_id = {v.artifact_id: v for v in report.artifacts}
+        return [by_id.get(e.id) or ArtifactVerdict(artifact_id=e.id, kind=e.kind, path=e.path, status="skipped",
+                                                   message="nothing to check") for e in entries]  # fmt: skip
     finally:
         lock.release()
 
@@ -76,9 +90,8 @@ def promote_artifact(workspace: Path, artifact_id: str) -> ArtifactEntry:
     try:
         entry = _entry(layout, registry, artifact_id)
         if entry.state not in ("qualified", "active"):
-            raise ArtifactError(
-                artifact_id, f"artifact {artifact_id!r} is {entry.state}; qualify it first (qualify_artifact)"
-            )
+            raise ArtifactError(artifact_id, f"artifact {artifact_id!r} is {entry.state}; qualify it first "
+                                f"(`harnessgym artifacts qualify {artifact_id}`, serve: qualify_artifact)")
         entry.state = "active"
         store.write_registry(layout, registry)
         activation.activate(layout, registry)

@@ -19,9 +19,17 @@ from harnessgym import store
 from harnessgym.artifacts.registry import ArtifactEntry, ArtifactVerdict, McpActivation
 
 if TYPE_CHECKING:
-    from mcp_host import ServerSpec, VerdictStore
+    from mcp_host import CallTail, ServerSpec, VerdictStore
 
-__all__ = ["activate_servers", "calls_by_iteration", "calls_offset", "qualify_mcp", "server_passed", "trust_server"]
+__all__ = [
+    "activate_servers",
+    "call_tail",
+    "calls_by_iteration",
+    "calls_offset",
+    "qualify_mcp",
+    "server_passed",
+    "trust_server",
+]
 
 
 def _skipped(entries: Sequence[ArtifactEntry], why: str) -> list[ArtifactVerdict]:
@@ -145,3 +153,12 @@ def calls_by_iteration(workspace: Path, run_id: str, since: int = 0) -> dict[int
     from mcp_host import summarize_calls
 
     return dict(summarize_calls(workspace, run_id, since=since).by_iteration)
+
+
+def call_tail(workspace: Path) -> CallTail | None:
+    """A reader of the calls the host records from now on (None when mcp_host is unavailable)."""
+    try:
+        from mcp_host import CallTail
+    except ImportError:
+        return None
+    return CallTail(workspace)

@@ -6,6 +6,7 @@ Top-level imports stay light (click, stdlib).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -61,5 +62,5 @@ def announce_runner(runner: str, runner_options: Any) -> str:
     from harnessgym.config import resolve_runner
 
     name, why = resolve_runner(runner, runner_options)
-    click.echo(f"Runner: {name} ({why})", err=True)
+    click.echo(f"{time.strftime('%H:%M:%S')} Runner: {name} ({why})", err=True)  # stamped like progress lines
     return name

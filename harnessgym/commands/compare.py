@@ -95,27 +95,34 @@ def _config(opts: dict[str, Any]) -> Any:
 def _run_cli(config: Any) -> tuple[Any, int]:
     """Run under anyio; SIGINT/SIGTERM stop the running trial and leave an ``interrupted`` report. Returns the
     report and the signal that stopped it (SIGINT when none did)."""
-    from rich.console import Console
-
     from harnessgym import store
     from harnessgym.commands._signals import run_until_signalled
+    from harnessgym.commands.progress import ProgressPrinter
     from harnessgym.compare import compare_async
-    from harnessgym.compare.models import CompareReport, OutputLayout, TrialKey, TrialRecord
+    from harnessgym.compare.models import GROUPS, CompareReport, OutputLayout, TrialKey, TrialRecord
     from harnessgym.compare.render import trial_line
 
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    printer = ProgressPrinter()
+    printer.expect(GROUPS, config.trials)
 
     def on_trial(key: TrialKey, position: int, total: int, record: TrialRecord | None) -> None:
         style = "dim" if record is None else "cyan" if record.valid else "yellow"
-        console.print(f"[{style}]{trial_line(key, position, total, record)}[/{style}]")
+        printer.say(trial_line(key, position, total, record), style)
+        took = None
+        if record is not None and record.finished_at is not None:
+            took = (record.finished_at - record.started_at).total_seconds()
+        printer.trial(key.group, config.trials, started=record is None, seconds=took)
 
     stopped: list[int] = []
 
     def on_signal(signum: signal.Signals) -> None:
         stopped.append(int(signum))
-        console.print(f"[bold red]{signum.name}: stopping the running trial...")
+        printer.say(f"{signum.name}: stopping the running trial...", "bold red")
 
-    finished: CompareReport | None = run_until_signalled(lambda: compare_async(config, on_trial), on_signal)
+    with printer.running():
+        finished: CompareReport | None = run_until_signalled(
+            lambda: compare_async(config, on_trial, _trial_events(printer)), on_signal
+        )
     signum = stopped[0] if stopped else int(signal.SIGINT)
     if finished is not None:
         return finished, signum
@@ -123,3 +130,17 @@ def _run_cli(config: Any) -> tuple[Any, int]:
     if report is None:
         raise click.ClickException("the comparison was interrupted before it recorded anything")
     return report, signum
+
+
+def _trial_events(printer: Any) -> Any:
+    """A trial's run events for the live display: every one feeds the status line, and only the agent's tool
+    calls, the host's MCP calls and warnings print (the trial lines already frame each run)."""
+    shown = {"agent_action", "mcp_call", "warning"}
+
+    def on_event(event: Any) -> None:
+        if event.kind in shown:
+            printer(event)
+        else:
+            printer.note(event)
+
+    return on_event

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import click
@@ -43,8 +44,26 @@ def host(workspace: Path, run_id: str | None, iteration: int | None, phase: str 
     )
     if not workspace.is_dir():
         raise click.ClickException(f"the workspace {workspace} is not a directory")
+    _say_when_nothing_is_active(workspace.absolute(), interactive=sys.stdin.isatty() and not no_stdio)
     options = HostOptions(workspace=workspace, tag=tag, stdio=not no_stdio, listen=not no_socket,
                           idle_timeout=idle_timeout if no_stdio else None,
                           health=HealthPolicy(ping_timeout=ping_timeout, idle_ping_after=idle_ping_after),
                           pass_env=pass_env)
     anyio.run(run_host, options)
+
+
+def _say_when_nothing_is_active(workspace: Path, *, interactive: bool) -> None:
+    """Nothing to serve: a person at a terminal gets an error; an MCP client (stdin is a pipe) gets the same
+    words on stderr and a host that serves what is activated later, without a restart."""
+    from mcp_host import read_active_servers
+
+    servers, problem = read_active_servers(workspace)
+    if servers:
+        return
+    why = problem or f"nothing is active in {workspace}: .harnessgym/host/active.json lists no MCP server"
+    what = (f"`harnessgym artifacts list --workspace {workspace}` shows what the registry holds, `harnessgym "
+            f"artifacts qualify --all --workspace {workspace}` checks and activates it (a bundle copied in from "
+            "elsewhere too), and `harnessgym run` builds new ones")  # fmt: skip
+    if interactive:
+        raise click.ClickException(f"{why}. {what}")
+    click.echo(f"harnessgym host: {why}; serving no tools until one is activated. {what}", err=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +111,7 @@ def _announce_recorded_runner(workspace: Path, run_id: str) -> None:
 
     recorded = store.read_model(Layout(workspace).run(run_id).config, RunConfig)
     if recorded is not None:
-        click.echo(f"Runner: {recorded.runner} (recorded in run {run_id})", err=True)
+        click.echo(f"{time.strftime('%H:%M:%S')} Runner: {recorded.runner} (recorded in run {run_id})", err=True)
 
 
 def _resume_changes(opts: dict[str, Any], workspace: Path) -> dict[str, Any]:
@@ -146,9 +147,10 @@ def _run_cli(start: Any, workspace: Path) -> tuple[Any, int]:
 
     def on_signal(signum: signal.Signals) -> None:
         stopped.append(int(signum))
-        printer.console.print(f"[bold red]{signum.name}: stopping the agent...")
+        printer.say(f"{signum.name}: stopping the agent...", "bold red")
 
-    summary: RunSummary | None = run_until_signalled(lambda: start(printer), on_signal)
+    with printer.running():
+        summary: RunSummary | None = run_until_signalled(lambda: start(printer), on_signal)
     signum = stopped[0] if stopped else int(signal.SIGINT)
     return (summary if summary is not None else _interrupted_summary(workspace)), signum
 

@@ -28,7 +28,7 @@ def _cost(record: IterationRecord) -> float | None:
     return sum(costs) if costs else None
 
 
-def brief(record: IterationRecord, path: Path) -> IterationBrief:
+def brief(record: IterationRecord, path: Path, best_score: float | None = None) -> IterationBrief:
     return IterationBrief(
         iteration=record.iteration,
         status=record.status,
@@ -41,6 +41,10 @@ def brief(record: IterationRecord, path: Path) -> IterationBrief:
         record_path=path,
         cost_usd=_cost(record),
         result_path=path.with_name("result.json"),
+        best_score=best_score,
+        mcp_calls=record.mcp_calls,
+        duration_seconds=max(0.0, (record.updated_at - record.started_at).total_seconds()),
+        artifacts=list(record.artifacts),
     )
 
 
@@ -67,7 +71,10 @@ def _tally(run: RunLayout, records: Sequence[IterationRecord], higher_is_better:
         solved=next((r for r in records if r.solved), None),
         best_score=_best([r.score for r in records], higher_is_better),
         cost_usd=sum(costs) if costs else None,
-        iterations=[brief(r, run.iteration_record(r.iteration)) for r in records],
+        iterations=[
+            brief(r, run.iteration_record(r.iteration), _best([x.score for x in records[: i + 1]], higher_is_better))
+            for i, r in enumerate(records)
+        ],
     )
 
 

@@ -1,14 +1,27 @@
-"""Running one agent phase: write the prompt, build the request, call the runner, report."""
+"""Running one agent phase: write the prompt, build the request, call the runner, report.
+
+While the agent works, what it does is relayed as progress: every tool call its CLI's events show
+(``agent_action``) and every call the host records for this iteration (``mcp_call``, read from the host's
+telemetry as it grows). Progress is best-effort: a flood of tool calls drops events rather than slowing the
+CLI's stdout reader, and nothing here can fail the phase.
+"""
 
 from __future__ import annotations
 
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream
+
 from harnessgym import store
+from harnessgym.artifacts import servers as mcp_artifacts
 from harnessgym.loop.context import RunContext
 from harnessgym.loop.host import ensure_host
 from harnessgym.records import IterationRecord
-from runners import GoalSpec, Phase, PhaseOutcome, PhaseRequest
+from runners import AgentAction, GoalSpec, Phase, PhaseOutcome, PhaseRequest
 
 __all__ = ["run_agent_phase"]
+
+_POLL_SECONDS = 1.0
+"""How often the host's telemetry is looked at while a phase runs (a read of what was appended, if anything)."""
 
 
 async def run_agent_phase(
@@ -39,6 +52,14 @@ async def run_agent_phase(
             problem = await ensure_host(ctx)  # before the agent starts: its first turn gets the tools
             if problem is not None:
                 record.problems.append(problem)
+        send, receive = anyio.create_memory_object_stream[AgentAction](max_buffer_size=256)
+
+        def on_action(action: AgentAction) -> None:
+            try:
+                send.send_nowait(action)
+            except (anyio.WouldBlock, anyio.BrokenResourceError, anyio.ClosedResourceError):
+                pass  # progress only: never block or fail the CLI's stdout reader
+
         request = PhaseRequest(
             phase=phase,
             prompt=prompt,
@@ -56,8 +77,12 @@ async def run_agent_phase(
             env={"HARNESSGYM_RUN_ID": ctx.run_id, "HARNESSGYM_ITERATION": str(n), "HARNESSGYM_PHASE": phase},
             repair_index=repair_index,
             goal=goal,
+            on_action=on_action,
         )
-        outcome = await ctx.runner.run_phase(request)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_relay, ctx, receive, n, name)
+            with send:
+                outcome = await ctx.runner.run_phase(request)
         _judge_delivery(record, name, outcome)
     record.phases[name] = outcome
     if outcome.status != "completed":
@@ -80,3 +105,36 @@ def _judge_delivery(record: IterationRecord, name: str, outcome: PhaseOutcome) -
                f"(its tools the CLI reported: {tools})"
         outcome.message = f"{outcome.message}; {note}" if outcome.message else note
         record.problems.append(note)
+
+
+async def _relay(ctx: RunContext, actions: MemoryObjectReceiveStream[AgentAction], n: int, name: str) -> None:
+    """Emit the agent's tool calls as they come and the host's recorded calls of iteration ``n`` as they are
+    written, until the phase ends (the sender closes); a last look at the telemetry catches a late line."""
+    tail = mcp_artifacts.call_tail(ctx.layout.workspace)
+    tools = mcp = 0
+    with actions:
+        while True:
+            action: AgentAction | None = None
+            ended = False
+            with anyio.move_on_after(_POLL_SECONDS):
+                try:
+                    action = await actions.receive()
+                except anyio.EndOfStream:
+                    ended = True
+            for call in tail.read_new() if tail is not None else []:  # calls made before this action come first
+                if call.method != "tools/call" or call.run_id != ctx.run_id or call.iteration != n:
+                    continue
+                mcp += 1
+                tool = f"{call.server}__{call.tool_name}"
+                await ctx.emit("mcp_call", f"iteration {n} {name}: the host served {tool} ({call.status}, "
+                               f"{call.duration_ms} ms)", iteration=n, phase=name,
+                               data={"tool": tool, "status": call.status, "duration_ms": call.duration_ms,
+                                     "tool_calls": tools, "mcp_calls": mcp})  # fmt: skip
+            if action is not None:
+                tools += 1
+                text = f"{action.tool} {action.detail}".strip()
+                await ctx.emit("agent_action", f"iteration {n} {name}: {text}", iteration=n, phase=name,
+                               data={"tool": action.tool, "detail": action.detail, "mcp": action.mcp,
+                                     "tool_calls": tools, "mcp_calls": mcp})  # fmt: skip
+            if ended:
+                return

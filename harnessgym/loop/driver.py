@@ -77,6 +77,15 @@ def _runner(config: RunConfig, env: dict[str, str]) -> Runner:
         raise UnknownRunnerError(config.runner, tuple(RUNNERS)) from exc
 
 
+def _limit(config: RunConfig, phase: LoopPhase, n: int) -> float | None:
+    """The time limit of ``phase`` in iteration ``n``, for progress (None: bounded by its parts, not one limit)."""
+    limits: dict[LoopPhase, float] = {
+        "attempt": config.attempt_timeout_for(n), "verify": config.verify_timeout,
+        "reflection": config.reflection_limit, "build": config.build_timeout,
+    }  # fmt: skip
+    return limits.get(phase)
+
+
 async def _run_iteration(ctx: RunContext, record: IterationRecord) -> None:
     n = record.iteration
     for name, fn in PHASES:
@@ -86,15 +95,18 @@ async def _run_iteration(ctx: RunContext, record: IterationRecord) -> None:
                                                                 and not ctx.config.build_after_solve)):
             record.skipped_phases.append(name)
         else:
-            await ctx.emit("phase_started", f"iteration {n}: {name}", iteration=n, phase=name)
+            await ctx.emit("phase_started", f"iteration {n}: {name}", iteration=n, phase=name,
+                           data={"limit_seconds": _limit(ctx.config, name, n)})
             ctx.journal("phase_started", iteration=n, phase=name)
             await fn(ctx, record)
         record.completed_phases.append(name)
         ctx.save(record)
         ctx.journal("phase_completed", iteration=n, phase=name, record=record)
         if name not in record.skipped_phases:
+            outcome = record.phases.get(name)
             await ctx.emit("phase_finished", f"iteration {n}: {name} done", iteration=n, phase=name,
-                           data={"status": record.status})
+                           data={"status": record.status, "cost_usd": outcome.cost_usd if outcome else None,
+                                 "phase_status": outcome.status if outcome else None})
     ctx.journal("iteration_completed", iteration=n, record=record)
     goal = "" if record.goal is None else (
         f" (goal {record.goal.outcome} after {record.goal.turns} turn(s), {record.goal.tokens_used} tokens)")
@@ -215,7 +227,8 @@ async def start_run(config: RunConfig, on_event: EventHandler | None = None) -> 
             store.snapshot_task_state(ctx.layout, link_from=template)
         ctx.journal("run_started", message=f"runner {config.runner} ({why}), {config.iterations} iteration(s)")
         await ctx.emit("run_started", f"run {ctx.run_id} in {ctx.layout.workspace} (runner {config.runner})",
-                       data={"run_dir": str(ctx.run.dir), "runner": config.runner})
+                       data={"run_dir": str(ctx.run.dir), "runner": config.runner,
+                             "iterations": config.iterations})
         if config.runner == "tui-goal":
             await ctx.emit("warning", TUI_GOAL_NOTICE, data={"runner": "tui-goal"})
         return await drive(ctx, {}, 1, measure_baseline=True)

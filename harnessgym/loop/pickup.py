@@ -72,7 +72,7 @@ async def _pick_up(
     if ctx.config.qualify_artifacts and not ctx.run.template.is_dir():
         store.capture_template(ctx.layout, ctx.run_id)
     ctx.journal(kind, iteration=first, message=message)
-    await ctx.emit(kind, f"run {ctx.run_id} {message}", iteration=first)
+    await ctx.emit(kind, f"run {ctx.run_id} {message}", iteration=first, data={"iterations": ctx.config.iterations})
     for record in saved.records.values():
         if record.status == "interrupted":
             record.status = "running"

@@ -14,7 +14,7 @@ from harnessgym.artifacts.qualification import (
 from harnessgym.loop import prompting
 from harnessgym.loop.agent import run_agent_phase
 from harnessgym.loop.context import RunContext
-from harnessgym.records import IterationRecord
+from harnessgym.records import ArtifactNote, IterationRecord
 
 __all__ = ["activate", "qualify"]
 
@@ -38,6 +38,8 @@ async def qualify(ctx: RunContext, record: IterationRecord) -> None:
         trust_without_qualification(ctx.layout, candidates)
         store.write_registry(ctx.layout, registry)
         record.qualification_status = "skipped"
+        record.artifacts = [ArtifactNote(artifact_id=e.id, kind=e.kind, verdict="not_qualified", state=e.state)
+                            for e in candidates]  # fmt: skip
         return
     store.write_registry(ctx.layout, registry)
     session = record.phases["build"].session_id if "build" in record.phases else None
@@ -67,11 +69,21 @@ async def qualify(ctx: RunContext, record: IterationRecord) -> None:
     _, failed = apply_verdicts(ctx.layout, registry, report, str(report_path), n, promote=True)
     store.write_registry(ctx.layout, registry)
     record.quarantined_artifacts = failed
+    states = {e.id: e.state for e in registry.artifacts}
+    record.artifacts = [
+        ArtifactNote(artifact_id=v.artifact_id, kind=v.kind, verdict=v.status, state=states.get(v.artifact_id, "?"),
+                     tools=list(v.tools), message=v.message if v.status == "failed" else "")
+        for v in report.artifacts
+    ]  # fmt: skip
     for entry in registry.artifacts:
         if entry.id in failed:
             record.problems.append(f"artifact {entry.id!r} was quarantined: {entry.quarantine_reason}")
     record.problems += report.warnings
     record.qualification_status = report.status
+    for note in record.artifacts:
+        tools = f" (tools: {', '.join(note.tools)})" if note.tools else ""
+        await ctx.emit("artifact", f"iteration {n}: {note.artifact_id} {note.verdict} qualification, now "
+                       f"{note.state}{tools}", iteration=n, phase="qualify", data=note.model_dump(mode="json"))
     if failed:
         await ctx.emit("warning", f"{len(failed)} artifact(s) quarantined", iteration=n, phase="qualify",
                        data={"quarantined": list(failed)})
@@ -84,4 +96,9 @@ async def activate(ctx: RunContext, record: IterationRecord) -> None:
         ctx.layout, registry, run_id=ctx.run_id, iteration=n, copy_to=ctx.run.activation(n, post_build=True)
     )
     record.active_artifacts = [a.id for a in registry.artifacts if a.state == "active"]
+    served = [f"{s.name}__{tool}" for s in ctx.activation.mcp_servers for note in record.artifacts
+              if note.artifact_id == s.artifact_id for tool in note.tools]  # fmt: skip
+    if served:
+        await ctx.emit("artifact", f"iteration {n}: the host serves {', '.join(served)} to the next session",
+                       iteration=n, phase="activate", data={"served": list(served)})
     record.problems += [w for w in ctx.activation.warnings if w not in record.problems]

@@ -6,7 +6,7 @@ from typing import Any
 
 import anyio
 from mcp.server import MCPServer
-from mcp.types import ToolAnnotations
+from mcp.types import Tool, ToolAnnotations
 
 from harnessgym.serve._compare_tools import COMPARE_TOOLS
 from harnessgym.serve._resources import register_resources
@@ -16,7 +16,7 @@ from harnessgym.serve._state import ControlState, control_lifespan
 from harnessgym.serve._workspace_tools import WORKSPACE_TOOLS
 from mcp_host import __version__, cancel_on_signal
 
-__all__ = ["build_server", "run_server", "serve_async"]
+__all__ = ["build_server", "run_server", "serve_async", "standard_schema"]
 
 _INSTRUCTIONS = """\
 harnessgym runs a coding agent on a task for several iterations; after each attempt the agent reflects and
@@ -42,9 +42,35 @@ _ANNOTATIONS: dict[str, ToolAnnotations] = {
 }
 
 
+_PYDANTIC_FORMATS = frozenset({"path", "file-path", "directory-path"})
+"""``format`` values pydantic writes for ``Path`` fields. JSON Schema defines no such format, and clients that
+validate tool schemas warn about every one of them (``claude mcp list`` printed 74 lines), so they are dropped."""
+
+
+def standard_schema(schema: Any) -> Any:
+    """``schema`` without pydantic's non-standard ``format`` values (a copy; the tool keeps its own)."""
+    if isinstance(schema, dict):
+        return {k: standard_schema(v) for k, v in schema.items()
+                if not (k == "format" and v in _PYDANTIC_FORMATS)}  # fmt: skip
+    if isinstance(schema, list):
+        return [standard_schema(v) for v in schema]
+    return schema
+
+
+class _ControlServer(MCPServer[ControlState]):
+    """The SDK's server, listing tool schemas in standard JSON Schema."""
+
+    async def list_tools(self) -> list[Tool]:
+        return [
+            tool.model_copy(update={"input_schema": standard_schema(tool.input_schema),
+                                    "output_schema": standard_schema(tool.output_schema)})
+            for tool in await super().list_tools()
+        ]  # fmt: skip
+
+
 def build_server(settings: ServeSettings) -> MCPServer[ControlState]:
     """The control server: tools and resources over the library, with runs and comparisons in job workers."""
-    server: MCPServer[ControlState] = MCPServer(
+    server: MCPServer[ControlState] = _ControlServer(
         "harnessgym",
         version=__version__,
         instructions=_INSTRUCTIONS,

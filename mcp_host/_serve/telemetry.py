@@ -31,7 +31,16 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from mcp_host._paths import calls_path
 
-__all__ = ["CallRecord", "CallStatus", "CallSummary", "RunTag", "TelemetryWriter", "calls_offset", "summarize_calls"]
+__all__ = [
+    "CallRecord",
+    "CallStatus",
+    "CallSummary",
+    "CallTail",
+    "RunTag",
+    "TelemetryWriter",
+    "calls_offset",
+    "summarize_calls",
+]
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +123,8 @@ class CallSummary(BaseModel):
     """Calls per server."""
     by_method: dict[str, int] = {}
     """Every recorded request per method: tool calls, and prompts and resources the host relayed."""
+    by_iteration_tool: dict[int, dict[str, int]] = {}
+    """Calls per iteration, then per ``<server>__<tool>``."""
 
 
 def iso(epoch: float) -> str:
@@ -171,9 +182,51 @@ def summarize_calls(workspace: Path, run_id: str | None = None, *, since: int = 
                 summary.by_iteration[record.iteration] = summary.by_iteration.get(record.iteration, 0) + 1
             tool = f"{record.server}__{record.tool_name}"
             summary.by_tool[tool] = summary.by_tool.get(tool, 0) + 1
+            if record.iteration is not None:
+                per = summary.by_iteration_tool.setdefault(record.iteration, {})
+                per[tool] = per.get(tool, 0) + 1
             summary.by_status[record.status] = summary.by_status.get(record.status, 0) + 1
             summary.by_server[record.server] = summary.by_server.get(record.server, 0) + 1
     return summary
+
+
+class CallTail:
+    """Reads the calls appended to ``mcp_calls.jsonl`` since the last read (for live progress): whole lines only,
+    from where it stopped, so a poll costs what was appended, not the file."""
+
+    def __init__(self, workspace: Path, *, from_end: bool = True) -> None:
+        self.path = calls_path(workspace)
+        self._offset = 0
+        if from_end:
+            try:
+                self._offset = self.path.stat().st_size
+            except OSError:
+                self._offset = 0
+
+    def read_new(self, limit: int = 1 << 22) -> list[CallRecord]:
+        """Records appended since the last call (at most ``limit`` bytes of them); a torn tail waits for later."""
+        try:
+            fd = _open_regular(self.path, os.O_RDONLY)
+        except OSError:
+            return []
+        with os.fdopen(fd, "rb") as fh:
+            if os.fstat(fh.fileno()).st_size < self._offset:  # replaced or truncated: start over
+                self._offset = 0
+            fh.seek(self._offset)
+            chunk = fh.read(limit)
+        end = chunk.rfind(b"\n")
+        if end < 0:
+            if len(chunk) == limit:  # one line longer than a read: not a record of ours, skip it
+                self._offset += len(chunk)
+            return []
+        self._offset += end + 1
+        records: list[CallRecord] = []
+        for line in chunk[: end + 1].splitlines():
+            try:
+                records.append(CallRecord.model_validate_json(line))
+            except ValidationError:
+                continue
+        return records
 
 
 class TelemetryWriter:

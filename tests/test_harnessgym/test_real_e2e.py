@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -277,3 +278,8 @@ async def test_a_run_builds_an_mcp_tool_that_the_next_fresh_session_calls_and_so
     assert (first["solved"], first["verdict_status"], first["claim_status"]) == (False, "failed", "blocked")
     assert (second["solved"], second["verdict_status"]) == (True, "passed")
     assert summary["active_artifacts"] == ["mcp:.harnessgym/mcp/numerics_probe/harnessgym-mcp.json"]
+    # Live progress showed the agent's tool calls as its CLI's event stream told them, and the host's record.
+    lines = proc.stderr.splitlines()
+    assert any(re.search(r"iteration 1 build: (Bash|exec) ", line) for line in lines), proc.stderr[-3000:]
+    assert any(re.search(r"iteration 2 attempt: \S*numerics_probe__run_verifier", line) for line in lines)
+    assert any("the host served numerics_probe__run_verifier (completed" in line for line in lines)

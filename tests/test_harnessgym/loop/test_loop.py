@@ -53,8 +53,17 @@ async def test_demo_is_solved_at_iteration_two_with_verified_evidence(tmp_path: 
     )
     assert second.verdict is not None and second.verdict.passed and second.score == 0.0
     assert "m = max(xs)" in (ws / "numerics.py").read_text()
-    assert states(ws) == {"tool:.harnessgym/tools/numerics_probe.py": "active"}
-    assert "numerics_probe" in (run_dir / "iterations" / "2" / "attempt.prompt.txt").read_text()
+    assert states(ws) == {"mcp:.harnessgym/mcp/numcheck/harnessgym-mcp.json": "active"}
+    assert "numcheck" in (run_dir / "iterations" / "2" / "attempt.prompt.txt").read_text()
+    # Iteration 2's attempt called the server iteration 1 built, through the host, before fixing the bug.
+    [call] = [json.loads(line) for line in (ws / ".harnessgym" / "mcp_calls.jsonl").read_text().splitlines()]
+    assert {k: call[k] for k in ("run_id", "iteration", "phase", "server", "tool_name", "status")} == {
+        "run_id": summary.run_id, "iteration": 2, "phase": "attempt", "server": "numcheck",
+        "tool_name": "failing_cases", "status": "completed"}  # fmt: skip
+    assert (second.mcp_calls, [b.mcp_calls for b in summary.iterations]) == (1, [0, 1])
+    [note] = summary.iterations[0].artifacts
+    assert (note.artifact_id, note.verdict, note.state, note.tools) == (
+        "mcp:.harnessgym/mcp/numcheck/harnessgym-mcp.json", "passed", "active", ["failing_cases"])  # fmt: skip
 
 
 async def test_without_verify_command_solved_rests_on_the_agents_claim(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -96,7 +97,7 @@ async def test_the_runner_is_printed_at_the_start_and_recorded(tmp_path: Path) -
                                "--iterations", "2", "--runner", "fake", "--verify-command", "python verifier.py",
                                "--run-id", "demo"))  # fmt: skip
     assert proc.returncode == 0, err
-    assert err.splitlines()[0] == "Runner: fake (chosen with --runner)"
+    assert re.fullmatch(r"\d\d:\d\d:\d\d Runner: fake \(chosen with --runner\)", err.splitlines()[0]), err
     summary = json.loads((ws / ".harnessgym/runs/demo/summary.json").read_text())
     assert (summary["runner"], summary["final_status"], summary["solved"]) == ("fake", "solved", True)
     assert json.loads((ws / ".harnessgym/runs/demo/run_config.json").read_text())["runner"] == "fake"

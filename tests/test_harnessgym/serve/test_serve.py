@@ -296,7 +296,7 @@ async def test_start_iteration_runs_one_iteration_with_progress_and_returns_its_
     # What the iteration built is active for the next step on the same workspace.
     second = await call(client, "start_iteration", workspace="task", task_file="task/task.md", verify_command=VERIFY)
     assert second["run_id"] != view["run_id"]
-    assert second["iteration"]["active_artifacts"] == ["tool:.harnessgym/tools/numerics_probe.py"]
+    assert second["iteration"]["active_artifacts"] == ["mcp:.harnessgym/mcp/numcheck/harnessgym-mcp.json"]
 
 
 @pytest.mark.slow
@@ -358,7 +358,7 @@ async def test_artifacts_are_listed_quarantined_with_a_reason_requalified_and_pr
     listed = await call(client, "list_artifacts", workspace="task")
     [artifact] = listed["artifacts"]
     artifact_id = artifact["id"]
-    assert (artifact_id, artifact["state"]) == ("tool:.harnessgym/tools/numerics_probe.py", "active")
+    assert (artifact_id, artifact["state"]) == ("mcp:.harnessgym/mcp/numcheck/harnessgym-mcp.json", "active")
 
     quarantined = await call(client, "quarantine_artifact", workspace="task", artifact_id=artifact_id, reason="flaky")
     assert (quarantined["artifact"]["state"], quarantined["artifact"]["quarantine_reason"]) == ("quarantined", "flaky")
