@@ -119,13 +119,31 @@ __all__ = [
 
 _HOME: dict[str, str] = {
     **dict.fromkeys(
-        ["cancel_run", "cancel_run_async", "continue_async", "continue_run", "interrupt_run", "resume",
-         "resume_async", "run", "run_async"],
+        [
+            "cancel_run",
+            "cancel_run_async",
+            "continue_async",
+            "continue_run",
+            "interrupt_run",
+            "resume",
+            "resume_async",
+            "run",
+            "run_async",
+        ],
         "harnessgym.jobs.api",
     ),
     **dict.fromkeys(
-        ["CompareInfo", "CompareStatus", "JobRecord", "cancel_compare", "cancel_compare_async", "compare",
-         "compare_async", "get_compare", "list_compares"],
+        [
+            "CompareInfo",
+            "CompareStatus",
+            "JobRecord",
+            "cancel_compare",
+            "cancel_compare_async",
+            "compare",
+            "compare_async",
+            "get_compare",
+            "list_compares",
+        ],
         "harnessgym.jobs",
     ),
     **dict.fromkeys(
@@ -134,9 +152,7 @@ _HOME: dict[str, str] = {
     "RunConfig": "harnessgym.config",
     "Duration": "harnessgym.duration",
     "parse_duration": "harnessgym.duration",
-    **dict.fromkeys(
-        [n for n in __all__ if n.endswith("Error")], "harnessgym.errors"
-    ),
+    **dict.fromkeys([n for n in __all__ if n.endswith("Error")], "harnessgym.errors"),
     "RunEvent": "harnessgym.events",
     "RunInfo": "harnessgym.events",
     **dict.fromkeys(["IterationRecord", "RunSummary", "Verdict"], "harnessgym.records"),

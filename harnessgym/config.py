@@ -16,8 +16,18 @@ from harnessgym.errors import ConfigError, UnknownRunnerError
 from runners import DEFAULT_GOAL_TOKEN_BUDGET, GOAL_RUNNERS, GoalSpec, RunnerName, RunnerOptions
 
 __all__ = [
-    "AUTO_RUNNER_ORDER", "GOAL_FROM_TASK", "RUNNER_CHOICES", "RUNNER_NAMES", "RunConfig", "RunnerChoice", "check_goal",
-    "goal_fields", "goal_spec", "known_runner", "new_run_id", "resolve_runner",
+    "AUTO_RUNNER_ORDER",
+    "GOAL_FROM_TASK",
+    "RUNNER_CHOICES",
+    "RUNNER_NAMES",
+    "RunConfig",
+    "RunnerChoice",
+    "check_goal",
+    "goal_fields",
+    "goal_spec",
+    "known_runner",
+    "new_run_id",
+    "resolve_runner",
 ]
 
 RUNNER_NAMES: tuple[str, ...] = get_args(RunnerName)
@@ -49,6 +59,7 @@ def resolve_runner(runner: str, options: RunnerOptions) -> tuple[str, str]:
     from harnessgym.errors import NoRunnerError
 
     raise NoRunnerError(tuple(binaries[name] for name in AUTO_RUNNER_ORDER))
+
 
 GOAL_FROM_TASK = "@task"
 """The ``goal`` value (what a bare ``--goal`` gives) meaning "the task's own success condition"."""
@@ -90,6 +101,7 @@ def goal_spec(goal: str | None, budget: int, verify_command: str | None) -> Goal
         if verify_command:
             goal += f", and `{verify_command}` run in the workspace passes"
     return GoalSpec(condition=goal, token_budget=budget)
+
 
 SCHEMA_VERSION = 1
 

@@ -73,8 +73,9 @@ class Emitter:
     ) -> None:
         if self._handler is None:
             return
-        event = RunEvent(kind=kind, run_id=self.run_id, iteration=iteration, phase=phase, message=message,
-                         data=data or {})
+        event = RunEvent(
+            kind=kind, run_id=self.run_id, iteration=iteration, phase=phase, message=message, data=data or {}
+        )
         try:
             result = self._handler(event)
             if inspect.isawaitable(result):

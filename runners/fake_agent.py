@@ -122,7 +122,6 @@ while True:
 '''
 
 
-
 class Agent:
     def __init__(self, args: argparse.Namespace, session_id: str, prompt: str) -> None:
         self.args = args

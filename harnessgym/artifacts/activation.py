@@ -45,7 +45,11 @@ os.execv(PYTHON, [PYTHON, "-I", "-m", "harnessgym", "mcp", "call", *args])
 
 
 def activate(
-    layout: Layout, registry: Registry, *, run_id: str | None = None, iteration: int | None = None,
+    layout: Layout,
+    registry: Registry,
+    *,
+    run_id: str | None = None,
+    iteration: int | None = None,
     copy_to: Path | None = None,
 ) -> ActivationRecord:
     """Make exactly the ``active`` artifacts visible; write ``.harnessgym/activation.json`` (and ``copy_to``)."""
@@ -57,8 +61,10 @@ def activate(
         if has_verdict(layout, entry):
             active.append(entry)
         else:
-            record.warnings.append(f"artifact {entry.id!r} is marked active, but harnessgym has no passing verdict "
-                                   "for its current content; it was not activated (it needs qualification)")
+            record.warnings.append(
+                f"artifact {entry.id!r} is marked active, but harnessgym has no passing verdict "
+                "for its current content; it was not activated (it needs qualification)"
+            )
     record.quarantined = [a.id for a in registry.artifacts if a.state == "quarantined"]
     keep: set[str] = set()
     for entry in active:
@@ -87,8 +93,9 @@ def activate(
         active_tool_count=sum(len(m.enabled_tools) or 1 for m in servers), warnings=list(record.warnings),
     )  # fmt: skip
     if servers:
-        store.write_atomic(layout.mcp_call_helper, CALL_HELPER.format(python=sys.executable,
-                                                                            workspace=str(layout.workspace)))
+        store.write_atomic(
+            layout.mcp_call_helper, CALL_HELPER.format(python=sys.executable, workspace=str(layout.workspace))
+        )
     store.write_model(layout.activation, record)
     if copy_to is not None:
         store.write_model(copy_to, record)

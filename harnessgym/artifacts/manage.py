@@ -90,8 +90,11 @@ def promote_artifact(workspace: Path, artifact_id: str) -> ArtifactEntry:
     try:
         entry = _entry(layout, registry, artifact_id)
         if entry.state not in ("qualified", "active"):
-            raise ArtifactError(artifact_id, f"artifact {artifact_id!r} is {entry.state}; qualify it first "
-                                f"(`harnessgym artifacts qualify {artifact_id}`, serve: qualify_artifact)")
+            raise ArtifactError(
+                artifact_id,
+                f"artifact {artifact_id!r} is {entry.state}; qualify it first "
+                f"(`harnessgym artifacts qualify {artifact_id}`, serve: qualify_artifact)",
+            )
         entry.state = "active"
         store.write_registry(layout, registry)
         activation.activate(layout, registry)

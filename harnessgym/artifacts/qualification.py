@@ -120,15 +120,25 @@ def check_artifact(workspace: Path, entry: ArtifactEntry) -> ArtifactVerdict:
     path = workspace / entry.path
 
     def verdict(ok: bool, checks: list[str], message: str = "") -> ArtifactVerdict:
-        return ArtifactVerdict(artifact_id=entry.id, kind=entry.kind, path=entry.path,
-                               status="passed" if ok else "failed", checks=checks, message=message)
+        return ArtifactVerdict(
+            artifact_id=entry.id,
+            kind=entry.kind,
+            path=entry.path,
+            status="passed" if ok else "failed",
+            checks=checks,
+            message=message,
+        )
 
     if not path.exists():
         return verdict(False, ["exists"], f"{entry.path} is missing from the clean copy")
-    if not store.is_inside(workspace, path) or (entry.kind == "skill" and not store.is_inside(workspace,
-                                                                                              _skill_md(path))):
-        return verdict(False, ["exists", "inside_workspace"],
-                       f"{entry.path} leads outside the workspace through a symlink; artifacts must live inside it")
+    if not store.is_inside(workspace, path) or (
+        entry.kind == "skill" and not store.is_inside(workspace, _skill_md(path))
+    ):
+        return verdict(
+            False,
+            ["exists", "inside_workspace"],
+            f"{entry.path} leads outside the workspace through a symlink; artifacts must live inside it",
+        )
     if entry.kind == "skill":
         problem = check_skill(_skill_md(path))
         return verdict(problem is None, ["exists", "front_matter"], problem or "")
@@ -235,15 +245,27 @@ async def qualify_in_fresh_copy(
     if status != "failed":  # a clean copy is kept to look into a failure; otherwise it costs a workspace of disk
         shutil.rmtree(fresh, ignore_errors=True)
     report = QualificationReport(
-        run_id=run_id, iteration=iteration, attempt=attempt, status=status,
-        fresh_workspace=fresh if status == "failed" else None, artifacts=verdicts, warnings=warnings,
+        run_id=run_id,
+        iteration=iteration,
+        attempt=attempt,
+        status=status,
+        fresh_workspace=fresh if status == "failed" else None,
+        artifacts=verdicts,
+        warnings=warnings,
     )
     store.write_model(dest / "qualification.json", report)
     return report
 
 
-def apply_verdicts(layout: Layout, registry: Registry, report: QualificationReport, report_path: str,
-                   iteration: int | None, *, promote: bool) -> tuple[list[str], list[str]]:
+def apply_verdicts(
+    layout: Layout,
+    registry: Registry,
+    report: QualificationReport,
+    report_path: str,
+    iteration: int | None,
+    *,
+    promote: bool,
+) -> tuple[list[str], list[str]]:
     """Mark passed artifacts qualified (active when ``promote``), quarantine failed ones; return both id lists."""
     passed: list[str] = []
     failed: list[str] = []
@@ -253,8 +275,9 @@ def apply_verdicts(layout: Layout, registry: Registry, report: QualificationRepo
         verdict = by_id.get(entry.id)
         if verdict is None or verdict.status == "skipped":
             continue
-        note = QualificationNote(status=verdict.status, report_path=report_path, iteration=iteration,
-                                 updated_at=utcnow().isoformat())
+        note = QualificationNote(
+            status=verdict.status, report_path=report_path, iteration=iteration, updated_at=utcnow().isoformat()
+        )
         entry.qualification = note
         if verdict.status == "passed":
             entry.state = "active" if promote else "qualified"
@@ -263,8 +286,17 @@ def apply_verdicts(layout: Layout, registry: Registry, report: QualificationRepo
             # What was checked is the clean copy's content: the pass is recorded for that digest only.
             digest = verdict.digest
             if entry.kind != "mcp" and digest is not None:
-                verdicts.put("artifact", digest, {"status": "passed", "artifact_id": entry.id, "kind": entry.kind,
-                                                  "report_path": report_path, "checks": verdict.checks})
+                verdicts.put(
+                    "artifact",
+                    digest,
+                    {
+                        "status": "passed",
+                        "artifact_id": entry.id,
+                        "kind": entry.kind,
+                        "report_path": report_path,
+                        "checks": verdict.checks,
+                    },
+                )
             passed.append(entry.id)
         else:
             entry.state = "quarantined"

@@ -196,8 +196,10 @@ def _qualification(raw: Any) -> QualificationNote | None:
 def parse_registry(data: Any, workspace: Path) -> tuple[Registry, list[str]]:
     """A registry from parsed JSON (ours or upstream's) and the problems found in it."""
     if not isinstance(data, dict):
-        return Registry(), ["registry.json does not hold a JSON object; it is kept as registry.unreadable.json "
-                            "and a new one was started"]
+        return Registry(), [
+            "registry.json does not hold a JSON object; it is kept as registry.unreadable.json "
+            "and a new one was started"
+        ]
     upstream = "schema_version" not in data
     problems: list[str] = []
     registry = Registry(

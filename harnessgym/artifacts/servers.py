@@ -59,7 +59,9 @@ def _load(workspace: Path, entry: ArtifactEntry) -> ServerSpec | str:
 
 
 async def qualify_mcp(
-    entries: Sequence[ArtifactEntry], workspace: Path, verdicts_of: Path | None = None,
+    entries: Sequence[ArtifactEntry],
+    workspace: Path,
+    verdicts_of: Path | None = None,
     pass_env: Sequence[str] = (),
 ) -> list[ArtifactVerdict]:
     """Smoke-test and self-test each MCP artifact as it stands in ``workspace`` (a clean copy); passes are kept
@@ -80,8 +82,9 @@ async def qualify_mcp(
         else:
             specs.append((entry, loaded))
     if specs:
-        results = await qualify_servers([s for _, s in specs], workspace=workspace, verdicts_of=verdicts_of,
-                                        pass_env=pass_env)
+        results = await qualify_servers(
+            [s for _, s in specs], workspace=workspace, verdicts_of=verdicts_of, pass_env=pass_env
+        )
         for (entry, spec), result in zip(specs, results, strict=True):
             verdicts[entry.id] = ArtifactVerdict(
                 artifact_id=entry.id,

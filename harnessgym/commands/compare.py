@@ -69,7 +69,8 @@ def compare(**opts: Any) -> None:
     if unusable:  # no comparison was possible: say so in the exit code too, for scripts and CI
         why = "; ".join(
             f"{g.group}: 0 valid of {g.n_trials} ("
-            + (", ".join(f"{kind} {n}" for kind, n in sorted(g.invalid_reasons.items())) or "no trials") + ")"
+            + (", ".join(f"{kind} {n}" for kind, n in sorted(g.invalid_reasons.items())) or "no trials")
+            + ")"
             for g in unusable
         )
         click.echo(f"Error: no valid comparison: {why}; see the trials' invalid_reason in the report", err=True)

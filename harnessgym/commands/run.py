@@ -20,8 +20,13 @@ _MODEL = "harnessgym.config:RunConfig"
 
 @click.command(name="run", cls=ConfigCommand, model=_MODEL, placed={"task": "Task", "resume_id": "Run"})
 @task_options("the workspace")
-@click.option("--workspace", type=click.Path(path_type=Path), default=Path("."), show_default=True,
-              help="The agent's working directory.")
+@click.option(
+    "--workspace",
+    type=click.Path(path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The agent's working directory.",
+)
 @click.option("--resume", "resume_id", metavar="RUN_ID", help="Continue an interrupted run in --workspace.")
 def run(**opts: Any) -> None:
     """Run the agent on a task for up to N iterations, building and qualifying tools between attempts."""
@@ -123,8 +128,12 @@ def _resume_changes(opts: dict[str, Any], workspace: Path) -> dict[str, Any]:
     from harnessgym.options import field_specs
 
     ctx = click.get_current_context()
-    given = {name for name in opts if name not in ("workspace", "resume_id")
-             and ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)}
+    given = {
+        name
+        for name in opts
+        if name not in ("workspace", "resume_id")
+        and ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+    }
     changes: dict[str, Any] = {}
     if "task" in given or "task_text" in given:
         changes["task_text"] = task_fields(opts, workspace)["task_text"]

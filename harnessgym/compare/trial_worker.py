@@ -191,7 +191,11 @@ def _measure(record: TrialRecord, summary: RunSummary, job: TrialJob) -> None:
 
 
 def _judge(
-    record: TrialRecord, summary: RunSummary, failures: list[str], infra: list[str], job: TrialJob,
+    record: TrialRecord,
+    summary: RunSummary,
+    failures: list[str],
+    infra: list[str],
+    job: TrialJob,
     undelivered: list[str],
 ) -> None:
     """Set the trial aside when it does not measure what the comparison is about."""

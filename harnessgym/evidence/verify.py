@@ -93,8 +93,16 @@ def parse_verdict(
     payload = _json_object(stdout)
     score = extract_score(payload, score_key) if payload is not None else None
     if timed_out:
-        return Verdict(command=command, status="timeout", score=score, score_key=score_key, return_code=return_code,
-                       timed_out=True, payload=payload, message="the verify command timed out; its tree was killed")
+        return Verdict(
+            command=command,
+            status="timeout",
+            score=score,
+            score_key=score_key,
+            return_code=return_code,
+            timed_out=True,
+            payload=payload,
+            message="the verify command timed out; its tree was killed",
+        )
     status_value = payload.get("status") if payload is not None else None
     if isinstance(status_value, str):
         passed = status_value.strip().lower() in PASSING_STATUSES
@@ -146,8 +154,14 @@ async def run_verify(
         stderr_path=stderr_path,
     )
     if result.error is not None:
-        return Verdict(command=command, status="error", score_key=score_key, message=result.error,
-                       stdout_path=stdout_path, stderr_path=stderr_path)
+        return Verdict(
+            command=command,
+            status="error",
+            score_key=score_key,
+            message=result.error,
+            stdout_path=stdout_path,
+            stderr_path=stderr_path,
+        )
     try:
         with stdout_path.open("rb") as fh:
             # A verdict is small; a command that prints gigabytes is judged by its tail (its last line).

@@ -39,8 +39,12 @@ def run(config: RunConfig, on_event: EventHandler | None = None) -> RunSummary:
 
 
 async def resume_async(
-    workspace: Path, run_id: str, on_event: EventHandler | None = None, *,
-    changes: Mapping[str, Any] | None = None, spell: Callable[[str], str] = str,
+    workspace: Path,
+    run_id: str,
+    on_event: EventHandler | None = None,
+    *,
+    changes: Mapping[str, Any] | None = None,
+    spell: Callable[[str], str] = str,
 ) -> RunSummary:
     """Continue an interrupted (cancelled, SIGTERMed or killed) run after its last completed phase. Options in
     ``changes`` that differ from the run's are applied and recorded (time limits, more iterations) or refused

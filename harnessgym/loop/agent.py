@@ -43,7 +43,10 @@ async def run_agent_phase(
     name = key or phase
     if phase != "attempt" and session_id is None:
         outcome = PhaseOutcome(
-            phase=phase, status="failed", error_kind="no_session", prompt_path=files.prompt,
+            phase=phase,
+            status="failed",
+            error_kind="no_session",
+            prompt_path=files.prompt,
             message=f"the {name} of iteration {n} needs the attempt's session, and the runner reported none",
         )
     else:
@@ -86,8 +89,13 @@ async def run_agent_phase(
         _judge_delivery(record, name, outcome)
     record.phases[name] = outcome
     if outcome.status != "completed":
-        await ctx.emit("warning", f"{name} {outcome.status}: {outcome.message}", iteration=n, phase=name,
-                       data={"status": outcome.status, "error_kind": outcome.error_kind})
+        await ctx.emit(
+            "warning",
+            f"{name} {outcome.status}: {outcome.message}",
+            iteration=n,
+            phase=name,
+            data={"status": outcome.status, "error_kind": outcome.error_kind},
+        )
     return outcome
 
 
@@ -101,8 +109,10 @@ def _judge_delivery(record: IterationRecord, name: str, outcome: PhaseOutcome) -
         record.mcp_delivered = delivery.status == "delivered"
     if delivery.status == "failed":
         tools = ", ".join(delivery.tools) or "none"
-        note = f"the harnessgym MCP server was not delivered to the {name} session: {delivery.message} " \
-               f"(its tools the CLI reported: {tools})"
+        note = (
+            f"the harnessgym MCP server was not delivered to the {name} session: {delivery.message} "
+            f"(its tools the CLI reported: {tools})"
+        )
         outcome.message = f"{outcome.message}; {note}" if outcome.message else note
         record.problems.append(note)
 

@@ -76,8 +76,13 @@ async def verify(ctx: RunContext, record: IterationRecord) -> None:
     if cfg.verify_command:
         stdout, stderr, verdict_path = ctx.run.verify_files(n)
         verdict = await run_verify(
-            cfg.verify_command, workspace=ctx.layout.workspace, timeout=cfg.verify_timeout,
-            stdout_path=stdout, stderr_path=stderr, score_key=cfg.score_key, env=ctx.env,
+            cfg.verify_command,
+            workspace=ctx.layout.workspace,
+            timeout=cfg.verify_timeout,
+            stdout_path=stdout,
+            stderr_path=stderr,
+            score_key=cfg.score_key,
+            env=ctx.env,
             pass_env=cfg.verify_pass_env,
         )
         store.write_model(verdict_path, verdict)
@@ -94,13 +99,21 @@ async def verify(ctx: RunContext, record: IterationRecord) -> None:
     elif record.status == "running":
         record.status = "incomplete"
     data: dict[str, str | float | bool | None] = {
-        "solved": record.solved, "evidence": record.evidence, "score": record.score,
-        "verdict": record.verdict.status if record.verdict else None, "claim": claim.status,
+        "solved": record.solved,
+        "evidence": record.evidence,
+        "score": record.score,
+        "verdict": record.verdict.status if record.verdict else None,
+        "claim": claim.status,
         "post_attempt": post.status if post else None,
     }
-    await ctx.emit("verdict", f"iteration {n}: {'solved' if record.solved else 'not solved'} ({record.evidence})"
-                   + (f", score {record.score:g}" if record.score is not None else ""),
-                   iteration=n, phase="verify", data=dict(data))
+    await ctx.emit(
+        "verdict",
+        f"iteration {n}: {'solved' if record.solved else 'not solved'} ({record.evidence})"
+        + (f", score {record.score:g}" if record.score is not None else ""),
+        iteration=n,
+        phase="verify",
+        data=dict(data),
+    )
 
 
 def _judge(

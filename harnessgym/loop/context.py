@@ -62,8 +62,15 @@ class RunContext:
         message: str = "",
     ) -> None:
         entry = JournalEntry.model_validate(
-            {"seq": self.next_seq, "kind": kind, "iteration": iteration, "phase": phase, "pid": os.getpid(),
-             "record": record.model_dump(mode="json") if record is not None else None, "message": message}
+            {
+                "seq": self.next_seq,
+                "kind": kind,
+                "iteration": iteration,
+                "phase": phase,
+                "pid": os.getpid(),
+                "record": record.model_dump(mode="json") if record is not None else None,
+                "message": message,
+            }
         )
         store.append_journal(self.run.journal, entry)
         self.next_seq += 1
@@ -88,6 +95,7 @@ class RunContext:
         if self.activation is None or not self.activation.mcp_servers:
             return None
         from harnessgym.loop.host import host_argv
+
         ws = str(self.layout.workspace)
         # Where the host finds the verdicts and the active set (Codex starts servers with a minimal env).
         env = {k: os.environ[k] for k in ("PYTHONPATH", "HARNESSGYM_STATE_DIR", "XDG_STATE_HOME") if k in os.environ}

@@ -91,12 +91,18 @@ async def _run_iteration(ctx: RunContext, record: IterationRecord) -> None:
     for name, fn in PHASES:
         if name in record.completed_phases:
             continue
-        if name in _AFTER_SOLVE and (ctx.config.attempt_only or (ends_run(ctx.config, record)
-                                                                and not ctx.config.build_after_solve)):
+        if name in _AFTER_SOLVE and (
+            ctx.config.attempt_only or (ends_run(ctx.config, record) and not ctx.config.build_after_solve)
+        ):
             record.skipped_phases.append(name)
         else:
-            await ctx.emit("phase_started", f"iteration {n}: {name}", iteration=n, phase=name,
-                           data={"limit_seconds": _limit(ctx.config, name, n)})
+            await ctx.emit(
+                "phase_started",
+                f"iteration {n}: {name}",
+                iteration=n,
+                phase=name,
+                data={"limit_seconds": _limit(ctx.config, name, n)},
+            )
             ctx.journal("phase_started", iteration=n, phase=name)
             await fn(ctx, record)
         record.completed_phases.append(name)
@@ -104,19 +110,37 @@ async def _run_iteration(ctx: RunContext, record: IterationRecord) -> None:
         ctx.journal("phase_completed", iteration=n, phase=name, record=record)
         if name not in record.skipped_phases:
             outcome = record.phases.get(name)
-            await ctx.emit("phase_finished", f"iteration {n}: {name} done", iteration=n, phase=name,
-                           data={"status": record.status, "cost_usd": outcome.cost_usd if outcome else None,
-                                 "phase_status": outcome.status if outcome else None})
+            await ctx.emit(
+                "phase_finished",
+                f"iteration {n}: {name} done",
+                iteration=n,
+                phase=name,
+                data={
+                    "status": record.status,
+                    "cost_usd": outcome.cost_usd if outcome else None,
+                    "phase_status": outcome.status if outcome else None,
+                },
+            )
     ctx.journal("iteration_completed", iteration=n, record=record)
-    goal = "" if record.goal is None else (
-        f" (goal {record.goal.outcome} after {record.goal.turns} turn(s), {record.goal.tokens_used} tokens)")
-    await ctx.emit("iteration_finished", f"iteration {n}: {record.status}{goal}", iteration=n,
-                   data={"status": record.status, "solved": record.solved, "evidence": record.evidence,
-                         "score": record.score})
+    goal = (
+        ""
+        if record.goal is None
+        else (f" (goal {record.goal.outcome} after {record.goal.turns} turn(s), {record.goal.tokens_used} tokens)")
+    )
+    await ctx.emit(
+        "iteration_finished",
+        f"iteration {n}: {record.status}{goal}",
+        iteration=n,
+        data={"status": record.status, "solved": record.solved, "evidence": record.evidence, "score": record.score},
+    )
 
 
 async def drive(
-    ctx: RunContext, records: dict[int, IterationRecord], first: int, *, past_solved: bool = False,
+    ctx: RunContext,
+    records: dict[int, IterationRecord],
+    first: int,
+    *,
+    past_solved: bool = False,
     measure_baseline: bool = False,
 ) -> RunSummary:
     """Run iterations ``first`` to ``ctx.config.iterations`` (an unfinished one after its last journaled phase)
@@ -160,30 +184,47 @@ async def drive(
 
 
 async def _finish(
-    ctx: RunContext, records: dict[int, IterationRecord], current: IterationRecord | None, status: RunStatus,
-    message: str, restored: RestoredBest | None = None,
+    ctx: RunContext,
+    records: dict[int, IterationRecord],
+    current: IterationRecord | None,
+    status: RunStatus,
+    message: str,
+    restored: RestoredBest | None = None,
 ) -> RunSummary:
     if current is not None and status in ("interrupted", "error") and "activate" not in current.completed_phases:
         current.status = "interrupted"
         ctx.save(current)
     registry, _ = store.read_registry(ctx.layout)
     summary = build_summary(
-        ctx.layout, ctx.run_id, [records[k] for k in sorted(records)], status=status, started_at=ctx.started_at,
-        higher_is_better=ctx.config.higher_is_better, registry=registry, message=message,
-        optimization=optimize.summary_block(ctx, records), restored_best=restored, runner=ctx.config.runner,
+        ctx.layout,
+        ctx.run_id,
+        [records[k] for k in sorted(records)],
+        status=status,
+        started_at=ctx.started_at,
+        higher_is_better=ctx.config.higher_is_better,
+        registry=registry,
+        message=message,
+        optimization=optimize.summary_block(ctx, records),
+        restored_best=restored,
+        runner=ctx.config.runner,
         baseline=ctx.baseline,
     )
     store.write_model(ctx.run.summary, summary)
     finished = status in ("solved", "not_solved")
     kind: Literal["run_finished", "run_interrupted"] = "run_finished" if finished else "run_interrupted"
     ctx.journal(kind, message=message or status)
-    await ctx.emit(kind, f"run {ctx.run_id}: {status}", data={"status": status, "solved": summary.solved,
-                                                               "evidence": summary.evidence})
+    await ctx.emit(
+        kind,
+        f"run {ctx.run_id}: {status}",
+        data={"status": status, "solved": summary.solved, "evidence": summary.evidence},
+    )
     return summary
 
 
 async def with_context(
-    config: RunConfig, on_event: EventHandler | None, body: Callable[[RunContext], Awaitable[RunSummary]],
+    config: RunConfig,
+    on_event: EventHandler | None,
+    body: Callable[[RunContext], Awaitable[RunSummary]],
     started_at: datetime | None = None,
 ) -> RunSummary:
     """Lock the workspace, set up the runner and the run's context, run ``body``; always clean up after it."""
@@ -196,8 +237,14 @@ async def with_context(
         await reap_orphans(layout.workspace)
         env = marker_env(layout.workspace, config.run_id)
         runner = _runner(config, env)
-        ctx = RunContext(config=config, layout=layout, runner=runner, emit=Emitter(config.run_id, on_event),
-                         env=env, started_at=started_at or utcnow())
+        ctx = RunContext(
+            config=config,
+            layout=layout,
+            runner=runner,
+            emit=Emitter(config.run_id, on_event),
+            env=env,
+            started_at=started_at or utcnow(),
+        )
         ctx.next_seq = len(store.read_journal(ctx.run.journal))
         ctx.activation = store.read_model(layout.activation, ActivationRecord)
         return await body(ctx)
@@ -226,9 +273,11 @@ async def start_run(config: RunConfig, on_event: EventHandler | None = None) -> 
         if config.task_state == "reset":
             store.snapshot_task_state(ctx.layout, link_from=template)
         ctx.journal("run_started", message=f"runner {config.runner} ({why}), {config.iterations} iteration(s)")
-        await ctx.emit("run_started", f"run {ctx.run_id} in {ctx.layout.workspace} (runner {config.runner})",
-                       data={"run_dir": str(ctx.run.dir), "runner": config.runner,
-                             "iterations": config.iterations})
+        await ctx.emit(
+            "run_started",
+            f"run {ctx.run_id} in {ctx.layout.workspace} (runner {config.runner})",
+            data={"run_dir": str(ctx.run.dir), "runner": config.runner, "iterations": config.iterations},
+        )
         if config.runner == "tui-goal":
             await ctx.emit("warning", TUI_GOAL_NOTICE, data={"runner": "tui-goal"})
         return await drive(ctx, {}, 1, measure_baseline=True)

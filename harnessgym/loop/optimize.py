@@ -172,12 +172,20 @@ async def restore_best(ctx: RunContext) -> RestoredBest | None:
         return None
     manifest = store.read_best_checkpoint(ctx.layout, ctx.run_id)
     if manifest is None:
-        return RestoredBest(restored=False, reason="no_checkpoint",
-                            message="no measurement passed with a score, so there is no best workspace to restore")
+        return RestoredBest(
+            restored=False,
+            reason="no_checkpoint",
+            message="no measurement passed with a score, so there is no best workspace to restore",
+        )
     at, score = manifest.iteration, manifest.score
     if store.workspace_matches_checkpoint(ctx.layout, ctx.run_id):
-        return RestoredBest(restored=False, reason="already_best", iteration=at, score=score,
-                            message=f"the workspace already is the best one (iteration {manifest.iteration})")
+        return RestoredBest(
+            restored=False,
+            reason="already_best",
+            iteration=at,
+            score=score,
+            message=f"the workspace already is the best one (iteration {manifest.iteration})",
+        )
     try:
         count = store.restore_best_checkpoint(ctx.layout, ctx.run_id)
     except OSError as exc:

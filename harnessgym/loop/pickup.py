@@ -65,8 +65,12 @@ def _saved(workspace: Path, run_id: str, error: type[ResumeError]) -> _Saved:
 
 
 async def _pick_up(
-    ctx: RunContext, saved: _Saved, kind: Literal["run_resumed", "run_continued"], message: str,
-    *, past_solved: bool = False,
+    ctx: RunContext,
+    saved: _Saved,
+    kind: Literal["run_resumed", "run_continued"],
+    message: str,
+    *,
+    past_solved: bool = False,
 ) -> RunSummary:
     first = saved.completed + 1
     if ctx.config.qualify_artifacts and not ctx.run.template.is_dir():
@@ -132,8 +136,12 @@ def _apply_changes(
 
 
 async def resume_run(
-    workspace: Path, run_id: str, on_event: EventHandler | None = None, *,
-    changes: Mapping[str, Any] | None = None, spell: Callable[[str], str] = str,
+    workspace: Path,
+    run_id: str,
+    on_event: EventHandler | None = None,
+    *,
+    changes: Mapping[str, Any] | None = None,
+    spell: Callable[[str], str] = str,
 ) -> RunSummary:
     """Continue an interrupted run after its last completed phase. ``changes`` (config field names, or
     ``runner_options.<field>``) given with the resume are applied and recorded when they are time limits or a

@@ -30,17 +30,19 @@ DEPTH_GUIDANCE: dict[str, str] = {
         "Harness depth: standard. Keep the artifact focused and small: one instrument that answers the question "
         "this attempt could not, with a short self-test."
     ),
-    "deep": "\n".join([
-        "Harness depth: deep. Grow a real toolkit across iterations, not a note:",
-        "- several executable tools that together cover observation (inspect state, intermediate values, traces),",
-        "  verification (a checker that says pass or fail with its evidence), search (sweeps or candidate",
-        "  comparison with a structured result per candidate), rollback (save and restore a known-good state",
-        "  before a risky change) and history/ranking (log every measured try and rank them);",
-        "- each tool prints structured JSON and has a deterministic self-test of its success and error paths on a",
-        "  small fixture (no timing-sensitive checks, no asserting which candidate wins);",
-        "- extend what earlier iterations built instead of starting over;",
-        "- documentation alone is not an artifact: a skill must point at tools that run.",
-    ]),
+    "deep": "\n".join(
+        [
+            "Harness depth: deep. Grow a real toolkit across iterations, not a note:",
+            "- several executable tools that together cover observation (inspect state, intermediate values, traces),",
+            "  verification (a checker that says pass or fail with its evidence), search (sweeps or candidate",
+            "  comparison with a structured result per candidate), rollback (save and restore a known-good state",
+            "  before a risky change) and history/ranking (log every measured try and rank them);",
+            "- each tool prints structured JSON and has a deterministic self-test of its success and error paths on a",
+            "  small fixture (no timing-sensitive checks, no asserting which candidate wins);",
+            "- extend what earlier iterations built instead of starting over;",
+            "- documentation alone is not an artifact: a skill must point at tools that run.",
+        ]
+    ),
 }
 """How much tooling the reflection and build prompts ask for (``RunConfig.harness_depth``)."""
 
@@ -113,8 +115,10 @@ def attempt_prompt(
         else "If you solve the task, verify it objectively and say how in `verification`."
     )
     if post_attempt_command:
-        verify_note += (f"\n- After your attempt harnessgym also runs `{post_attempt_command}` and reads a score from "
-                        "its JSON output; the measured score counts, not the one you write.")
+        verify_note += (
+            f"\n- After your attempt harnessgym also runs `{post_attempt_command}` and reads a score from "
+            "its JSON output; the measured score counts, not the one you write."
+        )
     if optimization:
         verify_note += "\n- " + optimization
     stop_note = (
@@ -166,16 +170,21 @@ def _measured_note(post: Measurement | None, step: OptimizationStep | None) -> s
     parts = []
     if post is not None:
         score = f", score {post.score:g}" if post.score is not None else ""
-        parts.append(f"The post-attempt command `{post.command}` {post.status} "
-                     f"({'passed' if post.passed else 'not passed'}{score}; output in {post.stdout_path}).")
+        parts.append(
+            f"The post-attempt command `{post.command}` {post.status} "
+            f"({'passed' if post.passed else 'not passed'}{score}; output in {post.stdout_path})."
+        )
     if step is not None:
+
         def show(value: float | None) -> str:
             return "none" if value is None else f"{value:g}"
 
-        parts.append(f"Optimization ({'higher' if step.higher_is_better else 'lower'} is better): counted score "
-                     f"{show(step.current_score)}, baseline {show(step.baseline_score)}, best before "
-                     f"{show(step.previous_best_score)}. Prefer instruments that make the next attempt measurably "
-                     "better: fast dev-mode measurement, sweeps, and guards against overfitting the measurement.")
+        parts.append(
+            f"Optimization ({'higher' if step.higher_is_better else 'lower'} is better): counted score "
+            f"{show(step.current_score)}, baseline {show(step.baseline_score)}, best before "
+            f"{show(step.previous_best_score)}. Prefer instruments that make the next attempt measurably "
+            "better: fast dev-mode measurement, sweeps, and guards against overfitting the measurement."
+        )
     return "\n\n" + "\n".join(parts)
 
 
@@ -220,7 +229,11 @@ def build_prompt(
         else "nothing was recorded; build the single most useful instrument from your reflection"
     )
     return _render(
-        "build", iteration=iteration, selected=chosen, result_path=result_path, registry_path=layout.registry,
+        "build",
+        iteration=iteration,
+        selected=chosen,
+        result_path=result_path,
+        registry_path=layout.registry,
         depth_note=DEPTH_GUIDANCE[depth],
     )
 

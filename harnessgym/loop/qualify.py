@@ -47,7 +47,13 @@ async def qualify(ctx: RunContext, record: IterationRecord) -> None:
     while True:
         dest = ctx.run.qualification_dir(n, attempt)
         report = await qualify_in_fresh_copy(
-            ctx.layout, ctx.run.template, dest, candidates, run_id=ctx.run_id, iteration=n, attempt=attempt,
+            ctx.layout,
+            ctx.run.template,
+            dest,
+            candidates,
+            run_id=ctx.run_id,
+            iteration=n,
+            attempt=attempt,
             mcp_pass_env=cfg.mcp_pass_env,
         )
         report_path = ctx.run.qualification_report(n, attempt)
@@ -57,8 +63,16 @@ async def qualify(ctx: RunContext, record: IterationRecord) -> None:
         prompt = prompting.repair_prompt(
             repair_index=attempt, report=report, report_path=report_path, result_path=ctx.run.result(n)
         )
-        outcome = await run_agent_phase(ctx, record, "repair", prompt, timeout=cfg.build_timeout,
-                                        session_id=session, repair_index=attempt, key=f"repair_{attempt}")
+        outcome = await run_agent_phase(
+            ctx,
+            record,
+            "repair",
+            prompt,
+            timeout=cfg.build_timeout,
+            session_id=session,
+            repair_index=attempt,
+            key=f"repair_{attempt}",
+        )
         session = outcome.session_id or session
         registry = ctx.registry(record)
         record.problems += store.sync_registry(ctx.layout, registry, iteration=n)
@@ -82,11 +96,21 @@ async def qualify(ctx: RunContext, record: IterationRecord) -> None:
     record.qualification_status = report.status
     for note in record.artifacts:
         tools = f" (tools: {', '.join(note.tools)})" if note.tools else ""
-        await ctx.emit("artifact", f"iteration {n}: {note.artifact_id} {note.verdict} qualification, now "
-                       f"{note.state}{tools}", iteration=n, phase="qualify", data=note.model_dump(mode="json"))
+        await ctx.emit(
+            "artifact",
+            f"iteration {n}: {note.artifact_id} {note.verdict} qualification, now {note.state}{tools}",
+            iteration=n,
+            phase="qualify",
+            data=note.model_dump(mode="json"),
+        )
     if failed:
-        await ctx.emit("warning", f"{len(failed)} artifact(s) quarantined", iteration=n, phase="qualify",
-                       data={"quarantined": list(failed)})
+        await ctx.emit(
+            "warning",
+            f"{len(failed)} artifact(s) quarantined",
+            iteration=n,
+            phase="qualify",
+            data={"quarantined": list(failed)},
+        )
 
 
 async def activate(ctx: RunContext, record: IterationRecord) -> None:
@@ -99,6 +123,11 @@ async def activate(ctx: RunContext, record: IterationRecord) -> None:
     served = [f"{s.name}__{tool}" for s in ctx.activation.mcp_servers for note in record.artifacts
               if note.artifact_id == s.artifact_id for tool in note.tools]  # fmt: skip
     if served:
-        await ctx.emit("artifact", f"iteration {n}: the host serves {', '.join(served)} to the next session",
-                       iteration=n, phase="activate", data={"served": list(served)})
+        await ctx.emit(
+            "artifact",
+            f"iteration {n}: the host serves {', '.join(served)} to the next session",
+            iteration=n,
+            phase="activate",
+            data={"served": list(served)},
+        )
     record.problems += [w for w in ctx.activation.warnings if w not in record.problems]

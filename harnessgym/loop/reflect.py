@@ -15,12 +15,22 @@ async def reflection(ctx: RunContext, record: IterationRecord) -> None:
     n = record.iteration
     result, _ = store.read_agent_result(ctx.run.result(n), n, "reflection")
     prompt = prompting.reflection_prompt(
-        layout=ctx.layout, iteration=n, result_path=ctx.run.result(n), result=result, verdict=record.verdict,
-        post_attempt=record.post_attempt, optimization=record.optimization, depth=ctx.config.harness_depth,
+        layout=ctx.layout,
+        iteration=n,
+        result_path=ctx.run.result(n),
+        result=result,
+        verdict=record.verdict,
+        post_attempt=record.post_attempt,
+        optimization=record.optimization,
+        depth=ctx.config.harness_depth,
     )
     attempt = record.phases.get("attempt")
     await run_agent_phase(
-        ctx, record, "reflection", prompt, timeout=ctx.config.reflection_limit,
+        ctx,
+        record,
+        "reflection",
+        prompt,
+        timeout=ctx.config.reflection_limit,
         session_id=attempt.session_id if attempt else None,
     )
     after, problems = store.read_agent_result(ctx.run.result(n), n, "reflection")
@@ -32,7 +42,10 @@ async def reflection(ctx: RunContext, record: IterationRecord) -> None:
 async def build(ctx: RunContext, record: IterationRecord) -> None:
     n = record.iteration
     prompt = prompting.build_prompt(
-        layout=ctx.layout, iteration=n, result_path=ctx.run.result(n), selected=record.selected_improvement,
+        layout=ctx.layout,
+        iteration=n,
+        result_path=ctx.run.result(n),
+        selected=record.selected_improvement,
         depth=ctx.config.harness_depth,
     )
     session = None

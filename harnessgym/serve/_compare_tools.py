@@ -43,8 +43,6 @@ CompareId = Annotated[
 ]  # fmt: skip
 
 
-
-
 def _inside(state: ControlState, given: str, what: str) -> Path:
     return resolve_inside(state.roots, given, what=what)
 
@@ -54,8 +52,7 @@ async def start_compare(
     ctx: Ctx,
     task_file: Annotated[
         str | None,
-        Field(description="A task file under an allowed root; one inside the template is read from each trial's "
-              "copy."),
+        Field(description="A task file under an allowed root; one inside the template is read from each trial's copy."),
     ] = None,
     task_text: Annotated[str | None, Field(description="The task itself, instead of task_file.")] = None,
     **options: Any,
@@ -89,7 +86,9 @@ async def start_compare(
         verb = "start" if job.refused or not job.outcome else "go on"
         raise ToolError(f"the comparison in {out} could not {verb}: {job.failure}")
     return StartedCompare(
-        compare_id=str(out), output_dir=out, report_path=OutputLayout(out).report,
+        compare_id=str(out),
+        output_dir=out,
+        report_path=OutputLayout(out).report,
         trials_planned=planned_count(config) or 0,
     )
 
@@ -99,8 +98,9 @@ async def get_compare(
     compare_id: CompareId,
     wait_seconds: Annotated[
         float,
-        Field(ge=0, le=_MAX_WAIT_SECONDS, description="Wait up to this long for the comparison to end, sending "
-              "progress."),
+        Field(
+            ge=0, le=_MAX_WAIT_SECONDS, description="Wait up to this long for the comparison to end, sending progress."
+        ),
     ] = 0,
 ) -> CompareView:
     """A comparison's status, its trials so far (one line each: solved or not, time, score, active artifacts,

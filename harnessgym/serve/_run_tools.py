@@ -179,8 +179,10 @@ async def start_iteration(
     workspace: Workspace = None,
     run_id: Annotated[
         str | None,
-        Field(description="Step this run: its next iteration, numbered on from its last, with the run's own "
-              "options. Omit to start a new one-iteration run from the options below."),
+        Field(
+            description="Step this run: its next iteration, numbered on from its last, with the run's own "
+            "options. Omit to start a new one-iteration run from the options below."
+        ),
     ] = None,
     task_file: TaskFile = None,
     task_text: TaskText = None,

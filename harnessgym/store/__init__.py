@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from harnessgym.store.files import (
         append_journal,
         append_line,
-                read_agent_result,
+        read_agent_result,
         read_journal,
         read_lines,
         read_model,
@@ -148,7 +148,7 @@ _HOME: dict[str, str] = {
         [
             "append_journal",
             "append_line",
-                        "read_agent_result",
+            "read_agent_result",
             "read_journal",
             "read_lines",
             "read_model",

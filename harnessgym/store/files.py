@@ -15,10 +15,22 @@ from harnessgym.errors import NO_SPACE_ERRNOS, DiskFullError
 from harnessgym.records import MAX_JSON_DEPTH, AgentResult, JournalEntry, json_too_deep
 from mcp_host import AGENT_FILE_LIMIT_BYTES, read_regular, write_atomic
 
-__all__ = ["AGENT_FILE_LIMIT_BYTES", "append_journal", "append_line", "load_json", "read_agent_result",
-           "read_journal", "read_lines", "read_model", "read_regular", "write_atomic", "write_model"]
+__all__ = [
+    "AGENT_FILE_LIMIT_BYTES",
+    "append_journal",
+    "append_line",
+    "load_json",
+    "read_agent_result",
+    "read_journal",
+    "read_lines",
+    "read_model",
+    "read_regular",
+    "write_atomic",
+    "write_model",
+]
 
 M = TypeVar("M", bound=BaseModel)
+
 
 def write_model(path: Path, model: BaseModel) -> None:
     """Write a record atomically; a full disk raises :class:`~harnessgym.errors.DiskFullError` naming the file
@@ -153,5 +165,3 @@ def read_journal(path: Path) -> list[JournalEntry]:
         except (ValidationError, RecursionError):
             continue
     return entries
-
-

@@ -72,9 +72,7 @@ def read_tail(path: Path, limit: int) -> str | None:
     return text
 
 
-def read_phase_files(
-    layout: Layout, run_id: str, n: int, phase: str, *, repair: int | None = None
-) -> PhaseTexts:
+def read_phase_files(layout: Layout, run_id: str, n: int, phase: str, *, repair: int | None = None) -> PhaseTexts:
     """Iteration ``n``'s result.json and the ``phase`` session's transcript, stdout and stderr (their ends)."""
     run = layout.run(run_id)
     files = run.phase(n, phase, repair)

@@ -71,8 +71,12 @@ async def run_bridge(options: BridgeOptions) -> None:
         try:
             async with anyio.create_task_group() as tg:
                 router = Router(
-                    workspace=workspace, task_group=tg, telemetry=telemetry, log_dir=logs_dir(workspace),
-                    prefix=False, server_name=spec.name,
+                    workspace=workspace,
+                    task_group=tg,
+                    telemetry=telemetry,
+                    log_dir=logs_dir(workspace),
+                    prefix=False,
+                    server_name=spec.name,
                 )
                 tg.start_soon(router.tick)
                 tg.start_soon(router.apply, [spec])

@@ -99,8 +99,18 @@ async def _connect(workspace: Path, start: bool, wait: float, idle: float) -> an
             raise HostUnavailableError(f"no harnessgym host is running for {workspace} ({path}: {exc})") from None
     # -I: isolated from the workspace's import path (the daemon runs there), so a harnessgym/ folder in it
     # cannot stand in for the host.
-    argv = [sys.executable, "-I", "-m", "harnessgym", "host", "--workspace", str(workspace), "--no-stdio",
-            "--idle-timeout", str(idle)]
+    argv = [
+        sys.executable,
+        "-I",
+        "-m",
+        "harnessgym",
+        "host",
+        "--workspace",
+        str(workspace),
+        "--no-stdio",
+        "--idle-timeout",
+        str(idle),
+    ]
     # The daemon's servers can read its /proc/<pid>/environ: it gets no more than the host's allow-list.
     procs.spawn_detached(argv, cwd=workspace, env=host_env(), log_path=daemon_log_path(workspace))
     deadline = time.monotonic() + wait
@@ -116,8 +126,14 @@ async def _connect(workspace: Path, start: bool, wait: float, idle: float) -> an
     )
 
 
-async def list_tools(workspace: Path, *, tag: RunTag | None = None, timeout: float = 60.0,
-                     start: bool = True, idle_timeout: float = DAEMON_IDLE_SECONDS) -> list[dict[str, Any]]:
+async def list_tools(
+    workspace: Path,
+    *,
+    tag: RunTag | None = None,
+    timeout: float = 60.0,
+    start: bool = True,
+    idle_timeout: float = DAEMON_IDLE_SECONDS,
+) -> list[dict[str, Any]]:
     """The host's tool list (qualified names, with the owning server and tool in ``_meta``)."""
     stream = await _connect(workspace, start, timeout, idle_timeout)
     async with stream:
@@ -151,6 +167,5 @@ async def call_tool(
         if not matches:
             offered = sorted("/".join(_owner(t)) for t in tools)
             text = f"no tool {tool!r} on server {server!r}; the host offers: {', '.join(offered) or 'nothing'}"
-            return {"jsonrpc": "2.0", "id": 0, "result": {"content": [{"type": "text", "text": text}],
-                                                          "isError": True}}
+            return {"jsonrpc": "2.0", "id": 0, "result": {"content": [{"type": "text", "text": text}], "isError": True}}
         return await client.request("tools/call", {"name": matches[0], "arguments": arguments}, timeout)

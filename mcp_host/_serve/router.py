@@ -491,8 +491,16 @@ class Router:
             message = f"tools/call arguments must be an object, not {type(arguments).__name__}"
             await session.send(jsonrpc.error(rid, jsonrpc.INVALID_PARAMS, message))
             return
-        call = RelayedCall(session, rid, server, target[1], name, arguments,  # type: ignore[arg-type]
-                           telemetry=self.telemetry, progress=self.progress)
+        call = RelayedCall(
+            session,
+            rid,
+            server,
+            target[1],
+            name,
+            arguments,  # type: ignore[arg-type]
+            telemetry=self.telemetry,
+            progress=self.progress,
+        )
         session.calls[rid] = call
         out = dict(params)
         out["name"] = target[1]

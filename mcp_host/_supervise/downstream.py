@@ -153,8 +153,9 @@ class Downstream:
         with ``before``, only calls sent before the request of that id count."""
         if now < self.busy_until:
             return True
-        return any(now < w.deadline < float("inf") and (before is None or did < before)
-                   for did, w in self.pending.items())
+        return any(
+            now < w.deadline < float("inf") and (before is None or did < before) for did, w in self.pending.items()
+        )
 
     # -- lifecycle -----------------------------------------------------------------------------------
 

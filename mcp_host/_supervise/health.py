@@ -56,8 +56,9 @@ def process_stopped(pid: int | None) -> bool:
     return pid is not None and proctable.state(pid) == "T"
 
 
-async def watch(servers: Callable[[], Iterable[Downstream]], policy: HealthPolicy,
-                task_group: anyio.abc.TaskGroup) -> None:
+async def watch(
+    servers: Callable[[], Iterable[Downstream]], policy: HealthPolicy, task_group: anyio.abc.TaskGroup
+) -> None:
     """Look at every server forever; probe the ones that need it (each probe in its own task)."""
     while True:
         await anyio.sleep(policy.interval)
@@ -111,8 +112,7 @@ async def _probe(server: Downstream, policy: HealthPolicy) -> None:
                 return
         state = f"its process {pid} is stopped" if stopped else f"no answer to {method} in {policy.ping_timeout:g} s"
         await server.kill_wedged(
-            f"server {server.name!r} stopped answering pings ({state}); "
-            "it was killed and is restarted on the next call"
+            f"server {server.name!r} stopped answering pings ({state}); it was killed and is restarted on the next call"
         )
     finally:
         server.last_probe = time.monotonic()

@@ -51,7 +51,6 @@ MAX_MANIFEST_BYTES = 1 << 20
 """A manifest is a few hundred bytes; anything over 1 MiB is refused rather than read into memory."""
 
 
-
 def discover_manifests(workspace: Path) -> list[Path]:
     """Every manifest under ``<workspace>/.harnessgym/mcp``: one per directory, by precedence, sorted."""
     root = manifests_dir(workspace)
@@ -177,13 +176,33 @@ def _spec(path: Path, workspace: Path, raw: Mapping[str, Any], default_name: str
     timeouts = raw.get("timeouts") or {}
     if not isinstance(timeouts, dict):
         raise ManifestError(path, "timeouts", "must be an object")
-    startup = fields.timeout(path, raw, timeouts, ("startup_timeout_sec",), ("startup_seconds", "startup_timeout_sec"),
-                       ("initialize_ms", "startup_ms"), DEFAULT_STARTUP)
-    tool = fields.timeout(path, raw, timeouts, ("tool_timeout_sec",), ("tool_seconds", "tool_timeout_sec"),
-                    ("tool_call_ms", "tool_ms"), DEFAULT_TOOL)
-    self_test_timeout = fields.timeout(path, raw, timeouts, ("self_test_timeout_sec", "test_timeout_sec"),
-                                 ("self_test_seconds", "self_test_timeout_sec"), ("self_test_ms", "test_ms"),
-                                 DEFAULT_SELF_TEST)
+    startup = fields.timeout(
+        path,
+        raw,
+        timeouts,
+        ("startup_timeout_sec",),
+        ("startup_seconds", "startup_timeout_sec"),
+        ("initialize_ms", "startup_ms"),
+        DEFAULT_STARTUP,
+    )
+    tool = fields.timeout(
+        path,
+        raw,
+        timeouts,
+        ("tool_timeout_sec",),
+        ("tool_seconds", "tool_timeout_sec"),
+        ("tool_call_ms", "tool_ms"),
+        DEFAULT_TOOL,
+    )
+    self_test_timeout = fields.timeout(
+        path,
+        raw,
+        timeouts,
+        ("self_test_timeout_sec", "test_timeout_sec"),
+        ("self_test_seconds", "self_test_timeout_sec"),
+        ("self_test_ms", "test_ms"),
+        DEFAULT_SELF_TEST,
+    )
     program = fields.program(command)
     self_test = fields.self_test(path, workspace, raw.get("self_test"), [program, *args], cwd, self_test_timeout)
     test_argv = self_test.argv if self_test is not None else ()

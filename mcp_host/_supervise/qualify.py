@@ -58,6 +58,7 @@ def capped(asked: float, limit: float) -> tuple[float, str]:
         return asked, ""
     return limit, f" (it asks for {asked:g} s; qualification allows at most {limit:g} s)"
 
+
 log = logging.getLogger(__name__)
 
 _OUTPUT_CHARS = 8000

@@ -42,9 +42,9 @@ def _pollable(fd: int) -> bool:
 class FdStream:
     """Reads ``read_fd`` and writes ``write_fd`` as byte streams (a :class:`mcp_host._serve.session.Transport`).
 
-With ``own``, the descriptors are ours (pipes to a child) and are closed on close; otherwise (stdio) they
-are only switched back to blocking mode.
-"""
+    With ``own``, the descriptors are ours (pipes to a child) and are closed on close; otherwise (stdio) they
+    are only switched back to blocking mode.
+    """
 
     def __init__(self, read_fd: int = 0, write_fd: int = 1, *, own: bool = False) -> None:
         self._r = read_fd

@@ -25,7 +25,6 @@ class Waiter(Protocol):
     async def fail(self, message: str, status: Literal["error", "timeout"]) -> None: ...
 
 
-
 class Future:
     """A waiter for the supervisor's own requests (handshake, tools/list): an event and the outcome."""
 

@@ -12,8 +12,11 @@ def main() -> None:
         msg = json.loads(line)
         rid, method = msg.get("id"), msg.get("method")
         if method == "initialize":
-            result = {"protocolVersion": msg["params"]["protocolVersion"], "capabilities": {"tools": {}},
-                      "serverInfo": {"name": "deaf", "version": "1"}}
+            result = {
+                "protocolVersion": msg["params"]["protocolVersion"],
+                "capabilities": {"tools": {}},
+                "serverInfo": {"name": "deaf", "version": "1"},
+            }
         elif method == "tools/list":
             result = {"tools": [{"name": "echo", "inputSchema": {"type": "object"}}]}
         else:

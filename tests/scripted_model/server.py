@@ -537,7 +537,6 @@ class ModelServer:
                 server._log({**entry, "reply": reply})
                 self._send(200, data, "text/event-stream" if stream else "application/json")
 
-
         return Handler
 
 

@@ -21,7 +21,7 @@ from mcp_host import load_manifest, write_active_servers
 
 pytestmark = pytest.mark.anyio
 
-SCRIPTED = r'''
+SCRIPTED = r"""
 import json, sys
 plan = json.load(open(sys.argv[1]))
 tools = [{"name": n, "inputSchema": {"type": "object"}} for n in ("echo", "flood", "count")]
@@ -60,7 +60,7 @@ for line in sys.stdin:
         continue
     sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": rid, "result": result}) + "\n")
     sys.stdout.flush()
-'''
+"""
 
 
 def scripted_server(workspace: Path, name: str, plan: dict[str, Any], **extra: Any) -> Path:

@@ -31,8 +31,10 @@ def skill(ws: Path, name: str, front: str = "name: {name}\ndescription: Does thi
         ("name: s\ndescription: >\n  folded\n  text", None),
         ("description: ok", "SKILL.md front matter has no 'name'"),
         ("name: s", "SKILL.md front matter has no 'description'"),
-        ("name: s\ndescription: " + "d" * 1025,
-         "SKILL.md description is 1025 characters; the CLIs accept at most 1024"),
+        (
+            "name: s\ndescription: " + "d" * 1025,
+            "SKILL.md description is 1025 characters; the CLIs accept at most 1024",
+        ),
     ],
 )
 def test_skill_front_matter_is_checked_like_the_clis_do(tmp_path: Path, front: str, problem: str | None) -> None:

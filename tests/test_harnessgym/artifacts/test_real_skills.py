@@ -87,8 +87,13 @@ def _runner(cli: str, model: ScriptedModel, tmp_path: Path) -> Runner:
     if cli == "claude":
         env = claude_env(tmp_path / "home", model.base_url)
         return ClaudeRunner(RunnerOptions(claude_bin=str(clis.claude), claude_model="mock-model", agent_env=env))
-    return CodexRunner(RunnerOptions(codex_bin=str(clis.codex), codex_config=codex_config(model.openai_base_url),
-                                     agent_env=codex_env(tmp_path / "home")))
+    return CodexRunner(
+        RunnerOptions(
+            codex_bin=str(clis.codex),
+            codex_config=codex_config(model.openai_base_url),
+            agent_env=codex_env(tmp_path / "home"),
+        )
+    )
 
 
 @pytest.mark.parametrize("cli", ["claude", "codex"])

@@ -54,9 +54,15 @@ def test_our_registry_round_trips_and_new_agent_entries_start_as_candidates(tmp_
 
 def test_unregistered_files_are_discovered_and_deleted_ones_dropped(tmp_path: Path) -> None:
     layout = Layout(tmp_path)
-    for rel in (".harnessgym/tools/t.py", ".harnessgym/tools/__pycache__/t.cpython-311.pyc",
-                ".harnessgym/skills/s/SKILL.md", ".harnessgym/skills/s/notes.md",
-                ".harnessgym/mcp/m/server.py", ".harnessgym/mcp/m/harnessgym-mcp.json", ".harnessgym/mcp/m/mcp.json"):
+    for rel in (
+        ".harnessgym/tools/t.py",
+        ".harnessgym/tools/__pycache__/t.cpython-311.pyc",
+        ".harnessgym/skills/s/SKILL.md",
+        ".harnessgym/skills/s/notes.md",
+        ".harnessgym/mcp/m/server.py",
+        ".harnessgym/mcp/m/harnessgym-mcp.json",
+        ".harnessgym/mcp/m/mcp.json",
+    ):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x")  # fmt: skip
     registry, _ = parse_registry({"schema_version": 1, "artifacts": [{"kind": "docs", "path": "gone.md"}]}, tmp_path)

@@ -69,8 +69,9 @@ async def test_a_missing_agent_cli_stops_the_run_with_one_clear_message(tmp_path
 async def test_a_workspace_that_is_not_writable_is_refused(tmp_path: Path) -> None:
     result, _, err = await cli(tmp_path, "run", "--task-text", "t", "--workspace", "/sys", "--runner", "fake")
     assert result.returncode == 1 and "workspace /sys is not writable" in err and "Traceback" not in err
-    result, _, err = await cli(tmp_path, "run", "--task-text", "t", "--workspace", str(tmp_path / "nowhere"),
-                               "--runner", "fake")
+    result, _, err = await cli(
+        tmp_path, "run", "--task-text", "t", "--workspace", str(tmp_path / "nowhere"), "--runner", "fake"
+    )
     assert result.returncode == 1 and "does not exist" in err
 
 

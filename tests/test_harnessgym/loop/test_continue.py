@@ -25,6 +25,7 @@ from harnessgym import ContinueError, RunConfig, RunEvent, continue_async, get_r
 
 pytestmark = pytest.mark.anyio
 
+
 def lifecycle(ws: Path, run_id: str) -> list[str]:
     lines = (ws / ".harnessgym" / "runs" / run_id / "journal.jsonl").read_text().splitlines()
     return [k for k in (json.loads(line)["kind"] for line in lines) if k.startswith("run_")]

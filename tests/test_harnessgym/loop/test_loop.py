@@ -234,12 +234,12 @@ async def test_build_after_solve_still_reflects_and_builds(tmp_path: Path) -> No
     assert states(ws) == {"tool:.harnessgym/tools/t.py": "active"} and rec.status == "solved"
 
 
-SELF_TESTING_TOOL = '''import sys
+SELF_TESTING_TOOL = """import sys
 if "--self-test" in sys.argv:
     print("self-test ok")
     sys.exit(0)
 print("probing")
-'''
+"""
 
 
 async def test_a_tools_declared_self_test_runs_in_the_clean_copy_and_decides_it(

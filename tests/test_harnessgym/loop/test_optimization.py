@@ -36,6 +36,7 @@ from mcp_host._supervise.procs import run_process
 
 pytestmark = pytest.mark.anyio
 
+
 @pytest.mark.slow
 async def test_baseline_and_every_attempt_are_measured_and_compared_direction_aware(tmp_path: Path) -> None:
     ws = workspace(tmp_path)
@@ -73,8 +74,11 @@ async def test_reaching_the_target_by_measurement_solves_and_stops_the_run(tmp_p
     assert (summary.status, summary.solved, summary.evidence, summary.solved_iteration) == (
         "solved", True, "verified", 3)  # fmt: skip
     last = record(ws, summary.run_id, 3)
-    assert last.status == "solved" and last.target_reached and last.skipped_phases == ["reflection", "build",
-                                                                                      "qualify", "activate"]
+    assert (
+        last.status == "solved"
+        and last.target_reached
+        and last.skipped_phases == ["reflection", "build", "qualify", "activate"]
+    )
     assert summary.optimization is not None and summary.optimization.relative_improvement == 8.0
 
 
@@ -189,8 +193,13 @@ async def test_upstream_run_flags_work_from_the_command_line(tmp_path: Path) -> 
         env={**os.environ, "TMPDIR": str(tmp_path)})  # fmt: skip
     out = (tmp_path / "out.txt").read_text()
     assert proc.returncode == 0, out + (tmp_path / "err.txt").read_text()
-    for line in ("Final status: not_solved", "Optimization improved: True", "Baseline score: 10",
-                 "Best score: 7 (iteration 1)", "Restored best: iteration 1, re-measured passed, score 7"):
+    for line in (
+        "Final status: not_solved",
+        "Optimization improved: True",
+        "Baseline score: 10",
+        "Best score: 7 (iteration 1)",
+        "Restored best: iteration 1, re-measured passed, score 7",
+    ):
         assert line in out, line
     saved = json.loads((run_dir(ws, "cli") / "run_config.json").read_text())
     assert (saved["post_attempt_score_key"], saved["post_attempt_timeout"], saved["harness_depth"]) == (

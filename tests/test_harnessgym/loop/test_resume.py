@@ -31,6 +31,7 @@ from mcp_host._supervise.procs import run_process, spawn
 
 pytestmark = pytest.mark.anyio
 
+
 def log(name: str) -> dict[str, object]:
     return {"do": "write", "path": "calls.log", "text": f"{name}-{{iteration}}\n", "append": True}
 

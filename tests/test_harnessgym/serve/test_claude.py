@@ -29,8 +29,12 @@ RUN_ID = "claude-driven-1"
 MARKER = "HG_SERVE_DRIVE"
 CLAUDE_SECONDS = 150.0
 START = {
-    "workspace": "task", "task_file": "task/task.md", "verify_command": "python verifier.py", "iterations": 2,
-    "run_id": RUN_ID, "runner": "fake",
+    "workspace": "task",
+    "task_file": "task/task.md",
+    "verify_command": "python verifier.py",
+    "iterations": 2,
+    "run_id": RUN_ID,
+    "runner": "fake",
 }
 SCRIPT: dict[str, Any] = {
     "scripts": [
@@ -56,8 +60,16 @@ async def test_claude_code_starts_a_run_through_serve_and_follows_it_until_solve
     claude = ensure_real_clis().claude
     root = tmp_path / "root"
     shutil.copytree(EXAMPLE, root / "task")
-    serve = [sys.executable, "-m", "harnessgym", "serve", "--allow-root", str(root), "--state-dir",
-             str(tmp_path / "state")]
+    serve = [
+        sys.executable,
+        "-m",
+        "harnessgym",
+        "serve",
+        "--allow-root",
+        str(root),
+        "--state-dir",
+        str(tmp_path / "state"),
+    ]
     config = {"mcpServers": {"harnessgym": {"type": "stdio", "command": serve[0], "args": serve[1:]}}}
     (tmp_path / "mcp.json").write_text(json.dumps(config))
     (tmp_path / "prompt.txt").write_text(f"{MARKER}: run the numerics task with harnessgym and report the result.")
@@ -66,13 +78,31 @@ async def test_claude_code_starts_a_run_through_serve_and_follows_it_until_solve
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CLAUDE_"))}
         env.update(claude_env(tmp_path / "home", model.base_url))
         env.update({"IS_SANDBOX": "1", "MCP_TIMEOUT": "30000", "MCP_TOOL_TIMEOUT": "120000"})
-        argv = [str(claude), "-p", "--output-format", "stream-json", "--verbose", "--model", "mock-model",
-                "--permission-mode", "bypassPermissions", "--strict-mcp-config", "--mcp-config",
-                str(tmp_path / "mcp.json"), "--allowedTools", "mcp__harnessgym"]
+        argv = [
+            str(claude),
+            "-p",
+            "--output-format",
+            "stream-json",
+            "--verbose",
+            "--model",
+            "mock-model",
+            "--permission-mode",
+            "bypassPermissions",
+            "--strict-mcp-config",
+            "--mcp-config",
+            str(tmp_path / "mcp.json"),
+            "--allowedTools",
+            "mcp__harnessgym",
+        ]
         with anyio.fail_after(CLAUDE_SECONDS + 20):
             result = await run_process(
-                argv, cwd=root, env=env, timeout=CLAUDE_SECONDS, stdin_path=tmp_path / "prompt.txt",
-                stdout_path=tmp_path / "claude.stdout.jsonl", stderr_path=tmp_path / "claude.stderr.txt",
+                argv,
+                cwd=root,
+                env=env,
+                timeout=CLAUDE_SECONDS,
+                stdin_path=tmp_path / "prompt.txt",
+                stdout_path=tmp_path / "claude.stdout.jsonl",
+                stderr_path=tmp_path / "claude.stderr.txt",
             )
         requests = model.requests("anthropic")
 

@@ -26,6 +26,7 @@ from mcp_host._supervise.procs import DEVNULL, kill_tree, spawn
 
 pytestmark = pytest.mark.anyio
 
+
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     """The one allowed root, holding a copy of the example task as ``task``."""
@@ -251,7 +252,10 @@ async def test_cancel_run_interrupts_a_run_that_another_process_drives_and_leave
 async def test_get_run_follows_a_run_driven_elsewhere_by_reading_its_journal(client: Client, root: Path) -> None:
     ws = root / "task"
     config = harnessgym.RunConfig(
-        workspace=ws, task_text=(ws / "task.md").read_text(), verify_command=VERIFY, run_id="driven-elsewhere",
+        workspace=ws,
+        task_text=(ws / "task.md").read_text(),
+        verify_command=VERIFY,
+        run_id="driven-elsewhere",
         runner="fake",
     )
     started = anyio.Event()
@@ -265,7 +269,8 @@ async def test_get_run_follows_a_run_driven_elsewhere_by_reading_its_journal(cli
             tg.start_soon(lambda: harnessgym.run_async(config, on_event=lambda _: started.set()))
             await started.wait()
             result = await client.call_tool(
-                "get_run", {"run_id": "driven-elsewhere", "workspace": "task", "wait_seconds": 60},
+                "get_run",
+                {"run_id": "driven-elsewhere", "workspace": "task", "wait_seconds": 60},
                 progress_callback=on_progress,
             )
     assert result.structured_content is not None

@@ -55,8 +55,13 @@ async def test_over_stdio_a_run_survives_the_client_leaving_and_a_restarted_serv
         async with Client(stdio_params(tmp_path, root), read_timeout_seconds=30) as first:
             assert len((await first.list_tools()).tools) == 14
             started = await call(
-                first, "start_run", workspace="task", task_text="write done.txt", iterations=1,
-                verify_command="test -f done.txt", runner_options={"fake_script": fake_script},
+                first,
+                "start_run",
+                workspace="task",
+                task_text="write done.txt",
+                iterations=1,
+                verify_command="test -f done.txt",
+                runner_options={"fake_script": fake_script},
             )
             run_id = started["run_id"]
             await wait_for_file(root / "task" / ".hang_once")  # the agent is another process
@@ -87,8 +92,9 @@ async def test_over_http_the_sdk_client_starts_and_follows_a_run_in_both_protoco
             async with Client(url, mode="legacy", read_timeout_seconds=30) as legacy:
                 assert len((await legacy.list_tools()).tools) == 14
             async with Client(url, read_timeout_seconds=30) as modern:
-                run_id = (await call(modern, "start_run", workspace="task", task_file="task/task.md",
-                                     verify_command=VERIFY))["run_id"]
+                run_id = (
+                    await call(modern, "start_run", workspace="task", task_file="task/task.md", verify_command=VERIFY)
+                )["run_id"]
             # A new connection finds the run the server kept going.
             async with Client(url, read_timeout_seconds=70) as again:
                 view = await call(again, "get_run", run_id=run_id, wait_seconds=60)
@@ -98,9 +104,23 @@ async def test_over_http_the_sdk_client_starts_and_follows_a_run_in_both_protoco
 async def test_a_non_loopback_bind_without_a_token_refuses_to_start(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "HARNESSGYM_SERVE_TOKEN"}
     result = await run_process(
-        [sys.executable, "-m", "harnessgym", "serve", "--transport", "http", "--host", "127.0.0.2", "--port", "0",
-         "--state-dir", str(tmp_path / "state")],
-        cwd=tmp_path, env=env, timeout=30,
+        [
+            sys.executable,
+            "-m",
+            "harnessgym",
+            "serve",
+            "--transport",
+            "http",
+            "--host",
+            "127.0.0.2",
+            "--port",
+            "0",
+            "--state-dir",
+            str(tmp_path / "state"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        timeout=30,
     )
     assert result.returncode == 2
     assert "refusing to bind 127.0.0.2 without a token" in result.stderr_tail

@@ -84,8 +84,16 @@ async def test_a_planted_symlink_or_fifo_at_the_telemetry_path_is_replaced_not_f
         with anyio.fail_after(5):
             async with anyio.create_task_group() as tg:
                 await tg.start(writer.run)
-                writer.record({"created_at": "t", "server": "s", "method": "tools/call", "tool_name": "t",
-                               "status": "completed", "run_id": "r"})
+                writer.record(
+                    {
+                        "created_at": "t",
+                        "server": "s",
+                        "method": "tools/call",
+                        "tool_name": "t",
+                        "status": "completed",
+                        "run_id": "r",
+                    }
+                )
                 writer.close()
         assert path.is_file() and not path.is_symlink()
         assert json.loads(path.read_text())["server"] == "s"
@@ -96,8 +104,16 @@ async def test_a_planted_symlink_or_fifo_at_the_telemetry_path_is_replaced_not_f
 def test_the_call_summary_skips_an_endless_line_with_bounded_memory(tmp_path: Path) -> None:
     path = tmp_path / ".harnessgym" / "mcp_calls.jsonl"
     path.parent.mkdir(parents=True)
-    good = json.dumps({"created_at": "t", "server": "s", "method": "tools/call", "tool_name": "t",
-                       "status": "completed", "run_id": "r"})
+    good = json.dumps(
+        {
+            "created_at": "t",
+            "server": "s",
+            "method": "tools/call",
+            "tool_name": "t",
+            "status": "completed",
+            "run_id": "r",
+        }
+    )
     with open(path, "w") as fh:
         fh.write(good + "\n" + "x" * (8 << 20) + "\n" + good + "\n" + "y" * (6 << 20))
 

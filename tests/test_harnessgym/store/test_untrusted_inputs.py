@@ -45,8 +45,10 @@ async def test_result_json_that_is_a_fifo_is_recorded_as_a_problem_not_a_hang(tm
     fake = script(tmp_path, step("attempt", make_fifo(".harnessgym/runs/r1/iterations/1/result.json")))
     summary = await run_bounded(config(ws, tmp_path, fake, iterations=1, attempt_only=True, run_id="r1"), 20)
     problems = record(ws, summary.run_id, 1).problems
-    assert "result.json of iteration 1 cannot be read (it is not a regular file); the attempt is recorded as " \
+    assert (
+        "result.json of iteration 1 cannot be read (it is not a regular file); the attempt is recorded as "
         "incomplete" in problems
+    )
     assert summary.status == "not_solved"
 
 
@@ -89,8 +91,10 @@ async def test_registry_fields_of_the_wrong_type_are_set_aside_and_the_run_goes_
     summary = await run_bounded(config(ws, tmp_path, fake, iterations=1), 30)
     assert summary.status == "not_solved"
     reasons = sorted(r["reason"] for r in registry_json(ws)["rejected"])  # type: ignore[attr-defined]
-    assert reasons == ["artifact path 'a\\x00b' holds a NUL character", "artifact path "
-                       + repr("x" * 5000)[:117] + "... is longer than 4096 bytes"]
+    assert reasons == [
+        "artifact path 'a\\x00b' holds a NUL character",
+        "artifact path " + repr("x" * 5000)[:117] + "... is longer than 4096 bytes",
+    ]
     states = {a["id"]: a["state"] for a in registry_json(ws)["artifacts"]}  # type: ignore[attr-defined]
     assert states == {"tool:.harnessgym/tools/fine.py": "active", "tool:.harnessgym/tools/q.py": "active"}
 
@@ -105,8 +109,10 @@ def test_an_unreadable_registry_is_kept_aside_when_a_new_one_is_written(tmp_path
     layout = store.ensure_workspace(tmp_path)
     layout.registry.write_text('{"artifacts": [{"kind": "tool", "path": "t.py", "description": "mine"},]}')
     registry, problems = store.read_registry(layout)
-    assert problems == ["registry.json is not JSON (line 1, column 72); it is kept as registry.unreadable.json "
-                        "and a new registry was started"]
+    assert problems == [
+        "registry.json is not JSON (line 1, column 72); it is kept as registry.unreadable.json "
+        "and a new registry was started"
+    ]
     store.write_registry(layout, registry)
     assert "mine" in layout.registry_unreadable.read_text()
     assert json.loads(layout.registry.read_text())["artifacts"] == []
@@ -117,8 +123,14 @@ async def test_fifos_the_agent_leaves_do_not_stop_qualification_or_checkpoints(t
     fake = script(tmp_path,
         step("attempt", make_fifo("pipe"), {"do": "result", "set": {"status": "incomplete"}}),
         step("build", make_fifo(".harnessgym/tools/pipe"), {"do": "tool", "name": "fine"}))  # fmt: skip
-    cfg = config(ws, tmp_path, fake, iterations=1, optimization_mode=True,
-                 verify_command="python -c \"print('{\\\"status\\\": \\\"passed\\\", \\\"score\\\": 1}')\"")
+    cfg = config(
+        ws,
+        tmp_path,
+        fake,
+        iterations=1,
+        optimization_mode=True,
+        verify_command='python -c "print(\'{\\"status\\": \\"passed\\", \\"score\\": 1}\')"',
+    )
     summary = await run_bounded(cfg, 30)
     assert summary.status == "not_solved"
     assert record(ws, summary.run_id, 1).status != "interrupted"
@@ -209,12 +221,12 @@ def test_run_files_the_agent_replaced_with_fifos_never_block_readers_or_the_jour
     assert read_journal(run.journal) == []
     texts = store.read_phase_files(layout, "r", 1, "attempt")
     assert texts.transcript is None
-    assert texts.problems == ["result.json of iteration 1 cannot be read (it is not a regular file); the attempt is "
-                              "recorded as incomplete"]
+    assert texts.problems == [
+        "result.json of iteration 1 cannot be read (it is not a regular file); the attempt is recorded as incomplete"
+    ]
     assert store.lock_holder(layout) is None and store.lock_holder_run(layout) is None
     store.append_journal(run.journal, JournalEntry(seq=0, kind="run_started"))
     assert [e.kind for e in read_journal(run.journal)] == ["run_started"]
-
 
 
 @pytest.mark.slow
@@ -258,8 +270,10 @@ async def test_a_skill_linked_outside_the_workspace_is_quarantined_not_activated
 
 async def test_a_symlink_loop_in_the_agents_skill_folders_does_not_stop_activation(tmp_path: Path) -> None:
     ws = example_workspace(tmp_path)
-    loop = ("import os; os.makedirs('.claude/skills'); "
-            "os.symlink('b', '.claude/skills/a'); os.symlink('a', '.claude/skills/b')")
+    loop = (
+        "import os; os.makedirs('.claude/skills'); "
+        "os.symlink('b', '.claude/skills/a'); os.symlink('a', '.claude/skills/b')"
+    )
     fake = script(tmp_path, step("attempt", {"do": "run", "argv": ["{python}", "-c", loop]},
                                  {"do": "result", "set": {"status": "incomplete"}}),
                   step("build", {"do": "tool", "name": "fine"}))  # fmt: skip
@@ -277,8 +291,9 @@ def test_a_registry_entry_through_a_symlink_loop_is_set_aside(tmp_path: Path) ->
         {"kind": "tool", "path": str(tmp_path / "a" / "x.py")}]}))  # fmt: skip
     registry, _ = store.read_registry(layout)
     assert registry.artifacts == []
-    assert [r.reason for r in registry.rejected] == [f"artifact path {str(tmp_path / 'a' / 'x.py')!r} is outside "
-                                                     "the workspace"]
+    assert [r.reason for r in registry.rejected] == [
+        f"artifact path {str(tmp_path / 'a' / 'x.py')!r} is outside the workspace"
+    ]
 
 
 def test_forged_snapshots_never_write_into_the_harness_or_through_kept_links(tmp_path: Path) -> None:

@@ -19,9 +19,25 @@ pytestmark = pytest.mark.anyio
 async def test_the_bridge_translates_framing_and_records_calls(tmp_path: Path) -> None:
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "harnessgym", "mcp", "bridge", "--server-name", "plan", "--cwd", str(tmp_path),
-              "--workspace", str(tmp_path), "--response-timeout", "1", "--", "python3", TOY,
-              "--framing", "content-length"],
+        args=[
+            "-m",
+            "harnessgym",
+            "mcp",
+            "bridge",
+            "--server-name",
+            "plan",
+            "--cwd",
+            str(tmp_path),
+            "--workspace",
+            str(tmp_path),
+            "--response-timeout",
+            "1",
+            "--",
+            "python3",
+            TOY,
+            "--framing",
+            "content-length",
+        ],
         cwd=str(ROOT),
     )
     with anyio.fail_after(30):

@@ -25,8 +25,6 @@ def _activate(workspace: Path, *dirs: Path) -> None:
     write_active_servers(workspace, [load_manifest(d, workspace) for d in dirs])
 
 
-
-
 async def test_the_host_survives_hostile_servers_and_answers_every_call_once(tmp_path: Path) -> None:
     nl = make_manifest(tmp_path, "nl", framing="newline", timeouts={"tool_seconds": 1})
     cl = make_manifest(tmp_path, "cl", "--framing", "content-length", "--ignore-sigterm", timeouts={"tool_seconds": 1})
@@ -42,8 +40,9 @@ async def test_the_host_survives_hostile_servers_and_answers_every_call_once(tmp
 
     results: dict[str, Any] = {}
     with anyio.fail_after(60):
-        async with host_client(tmp_path, "--run-id", "r1", "--iteration", "2", "--phase", "attempt",
-                               message_handler=on_message) as client:
+        async with host_client(
+            tmp_path, "--run-id", "r1", "--iteration", "2", "--phase", "attempt", message_handler=on_message
+        ) as client:
             tools = {t.name for t in (await client.list_tools()).tools}
             assert {"nl__echo", "cl__echo", "nl__crash", "cl__big"} <= tools
 
@@ -103,8 +102,19 @@ async def test_the_host_survives_hostile_servers_and_answers_every_call_once(tmp
     big = next(r for r in records if r["tool_name"] == "big")
     assert big["result_json_bytes"] > 10_000_000 and big["argument_keys"] == ["size"]
     assert {(r["run_id"], r["iteration"], r["phase"]) for r in records} == {("r1", 2, "attempt")}
-    assert set(records[0]) >= {"created_at", "server", "request_id", "method", "tool_name", "duration_ms", "status",
-                               "error_message", "argument_keys", "argument_json_bytes", "result_json_bytes"}
+    assert set(records[0]) >= {
+        "created_at",
+        "server",
+        "request_id",
+        "method",
+        "tool_name",
+        "duration_ms",
+        "status",
+        "error_message",
+        "argument_keys",
+        "argument_json_bytes",
+        "result_json_bytes",
+    }
     summary = summarize_calls(tmp_path, run_id="r1")
     assert (summary.count, summary.by_iteration, summary.by_status["timeout"]) == (22, {2: 22}, 2)
     assert summary.by_tool["nl__echo"] == 5 and summarize_calls(tmp_path, run_id="other").count == 0
@@ -122,8 +132,11 @@ async def test_a_new_active_server_appears_live_with_list_changed(tmp_path: Path
         async with host_client(tmp_path, message_handler=on_message) as client:
             names = {t.name for t in (await client.list_tools()).tools}
             assert "one__echo" in names and "two__echo" not in names
-            _activate(tmp_path, make_manifest(tmp_path, "one", framing="newline"),
-                      make_manifest(tmp_path, "two", "--framing", "content-length"))
+            _activate(
+                tmp_path,
+                make_manifest(tmp_path, "one", framing="newline"),
+                make_manifest(tmp_path, "two", "--framing", "content-length"),
+            )
             await changed.wait()
             names = {t.name for t in (await client.list_tools()).tools}
             assert "two__echo" in names
@@ -137,9 +150,12 @@ async def test_a_new_active_server_appears_live_with_list_changed(tmp_path: Path
 
 async def test_colliding_and_long_names_stay_within_client_limits(tmp_path: Path) -> None:
     long_server = "a_rather_long_server_name_for_testing_more"
-    _activate(tmp_path, make_manifest(tmp_path, long_server, framing="newline"),
-              make_manifest(tmp_path, "a", "--tools", "b__c", framing="newline"),
-              make_manifest(tmp_path, "a__b", "--tools", "c", framing="newline"))
+    _activate(
+        tmp_path,
+        make_manifest(tmp_path, long_server, framing="newline"),
+        make_manifest(tmp_path, "a", "--tools", "b__c", framing="newline"),
+        make_manifest(tmp_path, "a__b", "--tools", "c", framing="newline"),
+    )
     with anyio.fail_after(30):
         async with host_client(tmp_path) as client:
             tools = (await client.list_tools()).tools
@@ -162,8 +178,20 @@ async def test_mcp_call_reaches_the_running_host_without_restarting_servers(tmp_
     with anyio.fail_after(30):
         async with host_client(tmp_path, "--run-id", "r9") as client:
             pid = text_of(await client.call_tool("nl__pid", {}))
-            argv = [sys.executable, "-m", "harnessgym", "mcp", "call", "--workspace", str(tmp_path),
-                    "--server", "nl", "--tool", "pid", "--no-start"]
+            argv = [
+                sys.executable,
+                "-m",
+                "harnessgym",
+                "mcp",
+                "call",
+                "--workspace",
+                str(tmp_path),
+                "--server",
+                "nl",
+                "--tool",
+                "pid",
+                "--no-start",
+            ]
             result = await run_process(argv, cwd=ROOT, env=env, timeout=20)
             assert result.returncode == 0, result.stderr_tail
             assert json.loads(result.stdout_tail) == int(pid)
@@ -185,8 +213,9 @@ async def test_a_real_sdk_server_through_the_host_relays_progress_and_cancellati
     with anyio.fail_after(30):
         async with host_client(tmp_path) as client:
             assert text_of(await client.call_tool("sdk__echo", {"text": "héllo"})) == "héllo"
-            assert text_of(await client.call_tool("sdk__slow", {"seconds": 0.05}, progress_callback=on_progress)) \
-                == "done"
+            assert (
+                text_of(await client.call_tool("sdk__slow", {"seconds": 0.05}, progress_callback=on_progress)) == "done"
+            )
             assert seen == [0.5]
             with pytest.raises(Exception):  # noqa: B017 - the SDK's own timeout error
                 await client.call_tool("sdk__slow", {"seconds": 5}, read_timeout_seconds=0.5)

@@ -15,8 +15,20 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_the_host_overhead_benchmark_runs_with_tiny_counts() -> None:
-    argv = [sys.executable, str(ROOT / "bench" / "host_overhead.py"), "--small", "20", "--medium", "8", "--large",
-            "1", "--servers", "2", "--skip-sdk", "--json"]
+    argv = [
+        sys.executable,
+        str(ROOT / "bench" / "host_overhead.py"),
+        "--small",
+        "20",
+        "--medium",
+        "8",
+        "--large",
+        "1",
+        "--servers",
+        "2",
+        "--skip-sdk",
+        "--json",
+    ]
     with anyio.fail_after(60):
         result = await run_process(argv, cwd=ROOT, timeout=50)
     assert result.returncode == 0, result.stderr_tail

@@ -50,8 +50,17 @@ async def test_reused_ids_bad_arguments_and_an_oversized_request_each_get_their_
     client = RawClient(proc)
     try:
         with anyio.fail_after(30):
-            await client.send(_req(1, "initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
-                                                     "clientInfo": {"name": "raw", "version": "1"}}))
+            await client.send(
+                _req(
+                    1,
+                    "initialize",
+                    {
+                        "protocolVersion": "2025-06-18",
+                        "capabilities": {},
+                        "clientInfo": {"name": "raw", "version": "1"},
+                    },
+                )
+            )
             hello = await client.reply()
             assert hello["id"] == 1 and hello["result"]["serverInfo"]["version"] == metadata.version("harnessgym")
             await client.send(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')

@@ -45,8 +45,11 @@ class Raw:
 
 @asynccontextmanager
 async def raw_host(workspace: Path) -> AsyncIterator[Raw]:
-    proc = await procs.spawn([sys.executable, "-m", "harnessgym", "host", "--workspace", str(workspace),
-                              "--no-socket"], cwd=ROOT, stderr=None)
+    proc = await procs.spawn(
+        [sys.executable, "-m", "harnessgym", "host", "--workspace", str(workspace), "--no-socket"],
+        cwd=ROOT,
+        stderr=None,
+    )
     try:
         yield Raw(proc)
     finally:
@@ -68,10 +71,21 @@ async def test_discover_falls_back_versions_are_negotiated_and_garbage_is_answer
         await host.send(_line({"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {}}))
         reply, framing = await host.next()
         assert (reply["id"], reply["error"]["code"], framing) == (1, -32601, "newline")
-        for rid, asked, got in ((2, "2025-06-18", "2025-06-18"), (3, "2025-11-25", "2025-11-25"),
-                                (4, "1999-01-01", "2025-11-25")):
-            await host.send(_line({"jsonrpc": "2.0", "id": rid, "method": "initialize",
-                                   "params": {"protocolVersion": asked, "capabilities": {}}}))
+        for rid, asked, got in (
+            (2, "2025-06-18", "2025-06-18"),
+            (3, "2025-11-25", "2025-11-25"),
+            (4, "1999-01-01", "2025-11-25"),
+        ):
+            await host.send(
+                _line(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": rid,
+                        "method": "initialize",
+                        "params": {"protocolVersion": asked, "capabilities": {}},
+                    }
+                )
+            )
             reply, _ = await host.next()
             assert (reply["id"], reply["result"]["protocolVersion"]) == (rid, got)
             assert reply["result"]["capabilities"]["tools"] == {"listChanged": True}
@@ -92,8 +106,9 @@ async def test_discover_falls_back_versions_are_negotiated_and_garbage_is_answer
         assert (reply["id"], reply["error"]["code"]) == ("s6", -32601)
         await host.send(_line({"jsonrpc": "2.0", "id": 7, "method": "ping"}))
         assert (await host.next())[0] == {"jsonrpc": "2.0", "id": 7, "result": {}}
-        await host.send(_line({"jsonrpc": "2.0", "id": 8, "method": "tools/call",
-                               "params": {"name": "t__nope", "arguments": {}}}))
+        await host.send(
+            _line({"jsonrpc": "2.0", "id": 8, "method": "tools/call", "params": {"name": "t__nope", "arguments": {}}})
+        )
         reply, _ = await host.next()
         assert reply["result"]["isError"] and "Unknown tool: t__nope" in reply["result"]["content"][0]["text"]
 
@@ -113,11 +128,20 @@ async def test_a_content_length_client_is_answered_in_content_length(tmp_path: P
 
 
 async def test_sigterm_stops_the_host_and_every_server_tree(tmp_path: Path) -> None:
-    write_active_servers(tmp_path, [
-        load_manifest(make_manifest(tmp_path, "t", "--ignore-sigterm", framing="newline"), tmp_path)])
+    write_active_servers(
+        tmp_path, [load_manifest(make_manifest(tmp_path, "t", "--ignore-sigterm", framing="newline"), tmp_path)]
+    )
     async with raw_host(tmp_path) as host:
-        await host.send(_line({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-                               "params": {"name": "t__spawn_child", "arguments": {}}}))
+        await host.send(
+            _line(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "method": "tools/call",
+                    "params": {"name": "t__spawn_child", "arguments": {}},
+                }
+            )
+        )
         reply, _ = await host.next()
         child = int(reply["result"]["content"][0]["text"])
         tree = procs.descendants(host.proc.pid)
@@ -127,5 +151,3 @@ async def test_sigterm_stops_the_host_and_every_server_tree(tmp_path: Path) -> N
             await host.proc.wait()
         assert host.proc.returncode is not None
         assert not [p for p in tree if alive(p)]
-
-

@@ -31,8 +31,9 @@ async def test_prompts_and_resources_of_every_server_are_offered_and_routed(tmp_
             resources_changed[-1].set()
 
     with anyio.fail_after(60):
-        async with host_client(tmp_path, "--run-id", "r7", "--iteration", "2", "--phase", "attempt",
-                               message_handler=on_message) as client:
+        async with host_client(
+            tmp_path, "--run-id", "r7", "--iteration", "2", "--phase", "attempt", message_handler=on_message
+        ) as client:
             prompts = {p.name: p for p in (await client.list_prompts()).prompts}
             assert set(prompts) == {"alpha__review", "beta__review"}
             assert [a.name for a in prompts["beta__review"].arguments or []] == ["path"]

@@ -21,10 +21,24 @@ async def test_concurrent_writers_append_whole_lines_and_the_summary_counts_them
 
     async def produce(w: int, writer: TelemetryWriter) -> None:
         for i in range(400):
-            writer.record({"created_at": "t", "server": f"s{w}", "request_id": i, "method": "tools/call",
-                           "tool_name": "tool", "duration_ms": 1, "status": "completed" if i % 4 else "error",
-                           "error_message": "x" * (i % 300), "argument_keys": [], "argument_json_bytes": 2,
-                           "result_json_bytes": 3, "run_id": "r", "iteration": w, "phase": "attempt"})
+            writer.record(
+                {
+                    "created_at": "t",
+                    "server": f"s{w}",
+                    "request_id": i,
+                    "method": "tools/call",
+                    "tool_name": "tool",
+                    "duration_ms": 1,
+                    "status": "completed" if i % 4 else "error",
+                    "error_message": "x" * (i % 300),
+                    "argument_keys": [],
+                    "argument_json_bytes": 2,
+                    "result_json_bytes": 3,
+                    "run_id": "r",
+                    "iteration": w,
+                    "phase": "attempt",
+                }
+            )
             if i % 50 == 0:
                 await anyio.lowlevel.checkpoint()
 

@@ -40,8 +40,18 @@ def test_hostile_manifests_are_reported_and_never_stop_the_others(tmp_path: Path
     assert [s.name for s in specs] == ["good"]
     assert all(isinstance(e, ManifestError) for e in errors)
     assert sorted(Path(str(e.path)).parent.name for e in errors) == sorted(
-        ["nan_timeout", "inf_timeout", "inf_self_test", "huge_int_timeout", "deep", "env_name", "env_nul",
-         "arg_nul", "test_nul", "huge"]
+        [
+            "nan_timeout",
+            "inf_timeout",
+            "inf_self_test",
+            "huge_int_timeout",
+            "deep",
+            "env_name",
+            "env_nul",
+            "arg_nul",
+            "test_nul",
+            "huge",
+        ]
     )
 
 

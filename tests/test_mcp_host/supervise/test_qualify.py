@@ -20,6 +20,7 @@ from mcp_host._supervise.verdicts import read_verdict, recall_framing
 
 pytestmark = pytest.mark.anyio
 
+
 def _meet(folder: Path, me: str, other: str) -> list[str]:
     """A self-test that passes only if ``other``'s self-test runs at the same time: each waits for the other."""
     code = (
@@ -66,12 +67,26 @@ async def test_servers_qualify_concurrently_with_the_upstream_gate_and_passes_ar
         # auto: the toy's source mentions Content-Length, so Content-Length is probed first and newline wins.
         load_manifest(make_manifest(tmp_path, "auto_nl"), tmp_path),
         # auto: nothing to sniff (inline code), so newline is probed first and Content-Length wins.
-        load_manifest(make_manifest(tmp_path, "auto_cl", command="python3",
-                                    args=["-c", _HIDDEN_CL], self_test=["python3", "-c", "pass"]), tmp_path),
+        load_manifest(
+            make_manifest(
+                tmp_path, "auto_cl", command="python3", args=["-c", _HIDDEN_CL], self_test=["python3", "-c", "pass"]
+            ),
+            tmp_path,
+        ),
         # Side by side, not one after another: each of these self-tests passes only while the other runs.
-        *(load_manifest(make_manifest(tmp_path, me, framing="newline", self_test_timeout_sec=25,
-                                      self_test=_meet(tmp_path / "meet", me, other)), tmp_path)
-          for me, other in (("meet_a", "meet_b"), ("meet_b", "meet_a"))),
+        *(
+            load_manifest(
+                make_manifest(
+                    tmp_path,
+                    me,
+                    framing="newline",
+                    self_test_timeout_sec=25,
+                    self_test=_meet(tmp_path / "meet", me, other),
+                ),
+                tmp_path,
+            )
+            for me, other in (("meet_a", "meet_b"), ("meet_b", "meet_a"))
+        ),
     ]
     with anyio.fail_after(30):
         verdicts = await qualify_servers(specs, workspace=tmp_path)
@@ -156,8 +171,12 @@ async def test_a_server_that_dies_before_its_first_request_is_reported_with_its_
     specs = [
         load_manifest(
             make_manifest(
-                tmp_path, f"quick{i}", command="sh", args=["-c", "echo 'quick: cannot start' >&2; exit 3"],
-                framing=framing, self_test=["true"],
+                tmp_path,
+                f"quick{i}",
+                command="sh",
+                args=["-c", "echo 'quick: cannot start' >&2; exit 3"],
+                framing=framing,
+                self_test=["true"],
             ),
             tmp_path,
         )

@@ -22,14 +22,34 @@ from runners._options import RunnerOptions
 pytestmark = pytest.mark.anyio
 
 SECRETS = {
-    "GITHUB_PAT": "ghp_x", "github_pat": "ghp_y", "GH_TOKEN": "t", "AWS_ACCESS_KEY_ID": "a",
-    "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "t", "OPENAI_API_KEY": "k", "ANTHROPIC_API_KEY": "k",
-    "ANTHROPIC_AUTH_TOKEN": "t", "HF_TOKEN": "t", "NPM_TOKEN": "t", "DB_PASSWD": "p", "PGPASSWORD": "p",
-    "DATABASE_URL": "postgres://u:p@db/x", "SSH_AUTH_SOCK": "/tmp/agent", "MY_APIKEY": "k",
-    "GOOGLE_APPLICATION_CREDENTIALS": "/k.json", "SENTRY_DSN": "https://k@sentry/1", "REDIS_URL": "redis://:p@r",
+    "GITHUB_PAT": "ghp_x",
+    "github_pat": "ghp_y",
+    "GH_TOKEN": "t",
+    "AWS_ACCESS_KEY_ID": "a",
+    "AWS_SECRET_ACCESS_KEY": "s",
+    "AWS_SESSION_TOKEN": "t",
+    "OPENAI_API_KEY": "k",
+    "ANTHROPIC_API_KEY": "k",
+    "ANTHROPIC_AUTH_TOKEN": "t",
+    "HF_TOKEN": "t",
+    "NPM_TOKEN": "t",
+    "DB_PASSWD": "p",
+    "PGPASSWORD": "p",
+    "DATABASE_URL": "postgres://u:p@db/x",
+    "SSH_AUTH_SOCK": "/tmp/agent",
+    "MY_APIKEY": "k",
+    "GOOGLE_APPLICATION_CREDENTIALS": "/k.json",
+    "SENTRY_DSN": "https://k@sentry/1",
+    "REDIS_URL": "redis://:p@r",
 }
-HARMLESS = {"PATH": "/usr/bin:/bin", "HOME": "/root", "LANG": "C.UTF-8", "HARNESSGYM_RUN_ID": "r1",
-            "XDG_RUNTIME_DIR": "/run/user/0", "LC_ALL": "C.UTF-8"}
+HARMLESS = {
+    "PATH": "/usr/bin:/bin",
+    "HOME": "/root",
+    "LANG": "C.UTF-8",
+    "HARNESSGYM_RUN_ID": "r1",
+    "XDG_RUNTIME_DIR": "/run/user/0",
+    "LC_ALL": "C.UTF-8",
+}
 
 
 def test_pat_style_names_are_secret_but_path_and_compat_are_not() -> None:
@@ -53,9 +73,7 @@ def test_the_claude_launch_strips_every_variable_the_host_may_not_hold(tmp_path:
     assert set(scrubbed_env(base=env)) <= kept  # what the host's children get is a part of what it holds
 
 
-async def test_the_host_daemon_mcp_call_starts_holds_no_secret(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_the_host_daemon_mcp_call_starts_holds_no_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[dict[str, str]] = []
 
     def fake_spawn_detached(argv: list[str], *, env: dict[str, str] | None = None, **kw: object) -> int:
