@@ -496,7 +496,7 @@ class Router:
             rid,
             server,
             target[1],
-            name,
+            name,  # type: ignore[arg-type]
             arguments,  # type: ignore[arg-type]
             telemetry=self.telemetry,
             progress=self.progress,
