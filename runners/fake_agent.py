@@ -265,7 +265,8 @@ class Agent:
         self.emit({"type": "action", "do": do, "ok": True})
 
     def run(self, argv: list[str], action: Action) -> None:
-        shown = ["harnessgym", *argv[3:]] if argv[1:3] == ["-m", "harnessgym"] else argv
+        start = next((i + 1 for i in range(1, min(len(argv), 4)) if argv[i - 1 : i + 1] == ["-m", "harnessgym"]), 0)
+        shown = ["harnessgym", *argv[start:]] if start else argv
         shown = ["python" if a == sys.executable else a for a in shown]
         self.emit({"type": "tool_use", "name": "Bash", "input": {"command": " ".join(shown)}})
         result = _run(argv, cwd=self.ws, timeout=float(action.get("timeout", 60)))

@@ -42,8 +42,8 @@ __all__ = [
     "flag_of",
 ]
 
-SECTION_ORDER = ("Task", "Run", "Trials", "Evidence", "Time limits", "Artifacts", "Validity", "Statistics",
-                 "Agent", "Claude Code", "Codex", "Transport", "Workspaces")  # fmt: skip
+SECTION_ORDER = ("Task", "Run", "Trials", "Suite", "Running", "Evidence", "Time limits", "Artifacts", "Validity",
+                 "Statistics", "Agent", "Claude Code", "Codex", "Transport", "Workspaces")  # fmt: skip
 """The order of the ``--help`` sections; a section not named here follows them, "Other options" comes last."""
 
 

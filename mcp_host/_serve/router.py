@@ -26,7 +26,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -35,12 +34,12 @@ from typing import Any
 import anyio
 import anyio.abc
 
-from mcp_host._errors import ServerError, ServerTimeoutError
+from mcp_host._errors import ServerError
 from mcp_host._serve.names import build_catalog
-from mcp_host._serve.relay import RelayedCall
+from mcp_host._serve.relaying import Relaying, leading_id
 from mcp_host._serve.session import Session
 from mcp_host._serve.surfaces import Surfaces, list_surfaces
-from mcp_host._serve.telemetry import CallStatus, RunTag, TelemetryWriter
+from mcp_host._serve.telemetry import RunTag, TelemetryWriter
 from mcp_host._supervise.downstream import Downstream
 from mcp_host._supervise.handshake import list_tools
 from mcp_host._supervise.health import HealthPolicy, watch
@@ -64,7 +63,6 @@ _LISTS = {
     "prompts/list": ("prompts", "prompts"),
 }
 """Client list method → (result key, attribute of :class:`mcp_host._serve.surfaces.Surfaces`)."""
-RESOURCE_NOT_FOUND = -32002
 TAG_METHOD = "notifications/harnessgym/tag"
 """Sent by a relay before its client's first message: the run, iteration and phase of the session."""
 TAG_PREFIX = b'{"jsonrpc": "2.0", "method": "' + TAG_METHOD.encode()
@@ -75,7 +73,7 @@ _LIST_CHANGED = {
 }
 
 
-class Router:
+class Router(Relaying):
     """Routes between client sessions and servers; see the module docstring."""
 
     def __init__(
@@ -310,7 +308,7 @@ class Router:
                     else:
                         log.warning("client %s sent %s: %r", session.label, item.reason, item.head[:80])
                         code = jsonrpc.INVALID_REQUEST if item.error is not None else jsonrpc.PARSE_ERROR
-                        rid = _leading_id(item.head) if item.error is not None else None
+                        rid = leading_id(item.head) if item.error is not None else None
                         await session.send(jsonrpc.error(rid, code, f"skipped {item.reason}"))
         finally:
             self.sessions.discard(session)
@@ -415,141 +413,3 @@ class Router:
             return jsonrpc.result(rid, {"tools": self.tool_list})
         key, attr = _LISTS[method]
         return jsonrpc.result(rid, {key: getattr(self.surfaces, attr)})
-
-    async def _forward(self, session: Session, rid: Any, method: str, params: dict[str, Any]) -> None:
-        """``prompts/get`` or ``resources/read``, to the server that offers it (see :mod:`mcp_host._serve.surfaces`)."""
-        try:
-            await self._forward_unguarded(session, rid, method, params)
-        except Exception:  # the per-request guard: it runs in the router's task group, which must not end
-            log.exception("client %s: %s could not be relayed", session.label, method)
-            await session.send(jsonrpc.error(rid, jsonrpc.INTERNAL_ERROR, f"{method} could not be relayed"))
-
-    async def _forward_unguarded(self, session: Session, rid: Any, method: str, params: dict[str, Any]) -> None:
-        await self._wait_ready()
-        out = dict(params)
-        if method == "prompts/get":
-            name = params.get("name")
-            target = self.surfaces.prompt_names.get(name) if isinstance(name, str) else None
-            server = self.servers.get(target[0]) if target else None
-            if target is None or server is None:
-                await session.send(jsonrpc.error(rid, jsonrpc.INVALID_PARAMS, f"Unknown prompt: {name}"))
-                return
-            out["name"] = target[1]
-        else:
-            uri = params.get("uri")
-            owner = self.surfaces.owner_of(uri) if isinstance(uri, str) else None
-            server = self.servers.get(owner) if owner else None
-            if server is None:
-                await session.send(jsonrpc.error(rid, RESOURCE_NOT_FOUND, "Resource not found", {"uri": uri}))
-                return
-        started, created = time.monotonic(), time.time()
-        problem: str | None
-        status: CallStatus
-        try:
-            await server.ensure_running()
-            answer = await server.request(method, out, server.spec.tool_timeout)
-        except ServerError as exc:
-            reply, problem = jsonrpc.error(rid, jsonrpc.INTERNAL_ERROR, str(exc)), str(exc)
-            status = "timeout" if isinstance(exc, ServerTimeoutError) else "error"
-        else:
-            reply, status, problem = _relayed(rid, server.name, answer)
-        await session.send(reply)
-        if self.telemetry is not None:
-            # One line like a tools/call's; ``tool_name`` holds the prompt's own name or the resource's URI.
-            arguments = params.get("arguments")
-            keys = sorted(str(k) for k in arguments) if isinstance(arguments, dict) else []
-            subject = out.get("name") if method == "prompts/get" else out.get("uri")
-            self.telemetry.record_call(
-                session.tag, created_at=created, started=started, server=server.name, request_id=rid, method=method,
-                tool_name=str(subject)[:300], status=status, message=problem, argument_keys=keys,
-                argument_bytes=len(jsonrpc.dumps(arguments)) if isinstance(arguments, dict) else 0,
-                result_bytes=len(reply), qualified_name=params.get("name") if method == "prompts/get" else None,
-                write_through=session.write_through,
-            )  # fmt: skip
-
-    async def _call_when_ready(self, session: Session, rid: Any, params: dict[str, Any]) -> None:
-        await self._wait_ready()
-        await self._call(session, rid, params)
-
-    async def _call(self, session: Session, rid: Any, params: dict[str, Any]) -> None:
-        name = params.get("name")
-        target = self.names.get(name) if isinstance(name, str) else None
-        server = self.servers.get(target[0]) if target else None
-        if (target is None or server is None) and not self.ready.is_set():
-            self._tg.start_soon(self._call_when_ready, session, rid, params)
-            return
-        if target is None or server is None:
-            text = f"Unknown tool: {name}"
-            await session.send(jsonrpc.result(rid, {"content": [{"type": "text", "text": text}], "isError": True}))
-            return
-        if rid in session.calls:  # two answers with one id could not be told apart
-            message = f"request id {rid!r} is already in use by a call in flight"
-            await session.send(jsonrpc.error(rid, jsonrpc.INVALID_REQUEST, message))
-            return
-        arguments = params.get("arguments")
-        if arguments is not None and not isinstance(arguments, dict):
-            message = f"tools/call arguments must be an object, not {type(arguments).__name__}"
-            await session.send(jsonrpc.error(rid, jsonrpc.INVALID_PARAMS, message))
-            return
-        call = RelayedCall(
-            session,
-            rid,
-            server,
-            target[1],
-            name,  # type: ignore[arg-type]
-            arguments,  # type: ignore[arg-type]
-            telemetry=self.telemetry,
-            progress=self.progress,
-        )
-        session.calls[rid] = call
-        out = dict(params)
-        out["name"] = target[1]
-        meta = params.get("_meta")
-        if isinstance(meta, dict) and "progressToken" in meta:
-            self._tokens += 1
-            call.token = self._tokens
-            self.progress[call.token] = (session, meta["progressToken"])
-            out["_meta"] = {**meta, "progressToken": call.token}
-        msg = {"jsonrpc": "2.0", "id": 0, "method": "tools/call", "params": out}
-        # A small request to a running server goes out inline (an atomic non-blocking write). Anything else is
-        # never awaited here: a server that stops reading its stdin blocks the write, and this session's calls
-        # to every other server must go on meanwhile.
-        if not server.send_now(msg, call):
-            self._tg.start_soon(self._start_and_send, server, msg, call)
-
-    async def _start_and_send(self, server: Downstream, msg: dict[str, Any], call: RelayedCall) -> None:
-        if server.state != "running":
-            try:
-                await server.ensure_running()
-            except ServerError as exc:
-                await call.fail(str(exc), "error")
-                return
-        if not call.done:
-            await server.send(msg, call)
-
-
-def _relayed(rid: Any, server: str, answer: dict[str, Any]) -> tuple[bytes, CallStatus, str | None]:
-    """A server's answer to a relayed request, under the client's id: (reply, telemetry status, problem)."""
-    err = answer.get("error")
-    if isinstance(err, dict):
-        raw_code = err.get("code")
-        code = raw_code if isinstance(raw_code, int) and not isinstance(raw_code, bool) else jsonrpc.INTERNAL_ERROR
-        message = str(err.get("message", "error"))
-        return jsonrpc.error(rid, code, message, err.get("data")), "error", message
-    if isinstance(answer.get("result"), dict):
-        return jsonrpc.result(rid, answer["result"]), "completed", None
-    message = f"server {server!r} gave no result"
-    return jsonrpc.error(rid, jsonrpc.INTERNAL_ERROR, message), "error", message
-
-
-_ID = re.compile(rb'"id"[ \t]*:[ \t]*(-?\d{1,18}|"[^"\\]{0,100}")[ \t]*[,}]')
-
-
-def _leading_id(head: bytes) -> str | int | None:
-    """The id of a request too large to read, when it shows in its first bytes at the top level (as the SDK
-    writes it, right after ``jsonrpc``), so the client gets its error instead of waiting for its timeout."""
-    m = _ID.search(head)
-    if m is None or head[: m.start()].count(b"{") != 1:
-        return None
-    value: str | int = json.loads(m.group(1))
-    return value

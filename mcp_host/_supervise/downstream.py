@@ -18,7 +18,6 @@ Wedges: a server that is alive but stopped answering is found by :mod:`mcp_host.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import re
@@ -38,10 +37,11 @@ from mcp_host._supervise import procs
 from mcp_host._supervise.env import passed_on, scrubbed_env
 from mcp_host._supervise.handshake import handshake
 from mcp_host._supervise.manifest import ServerSpec
+from mcp_host._supervise.reading import ServerReading
 from mcp_host._supervise.stderrlog import BoundedLog
 from mcp_host._wire import jsonrpc
 from mcp_host._wire.fdio import FdStream
-from mcp_host._wire.framing import DEFAULT_MAX_MESSAGE_BYTES, Decoder, Frame, WireFraming, encode
+from mcp_host._wire.framing import DEFAULT_MAX_MESSAGE_BYTES, WireFraming, encode
 from mcp_host._wire.waiters import Future, Waiter
 
 __all__ = ["Downstream", "Listener"]
@@ -69,7 +69,7 @@ def _backoff(failures: int) -> float:
     return float(min(30.0, 0.5 * 2 ** (failures - 2)))
 
 
-class Downstream:
+class Downstream(ServerReading):
     """Supervises one MCP server; see the module docstring."""
 
     def __init__(
@@ -418,129 +418,3 @@ class Downstream:
                     self.stderr.write(await proc.stderr.receive(65536))
         finally:
             drained.set()
-
-    async def _read(self, proc: anyio.abc.Process, io: FdStream) -> None:
-        decoder = Decoder(self.max_message_bytes)
-        waiting: list[anyio.CancelScope] = []  # covers only a wait for bytes, never the handling of a message
-        exited = False
-
-        async def until_exit() -> None:
-            # A process it left behind (a detached grandchild) may hold its stdout open: the server's own exit
-            # ends the reading, after what it wrote before exiting has been read.
-            nonlocal exited
-            await proc.wait()
-            exited = True
-            for scope in waiting:
-                scope.cancel()
-
-        try:
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(until_exit)
-                with contextlib.suppress(anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError,
-                                         OSError):  # fmt: skip
-                    while not exited:
-                        chunk = b""
-                        with anyio.CancelScope() as scope:
-                            waiting[:] = [scope]
-                            chunk = await io.receive()
-                        waiting.clear()
-                        if scope.cancel_called:
-                            break
-                        await self._feed(decoder, chunk)
-                tg.cancel_scope.cancel()
-            if exited:
-                await self._feed(decoder, io.read_available())
-        finally:
-            io.close_reader()
-        # Only end of output gets here; on cancellation the owner's stop() cleans up.
-        with anyio.CancelScope(shield=True):
-            await self._on_eof(proc)
-
-    async def _feed(self, decoder: Decoder, chunk: bytes) -> None:
-        for item in decoder.feed(chunk):
-            if isinstance(item, Frame):
-                self.rx_framing = item.framing
-                try:
-                    await self._dispatch(item.body)
-                except Exception as exc:  # the per-server guard: a hostile message is skipped
-                    log.exception("server %s: a message could not be handled", self.name)
-                    self.stderr.note(f"skipped a message that could not be handled: {exc!r}")
-            else:
-                self.stderr.note(f"skipped from stdout: {item.reason}: {item.head[:120]!r}")
-                if item.error is not None:
-                    await self._fail_oversized(item.head, str(item.error))
-
-    async def _fail_oversized(self, head: bytes, message: str) -> None:
-        m = _ID_IN_HEAD.search(head)
-        if m is not None:
-            waiter = self.pending.pop(int(m.group(1)), None)
-            if waiter is not None:
-                await waiter.fail(f"server {self.name!r} sent {message}", "error")
-
-    async def _dispatch(self, body: bytes) -> None:
-        try:
-            msg = json.loads(body)
-        except (ValueError, RecursionError) as exc:
-            self.stderr.note(f"skipped invalid JSON from stdout ({exc}): {body[:120]!r}")
-            return
-        if not isinstance(msg, dict):
-            self.stderr.note(f"skipped a non-object message (batches are not supported): {body[:120]!r}")
-            return
-        if "method" in msg:
-            if "id" in msg:
-                self._tg.start_soon(self._answer_server_request, msg)
-            elif self.listener is not None:
-                await self.listener.on_notification(self, msg, body)
-            return
-        rid = msg.get("id")
-        waiter = self.pending.pop(rid, None) if isinstance(rid, int) else None
-        if waiter is None:
-            self.stderr.note(f"dropped a response to unknown or expired request id {rid!r}")
-            return
-        await waiter.resolve(msg, body)
-
-    async def _answer_server_request(self, msg: dict[str, Any]) -> None:
-        if msg.get("method") == "ping":
-            reply = jsonrpc.result(msg["id"], {})
-        else:
-            reply = jsonrpc.error(
-                msg["id"], jsonrpc.METHOD_NOT_FOUND, f"the harnessgym host does not relay {msg.get('method')!r}"
-            )
-        with contextlib.suppress(ServerCrashedError):
-            await self.write(reply)
-
-    async def _on_eof(self, proc: anyio.abc.Process) -> None:
-        with anyio.move_on_after(1):
-            await proc.wait()
-        self.returncode = proc.returncode
-        if proc is not self._proc:
-            return
-        # Its whole tree goes with it, and what it detached: they may hold its pipes (and stderr) open.
-        await self._kill_all(proc, grace=1.0)
-        if self._stopping:
-            return
-        # Its last words may still sit in the stderr pipe: read them (bounded) before they are quoted.
-        drained = self._stderr_drained
-        if drained is not None:
-            with anyio.move_on_after(1):
-                await drained.wait()
-        what = "exited during startup" if self.state == "starting" else "exited"
-        if self.pending and self.state != "starting":
-            what = f"exited with {len(self.pending)} request(s) in flight"
-        message = self.message(what)
-        uptime = time.monotonic() - self._started_at
-        if self.state == "running":
-            if uptime > _UPTIME_RESETS_BACKOFF:
-                self._failures = 0
-            self._failed(message)
-        self.state = "crashed"
-        self.last_error = message
-        self.stderr.note(message)
-        await self._fail_all(message, "error")
-        if self.listener is not None:
-            self.listener.on_exit(self, message)
-
-    async def _fail_all(self, message: str, status: Literal["error", "timeout"]) -> None:
-        pending, self.pending = self.pending, {}
-        for waiter in pending.values():
-            await waiter.fail(message, status)

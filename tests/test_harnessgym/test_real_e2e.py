@@ -279,7 +279,8 @@ async def test_a_run_builds_an_mcp_tool_that_the_next_fresh_session_calls_and_so
     assert (second["solved"], second["verdict_status"]) == (True, "passed")
     assert summary["active_artifacts"] == ["mcp:.harnessgym/mcp/numerics_probe/harnessgym-mcp.json"]
     # Live progress showed the agent's tool calls as its CLI's event stream told them, and the host's record.
-    lines = proc.stderr.splitlines()
-    assert any(re.search(r"iteration 1 build: (Bash|exec) ", line) for line in lines), proc.stderr[-3000:]
+    progress = err.read_text()
+    lines = progress.splitlines()
+    assert any(re.search(r"iteration 1 build: (Bash|exec) ", line) for line in lines), progress[-3000:]
     assert any(re.search(r"iteration 2 attempt: \S*numerics_probe__run_verifier", line) for line in lines)
     assert any("the host served numerics_probe__run_verifier (completed" in line for line in lines)

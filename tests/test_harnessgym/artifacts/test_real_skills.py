@@ -26,6 +26,7 @@ from support.real_clis import (
 )
 
 from harnessgym.artifacts.activation import activate
+from harnessgym.artifacts.qualification import trust_without_qualification
 from harnessgym.artifacts.registry import ArtifactEntry, Registry
 from harnessgym.store.layout import Layout
 from runners._base import Runner
@@ -103,6 +104,7 @@ async def test_activated_skills_are_offered_to_the_model_and_a_quarantined_one_i
     workspace = tmp_path / "ws"
     check, kept = _skill(workspace, *CHECK), _skill(workspace, *KEPT)
     layout = Layout(workspace)
+    trust_without_qualification(layout, [check, kept], "the test vouches for its two skills")
     record = activate(layout, Registry(artifacts=[check, kept]))
     assert sorted(s.name for s in record.skills) == sorted([CHECK[0], KEPT[0]]) and not record.warnings
     runner = _runner(cli, model, tmp_path)

@@ -4,6 +4,7 @@ taking in a bundle made elsewhere, `harnessgym host` with nothing active, and th
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sys
@@ -100,8 +101,12 @@ async def test_a_bundle_made_elsewhere_is_qualified_with_all_and_then_served_by_
     assert ok.returncode == 0, err
     assert out == (f"{SERVER_ID}: passed, now active (tools: failing_cases)\n"
                    f"Serve them with: harnessgym host --workspace {ws}\n")  # fmt: skip
-    params = StdioServerParameters(command=sys.executable, args=["-m", "harnessgym", "host", "--workspace", str(ws),
-                                                                 "--no-socket"], cwd=str(tmp_path))  # fmt: skip
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "harnessgym", "host", "--workspace", str(ws), "--no-socket"],
+        cwd=str(tmp_path),
+        env=dict(os.environ),
+    )  # fmt: skip  (the state folder the verdicts are in)
     with anyio.fail_after(60):
         async with Client(params, read_timeout_seconds=30) as client:
             assert [t.name for t in (await client.list_tools()).tools] == ["numcheck__failing_cases"]

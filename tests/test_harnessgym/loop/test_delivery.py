@@ -39,17 +39,25 @@ def _init(status: str, tools: list[str]) -> dict[str, object]:
             "mcp_servers": [{"name": "harnessgym", "status": status}]}  # fmt: skip
 
 
+class _Handed:
+    """The part of a phase request the event reader looks at: the MCP server it was handed, if any."""
+
+    def __init__(self, name: str | None) -> None:
+        self.mcp = type("Launch", (), {"name": name})() if name else None
+        self.on_action = None
+
+
 def test_claude_reads_a_pending_host_as_a_failed_delivery_and_a_connected_one_as_delivered() -> None:
-    pending = _ClaudeEvents(_NoTranscript(), "s", "harnessgym")  # type: ignore[arg-type]
+    pending = _ClaudeEvents(_NoTranscript(), "s", _Handed("harnessgym"))  # type: ignore[arg-type]
     pending.handle(_init("pending", []))
     failed = pending.delivery()
     assert failed is not None and failed.status == "failed" and failed.server_status == "pending"
-    connected = _ClaudeEvents(_NoTranscript(), "s", "harnessgym")  # type: ignore[arg-type]
+    connected = _ClaudeEvents(_NoTranscript(), "s", _Handed("harnessgym"))  # type: ignore[arg-type]
     connected.handle(_init("connected", ["mcp__harnessgym__probe__run"]))
     delivered = connected.delivery()
     assert delivered is not None
     assert (delivered.status, delivered.tools) == ("delivered", ["mcp__harnessgym__probe__run"])
-    assert _ClaudeEvents(_NoTranscript(), "s").delivery() is None  # no server handed over: nothing to judge
+    assert _ClaudeEvents(_NoTranscript(), "s", _Handed(None)).delivery() is None  # type: ignore[arg-type]  # no server handed over: nothing to judge
 
 
 def test_codex_marks_the_host_entry_required(tmp_path: Path) -> None:

@@ -153,9 +153,21 @@ def test_compare_passes_its_goal_to_every_trials_run_and_refuses_bad_goals_up_fr
 
     base: dict[str, Any] = {"task_text": "t", "workspace_template": tmp_path, "output_dir": tmp_path / "out",
                             "verify_command": "true"}  # fmt: skip
-    trial = CompareConfig(**base, goal="tests pass", goal_token_budget=5000).run_config(tmp_path / "w", "r1")
+
+    def trial_config(**fields: Any) -> Any:
+        """The run one trial of such a comparison makes (as its worker builds it from the trial's job)."""
+        from harnessgym.compare.executors import TrialJob
+        from harnessgym.compare.spec import one_task
+        from harnessgym.compare.trial_worker import _run_config
+
+        config = CompareConfig(**base, **fields)
+        job = TrialJob(trial_id="plain-1", spec=one_task(config), group="plain", runner=config.runner, index=1,
+                       goal=config.goal, goal_token_budget=config.goal_token_budget, watch=config.watch)  # fmt: skip
+        return _run_config(job, tmp_path / "w", tmp_path / "home", {})
+
+    trial = trial_config(goal="tests pass", goal_token_budget=5000)
     assert (trial.goal, trial.goal_token_budget, trial.attempt_only) == ("tests pass", 5000, True)
-    assert CompareConfig(**base, runner="tui-goal").run_config(tmp_path / "w", "r2").goal == GOAL_FROM_TASK
+    assert trial_config(runner="tui-goal").goal == GOAL_FROM_TASK
     for bad, message in (({"goal": ""}, "the goal is empty"), ({"goal_token_budget": -1}, "positive number")):
         with pytest.raises(ValidationError, match=message):
             CompareConfig(**base, **bad)

@@ -37,8 +37,13 @@ pytestmark = pytest.mark.anyio
 
 ROOT = Path(__file__).resolve().parents[3]
 
-DERIVED = {RunConfig: {"schema_version", "attempt_only"}, CompareConfig: set(), ServeSettings: set()}
-"""Fields nobody gives: the record's version; attempt-only, which ``compare`` sets for its trials."""
+DERIVED = {
+    RunConfig: {"schema_version", "attempt_only", "codex_watch"},
+    CompareConfig: {"codex_watch"},
+    ServeSettings: set(),
+}
+"""Fields nobody gives: the record's version; attempt-only, which ``compare`` sets for its trials; the runner's
+``codex_watch``, which ``--watch`` sets."""
 CLI_FRONT_END = {
     RunConfig: {"workspace": "--workspace", "task_text": "--task-text", "task_path": "--task"},
     CompareConfig: {"task_text": "--task-text", "task_path": "--task"},
@@ -88,7 +93,8 @@ def test_every_config_field_is_an_option_of_its_command_and_no_option_is_invente
 
 def test_every_runner_option_is_reachable_from_both_commands() -> None:
     for command in (run, compare):
-        assert set(RunnerOptions.model_fields) <= _own_params(command)
+        derived = {s.name for s in field_specs(RunnerOptions) if s.input == "derived"}
+        assert set(RunnerOptions.model_fields) - derived <= _own_params(command)
 
 
 def test_defaults_and_choices_on_the_command_line_are_the_models() -> None:
@@ -233,8 +239,8 @@ def test_library_errors_never_spell_a_command_line_flag() -> None:
 def test_the_cli_help_names_real_sections_only_from_field_metadata() -> None:
     out = CliRunner().invoke(cli, ["compare", "--help"], terminal_width=200).output
     headings = [line for line in out.splitlines() if line.endswith(":") and not line.startswith(" ")]
-    assert headings == ["Task:", "Trials:", "Evidence:", "Time limits:", "Validity:", "Statistics:", "Agent:",
-                        "Claude Code:", "Codex:", "Other options:"]  # fmt: skip
+    assert headings == ["Task:", "Trials:", "Suite:", "Running:", "Evidence:", "Time limits:", "Validity:",
+                        "Statistics:", "Agent:", "Claude Code:", "Codex:", "Other options:"]  # fmt: skip
     assert "--build-timeout" not in out  # upstream's unused flags are accepted, not listed
 
 

@@ -120,7 +120,7 @@ async def test_a_call_to_a_running_host_is_answered_before_click_or_pydantic_loa
     """The fast path: the second call finds the daemon the first one started, and answers from the standard
     library alone, with the phase's run tag in the telemetry and the same output as the full path."""
     write_active_servers(tmp_path, [load_manifest(make_manifest(tmp_path, "nl", framing="newline"), tmp_path)])
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "PYTHONPATH")}
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "PYTHONPATH", "HARNESSGYM_STATE_DIR")}
     env.update({"HARNESSGYM_RUN_ID": "quick-run", "HARNESSGYM_ITERATION": "2", "HARNESSGYM_PHASE": "attempt"})
     call = shlex.join([sys.executable, "-X", "importtime", "-m", "harnessgym", "mcp", "call", "--workspace",
                        str(tmp_path), "--server", "nl", "--tool", "echo", "--arguments", '{"text": "hi"}',
