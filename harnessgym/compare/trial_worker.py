@@ -33,6 +33,7 @@ from harnessgym.evidence.scores import Measurement, reached
 from harnessgym.evidence.verify import run_measurement
 from harnessgym.records import IterationRecord, RunSummary, utcnow
 from harnessgym.store.layout import Layout
+from harnessgym.store.tree import copy_tree
 from runners import PhaseOutcome
 
 __all__ = ["agent_home_env", "main", "run_trial_job", "template_ignore"]
@@ -100,7 +101,7 @@ def _copy_template(template: Path, dest: Path, trial_dir: Path) -> None:
 
     if dest.exists():
         shutil.rmtree(dest)
-    shutil.copytree(template, dest, symlinks=True, ignore=ignore)
+    copy_tree(template, dest, skip=ignore)
 
 
 def _copy_bundle(bundle: Path, workspace: Path, exclude: tuple[str, ...]) -> tuple[list[ArtifactEntry], list[str]]:

@@ -21,7 +21,6 @@ import anyio.abc
 
 from mcp_host._errors import HostUnavailableError
 from mcp_host._paths import daemon_log_path, private_dir, socket_path
-from mcp_host._serve.router import LATEST_VERSION
 from mcp_host._serve.telemetry import RunTag
 from mcp_host._supervise import procs
 from mcp_host._supervise.env import host_env
@@ -62,7 +61,7 @@ class HostClient:
 
     async def initialize(self, tag: RunTag, timeout: float) -> None:
         params = {
-            "protocolVersion": LATEST_VERSION,
+            "protocolVersion": jsonrpc.LATEST_VERSION,
             "capabilities": {},
             "clientInfo": {"name": "harnessgym-mcp-call", "version": __version__},
             "_meta": {"harnessgym/run": tag.model_dump(exclude_none=True)},

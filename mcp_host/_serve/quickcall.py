@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from mcp_host._paths import private_dir, socket_path
+from mcp_host._wire.jsonrpc import LATEST_VERSION
 
 __all__ = ["RUN_TAG_VARS", "quick_call", "run_tag_from_env"]
 
 RUN_TAG_VARS = {"run_id": "HARNESSGYM_RUN_ID", "iteration": "HARNESSGYM_ITERATION", "phase": "HARNESSGYM_PHASE"}
 """The environment a phase gives the agent, which every call it makes carries to the host's telemetry."""
-PROTOCOL_VERSION = "2025-11-25"
 _MAX_REPLY = 256 * 1024 * 1024
 
 
@@ -112,7 +112,7 @@ def quick_call(
             return None
         conn = _Conn(sock, time.monotonic() + timeout)
         params = {
-            "protocolVersion": PROTOCOL_VERSION,
+            "protocolVersion": LATEST_VERSION,
             "capabilities": {},
             "clientInfo": {"name": "harnessgym-mcp-call", "version": "quick"},
             "_meta": {"harnessgym/run": run_tag_from_env()},

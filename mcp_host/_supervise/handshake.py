@@ -40,7 +40,7 @@ __all__ = ["CLIENT_INFO", "PROBE_WINDOW", "PROTOCOL_VERSION", "handshake", "list
 
 PROBE_WINDOW = 1.5
 """Seconds to wait for an answer in one framing before also trying the other (Python SDK cold start ~1 s)."""
-PROTOCOL_VERSION = "2025-11-25"
+PROTOCOL_VERSION = jsonrpc.LATEST_VERSION
 CLIENT_INFO = {"name": "harnessgym-host", "version": __version__}
 _SOURCE_SUFFIXES = (".py", ".js", ".mjs", ".cjs", ".ts", ".sh", ".rb")
 

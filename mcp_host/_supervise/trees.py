@@ -48,10 +48,6 @@ SERVER_TAG_VAR = "HARNESSGYM_SERVER_TAG"
 _POLL_SECONDS = 0.02
 
 
-def _group_members(pgid: int) -> list[int]:
-    return [pid for pid, _, group in process_table() if group == pgid]
-
-
 def _signal_all(pgid: int, pids: Sequence[int], sig: signal.Signals) -> None:
     try:
         os.killpg(pgid, sig)

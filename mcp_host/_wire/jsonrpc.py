@@ -14,14 +14,21 @@ from typing import Any
 __all__ = [
     "INTERNAL_ERROR",
     "INVALID_REQUEST",
+    "LATEST_VERSION",
     "METHOD_NOT_FOUND",
     "PARSE_ERROR",
     "REQUEST_TIMEOUT",
+    "SUPPORTED_VERSIONS",
     "dumps",
     "error",
     "result",
     "splice_id",
 ]
+
+SUPPORTED_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
+"""The MCP protocol versions the host speaks, oldest first."""
+LATEST_VERSION = SUPPORTED_VERSIONS[-1]
+"""What harnessgym asks for as a client, and answers to a client asking for a version it does not know."""
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
