@@ -27,10 +27,16 @@ def bench_command(mode: str, repeats: int | None = None) -> str:
     return shlex.join(words)
 
 
+TASK_FILES = ("task.md", "counts.py", "bench.py")
+"""What a workspace of the example holds (its README and the fake agent's script would give the answers away)."""
+
+
 def workspace(tmp_path: Path, counts: str | None = None, name: str = "ws") -> Path:
-    """A copy of the example, with ``counts`` as its counts.py when given."""
+    """The example's task files, with ``counts`` as counts.py when given."""
     ws = tmp_path / name
-    shutil.copytree(EXAMPLE, ws)
+    ws.mkdir()
+    for file in TASK_FILES:
+        shutil.copy(EXAMPLE / file, ws / file)
     if counts is not None:
         (ws / "counts.py").write_text(counts)
     return ws

@@ -66,7 +66,7 @@ async def test_a_correct_candidate_passes_with_a_score_in_both_modes(tmp_path: P
         assert len(metrics["repeats_ms"]) == 2
         assert measured.score is not None and measured.score > 0 and measured.score == metrics["best_ms"]
         assert isinstance(metrics["vs_reference"], float) and metrics["vs_reference"] > 0
-    assert sorted(p.name for p in ws.iterdir()) == ["README.md", "bench.py", "counts.py", "fake_agent.json", "task.md"]
+    assert sorted(p.name for p in ws.iterdir()) == ["bench.py", "counts.py", "task.md"]
 
 
 async def test_the_untouched_example_passes_the_dev_benchmark(tmp_path: Path) -> None:
