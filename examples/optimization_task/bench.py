@@ -50,7 +50,7 @@ BANNED_NAMES = frozenset(
     }
 )  # fmt: skip
 
-CHILD = r'''
+CHILD = r"""
 import json, sys
 sys.dont_write_bytecode = True
 answer_to = sys.stdout
@@ -63,7 +63,7 @@ answer_to.flush()
 cases = json.loads(sys.stdin.readline())
 answer_to.write(json.dumps([fn(case) for case in cases]) + "\n")
 answer_to.flush()
-'''
+"""
 
 
 def reference(xs):
@@ -91,7 +91,10 @@ def reference(xs):
 
 def cases_for(rng, scale):
     """Inputs of several shapes: distinct-ish values, many duplicates, sorted, reversed, all equal, tiny."""
-    n = lambda size: max(1, int(size * scale * rng.uniform(0.9, 1.1)))  # noqa: E731
+
+    def n(size):
+        return max(1, int(size * scale * rng.uniform(0.9, 1.1)))
+
     big = 10**9
     return [
         [rng.randrange(-big, big) for _ in range(n(3000))],
@@ -121,7 +124,7 @@ def check_source(path):
         if isinstance(node, ast.Import | ast.ImportFrom):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             for name in names:
-                if node.__class__ is ast.ImportFrom and node.level:
+                if isinstance(node, ast.ImportFrom) and node.level:
                     return f"{path.name} may not import from the workspace (line {node.lineno})"
                 if name.split(".")[0] not in ALLOWED_IMPORTS:
                     return (f"{path.name} imports {name!r} (line {node.lineno}); allowed: "
@@ -153,11 +156,17 @@ def timed_child(workdir, module, cases, timeout):
                 stderr.seek(0)
                 raise BenchError(f"{module.name} did not load: {stderr.read()[-1500:].strip() or 'no output'}")
             start = time.perf_counter()
-            proc.stdin.write(payload)
-            proc.stdin.flush()
+            try:
+                proc.stdin.write(payload)
+                proc.stdin.flush()
+            except OSError:  # the child died while reading its inputs: no answer, said below
+                pass
             line = proc.stdout.readline()
             seconds = time.perf_counter() - start
-            proc.stdin.close()
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
             proc.wait()
         finally:
             watchdog.cancel()

@@ -21,9 +21,9 @@ BENCH = EXAMPLE / "bench.py"
 FAKE_SCRIPT = EXAMPLE / "fake_agent.json"
 
 
-def bench_command(mode: str, repeats: int | None = None) -> str:
+def bench_command(mode: str, repeats: int | None = None, *extra: str) -> str:
     """The pristine benchmark (outside any workspace), run on the workspace's counts.py."""
-    words = [sys.executable, str(BENCH), "--mode", mode, *(["--repeats", str(repeats)] if repeats else [])]
+    words = [sys.executable, str(BENCH), "--mode", mode, *(["--repeats", str(repeats)] if repeats else []), *extra]
     return shlex.join(words)
 
 
@@ -42,11 +42,11 @@ def workspace(tmp_path: Path, counts: str | None = None, name: str = "ws") -> Pa
     return ws
 
 
-async def measure(ws: Path, mode: str, repeats: int | None = None) -> Measurement:
+async def measure(ws: Path, mode: str, repeats: int | None = None, *extra: str) -> Measurement:
     """The benchmark run exactly as harnessgym runs and reads a post-attempt command."""
     n = len(list(ws.parent.glob(f"{ws.name}-bench-*.out")))
     out, err = ws.parent / f"{ws.name}-bench-{n}.out", ws.parent / f"{ws.name}-bench-{n}.err"
-    return await run_measurement(bench_command(mode, repeats), "post_attempt", workspace=ws, timeout=180,
+    return await run_measurement(bench_command(mode, repeats, *extra), "post_attempt", workspace=ws, timeout=180,
                                  stdout_path=out, stderr_path=err)  # fmt: skip
 
 

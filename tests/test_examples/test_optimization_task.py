@@ -91,6 +91,13 @@ async def test_a_wrong_answer_fails_with_no_score(tmp_path: Path, source: str) -
     assert "score" not in measured.payload and measured.payload["error"]
 
 
+async def test_a_candidate_that_never_answers_fails_at_the_benchmarks_timeout(tmp_path: Path) -> None:
+    ws = workspace(tmp_path, "def smaller_after(xs):\n    while True:\n        pass\n")
+    measured = await measure(ws, "dev", 1, "--timeout", "2")
+    assert not measured.passed and measured.score is None
+    assert measured.payload is not None and "no answer within 2 s" in str(measured.payload["error"])
+
+
 TIMER_PATCHES = {
     "import time": "import time\ntime.perf_counter = lambda: 0.0\n",
     "from time": "from time import perf_counter\n",
