@@ -165,7 +165,7 @@ def render_cli_reference() -> str:
     """One section per command: its path as a heading and its ``--help`` as text."""
     out: list[str] = []
     for path, ctx in walk_commands():
-        depth = min(2 + path.count(" "), 4)
+        depth = 2 + max(path.count(" ") - 1, 0)  # commands at ##, subcommands at ###
         out += [f"{'#' * depth} `{path}`", "", "```text", ctx.get_help().rstrip(), "```", ""]
     return "\n".join(out)
 

@@ -211,3 +211,22 @@ def test_the_command_lines_in_the_docs_parse(tmp_path: Path) -> None:
             continue
         except click.ClickException as exc:
             pytest.fail(f"{page}: `harnessgym {' '.join(args)}` does not parse: {exc.format_message()}")
+
+
+def test_the_client_settings_match_what_the_tools_need() -> None:
+    from harnessgym.serve._run_tools import _MAX_WAIT_SECONDS
+
+    text = (DOCS / "clients.md").read_text()
+    assert "--allowedTools mcp__harnessgym" in text  # claude -p denies MCP tools that are not allowed
+    entries = [
+        tomllib.loads(block)["mcp_servers"]["harnessgym"] for lang, block in FENCE.findall(text) if lang == "toml"
+    ]
+    stdio = [entry for entry in entries if "command" in entry]
+    assert stdio, "no Codex stdio entry for harnessgym serve"
+    for entry in stdio:
+        # Codex starts optional servers without waiting (runners/_codex.py sets required too), refuses unapproved
+        # MCP calls under `codex exec`, and cuts a call at tool_timeout_sec (get_run waits up to the maximum).
+        assert entry["required"] is True
+        assert entry["default_tools_approval_mode"] == "approve"
+        assert entry["tool_timeout_sec"] > _MAX_WAIT_SECONDS
+    assert all(entry.get("default_tools_approval_mode") == "approve" for entry in entries)
