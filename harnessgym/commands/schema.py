@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
-__all__ = ["schema"]
+__all__ = ["RECORDS", "record_schema", "schema"]
 
 # name -> (module, model): every persisted or exchanged record.
 RECORDS: dict[str, tuple[str, str]] = {
@@ -33,6 +34,16 @@ RECORDS: dict[str, tuple[str, str]] = {
 }
 
 
+def record_schema(name: str) -> dict[str, Any]:
+    """The JSON Schema of record ``name`` (a key of :data:`RECORDS`), as ``harnessgym schema NAME`` prints it."""
+    import importlib
+
+    module, attr = RECORDS[name]
+    model = getattr(importlib.import_module(module), attr)
+    schema: dict[str, Any] = model.model_json_schema()
+    return schema
+
+
 @click.command(name="schema")
 @click.argument("name", required=False, type=click.Choice(sorted(RECORDS)))
 def schema(name: str | None) -> None:
@@ -41,8 +52,4 @@ def schema(name: str | None) -> None:
         for key in sorted(RECORDS):
             click.echo(key)
         return
-    import importlib
-
-    module, attr = RECORDS[name]
-    model = getattr(importlib.import_module(module), attr)
-    click.echo(json.dumps(model.model_json_schema(), indent=2))
+    click.echo(json.dumps(record_schema(name), indent=2))
