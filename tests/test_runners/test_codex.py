@@ -143,5 +143,7 @@ def test_argv_puts_every_flag_before_resume_and_passes_config_values_as_json(tmp
     assert 'mcp_servers.harnessgym.command="/usr/bin/python3"' in configs
     assert 'mcp_servers.harnessgym.args=["-m", "host"]' in configs
     assert 'mcp_servers.harnessgym.env.RUN="r1"' in configs
+    # Without it a sandboxed `codex exec` refuses the host's tools ("requires approval, but approval policy is never").
+    assert 'mcp_servers.harnessgym.default_tools_approval_mode="approve"' in configs
     forwarded = 'mcp_servers.harnessgym.env_vars=["PYTHONPATH", "HARNESSGYM_PROC_TAG"]'
     assert forwarded in configs, "credentials must not be forwarded"
