@@ -2,7 +2,7 @@
 
 * ``<!-- schema: NAME -->`` becomes the JSON Schema of record NAME, exactly what ``harnessgym schema NAME``
   prints (``harnessgym.commands.schema.record_schema``): a table of its top-level fields, then the whole
-  schema folded below it. ``mcp-call`` (one line of ``mcp_calls.jsonl``) comes from ``mcp_host.CallRecord``.
+  schema folded below it.
 * ``<!-- cli-reference -->`` becomes the ``--help`` of the ``harnessgym`` click group and of every command and
   subcommand under it, rendered in-process with ``ctx.get_help()``.
 
@@ -34,15 +34,11 @@ def schema_names() -> list[str]:
     """Every name a schema marker may use."""
     from harnessgym.commands.schema import RECORDS
 
-    return [*sorted(RECORDS), "mcp-call"]
+    return sorted(RECORDS)
 
 
 def model_of(name: str) -> type[Any]:
     """The pydantic model behind ``<!-- schema: NAME -->``."""
-    if name == "mcp-call":
-        from mcp_host import CallRecord
-
-        return CallRecord
     from harnessgym.commands.schema import RECORDS
 
     if name not in RECORDS:
@@ -54,9 +50,6 @@ def model_of(name: str) -> type[Any]:
 
 def schema_of(name: str) -> dict[str, Any]:
     """The JSON Schema behind ``<!-- schema: NAME -->``, as ``harnessgym schema NAME`` prints it."""
-    if name == "mcp-call":
-        schema: dict[str, Any] = model_of(name).model_json_schema()
-        return schema
     from harnessgym.commands.schema import record_schema
 
     model_of(name)  # an unknown name fails the build here
@@ -120,7 +113,7 @@ def render_schema(name: str) -> str:
     schema = schema_of(name)
     docs = field_docs(model_of(name))
     required = set(schema.get("required", ()))
-    command = "`harnessgym schema " + name + "`" if name != "mcp-call" else "`mcp_host.CallRecord`"
+    command = "`harnessgym schema " + name + "`"
     lines = [f"**`{schema.get('title', name)}`**, the JSON Schema {command} gives:", ""]
     properties: dict[str, dict[str, Any]] = schema.get("properties", {})
     if properties:

@@ -31,6 +31,7 @@ RECORDS: dict[str, tuple[str, str]] = {
     "compare-plan": ("harnessgym.compare.trials", "ComparePlan"),
     "compare-trial-job": ("harnessgym.compare.executors", "TrialJob"),
     "suite": ("harnessgym.compare.suite", "Suite"),
+    "mcp-call": ("mcp_host", "CallRecord"),
 }
 
 
