@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -55,16 +56,15 @@ async def _probe(address: str) -> None:
     if target is None:
         return
     try:
-        with anyio.fail_after(_PROBE_SECONDS):
-            stream = await anyio.connect_tcp(*target)
+        connection = await anyio.to_thread.run_sync(socket.create_connection, target, _PROBE_SECONDS)
     except TimeoutError:
         raise ConfigError(f"no Ray cluster answers at {address} (no answer within {_PROBE_SECONDS:g} s); check "
                           "the address and that the head node is reachable from here", _FIELD) from None  # fmt: skip
     except OSError as exc:
-        why = exc.strerror or type(exc).__name__
+        why = (exc.strerror or str(exc) or type(exc).__name__).lower()
         raise ConfigError(f"no Ray cluster answers at {address} ({why}); start one with `ray start --head` or "
                           "pass the address of a running head node", _FIELD) from None  # fmt: skip
-    await stream.aclose()
+    connection.close()
 
 
 class RayExecutor:

@@ -9,9 +9,11 @@ there, with a state folder of its own beside the trial for the verdicts harnessg
 executor's worker inherits the planner's). The trial folder goes back as a tar, less the credentials seeded
 into the agent's home; the private folder is removed.
 
-A Ray worker killed mid-trial (a crash, a lost node, ``ray.cancel(force=True)``) cannot clean up after itself;
-its trial's processes carry the trial's workspace marker, so the next trial on that node kills every process
-whose folder belongs to a worker that is no longer alive, and removes the folder.
+A Ray worker killed mid-trial (``ray.cancel(force=True)``, a crash) cannot clean up after itself, and Ray kills
+only its direct children, not the trial's agent below them. So each trial gets a watcher (:func:`main`, detached
+from the worker) that waits for the worker's death and then kills every process marked with the trial's
+workspace; it ends with the trial. Should the watcher die too, the next trial on that node kills every process
+whose folder belongs to a worker no longer alive, and removes the folder.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from harnessgym.compare.executors import RECORD_NAME, TrialJob, run_id_of
 from harnessgym.compare.models import TrialRecord
 from harnessgym.store.layout import Layout
 
-__all__ = ["LEFT_ON_WORKER", "ROOT_NAME", "pack_bundle", "pack_template", "run_on_worker", "unpack"]
+__all__ = ["LEFT_ON_WORKER", "ROOT_NAME", "main", "pack_bundle", "pack_template", "run_on_worker", "unpack"]
 
 ROOT_NAME = "harnessgym-ray"
 """The folder under the worker's temporary directory that holds its trials while they run."""
@@ -180,13 +182,19 @@ async def _reap(workspace: Path) -> None:
 
 
 async def _run_trial(job: TrialJob, work: Path, trial_dir: Path) -> str | None:
-    """Run the trial in a fresh interpreter; returns why it left no record, or None."""
+    """Run the trial in a fresh interpreter, watched by a process that outlives this worker should it be killed;
+    returns why the trial left no record, or None."""
     from harnessgym.jobs.orphans import marker_env
-    from mcp_host import STATE_DIR_VAR, run_process
+    from mcp_host import STATE_DIR_VAR, reap, run_process, spawn_detached, wait_exited
 
     job_path = work / "job.json"
     job_path.write_text(job.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    watch = [sys.executable, "-I", "-m", "harnessgym.compare.ray_worker", str(work), str(os.getpid())]
+    first = spawn_detached(watch, log_path=work / "watch.log")
+    await wait_exited(first, 10)  # it starts the watcher proper, detached, and exits
+    reap(first)
     argv = [sys.executable, "-I", "-m", "harnessgym.compare.trial_worker", str(job_path), str(trial_dir)]
+    # Marked like the process executor's worker: what the watcher and the next trial here kill once it is dead.
     env = {**os.environ, STATE_DIR_VAR: str(work / "state"), **marker_env(trial_dir / "workspace", run_id_of(job))}
     try:
         result = await run_process(argv, cwd=trial_dir, env=env, stdout_path=trial_dir / "worker.stdout.txt",
@@ -199,6 +207,19 @@ async def _run_trial(job: TrialJob, work: Path, trial_dir: Path) -> str | None:
     tail = result.stderr_tail.strip()[-400:]
     why = result.error or f"exit code {result.returncode}"
     return f"the trial worker died without a record ({why})" + (f": {tail}" if tail else "")
+
+
+async def _watch(work: Path, worker: int) -> int:
+    """Until ``work`` is removed (the trial ended), wait for the Ray worker ``worker`` to die (killed by
+    ``ray.cancel(force=True)``, crashed); then kill what its trial left running and remove ``work``."""
+    from mcp_host import wait_exited
+
+    while work.exists():
+        if await wait_exited(worker, timeout=0.5):
+            await _reap(work / "trial" / "workspace")
+            shutil.rmtree(work, ignore_errors=True)
+            break
+    return 0
 
 
 def run_on_worker(
@@ -229,3 +250,23 @@ def run_on_worker(
         return {"worker_dir": str(trial_dir), "trial": _tar(add), "error": error, "node": node}
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -I -m harnessgym.compare.ray_worker WORK WORKER_PID``: start the watcher of the trial in ``WORK``,
+    detached (Ray kills a dying worker's children, not their children), and exit."""
+    from mcp_host import spawn_detached
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) not in (2, 3) or not args[1].isdigit():
+        print("usage: python -I -m harnessgym.compare.ray_worker WORK WORKER_PID", file=sys.stderr)
+        return 2
+    if len(args) == 2:
+        spawn_detached([sys.executable, "-I", "-m", "harnessgym.compare.ray_worker", *args, "watch"],
+                       log_path=Path(args[0]) / "watch.log")  # fmt: skip
+        return 0
+    return anyio.run(_watch, Path(args[0]), int(args[1]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

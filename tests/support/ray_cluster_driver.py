@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -33,18 +34,36 @@ def netns_argv(plan: Path, result: Path) -> list[str]:
 
 
 def _step(step: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
-    start = time.monotonic()
+    """Run one step; with ``interrupt_when``, send it SIGINT once that file exists; with ``expect_gone``, wait
+    (10 s at most) until no process's command line holds any of those strings, and list the ones that do."""
+    start, timeout = time.monotonic(), step.get("timeout", 120)
+    proc = subprocess.Popen(step["argv"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            stdin=subprocess.DEVNULL)  # fmt: skip
+    if step.get("interrupt_when"):
+        while not Path(step["interrupt_when"]).exists() and proc.poll() is None:
+            if time.monotonic() - start > timeout:
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
     try:
-        done = subprocess.run(step["argv"], env=env, capture_output=True, text=True, timeout=step.get("timeout", 120),
-                              check=False, stdin=subprocess.DEVNULL)  # fmt: skip
-        code, out, err = done.returncode, done.stdout, done.stderr
-    except subprocess.TimeoutExpired as exc:
-        code, out, err = None, str(exc.stdout or ""), f"timed out: {exc}"
-    return {"rc": code, "stdout": out[-20000:], "stderr": err[-20000:], "seconds": time.monotonic() - start}
+        out, err = proc.communicate(timeout=max(1.0, timeout - (time.monotonic() - start)))
+        code = proc.returncode
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        code, err = None, f"timed out after {timeout} s\n{err}"
+    done = {"rc": code, "stdout": out[-20000:], "stderr": err[-20000:], "seconds": time.monotonic() - start}
+    needles = step.get("expect_gone", [])
+    deadline = time.monotonic() + 10
+    while needles and time.monotonic() < deadline and _others(needles):
+        time.sleep(0.1)
+    done["still_running"] = _others(needles) if needles else []
+    return done
 
 
-def _others() -> list[str]:
-    """Processes of this namespace other than this one (and zombies), with their command lines."""
+def _others(needles: list[str] | None = None) -> list[str]:
+    """Processes of this namespace other than this one (and zombies), with their command lines; with
+    ``needles``, only those whose command line holds one of them."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == os.getpid():
@@ -54,7 +73,7 @@ def _others() -> list[str]:
             cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if state != "Z":
+        if state != "Z" and (needles is None or any(n in cmdline for n in needles)):
             found.append(f"{entry}: {cmdline[:200]}")
     return found
 

@@ -2,8 +2,9 @@
 (Ray advertises only 127.0.0.1 there; whatever is left when the driver ends dies with the namespace).
 
 One cluster serves three comparisons: an address where nothing listens (refused before anything is written),
-a one-task comparison whose trials, transcripts and MCP telemetry come back from the worker, and one whose first
-trial kills its Ray worker (an infrastructure error, retried on the cluster, the retry valid)."""
+a one-task comparison whose trials, transcripts and MCP telemetry come back from the worker, one whose first
+trial kills its Ray worker (an infrastructure error, retried on the cluster, the retry valid), and one stopped
+with Ctrl-C while its first trial runs (the Ray task cancelled, the trial's processes gone)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,10 @@ while pid > 1:
 """
 
 
+TRIAL_PROCESSES = ["harnessgym.compare.trial_worker", "harnessgym.compare.ray_worker", "runners.fake_agent"]
+"""What runs a trial on the worker, below the Ray task: gone once the task is cancelled."""
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -72,14 +77,20 @@ async def test_trials_run_as_ray_tasks_and_come_back_whole(tmp_path: Path) -> No
     kill = {"do": "run", "argv": ["{python}", "-c", KILL_MY_RAY_WORKER]}
     kill_once = {"do": "once", "marker": str(marker), "actions": [kill, {"do": "sleep", "seconds": 30}]}
     killer = script(tmp_path, step("attempt", kill_once, CALL_LINES, FIX_WITH_THE_TOOL, result(status="solved")))
+    started = tmp_path / "started"
+    sleeper = script(tmp_path, step("attempt", {"do": "write", "path": str(started), "text": "x"},
+                                    {"do": "sleep", "seconds": 60}))  # fmt: skip
     port, closed = _free_port(), _free_port()
     out, out_closed, out_killed = tmp_path / "out", tmp_path / "out-closed", tmp_path / "out-killed"
+    out_cancelled = tmp_path / "out-cancelled"
     address = f"127.0.0.1:{port}"
     plan = {"port": port, "steps": [
         {"name": "closed", "argv": _compare(out_closed, fake, source, home, f"127.0.0.1:{closed}"), "timeout": 60},
         {"name": "compare", "cluster": True, "argv": _compare(out, fake, source, home, address), "timeout": 120},
         {"name": "killed", "cluster": True, "argv": _compare(out_killed, killer, source, home, address,
                                                              "--max-retries", "1"), "timeout": 120},
+        {"name": "cancelled", "cluster": True, "argv": _compare(out_cancelled, sleeper, source, home, address),
+         "timeout": 90, "interrupt_when": str(started), "expect_gone": TRIAL_PROCESSES},
     ]}  # fmt: skip
     (tmp_path / "plan.json").write_text(json.dumps(plan))
     with anyio.fail_after(200):
@@ -92,7 +103,7 @@ async def test_trials_run_as_ray_tasks_and_come_back_whole(tmp_path: Path) -> No
     # Nothing listens there: one clear line, a failing exit code, and the output folder never made.
     closed_run = ran["steps"]["closed"]
     assert closed_run["rc"] == 1 and "Traceback" not in closed_run["stderr"], closed_run["stderr"]
-    assert f"Error: --ray-address: no Ray cluster answers at 127.0.0.1:{closed}" in closed_run["stderr"]
+    assert f"Error: --ray-address: no Ray cluster answers at 127.0.0.1:{closed} (connection refused)" in closed_run["stderr"]
     assert not out_closed.exists()
 
     # The trials ran on the cluster and everything they produced came back into the output folder.
@@ -130,3 +141,10 @@ async def test_trials_run_as_ray_tasks_and_come_back_whole(tmp_path: Path) -> No
     assert "the Ray task of this trial failed" in first_try and "WorkerCrashedError" in first_try, first_try
     aside = out_killed / retried[0].group / "trial_1.infra-1"
     assert (aside / "job.json").is_file() and not (aside / "trial.json").exists()
+
+    # Ctrl-C while a trial runs on the cluster: its task is cancelled and the trial's processes die with it.
+    cancelled = ran["steps"]["cancelled"]
+    assert cancelled["rc"] == 130 and "SIGINT: stopping the running trial" in cancelled["stderr"], cancelled["stderr"][-3000:]
+    assert cancelled["still_running"] == [], "the cancelled trial's processes outlived its Ray task"
+    report = CompareReport.model_validate_json((out_cancelled / "compare_report.json").read_text())
+    assert (report.status, report.trials) == ("interrupted", [])
