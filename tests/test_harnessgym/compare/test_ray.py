@@ -103,7 +103,8 @@ async def test_trials_run_as_ray_tasks_and_come_back_whole(tmp_path: Path) -> No
     # Nothing listens there: one clear line, a failing exit code, and the output folder never made.
     closed_run = ran["steps"]["closed"]
     assert closed_run["rc"] == 1 and "Traceback" not in closed_run["stderr"], closed_run["stderr"]
-    assert f"Error: --ray-address: no Ray cluster answers at 127.0.0.1:{closed} (connection refused)" in closed_run["stderr"]
+    refused = f"Error: --ray-address: no Ray cluster answers at 127.0.0.1:{closed} (connection refused)"
+    assert refused in closed_run["stderr"]
     assert not out_closed.exists()
 
     # The trials ran on the cluster and everything they produced came back into the output folder.
@@ -144,7 +145,8 @@ async def test_trials_run_as_ray_tasks_and_come_back_whole(tmp_path: Path) -> No
 
     # Ctrl-C while a trial runs on the cluster: its task is cancelled and the trial's processes die with it.
     cancelled = ran["steps"]["cancelled"]
-    assert cancelled["rc"] == 130 and "SIGINT: stopping the running trial" in cancelled["stderr"], cancelled["stderr"][-3000:]
+    said = cancelled["stderr"][-3000:]
+    assert cancelled["rc"] == 130 and "SIGINT: stopping the running trial" in said, said
     assert cancelled["still_running"] == [], "the cancelled trial's processes outlived its Ray task"
     report = CompareReport.model_validate_json((out_cancelled / "compare_report.json").read_text())
     assert (report.status, report.trials) == ("interrupted", [])
