@@ -24,7 +24,7 @@ from support.ray_cluster_driver import netns_argv
 from harnessgym.compare import CompareReport, TrialRecord
 from mcp_host import run_process
 
-pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+pytestmark = pytest.mark.anyio
 
 CALL_LINES = {"do": "when", "exists": ".harnessgym/mcp/lines/server.py",
               "actions": [{"do": "mcp_call", "server": "lines", "tool": "inspect", "arguments": {}}]}  # fmt: skip
@@ -65,6 +65,7 @@ def _records(out: Path) -> dict[str, TrialRecord]:
     return {t.group: t for t in report.trials}
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None, reason="needs root and unshare(1)")
 async def test_trials_run_as_ray_tasks_and_come_back_whole(tmp_path: Path) -> None:
     source = artifact_source(tmp_path, fixer_entry())
@@ -150,3 +151,67 @@ async def test_trials_run_as_ray_tasks_and_come_back_whole(tmp_path: Path) -> No
     assert cancelled["still_running"] == [], "the cancelled trial's processes outlived its Ray task"
     report = CompareReport.model_validate_json((out_cancelled / "compare_report.json").read_text())
     assert (report.status, report.trials) == ("interrupted", [])
+
+
+# What ships to a worker and back, without a cluster.
+
+
+def test_the_template_ships_as_a_trial_copies_it_and_the_bundle_with_only_its_usable_artifacts(tmp_path: Path) -> None:
+    from harnessgym.compare.ray_worker import pack_bundle, pack_template, unpack
+
+    template = tmp_path / "template"
+    shutil.copytree(EXAMPLE, template)
+    (template / ".git").mkdir()
+    (template / ".git" / "HEAD").write_text("ref: x\n")
+    (template / "link").symlink_to("numerics.py")
+    out = template / "out"  # an output folder inside the template stays behind
+    (out / "plain" / "trial_1").mkdir(parents=True)
+    unpack(pack_template(template, out / "plain" / "trial_1"), tmp_path / "shipped", trusted=True)
+    shipped = tmp_path / "shipped"
+    assert (shipped / "numerics.py").read_bytes() == (EXAMPLE / "numerics.py").read_bytes()
+    assert os.readlink(shipped / "link") == "numerics.py"
+    assert not (shipped / ".git").exists() and not (shipped / "out").exists()
+
+    source = artifact_source(tmp_path, fixer_entry(), fixer_entry("quarantined", "broken"))
+    (source / "big-unrelated-file").write_bytes(b"x" * 1000)
+    unpack(pack_bundle(source), tmp_path / "bundle", trusted=True)
+    names = sorted(str(p.relative_to(tmp_path / "bundle")) for p in (tmp_path / "bundle").rglob("*") if p.is_file())
+    assert names == [".harnessgym/mcp/lines/harnessgym-mcp.json", ".harnessgym/mcp/lines/server.py",
+                     ".harnessgym/registry.json", ".harnessgym/tools/fixer.py"]  # fmt: skip
+
+
+def test_a_trial_folder_comes_back_without_links_out_of_it(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    from harnessgym.compare.ray_worker import unpack
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in (("trial.json", b"{}"), ("/etc/evil", b"x"), ("../escape", b"x")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        for name, target in (("workspace/passwd", "/etc/passwd"), ("workspace/ok", "../trial.json")):
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = tarfile.SYMTYPE, target
+            tar.addfile(info)
+    unpack(buffer.getvalue(), tmp_path / "trial")
+    kept = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    assert kept == ["trial", "trial/etc", "trial/etc/evil", "trial/trial.json", "trial/workspace", "trial/workspace/ok"]
+    assert not (tmp_path / "escape").exists()
+
+
+async def test_an_address_where_nothing_listens_is_refused_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harnessgym.compare.ray_executor import RayExecutor, resolve_address
+    from harnessgym.errors import ConfigError
+
+    monkeypatch.setenv("RAY_ADDRESS", "10.1.2.3:6379")
+    assert (resolve_address(None), resolve_address("127.0.0.1:1")) == ("10.1.2.3:6379", "127.0.0.1:1")
+    monkeypatch.delenv("RAY_ADDRESS")
+    assert resolve_address(None) == "auto"
+    closed = _free_port()
+    with anyio.fail_after(10), pytest.raises(ConfigError) as refused:
+        await RayExecutor(f"127.0.0.1:{closed}").open()
+    assert refused.value.field == "ray_address"
+    assert f"no Ray cluster answers at 127.0.0.1:{closed} (connection refused)" in refused.value.problem
