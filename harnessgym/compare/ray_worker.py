@@ -190,9 +190,8 @@ async def _run_trial(job: TrialJob, work: Path, trial_dir: Path) -> str | None:
     job_path = work / "job.json"
     job_path.write_text(job.model_dump_json(indent=2) + "\n", encoding="utf-8")
     watch = [sys.executable, "-I", "-m", "harnessgym.compare.ray_worker", str(work), str(os.getpid())]
+    # It starts the watcher proper, detached, and exits; not waited for (the trial need not wait for it to start).
     first = spawn_detached(watch, log_path=work / "watch.log")
-    await wait_exited(first, 10)  # it starts the watcher proper, detached, and exits
-    reap(first)
     argv = [sys.executable, "-I", "-m", "harnessgym.compare.trial_worker", str(job_path), str(trial_dir)]
     # Marked like the process executor's worker: what the watcher and the next trial here kill once it is dead.
     env = {**os.environ, STATE_DIR_VAR: str(work / "state"), **marker_env(trial_dir / "workspace", run_id_of(job))}
@@ -201,6 +200,9 @@ async def _run_trial(job: TrialJob, work: Path, trial_dir: Path) -> str | None:
                                    stderr_path=trial_dir / "worker.stderr.txt")  # fmt: skip
     finally:
         await _reap(trial_dir / "workspace")
+        if not reap(first):
+            await wait_exited(first, 5)
+            reap(first)
     record = store.read_model(trial_dir / RECORD_NAME, TrialRecord)
     if record is not None and record.trial_id == job.trial_id:
         return None
