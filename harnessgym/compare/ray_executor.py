@@ -62,8 +62,8 @@ async def _probe(address: str) -> None:
                           "the address and that the head node is reachable from here", _FIELD) from None  # fmt: skip
     except OSError as exc:
         why = (exc.strerror or str(exc) or type(exc).__name__).lower()
-        raise ConfigError(f"no Ray cluster answers at {address} ({why}); start one with `ray start --head` or "
-                          "pass the address of a running head node", _FIELD) from None  # fmt: skip
+        raise ConfigError(f"no Ray cluster answers at {address} ({why}); start a cluster there (`ray start` on its "
+                          "head node) or give the address of a running one", _FIELD) from None  # fmt: skip
     connection.close()
 
 
@@ -106,7 +106,7 @@ class RayExecutor:
     def _connect(self, ray: Any) -> None:
         if ray.is_initialized():
             return  # the caller (a library user) connected already; leave the connection to them
-        ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False, namespace="harnessgym")
+        ray.init(address=self.address, logging_level=logging.ERROR, log_to_driver=False, namespace="harnessgym")
         self._connected_here = True
 
     async def _payload(self, kind: str, path: Path, trial_dir: Path) -> Any:
