@@ -215,3 +215,40 @@ async def test_an_address_where_nothing_listens_is_refused_at_once(monkeypatch: 
         await RayExecutor(f"127.0.0.1:{closed}").open()
     assert refused.value.field == "ray_address"
     assert f"no Ray cluster answers at 127.0.0.1:{closed} (connection refused)" in refused.value.problem
+
+
+def test_a_worker_of_another_harnessgym_version_runs_nothing() -> None:
+    from harnessgym.compare.ray_worker import run_on_worker
+
+    done = run_on_worker("{}", b"", None, None, "0.0.0-other")
+    assert "has harnessgym" in done["error"] and "the comparison 0.0.0-other" in done["error"]
+    assert "trial" not in done
+
+
+async def test_the_next_trial_on_a_node_kills_what_a_dead_workers_trial_left_and_removes_its_folder(
+    tmp_path: Path,
+) -> None:
+    import sys
+
+    from harnessgym.compare.ray_worker import _prefix, _sweep
+    from harnessgym.jobs.orphans import WORKSPACE_ENV
+    from mcp_host import is_running, kill_tree, spawn, wait_exited
+
+    gone = await run_process([sys.executable, "-c", "pass"])  # a worker that has ended
+    namespace = _prefix().split("-")[0]
+    dead = tmp_path / f"{namespace}-{gone.pid}-abc"
+    other_namespace = tmp_path / f"1-{gone.pid}-abc"  # another container's worker: its pids mean nothing here
+    mine = tmp_path / _prefix().rstrip("-")  # this (live) worker's own trial
+    for folder in (dead, other_namespace, mine):
+        (folder / "trial" / "workspace").mkdir(parents=True)
+    env = {**os.environ, WORKSPACE_ENV: str(dead / "trial" / "workspace")}
+    left = await spawn([sys.executable, "-c", "import time; time.sleep(60)"], env=env)
+    try:
+        with anyio.fail_after(20):
+            await _sweep(tmp_path)
+            assert await wait_exited(left.pid, 5)
+    finally:
+        if is_running(left.pid):
+            await kill_tree(left.pid)
+        await left.aclose()
+    assert not dead.exists() and other_namespace.is_dir() and mine.is_dir()
