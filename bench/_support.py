@@ -10,7 +10,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,3 +120,35 @@ def upstream_bin(name: str = "harnessgym") -> Path:
 def fake_script(path: Path, steps: list[dict[str, object]]) -> Path:
     path.write_text(json.dumps({"steps": steps}))
     return path
+
+
+def in_namespaces(argv: Sequence[str]) -> int:
+    """Run ``argv`` as the first process of new network, PID and mount namespaces with only loopback up (root):
+    a Ray head there advertises 127.0.0.1, ``ray stop`` sees only its own processes, and what is left at the end
+    dies with the namespace."""
+    shell = 'ip link set lo up && exec "$@"'
+    wrapper = ["unshare", "--net", "--pid", "--fork", "--mount", "--mount-proc", "--", "sh", "-c", shell, "sh"]
+    return subprocess.run([*wrapper, *argv], check=False).returncode
+
+
+@contextmanager
+def ray_head(cpus: int = 2) -> Iterator[str]:
+    """A local Ray head on 127.0.0.1 (``ray start --head``), stopped with ``ray stop --force``; yields its address."""
+    import socket
+    import tempfile
+
+    ray = str(Path(sys.executable).parent / "ray")
+    temp = Path(tempfile.mkdtemp(prefix="hg-ray-", dir="/tmp"))  # short: Ray's socket paths must fit 107 bytes
+    (temp / "tmp").mkdir()
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "TMPDIR": str(temp / "tmp")}
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    start = [ray, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port), "--num-cpus", str(cpus),
+             "--include-dashboard=false", "--disable-usage-stats", "--temp-dir", str(temp / "ray")]  # fmt: skip
+    try:
+        subprocess.run(start, env=env, check=True, capture_output=True, timeout=120)
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([ray, "stop", "--force"], env=env, check=False, capture_output=True, timeout=120)
+        shutil.rmtree(temp, ignore_errors=True)

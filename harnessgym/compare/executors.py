@@ -27,7 +27,8 @@ when to retry and when the budget is spent. An :class:`Executor` decides *where*
   answer), so the comparison is refused before anything is written; :meth:`Executor.aclose` at the end.
 
 Executors here: ``local`` runs trials in this process (concurrent ones share the event loop; each has its own
-workspace and agent home); ``process`` runs each in a fresh ``python -I`` process (what a remote worker does).
+workspace and agent home); ``process`` runs each in a fresh ``python -I`` process (what a remote worker does);
+``ray`` (:mod:`harnessgym.compare.ray_executor`, Ray imported only then) runs each as a task on a Ray cluster.
 """
 
 from __future__ import annotations
@@ -61,8 +62,8 @@ __all__ = [
     "relocate_record",
 ]
 
-ExecutorName = Literal["local", "process"]
-EXECUTOR_NAMES: tuple[ExecutorName, ...] = ("local", "process")
+ExecutorName = Literal["local", "process", "ray"]
+EXECUTOR_NAMES: tuple[ExecutorName, ...] = ("local", "process", "ray")
 RECORD_NAME = "trial.json"
 JOB_NAME = "job.json"
 
@@ -246,12 +247,16 @@ class ProcessExecutor:
         return None
 
 
-def make_executor(name: str) -> Executor:
-    """The executor called ``name`` (``--executor``)."""
+def make_executor(name: str, *, ray_address: str | None = None) -> Executor:
+    """The executor called ``name`` (``--executor``); ``ray_address`` is the cluster of ``ray``."""
+    if name == "ray":
+        from harnessgym.compare.ray_executor import RayExecutor
+
+        return RayExecutor(ray_address)
     executors: dict[str, type[LocalExecutor] | type[ProcessExecutor]] = {
         "local": LocalExecutor, "process": ProcessExecutor}  # fmt: skip
     if name not in executors:
         from harnessgym.errors import ConfigError
 
-        raise ConfigError(f"unknown executor {name!r}; choose one of: {', '.join(executors)}")
+        raise ConfigError(f"unknown executor {name!r}; choose one of: {', '.join(EXECUTOR_NAMES)}", "executor")
     return executors[name]()

@@ -45,7 +45,9 @@ InvalidKind = Literal["runner_error", "run_error", "runner_failure", "no_attempt
 """``infra_error``: the infrastructure failed, not the agent at the task (the CLI crashed or could not reach its
 model, a worker died, a timeout before the agent's first event); retried, never counted as the task failing."""
 SCHEMA_VERSION = 1
-RESUME_INDEPENDENT = frozenset({"output_dir", "overwrite", "jobs", "max_retries", "budget_usd", "executor"})
+RESUME_INDEPENDENT = frozenset(
+    {"output_dir", "overwrite", "jobs", "max_retries", "budget_usd", "executor", "ray_address"}
+)
 """Fields that say how a comparison runs, not what it measures: a resumed comparison may change them."""
 
 
@@ -95,8 +97,13 @@ class CompareConfig(BaseModel):
     """Reruns of a trial whose infrastructure failed (infra_error); never counted as the task failing."""
     budget_usd: float | None = Field(default=None, gt=0, json_schema_extra=_RUNNING)
     """Stop starting trials once the runners' reported cost reaches this; finished trials are kept."""
-    executor: Literal["local", "process"] = Field(default="local", json_schema_extra=_RUNNING)
-    """Where trials run: ``local`` (this process) or ``process`` (a fresh interpreter per trial)."""
+    executor: Literal["local", "process", "ray"] = Field(default="local", json_schema_extra=_RUNNING)
+    """Where trials run: ``local`` (this process), ``process`` (a fresh interpreter per trial) or ``ray`` (a task
+    per trial on an existing Ray cluster, see ``ray_address``; needs ``pip install 'harnessgym[ray]'``)."""
+    ray_address: str | None = Field(default=None, json_schema_extra={**_RUNNING, "metavar": "ADDRESS"})
+    """The Ray cluster of ``executor`` ray: ``HOST:PORT`` of its head node (the GCS port, 6379 by default),
+    ``ray://HOST:10001`` (Ray Client) or ``auto`` (the cluster started on this machine); default: $RAY_ADDRESS,
+    else ``auto``. A cluster that does not answer refuses the comparison before anything is written."""
     artifact_source: Path | None = Field(default=None, json_schema_extra={**_TASK, "path": {"exists": True}})
     """A workspace (or its .harnessgym) whose non-quarantined artifacts the harnessed trials get (default: the
     template's own, if it has a registry)."""

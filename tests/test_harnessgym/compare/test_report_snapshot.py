@@ -49,6 +49,7 @@ async def test_a_comparison_of_one_trial_each_is_reported_whole(tmp_path: Path) 
                 "max_retries": 2,
                 "budget_usd": None,
                 "executor": "local",
+                "ray_address": None,
                 "artifact_source": "<tmp>/source",
                 "output_dir": "<tmp>/out",
                 "trials": 1,

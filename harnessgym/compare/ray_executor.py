@@ -1,0 +1,167 @@
+"""``--executor ray``: each trial a Ray task on an existing Ray cluster (``pip install 'harnessgym[ray]'``).
+
+Ray is imported when the executor is opened, never before. :meth:`RayExecutor.open` connects to the cluster
+(``ray_address``; else ``$RAY_ADDRESS``; else ``auto``, the cluster started on this machine) within a bounded
+time, or refuses the comparison with a :class:`~harnessgym.errors.ConfigError` before anything is written.
+
+A trial runs as the task :func:`harnessgym.compare.ray_worker.run_on_worker` (one CPU, no Ray-level retries:
+the scheduler retries infrastructure errors itself). The template and the bundle are packed once per
+comparison, put in Ray's object store, and passed to every trial that uses them; the trial folder comes back as
+a tar, is unpacked into the trial's folder here and its record's paths are moved there
+(:func:`~harnessgym.compare.executors.relocate_record`). A worker that dies, a node that is lost or a task
+that fails is an ``infra_error``. Cancelling a trial cancels its task (``ray.cancel(force=True)``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from harnessgym import store
+from harnessgym.compare.executors import JOB_NAME, RECORD_NAME, TrialJob, infra_record, relocate_record
+from harnessgym.compare.models import TrialRecord
+from harnessgym.errors import ConfigError
+from harnessgym.events import EventHandler
+
+__all__ = ["CONNECT_TIMEOUT_SECONDS", "RayExecutor", "resolve_address"]
+
+CONNECT_TIMEOUT_SECONDS = 30.0
+"""How long :meth:`RayExecutor.open` waits for the cluster to answer."""
+_PROBE_SECONDS = 5.0
+_FIELD = "ray_address"
+
+
+def resolve_address(address: str | None) -> str:
+    """The address to connect to: the given one, else ``$RAY_ADDRESS``, else ``auto``."""
+    return address or os.environ.get("RAY_ADDRESS") or "auto"
+
+
+def _host_port(address: str) -> tuple[str, int] | None:
+    """``(host, port)`` of a ``host:port`` or ``ray://host:port`` address; None for ``auto`` and the like."""
+    rest = address.split("://", 1)[1] if "://" in address else address
+    host, sep, port = rest.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        return None
+    return host.strip("[]"), int(port)
+
+
+async def _probe(address: str) -> None:
+    """Refuse at once an address where nothing listens (Ray itself would retry for a long while)."""
+    target = _host_port(address)
+    if target is None:
+        return
+    try:
+        connection = await anyio.to_thread.run_sync(socket.create_connection, target, _PROBE_SECONDS)
+    except TimeoutError:
+        raise ConfigError(f"no Ray cluster answers at {address} (no answer within {_PROBE_SECONDS:g} s); check "
+                          "the address and that the head node is reachable from here", _FIELD) from None  # fmt: skip
+    except OSError as exc:
+        why = (exc.strerror or str(exc) or type(exc).__name__).lower()
+        raise ConfigError(f"no Ray cluster answers at {address} ({why}); start a cluster there (`ray start` on its "
+                          "head node) or give the address of a running one", _FIELD) from None  # fmt: skip
+    connection.close()
+
+
+class RayExecutor:
+    """Runs each trial as a Ray task on an existing cluster, shipping what it needs as bytes (no shared
+    filesystem is assumed)."""
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, *, connect_timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:
+        self.address = resolve_address(address)
+        self.connect_timeout = connect_timeout
+        self._ray: Any = None
+        self._task: Any = None
+        self._connected_here = False
+        self._payloads: dict[tuple[str, Path], Any] = {}
+        self._lock = anyio.Lock()
+
+    async def open(self) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise ConfigError("{executor=ray} needs Ray, which is not installed: pip install 'harnessgym[ray]' "
+                              "(on every node of the cluster too)", "executor") from None  # fmt: skip
+        await _probe(self.address)
+        try:
+            with anyio.fail_after(self.connect_timeout):
+                await anyio.to_thread.run_sync(self._connect, ray, abandon_on_cancel=True)
+        except TimeoutError:
+            raise ConfigError(f"the Ray cluster at {self.address} did not answer within {self.connect_timeout:g} s",
+                              _FIELD) from None  # fmt: skip
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ConfigError(f"cannot connect to a Ray cluster at {self.address}: {first}", _FIELD) from None
+        from harnessgym.compare.ray_worker import run_on_worker
+
+        self._ray = ray
+        self._task = ray.remote(num_cpus=1, max_retries=0, retry_exceptions=False)(run_on_worker)
+
+    def _connect(self, ray: Any) -> None:
+        if ray.is_initialized():
+            return  # the caller (a library user) connected already; leave the connection to them
+        ray.init(address=self.address, logging_level=logging.ERROR, log_to_driver=False, namespace="harnessgym")
+        self._connected_here = True
+
+    async def _payload(self, kind: str, path: Path, trial_dir: Path) -> Any:
+        """The object-store reference of ``path`` packed as ``kind`` (template or bundle), packed once."""
+        from harnessgym.compare.ray_worker import pack_bundle, pack_template
+
+        async with self._lock:
+            ref = self._payloads.get((kind, path))
+            if ref is None:
+                if kind == "template":
+                    data = await anyio.to_thread.run_sync(pack_template, path, trial_dir)
+                else:
+                    data = await anyio.to_thread.run_sync(pack_bundle, path)
+                ref = self._payloads[(kind, path)] = await anyio.to_thread.run_sync(self._ray.put, data)
+            return ref
+
+    async def run(self, job: TrialJob, trial_dir: Path, on_event: EventHandler | None = None) -> TrialRecord:
+        from mcp_host import __version__
+
+        ray = self._ray
+        if ray is None:
+            raise RuntimeError("RayExecutor.run before open")
+        trial_dir.mkdir(parents=True, exist_ok=True)
+        (trial_dir / JOB_NAME).write_text(job.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        template = await self._payload("template", job.spec.workspace_template, trial_dir)
+        bundle = await self._payload("bundle", job.bundle_dir, trial_dir) if job.bundle_dir is not None else None
+        script = job.runner_options.fake_script
+        fake = await anyio.to_thread.run_sync(script.read_bytes) if script is not None and script.is_file() else None
+        ref = self._task.remote(job.model_dump_json(), template, bundle, fake, __version__)
+        try:
+            result: dict[str, Any] = await ref
+        except anyio.get_cancelled_exc_class():
+            ray.cancel(ref, force=True)
+            raise
+        except ray.exceptions.RayError as exc:
+            lines = str(exc).strip().splitlines()
+            why = next((line for line in lines if line.strip()), "")[:300]
+            return infra_record(job, trial_dir, f"the Ray task of this trial failed ({type(exc).__name__}: {why})")
+        node = result.get("node", "?")
+        if result.get("trial") is not None:
+            from harnessgym.compare.ray_worker import unpack
+
+            await anyio.to_thread.run_sync(unpack, result["trial"], trial_dir)
+        if result.get("error"):
+            return infra_record(job, trial_dir, f"on Ray node {node}: {result['error']}")
+        record = store.read_model(trial_dir / RECORD_NAME, TrialRecord)
+        if record is None or record.trial_id != job.trial_id:
+            return infra_record(job, trial_dir, f"the trial folder from Ray node {node} holds no record of this trial")
+        record = relocate_record(record, Path(result["worker_dir"]), trial_dir)
+        store.write_model(trial_dir / RECORD_NAME, record)
+        return record
+
+    async def aclose(self) -> None:
+        ray, self._ray, self._payloads = self._ray, None, {}
+        if ray is not None and self._connected_here:
+            self._connected_here = False
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(ray.shutdown)
