@@ -110,7 +110,7 @@ def test_every_schema_marker_is_replaced_and_every_record_documented(site: Path)
             assert schema["title"] in html
             for field in schema.get("properties", {}):
                 assert f"<code>{field}</code>" in html, f"{page}: {name} lacks its field {field}"
-    assert documented == set(RECORDS) | {"mcp-call"}
+    assert documented == set(RECORDS)
     assert HOOKS.schema_of("registry") == json.loads(json.dumps(HOOKS.schema_of("registry")))
 
 
@@ -230,3 +230,26 @@ def test_the_client_settings_match_what_the_tools_need() -> None:
         assert entry["default_tools_approval_mode"] == "approve"
         assert entry["tool_timeout_sec"] > _MAX_WAIT_SECONDS
     assert all(entry.get("default_tools_approval_mode") == "approve" for entry in entries)
+
+
+def _json_blocks(page: str) -> list[Any]:
+    return [json.loads(block) for lang, block in FENCE.findall((DOCS / page).read_text()) if lang == "json"]
+
+
+def test_the_json_examples_are_what_the_code_writes_and_reads(tmp_path: Path) -> None:
+    from mcp_host import CallRecord, load_manifest
+    from runners._fake_demo import NUMCHECK_MANIFEST
+
+    # The demo's manifest on the files page is the one the fake agent writes, and the host loads it.
+    manifests = [block for block in _json_blocks("files.md") if "command" in block and "enabled_tools" in block]
+    assert manifests == [NUMCHECK_MANIFEST]
+    folder = tmp_path / ".harnessgym" / "mcp" / "numcheck"
+    folder.mkdir(parents=True)
+    (folder / "harnessgym-mcp.json").write_text(json.dumps(manifests[0]))
+    spec = load_manifest(folder, tmp_path)
+    assert (spec.name, spec.enabled_tools, spec.framing) == ("numcheck", ("failing_cases",), "newline")
+    # The mcp_calls.jsonl line on the runs page has exactly the fields of a CallRecord.
+    calls = [block for block in _json_blocks("how-a-run-goes.md") if "tool_name" in block]
+    assert len(calls) == 1
+    assert set(calls[0]) == set(HOOKS.schema_of("mcp-call")["properties"])
+    assert CallRecord.model_validate(calls[0]).qualified_name == "numcheck__failing_cases"
