@@ -68,3 +68,24 @@ def scripted_counts() -> dict[int, str]:
             if step["phase"] == "attempt" and action.get("do") == "write" and action["path"] == "counts.py":
                 written[int(step["iteration"])] = str(action["text"])
     return written
+
+
+def dev_answer_table() -> str:
+    """A counts.py that cheats: the reference's answers to the dev inputs, hard-coded, and zeros elsewhere."""
+    bench = load_bench()
+    table = {tuple(xs): bench.reference(list(xs)) for xs in bench.dev_cases()}
+    return f"TABLE = {table!r}\n\n\ndef smaller_after(xs):\n    return list(TABLE.get(tuple(xs), [0] * len(xs)))\n"
+
+
+def cheating_script(path: Path, counts: str, iteration: int = 3) -> Path:
+    """The example's fake-agent script with ``counts`` as what the attempt of ``iteration`` writes to counts.py."""
+    script: dict[str, Any] = json.loads(FAKE_SCRIPT.read_text())
+    for step in script["steps"]:
+        if step["phase"] == "attempt" and int(step["iteration"]) == iteration:
+            for action in step["actions"]:
+                if action.get("do") == "write" and action["path"] == "counts.py":
+                    action["text"] = counts
+                elif action.get("do") == "result":
+                    action["set"] = {**action["set"], "score": 0.001}  # and it claims a great score
+    path.write_text(json.dumps(script, indent=1))
+    return path

@@ -16,7 +16,16 @@ from typing import Any
 import pytest
 from support.chromium import ensure_chromium, ink, render
 from support.loop import harnessgym_argv, record
-from support.optimization_task import FAKE_SCRIPT, bench_command, load_bench, measure, scripted_counts, workspace
+from support.optimization_task import (
+    FAKE_SCRIPT,
+    bench_command,
+    cheating_script,
+    dev_answer_table,
+    load_bench,
+    measure,
+    scripted_counts,
+    workspace,
+)
 
 from mcp_host import ProcResult, run_process
 
@@ -118,10 +127,7 @@ async def test_a_candidate_that_touches_the_clock_fails_before_it_runs(tmp_path:
 
 
 async def test_answers_hard_coded_for_the_dev_inputs_pass_dev_and_fail_final(tmp_path: Path) -> None:
-    bench = load_bench()
-    table = {tuple(xs): bench.reference(list(xs)) for xs in bench.dev_cases()}
-    source = f"TABLE = {table!r}\n\n\ndef smaller_after(xs):\n    return list(TABLE.get(tuple(xs), [0] * len(xs)))\n"
-    ws = workspace(tmp_path, source)
+    ws = workspace(tmp_path, dev_answer_table())
     dev = await measure(ws, "dev", repeats=1)
     assert dev.passed and dev.score is not None
     final = await measure(ws, "final", repeats=1)
@@ -137,6 +143,16 @@ async def cli(tmp_path: Path, *args: str, timeout: float = 60) -> tuple[ProcResu
     return result, out.read_text(), err.read_text()
 
 
+async def fake_run(tmp_path: Path, ws: Path, script: Path) -> tuple[Path, dict[str, Any]]:
+    ran, out, err = await cli(tmp_path, "run", "--task", str(ws / "task.md"), "--workspace", str(ws),
+                              "--iterations", "3", "--runner", "fake", "--fake-script", str(script),
+                              "--fake-home", str(tmp_path / "fake-home"), "--optimization-mode",
+                              "--post-attempt-command", bench_command("final"), timeout=200)  # fmt: skip
+    assert ran.returncode == 0, out + err
+    [run_dir] = (ws / ".harnessgym" / "runs").iterdir()
+    return run_dir, json.loads((run_dir / "summary.json").read_text())
+
+
 @pytest.fixture
 def chromium() -> None:
     ensure_chromium()  # installed from Debian's packages when missing (also done once at collection)
@@ -147,13 +163,7 @@ async def test_three_fake_iterations_improve_the_measured_score_and_the_report_p
     tmp_path: Path, chromium: None
 ) -> None:
     ws = workspace(tmp_path)
-    ran, out, err = await cli(tmp_path, "run", "--task", str(ws / "task.md"), "--workspace", str(ws),
-                              "--iterations", "3", "--runner", "fake", "--fake-script", str(FAKE_SCRIPT),
-                              "--fake-home", str(tmp_path / "fake-home"), "--optimization-mode",
-                              "--post-attempt-command", bench_command("final"), timeout=200)  # fmt: skip
-    assert ran.returncode == 0, out + err
-    [run_dir] = (ws / ".harnessgym" / "runs").iterdir()
-    summary = json.loads((run_dir / "summary.json").read_text())
+    run_dir, summary = await fake_run(tmp_path, ws, FAKE_SCRIPT)
     baseline = summary["optimization"]["baseline_score"]
     records = [record(ws, run_dir.name, n) for n in (1, 2, 3)]
     # Every score is harnessgym's own measurement of the final benchmark, never the agent's word.
@@ -171,6 +181,10 @@ async def test_three_fake_iterations_improve_the_measured_score_and_the_report_p
     assert second < first / 4 and second < baseline / 10 and third < baseline / 10
     assert summary["optimization"]["improved"] and summary["optimization"]["best_iteration"] in (2, 3)
     assert summary["optimization"]["best_score"] == min(second, third)
+    # The workspace is left as the best iteration made it (restored if iteration 3 measured worse than 2).
+    best_at = summary["optimization"]["best_iteration"]
+    assert summary["restored_best"]["reason"] == ("already_best" if best_at == 3 else "restored")
+    assert (ws / "counts.py").read_text() == scripted_counts()[best_at]
     # Iterations 2 and 3 measured through the MCP server iteration 1 built, served by the host.
     calls = [json.loads(line) for line in (ws / ".harnessgym" / "mcp_calls.jsonl").read_text().splitlines()]
     used = {(c["iteration"], c["server"], c["tool_name"], c["status"]) for c in calls if c.get("phase") == "attempt"}
@@ -186,3 +200,29 @@ async def test_three_fake_iterations_improve_the_measured_score_and_the_report_p
     assert ink(rendering.screenshot) > 0.02, "the screenshot is blank"
     SCREENSHOTS.mkdir(exist_ok=True)
     shutil.copy(rendering.screenshot, SCREENSHOTS / "optimization.png")
+
+
+CHEATS = {
+    "hard-coded dev answers": dev_answer_table(),
+    "a patched clock": "import time\n\ntime.perf_counter = lambda: 0.0\n" + FAST,
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cheat", CHEATS.values(), ids=list(CHEATS))
+async def test_a_cheating_third_attempt_scores_nothing_and_the_best_workspace_is_restored(
+    tmp_path: Path, cheat: str
+) -> None:
+    ws = workspace(tmp_path)
+    run_dir, summary = await fake_run(tmp_path, ws, cheating_script(tmp_path / "cheat.json", cheat))
+    first, second, third = (record(ws, run_dir.name, n) for n in (1, 2, 3))
+    assert first.score is not None and second.score is not None and second.score < first.score
+    # The cheat claims 0.001 ms; harnessgym's own run of the final benchmark fails it and records no score.
+    assert third.agent_claim is not None and third.agent_claim.score == 0.001
+    assert third.post_attempt is not None and not third.post_attempt.passed and third.score is None
+    assert summary["optimization"]["best_iteration"] == 2
+    assert summary["optimization"]["best_score"] == second.score
+    restored = summary["restored_best"]
+    assert restored["restored"] and restored["reason"] == "restored" and restored["iteration"] == 2
+    assert restored["post_restore_passed"] and restored["post_restore_score"] is not None
+    assert (ws / "counts.py").read_text() == scripted_counts()[2]
