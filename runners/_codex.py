@@ -105,9 +105,6 @@ class CodexRunner(Runner):
         flags += config_flag(f"{prefix}.startup_timeout_sec", MCP_STARTUP_TIMEOUT_SEC)
         # Codex starts optional servers without waiting, so a session would begin without their tools.
         flags += config_flag(f"{prefix}.required", True)
-        # Under a sandbox (`-s`, approval_policy "never") `codex exec` refuses every MCP tool that is not marked
-        # read-only unless the server's tools are approved; the host's tools are what the session is for.
-        flags += config_flag(f"{prefix}.default_tools_approval_mode", "approve")
         flags += config_flag(f"{prefix}.tool_timeout_sec", float(request.timeout_seconds))
         for name, value in sorted(mcp.env.items()):
             flags += config_flag(f"{prefix}.env.{_key(name)}", value)
@@ -129,6 +126,10 @@ class CodexRunner(Runner):
         argv += [*config_flag("analytics.enabled", False), "--disable", "plugins"]
         if request.mcp is not None:
             argv += self.mcp_flags(request, request.mcp, env)
+            # Under a sandbox (`-s`, approval_policy "never") `codex exec` refuses every MCP tool not marked
+            # read-only unless the server's tools are approved; the host's tools are what the session is for.
+            # (The app server asks instead, and runners._codex_goal answers by policy.)
+            argv += config_flag(f"mcp_servers.{_key(request.mcp.name)}.default_tools_approval_mode", "approve")
         for entry in opts.codex_config:
             argv += _user_config(entry)
         argv += ["resume", request.session_id, "-"] if request.session_id else ["-"]
