@@ -215,6 +215,7 @@ async def qualify_in_fresh_copy(
     iteration: int | None = None,
     attempt: int = 1,
     mcp_pass_env: Sequence[str] = (),
+    require_self_tests: bool = False,
 ) -> QualificationReport:
     """Copy ``template`` to ``dest/workspace``, add the bundle, check ``entries`` there, write the report."""
     seal_environ()  # self-tests are agent-written code: they must not read this process's keys from /proc
@@ -234,8 +235,12 @@ async def qualify_in_fresh_copy(
     verdicts = [v.model_copy(update={"digest": store.artifact_digest(checked, e)})
                 for (e, _), v in zip(static, verdicts, strict=True)]  # fmt: skip
     mcp_entries = [e for e in entries if e.kind == "mcp"]
-    verdicts += await mcp_artifacts.qualify_mcp(mcp_entries, fresh, layout.workspace, mcp_pass_env)
+    verdicts += await mcp_artifacts.qualify_mcp(
+        mcp_entries, fresh, layout.workspace, mcp_pass_env, require_self_tests=require_self_tests
+    )
     warnings = [f"{v.artifact_id}: {v.message}" for v in verdicts if v.status == "skipped"]
+    notes = [f"{v.artifact_id}: {mcp_artifacts.NO_SELF_TEST_NOTE}" for v in verdicts
+             if v.status == "passed" and "mcp_self_test:not_configured" in v.checks]  # fmt: skip
     if not verdicts:
         status = "skipped"
     elif any(v.status == "failed" for v in verdicts):
@@ -252,6 +257,7 @@ async def qualify_in_fresh_copy(
         fresh_workspace=fresh if status == "failed" else None,
         artifacts=verdicts,
         warnings=warnings,
+        notes=notes,
     )
     store.write_model(dest / "qualification.json", report)
     return report

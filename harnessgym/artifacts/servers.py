@@ -19,7 +19,7 @@ from harnessgym import store
 from harnessgym.artifacts.registry import ArtifactEntry, ArtifactVerdict, McpActivation
 
 if TYPE_CHECKING:
-    from mcp_host import CallTail, ServerSpec, VerdictStore
+    from mcp_host import CallTail, ServerSpec, ServerVerdict, VerdictStore
 
 __all__ = [
     "activate_servers",
@@ -58,14 +58,44 @@ def _load(workspace: Path, entry: ArtifactEntry) -> ServerSpec | str:
     return outside_problem(workspace, entry, spec) or spec
 
 
+NO_SELF_TEST_NOTE = ("its manifest declares no self_test; it qualified on its smoke test (initialize and "
+                     "tools/list); --require-self-tests makes a self-test required")  # fmt: skip
+
+
+def _without_self_test(result: ServerVerdict, verdicts_of: Path, require: bool) -> ServerVerdict:
+    """``result`` under the self-test rule: a server that declares none passes on its smoke test (a note says
+    so, and the pass is kept like any other) unless the user requires self-tests, when it fails (a cached pass
+    from a run that did not require them included)."""
+    if result.self_test_status != "not_configured":
+        return result
+    if require:
+        why = "no self_test is configured in the manifest; --require-self-tests makes a self-test required to qualify"
+        return result.model_copy(update={"status": "failed", "message": why})
+    if result.status == "passed" or result.smoke_status != "passed" or not result.tools:
+        return result
+    from mcp_host import StateDirError, VerdictStore
+
+    passed = result.model_copy(update={"status": "passed", "message": f"{len(result.tools)} tool(s); smoke check "
+                                       f"passed; {NO_SELF_TEST_NOTE}"})  # fmt: skip
+    if passed.digest:
+        try:  # as mcp_host keeps its passes: the host reads the framing and the tool list back from it
+            VerdictStore(verdicts_of).put("server", passed.digest, passed.model_dump(mode="json"))
+        except (OSError, ValueError, StateDirError):
+            pass  # a cache that cannot be written only costs a re-check
+    return passed
+
+
 async def qualify_mcp(
     entries: Sequence[ArtifactEntry],
     workspace: Path,
     verdicts_of: Path | None = None,
     pass_env: Sequence[str] = (),
+    *,
+    require_self_tests: bool = False,
 ) -> list[ArtifactVerdict]:
     """Smoke-test and self-test each MCP artifact as it stands in ``workspace`` (a clean copy); passes are kept
-    in the verdicts of ``verdicts_of`` (the workspace the copy was made for)."""
+    in the verdicts of ``verdicts_of`` (the workspace the copy was made for). A server without a self-test
+    passes on its smoke test with a note, unless ``require_self_tests``."""
     if not entries:
         return []
     try:
@@ -85,7 +115,8 @@ async def qualify_mcp(
         results = await qualify_servers(
             [s for _, s in specs], workspace=workspace, verdicts_of=verdicts_of, pass_env=pass_env
         )
-        for (entry, spec), result in zip(specs, results, strict=True):
+        for (entry, spec), raw in zip(specs, results, strict=True):
+            result = _without_self_test(raw, verdicts_of or workspace, require_self_tests)
             verdicts[entry.id] = ArtifactVerdict(
                 artifact_id=entry.id,
                 kind="mcp",

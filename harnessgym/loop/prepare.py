@@ -37,7 +37,9 @@ async def _check_unqualified(ctx: RunContext, record: IterationRecord, registry:
     await ctx.emit("phase_started", f"iteration {n}: qualifying {len(unchecked)} artifact(s) harnessgym has not "
                    "checked before activating them", iteration=n, phase="prepare")  # fmt: skip
     dest = ctx.run.iteration_dir(n) / "qualification" / "before_activation"
-    report = await qualify_in_fresh_copy(ctx.layout, ctx.run.template, dest, unchecked, run_id=ctx.run_id, iteration=n)
+    report = await qualify_in_fresh_copy(ctx.layout, ctx.run.template, dest, unchecked, run_id=ctx.run_id, iteration=n,
+                                         mcp_pass_env=ctx.config.mcp_pass_env,
+                                         require_self_tests=ctx.config.require_self_tests)  # fmt: skip
     _, failed = apply_verdicts(ctx.layout, registry, report, str(dest / "qualification.json"), n, promote=True)
     store.write_registry(ctx.layout, registry)
     for entry in registry.artifacts:
