@@ -8,6 +8,7 @@ from harnessgym.artifacts.qualification import apply_verdicts, has_verdict, qual
 from harnessgym.artifacts.registry import Registry
 from harnessgym.loop.context import RunContext
 from harnessgym.records import IterationRecord
+from mcp_host import VerdictStore
 
 __all__ = ["prepare"]
 
@@ -30,7 +31,9 @@ async def _check_unqualified(ctx: RunContext, record: IterationRecord, registry:
     """Qualify, before it is first activated, every artifact that would be active without a harnessgym verdict
     for its current content (a bundle copied in, HarnessGym 0.1.1's registry, a file changed since); what fails
     is quarantined. ``--no-qualify-artifacts`` trusts them as they are."""
-    unchecked = [e for e in registry.artifacts if e.state in ("active", "qualified") and not has_verdict(ctx.layout, e)]
+    verdicts = VerdictStore(ctx.layout.workspace)
+    unchecked = [e for e in registry.artifacts
+                 if e.state in ("active", "qualified") and not has_verdict(ctx.layout, e, verdicts)]  # fmt: skip
     if not unchecked or not ctx.config.qualify_artifacts or not ctx.run.template.is_dir():
         return
     n = record.iteration
