@@ -11,6 +11,8 @@ content as it stands, and only when its manifest, working directory and self-tes
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,13 +50,57 @@ def outside_problem(workspace: Path, entry: ArtifactEntry, spec: ServerSpec) -> 
     return None
 
 
+_LOADED: dict[tuple[Path, str, str], tuple[store.Identity, int, ServerSpec]] = {}
+"""Per manifest: what harnessgym measured of the files its digest covers, when, and the spec then loaded."""
+_MAX_FILES = 2000
+
+
+def _measured(workspace: Path, manifest: Path, spec: ServerSpec | None) -> store.Identity | None:
+    """The identity of every file a server's digest covers: its folder (unless that is the workspace) and the
+    files its command line and self-test name (those of ``spec``, the one loaded before)."""
+    folder = manifest.parent
+    files = [manifest]
+    if folder != workspace:
+        files = []
+        for path in sorted(folder.rglob("*")):
+            if len(files) > _MAX_FILES:
+                return None  # a folder this big is digested in full every time
+            if "__pycache__" not in path.parts and path.is_file():
+                files.append(path)
+    if spec is not None:
+        for arg in (spec.command, *spec.args, *(spec.self_test.argv if spec.self_test else ())):
+            candidate = Path(arg) if Path(arg).is_absolute() else spec.cwd / arg
+            try:
+                if arg and not arg.startswith("-") and candidate.is_file():
+                    files.append(candidate)
+            except OSError:
+                continue
+    return store.files_identity(None, files)
+
+
 def _load(workspace: Path, entry: ArtifactEntry) -> ServerSpec | str:
+    """The server ``entry`` names, as it stands; loaded (and digested) once per content: again whenever a file
+    its digest covers shows another inode, size, mtime or ctime."""
     from mcp_host import ManifestError, load_manifest
 
+    manifest = workspace / entry.path
+    key = (workspace, entry.path, os.environ.get("PATH", ""))
+    kept = _LOADED.get(key)
+    if kept is not None:
+        now = _measured(workspace, manifest, kept[2])
+        if now is not None and now == kept[0] and store.settled(now, kept[1]):
+            return outside_problem(workspace, entry, kept[2]) or kept[2]
+    measured_at = time.time_ns()
+    before = _measured(workspace, manifest, None)
     try:
-        spec = load_manifest(workspace / entry.path, workspace)
+        spec = load_manifest(manifest, workspace)
     except ManifestError as exc:
         return f"invalid manifest: {exc}"
+    identity = _measured(workspace, manifest, spec) if before is not None else None
+    if identity is not None and identity[: len(before or ())] == before:
+        if len(_LOADED) >= 10_000:
+            _LOADED.clear()
+        _LOADED[key] = (identity, measured_at, spec)
     return outside_problem(workspace, entry, spec) or spec
 
 

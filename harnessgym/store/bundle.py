@@ -22,6 +22,7 @@ from harnessgym.store.tree import CopyStats, copy_tree
 from mcp_host import open_regular
 
 __all__ = [
+    "Identity",
     "artifact_digest",
     "artifact_root",
     "capture_template",
@@ -29,12 +30,14 @@ __all__ = [
     "copy_usable_artifacts",
     "discover_artifacts",
     "ensure_workspace",
+    "files_identity",
     "fresh_copy",
     "ignore_for_template",
     "ignore_special",
     "is_inside",
     "read_registry",
     "restore_task_state",
+    "settled",
     "snapshot_task_state",
     "sync_registry",
     "write_registry",
@@ -181,7 +184,9 @@ _RACY_NS = 100_000_000
 _KEEP_DIGESTS = 100_000
 
 
-def _identity(root: Path, files: list[Path]) -> Identity | None:
+def files_identity(root: Path | None, files: list[Path]) -> Identity | None:
+    """What harnessgym measures of ``files`` (named relative to ``root``'s folder, or in full), or None when
+    one is gone."""
     out = []
     for path in files:
         try:
@@ -189,12 +194,17 @@ def _identity(root: Path, files: list[Path]) -> Identity | None:
             link = os.lstat(path)  # and the link itself (a link retargeted to a twin is a change)
         except OSError:
             return None
-        name = path.relative_to(root.parent).as_posix()
+        name = path.relative_to(root.parent).as_posix() if root is not None else str(path)
         out.append((name, st.st_dev, st.st_ino, st.st_size, st.st_mode, st.st_mtime_ns, st.st_ctime_ns))
         if link.st_ino != st.st_ino:
             out.append((name, link.st_dev, link.st_ino, link.st_size, link.st_mode, link.st_mtime_ns,
                         link.st_ctime_ns))  # fmt: skip
     return tuple(out)
+
+
+def settled(identity: Identity, measured_at: int) -> bool:
+    """Whether every file of ``identity`` was last changed well before ``measured_at`` (``time.time_ns()``)."""
+    return all(f[6] < measured_at - _RACY_NS for f in identity)
 
 
 def artifact_digest(layout: Layout, entry: ArtifactEntry) -> str | None:
@@ -210,12 +220,10 @@ def artifact_digest(layout: Layout, entry: ArtifactEntry) -> str | None:
     if not files:
         return None
     measured_at = time.time_ns()
-    identity = _identity(root, files)
+    identity = files_identity(root, files)
     kept = _DIGESTS.get(root)
-    if identity is not None and kept is not None and kept[0] == identity:
-        newest = max(f[6] for f in identity)
-        if newest < kept[1] - _RACY_NS:
-            return kept[2]
+    if identity is not None and kept is not None and kept[0] == identity and settled(identity, kept[1]):
+        return kept[2]
     value = _read_digest(root, files)
     if identity is not None:
         if len(_DIGESTS) >= _KEEP_DIGESTS:

@@ -95,3 +95,26 @@ def test_the_registry_is_parsed_once_per_content(tmp_path: Path, monkeypatch: py
     os.utime(layout.registry, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     third, _ = store.read_registry(layout)
     assert len(parses) == 2 and len(third.artifacts) == 2
+
+
+def test_a_changed_server_file_is_noticed_even_with_its_size_and_mtime_put_back(tmp_path: Path) -> None:
+    from harnessgym.artifacts import servers
+    from mcp_host import VerdictStore
+
+    folder = tmp_path / ".harnessgym" / "mcp" / "toy"
+    folder.mkdir(parents=True)
+    (folder / "server.py").write_text("print(1)\n")
+    (folder / "harnessgym-mcp.json").write_text(json.dumps({"name": "toy", "command": "python3",
+                                                            "args": [".harnessgym/mcp/toy/server.py"]}))  # fmt: skip
+    entry = ArtifactEntry(id="mcp:toy", kind="mcp", path=".harnessgym/mcp/toy/harnessgym-mcp.json")
+    time.sleep(0.25)
+    verdicts = VerdictStore(tmp_path)
+    servers.trust_server(tmp_path, entry, verdicts, "vouched for in a test")
+    assert servers.server_passed(tmp_path, entry, verdicts) and servers.server_passed(tmp_path, entry, verdicts)
+    assert any(key[:2] == (tmp_path, entry.path) for key in servers._LOADED)  # the load was kept
+    path = folder / "server.py"
+    before = path.stat()
+    with open(path, "r+b") as fh:
+        fh.write(b"print(2)\n")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert not servers.server_passed(tmp_path, entry, verdicts)
