@@ -328,12 +328,13 @@ def row_registry(tmp: Path, repeat: int, quick: bool) -> list[Row]:
         return timed([harnessgym_bin(), "run", "--task-text", TASK, "--workspace", str(ws), "--iterations", "2",
                       "--runner", "fake", "--fake-script", str(script)])  # fmt: skip
 
-    none = median_of(repeat, lambda: two_iterations(0))
+    none = median_of(repeat, lambda: two_iterations(0)) / 2
     rows = []
     for count in [10, 100] if quick else [10, 100, 1000]:
-        added = (median_of(repeat, lambda c=count: two_iterations(c)) - none) / 2  # type: ignore[misc]
-        rows.append(Row(f"registry of {count:,} artifacts: added per iteration", max(added, 0.0), 1.0, 0.2,
-                        baseline_name="target is +0.2 s of 1 s"))  # fmt: skip
+        ours = median_of(repeat, lambda c=count: two_iterations(c)) / 2  # type: ignore[misc]
+        # the target is at most 0.2 s added per iteration: as a ratio to this run's own 0-artifact iteration
+        rows.append(Row(f"registry of {count:,}: per iteration, {ours - none:+.2f} s", ours, none, (none + 0.2) / none,
+                        baseline_name="no artifacts; target +0.2 s"))  # fmt: skip
     return rows
 
 
