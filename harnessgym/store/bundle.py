@@ -175,7 +175,7 @@ def artifact_root(layout: Layout, entry: ArtifactEntry) -> Path:
 
 
 Identity = tuple[tuple[str, int, int, int, int, int, int], ...]
-_DIGESTS: dict[Path, tuple[Identity, int, str]] = {}
+_DIGESTS: dict[Path, tuple[Identity, int, str, Identity | None]] = {}
 """Per artifact root: the identity of every file it held (as harnessgym measured it: name, device, inode,
 size, mode, mtime and ctime), when that was measured, and the digest then read. Never what the workspace says."""
 _RACY_NS = 100_000_000
@@ -204,7 +204,33 @@ def files_identity(root: Path | None, files: list[Path]) -> Identity | None:
 
 def settled(identity: Identity, measured_at: int) -> bool:
     """Whether every file of ``identity`` was last changed well before ``measured_at`` (``time.time_ns()``)."""
-    return all(f[6] < measured_at - _RACY_NS for f in identity)
+    return all(f[6] < measured_at - _RACY_NS for f in identity if f[4] and not stat.S_ISDIR(f[4]))
+
+
+def _plain_file(workspace: Path, root: Path) -> Identity | None:
+    """For a regular file (no link) under folders that are no links, up to ``workspace``: the identity of the
+    file and of every one of those folders, which shows any change that could make it resolve elsewhere (a
+    folder swapped for a link, or moved); None for anything else (a link, a folder), checked in full."""
+    out = []
+    path = os.fspath(root)
+    top = os.fspath(workspace)
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        out.append((path, st.st_dev, st.st_ino, st.st_size, st.st_mode, st.st_mtime_ns, st.st_ctime_ns))
+        while path != top:
+            parent = os.path.dirname(path)
+            if parent == path:
+                return None  # not under the workspace at all
+            path = parent
+            st = os.lstat(path)
+            if not stat.S_ISDIR(st.st_mode):
+                return None
+            out.append((path, st.st_dev, st.st_ino, 0, st.st_mode, 0, 0))
+    except OSError:
+        return None
+    return tuple(out)
 
 
 def artifact_digest(layout: Layout, entry: ArtifactEntry) -> str | None:
@@ -212,23 +238,32 @@ def artifact_digest(layout: Layout, entry: ArtifactEntry) -> str | None:
 
     Read once per content: a digest is kept with the identity (inode, size, mtime and ctime of every file)
     measured before it was read, and read again whenever any of that differs. ctime changes on every write,
-    even one that puts the size and mtime back, and on every ``utime``."""
+    even one that puts the size and mtime back, and on every ``utime``. A plain file (the common case) also
+    keeps the identity of its folders up to the workspace, so a check that it is still inside costs a few
+    ``lstat`` calls rather than resolving its path."""
     root = artifact_root(layout, entry)
+    kept = _DIGESTS.get(root)
+    if kept is not None and kept[3] is not None:
+        plain = _plain_file(layout.workspace, root)
+        if plain is not None and plain == kept[3] and settled(plain[:1], kept[1]):
+            return kept[2]
+    measured_at = time.time_ns()
+    plain = _plain_file(layout.workspace, root)
     if not is_inside(layout.workspace, root):
         return None
     files = [root] if root.is_file() else list(_artifact_files(root, layout.workspace)) if root.is_dir() else []
     if not files:
         return None
-    measured_at = time.time_ns()
     identity = files_identity(root, files)
-    kept = _DIGESTS.get(root)
     if identity is not None and kept is not None and kept[0] == identity and settled(identity, kept[1]):
-        return kept[2]
-    value = _read_digest(root, files)
-    if identity is not None:
-        if len(_DIGESTS) >= _KEEP_DIGESTS:
-            _DIGESTS.clear()
-        _DIGESTS[root] = (identity, measured_at, value)
+        value = kept[2]
+    else:
+        value = _read_digest(root, files)
+        if identity is None:
+            return value
+    if len(_DIGESTS) >= _KEEP_DIGESTS:
+        _DIGESTS.clear()
+    _DIGESTS[root] = (identity, measured_at, value, plain)
     return value
 
 

@@ -118,3 +118,17 @@ def test_a_changed_server_file_is_noticed_even_with_its_size_and_mtime_put_back(
         fh.write(b"print(2)\n")
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert not servers.server_passed(tmp_path, entry, verdicts)
+
+
+def test_a_kept_digest_is_not_used_once_its_folder_leads_outside(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    entry = _tool(ws)
+    time.sleep(0.25)
+    layout = Layout(ws)
+    assert store.artifact_digest(layout, entry) is not None
+    assert store.artifact_digest(layout, entry) is not None  # kept
+    tools = ws / ".harnessgym" / "tools"
+    outside = tmp_path / "elsewhere"
+    tools.rename(outside)  # the same file (inode, ctime) now lives outside, reached through a link
+    tools.symlink_to(outside, target_is_directory=True)
+    assert store.artifact_digest(layout, entry) is None
