@@ -215,6 +215,9 @@ class RunConfig(BaseModel):
     """Qualify new artifacts in a clean copy of the workspace before activating them."""
     artifact_repair_attempts: int = Field(default=1, ge=0, json_schema_extra=_ARTIFACTS)
     """How many times the build session may repair artifacts that failed qualification."""
+    require_self_tests: bool = Field(default=False, json_schema_extra=_ARTIFACTS)
+    """Fail an MCP server whose manifest declares no ``self_test`` (by default it qualifies on its smoke test,
+    ``initialize`` and ``tools/list``, and the missing self-test is a note in the qualification report)."""
     attempt_only: bool = Field(default=False, json_schema_extra=_DERIVED)
     """Attempts only (``harnessgym compare``): no reflection, build or qualification; the artifacts already
     active in the workspace are activated as usual."""

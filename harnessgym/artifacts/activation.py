@@ -22,6 +22,7 @@ from harnessgym.artifacts.registry import (
 )
 from harnessgym.artifacts.skills import link_skill, remove_stale_links
 from harnessgym.store.layout import Layout
+from mcp_host import VerdictStore
 
 __all__ = ["CALL_HELPER", "activate"]
 
@@ -55,10 +56,11 @@ def activate(
     """Make exactly the ``active`` artifacts visible; write ``.harnessgym/activation.json`` (and ``copy_to``)."""
     record = ActivationRecord(run_id=run_id, iteration=iteration)
     active = []
+    verdicts = VerdictStore(layout.workspace)
     for entry in registry.artifacts:
         if entry.state != "active":
             continue
-        if has_verdict(layout, entry):
+        if has_verdict(layout, entry, verdicts):
             active.append(entry)
         else:
             record.warnings.append(

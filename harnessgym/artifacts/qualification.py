@@ -63,19 +63,42 @@ def _verdicts(layout: Layout) -> VerdictStore:
     return VerdictStore(layout.workspace)
 
 
-def has_verdict(layout: Layout, entry: ArtifactEntry) -> bool:
+def has_verdict(layout: Layout, entry: ArtifactEntry, verdicts: VerdictStore | None = None) -> bool:
     """Whether harnessgym qualified ``entry`` as it is now: a passing verdict it recorded for its current content.
 
     The one place that asks; anything without such a verdict (an imported bundle, HarnessGym 0.1.1's registry
     that calls everything active, a file changed since it was qualified) is qualified before it is activated.
     What the registry says (``state``, ``digest``, ``qualification``) is the agent's to write and counts for
-    nothing here: the verdicts live in harnessgym's state directory, outside the workspace.
+    nothing here: the verdicts live in harnessgym's state directory, outside the workspace. ``verdicts``: the
+    workspace's verdict store, when the caller asks about many entries.
     """
-    verdicts = _verdicts(layout)
+    verdicts = verdicts if verdicts is not None else _verdicts(layout)
     if entry.kind == "mcp":
         return mcp_artifacts.server_passed(layout.workspace, entry, verdicts)
-    verdict = verdicts.passed("artifact", store.artifact_digest(layout, entry))
-    return verdict is not None and verdict.get("artifact_id") == entry.id
+    digest = store.artifact_digest(layout, entry)
+    if digest is None:
+        return False
+    # The verdict files are harnessgym's own (outside the workspace); one unchanged since it was read is not
+    # read again: a run asks about every artifact in several phases of every iteration.
+    path = verdicts.dir / "verdicts" / f"artifact-{digest}.json"
+    try:
+        st = os.stat(path, follow_symlinks=False)
+        identity: tuple[int, ...] | None = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    except OSError:
+        identity = None
+    kept = _READ_VERDICTS.get(path)
+    if identity is not None and kept is not None and kept[0] == identity:
+        return kept[1] == entry.id
+    verdict = verdicts.passed("artifact", digest)
+    passed_for = str(verdict.get("artifact_id")) if verdict is not None else None
+    if identity is not None:
+        if len(_READ_VERDICTS) >= 100_000:
+            _READ_VERDICTS.clear()
+        _READ_VERDICTS[path] = (identity, passed_for)
+    return passed_for == entry.id
+
+
+_READ_VERDICTS: dict[Path, tuple[tuple[int, ...], str | None]] = {}
 
 
 def needs_qualification(layout: Layout, registry: Registry) -> tuple[list[ArtifactEntry], list[str]]:
@@ -83,12 +106,13 @@ def needs_qualification(layout: Layout, registry: Registry) -> tuple[list[Artifa
     for as it stands (marked active by the agent, or edited since it passed), which become candidates again."""
     out: list[ArtifactEntry] = []
     problems: list[str] = []
+    verdicts = _verdicts(layout)
     for entry in registry.artifacts:
         if entry.state == "quarantined":
             continue
         if entry.state == "candidate":
             out.append(entry)
-        elif not has_verdict(layout, entry):
+        elif not has_verdict(layout, entry, verdicts):
             problems.append(f"artifact {entry.id!r} is marked {entry.state}, but harnessgym has no passing "
                             "verdict for its current content; it is qualified again")  # fmt: skip
             entry.state = "candidate"
@@ -215,6 +239,7 @@ async def qualify_in_fresh_copy(
     iteration: int | None = None,
     attempt: int = 1,
     mcp_pass_env: Sequence[str] = (),
+    require_self_tests: bool = False,
 ) -> QualificationReport:
     """Copy ``template`` to ``dest/workspace``, add the bundle, check ``entries`` there, write the report."""
     seal_environ()  # self-tests are agent-written code: they must not read this process's keys from /proc
@@ -234,8 +259,12 @@ async def qualify_in_fresh_copy(
     verdicts = [v.model_copy(update={"digest": store.artifact_digest(checked, e)})
                 for (e, _), v in zip(static, verdicts, strict=True)]  # fmt: skip
     mcp_entries = [e for e in entries if e.kind == "mcp"]
-    verdicts += await mcp_artifacts.qualify_mcp(mcp_entries, fresh, layout.workspace, mcp_pass_env)
+    verdicts += await mcp_artifacts.qualify_mcp(
+        mcp_entries, fresh, layout.workspace, mcp_pass_env, require_self_tests=require_self_tests
+    )
     warnings = [f"{v.artifact_id}: {v.message}" for v in verdicts if v.status == "skipped"]
+    notes = [f"{v.artifact_id}: {mcp_artifacts.NO_SELF_TEST_NOTE}" for v in verdicts
+             if v.status == "passed" and "mcp_self_test:not_configured" in v.checks]  # fmt: skip
     if not verdicts:
         status = "skipped"
     elif any(v.status == "failed" for v in verdicts):
@@ -252,6 +281,7 @@ async def qualify_in_fresh_copy(
         fresh_workspace=fresh if status == "failed" else None,
         artifacts=verdicts,
         warnings=warnings,
+        notes=notes,
     )
     store.write_model(dest / "qualification.json", report)
     return report

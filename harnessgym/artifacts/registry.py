@@ -264,6 +264,8 @@ class QualificationReport(BaseModel):
     fresh_workspace: Path | None = None
     artifacts: list[ArtifactVerdict] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    """What passed with a remark, e.g. an MCP server that declares no self-test (it qualified on its smoke test)."""
 
     @property
     def failed(self) -> list[ArtifactVerdict]:

@@ -11,6 +11,8 @@ content as it stands, and only when its manifest, working directory and self-tes
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +21,7 @@ from harnessgym import store
 from harnessgym.artifacts.registry import ArtifactEntry, ArtifactVerdict, McpActivation
 
 if TYPE_CHECKING:
-    from mcp_host import CallTail, ServerSpec, VerdictStore
+    from mcp_host import CallTail, ServerSpec, ServerVerdict, VerdictStore
 
 __all__ = [
     "activate_servers",
@@ -48,14 +50,85 @@ def outside_problem(workspace: Path, entry: ArtifactEntry, spec: ServerSpec) -> 
     return None
 
 
+_LOADED: dict[tuple[Path, str, str], tuple[store.Identity, int, ServerSpec]] = {}
+"""Per manifest: what harnessgym measured of the files its digest covers, when, and the spec then loaded."""
+_MAX_FILES = 2000
+
+
+def _measured(workspace: Path, manifest: Path, spec: ServerSpec | None) -> store.Identity | None:
+    """The identity of every file a server's digest covers: its folder (unless that is the workspace) and the
+    files its command line and self-test name (those of ``spec``, the one loaded before)."""
+    folder = manifest.parent
+    files = [manifest]
+    if folder != workspace:
+        files = []
+        for path in sorted(folder.rglob("*")):
+            if len(files) > _MAX_FILES:
+                return None  # a folder this big is digested in full every time
+            if "__pycache__" not in path.parts and path.is_file():
+                files.append(path)
+    if spec is not None:
+        for arg in (spec.command, *spec.args, *(spec.self_test.argv if spec.self_test else ())):
+            candidate = Path(arg) if Path(arg).is_absolute() else spec.cwd / arg
+            try:
+                if arg and not arg.startswith("-") and candidate.is_file():
+                    files.append(candidate)
+            except OSError:
+                continue
+    return store.files_identity(None, files)
+
+
 def _load(workspace: Path, entry: ArtifactEntry) -> ServerSpec | str:
+    """The server ``entry`` names, as it stands; loaded (and digested) once per content: again whenever a file
+    its digest covers shows another inode, size, mtime or ctime."""
     from mcp_host import ManifestError, load_manifest
 
+    manifest = workspace / entry.path
+    key = (workspace, entry.path, os.environ.get("PATH", ""))
+    kept = _LOADED.get(key)
+    if kept is not None:
+        now = _measured(workspace, manifest, kept[2])
+        if now is not None and now == kept[0] and store.settled(now, kept[1]):
+            return outside_problem(workspace, entry, kept[2]) or kept[2]
+    measured_at = time.time_ns()
+    before = _measured(workspace, manifest, None)
     try:
-        spec = load_manifest(workspace / entry.path, workspace)
+        spec = load_manifest(manifest, workspace)
     except ManifestError as exc:
         return f"invalid manifest: {exc}"
+    identity = _measured(workspace, manifest, spec) if before is not None else None
+    if identity is not None and identity[: len(before or ())] == before:
+        if len(_LOADED) >= 10_000:
+            _LOADED.clear()
+        _LOADED[key] = (identity, measured_at, spec)
     return outside_problem(workspace, entry, spec) or spec
+
+
+NO_SELF_TEST_NOTE = ("its manifest declares no self_test; it qualified on its smoke test (initialize and "
+                     "tools/list); --require-self-tests makes a self-test required")  # fmt: skip
+
+
+def _without_self_test(result: ServerVerdict, verdicts_of: Path, require: bool) -> ServerVerdict:
+    """``result`` under the self-test rule: a server that declares none passes on its smoke test (a note says
+    so, and the pass is kept like any other) unless the user requires self-tests, when it fails (a cached pass
+    from a run that did not require them included)."""
+    if result.self_test_status != "not_configured":
+        return result
+    if require:
+        why = "no self_test is configured in the manifest; --require-self-tests makes a self-test required to qualify"
+        return result.model_copy(update={"status": "failed", "message": why})
+    if result.status == "passed" or result.smoke_status != "passed" or not result.tools:
+        return result
+    from mcp_host import StateDirError, VerdictStore
+
+    passed = result.model_copy(update={"status": "passed", "message": f"{len(result.tools)} tool(s); smoke check "
+                                       f"passed; {NO_SELF_TEST_NOTE}"})  # fmt: skip
+    if passed.digest:
+        try:  # as mcp_host keeps its passes: the host reads the framing and the tool list back from it
+            VerdictStore(verdicts_of).put("server", passed.digest, passed.model_dump(mode="json"))
+        except (OSError, ValueError, StateDirError):
+            pass  # a cache that cannot be written only costs a re-check
+    return passed
 
 
 async def qualify_mcp(
@@ -63,9 +136,12 @@ async def qualify_mcp(
     workspace: Path,
     verdicts_of: Path | None = None,
     pass_env: Sequence[str] = (),
+    *,
+    require_self_tests: bool = False,
 ) -> list[ArtifactVerdict]:
     """Smoke-test and self-test each MCP artifact as it stands in ``workspace`` (a clean copy); passes are kept
-    in the verdicts of ``verdicts_of`` (the workspace the copy was made for)."""
+    in the verdicts of ``verdicts_of`` (the workspace the copy was made for). A server without a self-test
+    passes on its smoke test with a note, unless ``require_self_tests``."""
     if not entries:
         return []
     try:
@@ -85,7 +161,8 @@ async def qualify_mcp(
         results = await qualify_servers(
             [s for _, s in specs], workspace=workspace, verdicts_of=verdicts_of, pass_env=pass_env
         )
-        for (entry, spec), result in zip(specs, results, strict=True):
+        for (entry, spec), raw in zip(specs, results, strict=True):
+            result = _without_self_test(raw, verdicts_of or workspace, require_self_tests)
             verdicts[entry.id] = ArtifactVerdict(
                 artifact_id=entry.id,
                 kind="mcp",

@@ -8,6 +8,7 @@ from harnessgym.artifacts.qualification import apply_verdicts, has_verdict, qual
 from harnessgym.artifacts.registry import Registry
 from harnessgym.loop.context import RunContext
 from harnessgym.records import IterationRecord
+from mcp_host import VerdictStore
 
 __all__ = ["prepare"]
 
@@ -30,14 +31,18 @@ async def _check_unqualified(ctx: RunContext, record: IterationRecord, registry:
     """Qualify, before it is first activated, every artifact that would be active without a harnessgym verdict
     for its current content (a bundle copied in, HarnessGym 0.1.1's registry, a file changed since); what fails
     is quarantined. ``--no-qualify-artifacts`` trusts them as they are."""
-    unchecked = [e for e in registry.artifacts if e.state in ("active", "qualified") and not has_verdict(ctx.layout, e)]
+    verdicts = VerdictStore(ctx.layout.workspace)
+    unchecked = [e for e in registry.artifacts
+                 if e.state in ("active", "qualified") and not has_verdict(ctx.layout, e, verdicts)]  # fmt: skip
     if not unchecked or not ctx.config.qualify_artifacts or not ctx.run.template.is_dir():
         return
     n = record.iteration
     await ctx.emit("phase_started", f"iteration {n}: qualifying {len(unchecked)} artifact(s) harnessgym has not "
                    "checked before activating them", iteration=n, phase="prepare")  # fmt: skip
     dest = ctx.run.iteration_dir(n) / "qualification" / "before_activation"
-    report = await qualify_in_fresh_copy(ctx.layout, ctx.run.template, dest, unchecked, run_id=ctx.run_id, iteration=n)
+    report = await qualify_in_fresh_copy(ctx.layout, ctx.run.template, dest, unchecked, run_id=ctx.run_id, iteration=n,
+                                         mcp_pass_env=ctx.config.mcp_pass_env,
+                                         require_self_tests=ctx.config.require_self_tests)  # fmt: skip
     _, failed = apply_verdicts(ctx.layout, registry, report, str(dest / "qualification.json"), n, promote=True)
     store.write_registry(ctx.layout, registry)
     for entry in registry.artifacts:

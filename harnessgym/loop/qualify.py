@@ -55,6 +55,7 @@ async def qualify(ctx: RunContext, record: IterationRecord) -> None:
             iteration=n,
             attempt=attempt,
             mcp_pass_env=cfg.mcp_pass_env,
+            require_self_tests=cfg.require_self_tests,
         )
         report_path = ctx.run.qualification_report(n, attempt)
         record.qualification_report = report_path

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from harnessgym.store.bundle import (
+        Identity,
         artifact_digest,
         artifact_root,
         capture_template,
@@ -24,12 +25,14 @@ if TYPE_CHECKING:
         copy_usable_artifacts,
         discover_artifacts,
         ensure_workspace,
+        files_identity,
         fresh_copy,
         ignore_for_template,
         ignore_special,
         is_inside,
         read_registry,
         restore_task_state,
+        settled,
         snapshot_task_state,
         sync_registry,
         write_registry,
@@ -68,6 +71,7 @@ if TYPE_CHECKING:
 __all__ = [
     "OUTPUT_LIMIT_BYTES",
     "TRANSCRIPT_LIMIT_BYTES",
+    "Identity",
     "PhaseTexts",
     "WorkspaceLock",
     "append_journal",
@@ -79,6 +83,7 @@ __all__ = [
     "copy_usable_artifacts",
     "discover_artifacts",
     "ensure_workspace",
+    "files_identity",
     "fresh_copy",
     "ignore_for_template",
     "ignore_special",
@@ -103,6 +108,7 @@ __all__ = [
     "restore_task_state",
     "save_baseline",
     "save_best_checkpoint",
+    "settled",
     "snapshot_task_state",
     "sync_registry",
     "workspace_matches_checkpoint",
@@ -114,6 +120,7 @@ __all__ = [
 _HOME: dict[str, str] = {
     **dict.fromkeys(
         [
+            "Identity",
             "artifact_digest",
             "artifact_root",
             "capture_template",
@@ -121,12 +128,14 @@ _HOME: dict[str, str] = {
             "copy_usable_artifacts",
             "discover_artifacts",
             "ensure_workspace",
+            "files_identity",
             "fresh_copy",
             "ignore_for_template",
             "ignore_special",
             "is_inside",
             "read_registry",
             "restore_task_state",
+            "settled",
             "snapshot_task_state",
             "sync_registry",
             "write_registry",

@@ -8,19 +8,21 @@ import os
 import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from harnessgym.artifacts.registry import ArtifactEntry, Registry, parse_registry
 from harnessgym.errors import WorkspaceError, WorkspaceNotWritableError
 from harnessgym.records import utcnow
-from harnessgym.store.files import load_json, write_atomic, write_model
+from harnessgym.store.files import load_json, read_regular, write_atomic, write_model
 from harnessgym.store.ignore import Skip, read_ignore_rules
 from harnessgym.store.layout import ARTIFACT_DIRS, HARNESS_DIR, KIND_DIRS, Layout
 from harnessgym.store.tree import CopyStats, copy_tree
 from mcp_host import open_regular
 
 __all__ = [
+    "Identity",
     "artifact_digest",
     "artifact_root",
     "capture_template",
@@ -28,12 +30,14 @@ __all__ = [
     "copy_usable_artifacts",
     "discover_artifacts",
     "ensure_workspace",
+    "files_identity",
     "fresh_copy",
     "ignore_for_template",
     "ignore_special",
     "is_inside",
     "read_registry",
     "restore_task_state",
+    "settled",
     "snapshot_task_state",
     "sync_registry",
     "write_registry",
@@ -65,14 +69,35 @@ def ensure_workspace(workspace: Path) -> Layout:
     return layout
 
 
+_KEEP_WORKSPACES = 8
+_PARSED: dict[Path, tuple[bytes, str, tuple[str, ...]]] = {}
+"""Per workspace: the bytes registry.json last held, what they parsed to (as JSON) and the problems found.
+Keyed by content, never by what the file claims: a read with other bytes parses them."""
+
+
 def read_registry(layout: Layout) -> tuple[Registry, list[str]]:
-    data, problems = load_json(
-        layout.registry, "registry.json", "it is kept as registry.unreadable.json and a new registry was started"
-    )
+    """The registry as it stands (leniently: what the agent wrote becomes problems, never an exception).
+
+    The file is read every time (bounded, a regular file only); it is parsed again only when its bytes differ
+    from the last ones read for this workspace, which the phases of a run mostly re-read unchanged."""
+    consequence = "it is kept as registry.unreadable.json and a new registry was started"
+    try:
+        raw: bytes | None = read_regular(layout.registry)
+    except OSError:
+        raw = None  # load_json reads again and says why
+    cached = _PARSED.get(layout.workspace)
+    if raw is not None and cached is not None and cached[0] == raw:
+        return Registry.model_validate_json(cached[1]), list(cached[2])
+    data, problems = load_json(layout.registry, "registry.json", consequence, raw=raw)
     if data is None:
         missing = not layout.registry.exists()
         return Registry(), [] if missing else problems
     registry, more = parse_registry(data, layout.workspace)
+    if raw is not None:
+        _PARSED.pop(layout.workspace, None)
+        while len(_PARSED) >= _KEEP_WORKSPACES:  # a long-lived process (serve) meets many workspaces
+            del _PARSED[next(iter(_PARSED))]
+        _PARSED[layout.workspace] = (raw, registry.model_dump_json(), tuple(problems + more))
     return registry, problems + more
 
 
@@ -149,14 +174,101 @@ def artifact_root(layout: Layout, entry: ArtifactEntry) -> Path:
     return path
 
 
+Identity = tuple[tuple[str, int, int, int, int, int, int], ...]
+_DIGESTS: dict[Path, tuple[Identity, int, str, Identity | None]] = {}
+"""Per artifact root: the identity of every file it held (as harnessgym measured it: name, device, inode,
+size, mode, mtime and ctime), when that was measured, and the digest then read. Never what the workspace says."""
+_RACY_NS = 100_000_000
+"""A file changed this close to the measurement may change again within the file system's clock tick
+(timestamps are coarse) without its identity showing it: it is read again, as git treats a racily clean file."""
+_KEEP_DIGESTS = 100_000
+
+
+def files_identity(root: Path | None, files: list[Path]) -> Identity | None:
+    """What harnessgym measures of ``files`` (named relative to ``root``'s folder, or in full), or None when
+    one is gone."""
+    out = []
+    for path in files:
+        try:
+            st = os.stat(path)  # what is read: the file at the end of any link
+            link = os.lstat(path)  # and the link itself (a link retargeted to a twin is a change)
+        except OSError:
+            return None
+        name = path.relative_to(root.parent).as_posix() if root is not None else str(path)
+        out.append((name, st.st_dev, st.st_ino, st.st_size, st.st_mode, st.st_mtime_ns, st.st_ctime_ns))
+        if link.st_ino != st.st_ino:
+            out.append((name, link.st_dev, link.st_ino, link.st_size, link.st_mode, link.st_mtime_ns,
+                        link.st_ctime_ns))  # fmt: skip
+    return tuple(out)
+
+
+def settled(identity: Identity, measured_at: int) -> bool:
+    """Whether every file of ``identity`` was last changed well before ``measured_at`` (``time.time_ns()``)."""
+    return all(f[6] < measured_at - _RACY_NS for f in identity if f[4] and not stat.S_ISDIR(f[4]))
+
+
+def _plain_file(workspace: Path, root: Path) -> Identity | None:
+    """For a regular file (no link) under folders that are no links, up to ``workspace``: the identity of the
+    file and of every one of those folders, which shows any change that could make it resolve elsewhere (a
+    folder swapped for a link, or moved); None for anything else (a link, a folder), checked in full."""
+    out = []
+    path = os.fspath(root)
+    top = os.fspath(workspace)
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        out.append((path, st.st_dev, st.st_ino, st.st_size, st.st_mode, st.st_mtime_ns, st.st_ctime_ns))
+        while path != top:
+            parent = os.path.dirname(path)
+            if parent == path:
+                return None  # not under the workspace at all
+            path = parent
+            st = os.lstat(path)
+            if not stat.S_ISDIR(st.st_mode):
+                return None
+            out.append((path, st.st_dev, st.st_ino, 0, st.st_mode, 0, 0))
+    except OSError:
+        return None
+    return tuple(out)
+
+
 def artifact_digest(layout: Layout, entry: ArtifactEntry) -> str | None:
+    """The sha256 of an artifact's file(s) as they stand; None when it has none (or leads outside).
+
+    Read once per content: a digest is kept with the identity (inode, size, mtime and ctime of every file)
+    measured before it was read, and read again whenever any of that differs. ctime changes on every write,
+    even one that puts the size and mtime back, and on every ``utime``. A plain file (the common case) also
+    keeps the identity of its folders up to the workspace, so a check that it is still inside costs a few
+    ``lstat`` calls rather than resolving its path."""
     root = artifact_root(layout, entry)
+    kept = _DIGESTS.get(root)
+    if kept is not None and kept[3] is not None:
+        plain = _plain_file(layout.workspace, root)
+        if plain is not None and plain == kept[3] and settled(plain[:1], kept[1]):
+            return kept[2]
+    measured_at = time.time_ns()
+    plain = _plain_file(layout.workspace, root)
     if not is_inside(layout.workspace, root):
         return None
-    digest = hashlib.sha256()
     files = [root] if root.is_file() else list(_artifact_files(root, layout.workspace)) if root.is_dir() else []
     if not files:
         return None
+    identity = files_identity(root, files)
+    if identity is not None and kept is not None and kept[0] == identity and settled(identity, kept[1]):
+        value = kept[2]
+    else:
+        value = _read_digest(root, files)
+        if identity is None:
+            return value
+    if len(_DIGESTS) >= _KEEP_DIGESTS:
+        _DIGESTS.clear()
+    _DIGESTS[root] = (identity, measured_at, value, plain)
+    return value
+
+
+def _read_digest(root: Path, files: list[Path]) -> str:
+    digest = hashlib.sha256()
     for path in files:
         digest.update(path.relative_to(root.parent).as_posix().encode())
         try:  # as a stream, a regular file only: a huge (sparse) file costs time, never memory; a FIFO nothing

@@ -55,9 +55,10 @@ def read_model(path: Path, model: type[M]) -> M | None:
 # -- what agents write ---------------------------------------------------------------------------------
 
 
-def load_json(path: Path, label: str, consequence: str) -> tuple[Any, list[str]]:
+def load_json(path: Path, label: str, consequence: str, *, raw: bytes | None = None) -> tuple[Any, list[str]]:
+    """What an agent-written JSON file holds, leniently; ``raw``: its bytes, already read (bounded)."""
     try:
-        text = read_regular(path).decode("utf-8", errors="replace")
+        text = (read_regular(path) if raw is None else raw).decode("utf-8", errors="replace")
     except FileNotFoundError:
         return None, [f"{label} was not written; {consequence}"]
     except OSError as exc:
