@@ -17,11 +17,21 @@ The host's unix socket lives outside the workspace (``sun_path`` holds 108 bytes
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import stat
-import tempfile
 from pathlib import Path
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `mcp call` reaches this module and must not import typing
+if TYPE_CHECKING:
+    from hashlib import sha256
+else:  # the bare sha256, the same digest: hashlib costs `mcp call` 10 ms of imports
+    try:
+        from _sha256 import sha256
+    except ImportError:  # Python 3.12 on
+        try:
+            from _sha2 import sha256
+        except ImportError:
+            from hashlib import sha256
 
 __all__ = [
     "AGENT_FILE_LIMIT_BYTES",
@@ -82,7 +92,7 @@ def calls_path(workspace: Path) -> Path:
 
 def socket_path(workspace: Path) -> Path:
     """The host's unix socket for ``workspace``: short, per user, keyed by the workspace's real path."""
-    key = hashlib.sha256(str(workspace.resolve()).encode()).hexdigest()[:16]
+    key = sha256(str(workspace.resolve()).encode()).hexdigest()[:16]
     base = os.environ.get("XDG_RUNTIME_DIR") or "/tmp"
     candidate = Path(base) / f"harnessgym-{os.getuid()}" / f"{key}.sock"
     if len(str(candidate).encode()) > 100:
@@ -142,6 +152,8 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     The one atomic write of the three packages. The temp file has a fresh name (two writers never share one)
     and is removed when anything fails.
     """
+    import tempfile  # here, not at the top: `mcp call` reaches this module and never writes
+
     payload = data.encode("utf-8") if isinstance(data, str) else data
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

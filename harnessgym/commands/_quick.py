@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `mcp call` must not pay for importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["print_result", "try_quick_call"]
 

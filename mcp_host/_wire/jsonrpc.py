@@ -11,6 +11,8 @@ import json
 import re
 from typing import Any
 
+from mcp_host import _wire
+
 __all__ = [
     "INTERNAL_ERROR",
     "INVALID_REQUEST",
@@ -25,10 +27,7 @@ __all__ = [
     "splice_id",
 ]
 
-SUPPORTED_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
-"""The MCP protocol versions the host speaks, oldest first."""
-LATEST_VERSION = SUPPORTED_VERSIONS[-1]
-"""What harnessgym asks for as a client, and answers to a client asking for a version it does not know."""
+SUPPORTED_VERSIONS, LATEST_VERSION = _wire.SUPPORTED_VERSIONS, _wire.LATEST_VERSION
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
