@@ -17,14 +17,15 @@ import contextlib
 import fcntl
 import os
 import stat
+from collections.abc import Callable
 
 import anyio
 import anyio.to_thread
 
-__all__ = ["FdStream", "claim_stdio", "widen_pipe"]
+__all__ = ["PIPE_BUF", "FdStream", "claim_stdio", "widen_pipe"]
 
 _PIPE_BYTES = 1 << 20
-_PIPE_BUF = 4096
+PIPE_BUF = 4096
 """Linux's ``PIPE_BUF``: a pipe write of at most this many bytes is atomic (what ``select.PIPE_BUF`` says)."""
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 _READ_BYTES = 1 << 20
@@ -76,6 +77,11 @@ class FdStream:
         self._eof = False
         self._error: OSError | None = None
         self._waiter: asyncio.Future[None] | None = None
+        self.on_data: Callable[[bytes], bool | None] | None = None
+        """A synchronous consumer the persistent reader offers what it reads while nothing is buffered: it returns
+        True when it handled all of it (the reading task is not woken), False when it kept what it could not
+        handle (the task is woken with an empty chunk to handle that), None when it did not take the bytes
+        (they are buffered for the task as usual)."""
 
     async def receive(self) -> bytes:
         while True:
@@ -145,6 +151,12 @@ class FdStream:
                 self._eof = True
                 self._stop_reading()
             else:
+                if self.on_data is not None and not self._chunks:
+                    taken = self.on_data(data)
+                    if taken:
+                        return
+                    if taken is False:
+                        data = b""  # the consumer holds what is left: wake the task to handle it
                 self._chunks.append(data)
                 self._buffered += len(data)
                 if self._buffered >= _HIGH_WATER:
@@ -171,7 +183,7 @@ class FdStream:
         """Write ``data`` whole right now, or nothing: only for a pollable pipe and at most ``PIPE_BUF`` bytes,
         which POSIX writes atomically (a non-blocking write then either fits entirely or fails with EAGAIN).
         False means nothing was written; the caller falls back to :meth:`send`."""
-        if not (self._w_open and self._poll_w) or len(data) > _PIPE_BUF:
+        if not (self._w_open and self._poll_w) or len(data) > PIPE_BUF:
             return False
         try:
             written = os.write(self._w, data)

@@ -23,6 +23,7 @@ __all__ = [
     "SUPPORTED_VERSIONS",
     "dumps",
     "error",
+    "is_error_answer",
     "result",
     "splice_id",
 ]
@@ -54,6 +55,12 @@ def error(request_id: Any, code: int, message: str, data: Any = None) -> bytes:
 
 def result(request_id: Any, value: Any) -> bytes:
     return dumps({"jsonrpc": "2.0", "id": request_id, "result": value})
+
+
+def is_error_answer(raw: bytes) -> bool:
+    """Whether ``raw``, in the usual envelope (see :func:`splice_id`), is an error answer."""
+    m = _ENVELOPE.match(raw)
+    return m is not None and m.group(2) == b"error"
 
 
 def splice_id(raw: bytes, expected_id: int, new_id: Any) -> tuple[bytes, int] | None:
