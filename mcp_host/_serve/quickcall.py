@@ -14,13 +14,13 @@ import _socket as socket  # not `socket`: its 5 ms of imports; the bare socket d
 import json
 import os
 import time
-from pathlib import Path
 
-from mcp_host._paths import private_dir, socket_path
+from mcp_host._paths import private_dir, socket_file
 from mcp_host._wire import LATEST_VERSION
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `mcp call` must not pay for importing typing
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
 __all__ = ["RUN_TAG_VARS", "quick_call", "run_tag_from_env"]
@@ -113,20 +113,20 @@ def _owner(tool: dict[str, Any]) -> tuple[str, str]:
 
 
 def quick_call(
-    workspace: Path, server: str, tool: str, arguments: dict[str, Any], *, timeout: float = 120.0
+    workspace: Path | str, server: str, tool: str, arguments: dict[str, Any], *, timeout: float = 120.0
 ) -> dict[str, Any] | None:
     """The JSON-RPC reply of ``tool`` of ``server`` from the workspace's running host; None when the fast path
     cannot answer (no host listening, a tool it does not offer, a reply it cannot read): take the full path."""
-    path = socket_path(workspace)
+    path = socket_file(workspace)
     try:
-        private_dir(path.parent)
+        private_dir(os.path.dirname(path))
     except OSError:
         return None
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.settimeout(min(timeout, 5.0))
         try:
-            sock.connect(str(path))
+            sock.connect(path)
         except OSError:
             return None
         conn = _Conn(sock, time.monotonic() + timeout)
