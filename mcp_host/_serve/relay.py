@@ -10,6 +10,7 @@ record; the answer is sent before the record is queued, so recording never delay
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any, Literal
 
@@ -20,6 +21,9 @@ from mcp_host._wire import jsonrpc
 from mcp_host._wire.fdio import PIPE_BUF
 
 __all__ = ["RelayedCall"]
+
+_MAYBE_ERROR = re.compile(rb'"isError"\s*:\s*true')
+"""Where an ``isError`` answer shows (a key spelled with escapes is caught by looking for ``\\u``)."""
 
 
 class RelayedCall:
@@ -82,7 +86,7 @@ class RelayedCall:
         if spliced is None:
             return False
         out, result_bytes = spliced
-        if b'"isError"' in raw or jsonrpc.is_error_answer(raw):
+        if _MAYBE_ERROR.search(raw) or b"\\u" in raw or jsonrpc.is_error_answer(raw):  # else no need to parse
             status, message = _outcome(json.loads(raw))
         else:
             status, message = "completed", None
