@@ -7,6 +7,10 @@ and forwards ``tools/call`` to the owning server under a fresh id, with the tool
 comes back through :class:`mcp_host._serve.relay.RelayedCall`: its id is spliced back without re-encoding
 large results, the client gets it, and one telemetry line is queued. Never in lockstep: any number of calls
 are in flight.
+On a client's pipe the hot path runs in the pipes' reader callbacks, with no task woken: a ``tools/call`` to a
+running server goes out from the client pipe's (:meth:`Router._serve_now`), its small answer back from the
+server pipe's (:meth:`mcp_host._supervise.reading.ServerReading._fast_feed`); anything else, in order, goes
+the async way below.
 
 * ``server/discover`` (the 2026-07-28 probe) gets "method not found", so SDK clients in auto mode fall back
   to ``initialize``.
