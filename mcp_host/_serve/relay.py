@@ -30,8 +30,7 @@ class RelayedCall:
     """One client ``tools/call`` in flight at one server (a :class:`mcp_host._supervise.downstream.Waiter`)."""
 
     __slots__ = (
-        "arg_bytes",
-        "arg_keys",
+        "args",
         "client_id",
         "created_at",
         "deadline",
@@ -72,8 +71,8 @@ class RelayedCall:
         self.did = 0
         self.done = False
         self.token: int | None = None
-        self.arg_keys = sorted(args) if isinstance(args, dict) else []
-        self.arg_bytes = len(jsonrpc.dumps(args)) if args is not None else 0
+        self.args = args
+        """Measured (keys, size) only when the line is recorded, after the answer left."""
 
     def resolve_now(self, raw: bytes) -> bool:
         """Settle the call from the server's answer ``raw`` right away, in the reader's callback, when that can be
@@ -137,13 +136,14 @@ class RelayedCall:
         return False
 
     def _record(self, status: Literal["completed", "error", "timeout"], message: str | None, result_bytes: int) -> None:
-        telemetry = self.telemetry
+        telemetry, args = self.telemetry, self.args
         if telemetry is None:
             return
         telemetry.record_call(
             self.session.tag, created_at=self.created_at, started=self.started, server=self.server.name,
             request_id=self.client_id, method="tools/call", tool_name=self.tool, status=status, message=message,
-            argument_keys=self.arg_keys, argument_bytes=self.arg_bytes, result_bytes=result_bytes,
+            argument_keys=sorted(args) if isinstance(args, dict) else [],
+            argument_bytes=len(jsonrpc.dumps(args)) if args is not None else 0, result_bytes=result_bytes,
             qualified_name=self.qualified, write_through=self.session.write_through,
         )  # fmt: skip
 
