@@ -7,9 +7,12 @@ Public names are loaded on first use, so ``harnessgym --help`` does not pay for 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `mcp call` must not pay for importing typing
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from harnessgym.artifacts.manage import (
         list_artifacts,
         promote_artifact,

@@ -20,9 +20,12 @@ Errors: see :mod:`mcp_host._errors` for the tree.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `mcp call` must not pay for importing typing
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from mcp_host._errors import (
         DurationError,
         FramingError,

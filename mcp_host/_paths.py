@@ -16,12 +16,23 @@ The host's unix socket lives outside the workspace (``sun_path`` holds 108 bytes
 
 from __future__ import annotations
 
+import contextlib
 import errno
-import hashlib
 import os
 import stat
-import tempfile
-from pathlib import Path
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `mcp call` reaches this module and must not import typing
+if TYPE_CHECKING:
+    from hashlib import sha256
+    from pathlib import Path
+else:  # the bare sha256, the same digest: hashlib costs `mcp call` 10 ms of imports
+    try:
+        from _sha256 import sha256
+    except ImportError:  # Python 3.12 on
+        try:
+            from _sha2 import sha256
+        except ImportError:
+            from hashlib import sha256
 
 __all__ = [
     "AGENT_FILE_LIMIT_BYTES",
@@ -76,27 +87,37 @@ def calls_path(workspace: Path) -> Path:
     """The telemetry file; ``HARNESSGYM_MCP_TELEMETRY_PATH`` overrides it, as upstream."""
     override = os.environ.get("HARNESSGYM_MCP_TELEMETRY_PATH")
     if override:
+        from pathlib import Path  # here: `mcp call`'s fast path imports this module, not pathlib
+
         return Path(override)
     return harness_dir(workspace) / "mcp_calls.jsonl"
 
 
 def socket_path(workspace: Path) -> Path:
     """The host's unix socket for ``workspace``: short, per user, keyed by the workspace's real path."""
-    key = hashlib.sha256(str(workspace.resolve()).encode()).hexdigest()[:16]
-    base = os.environ.get("XDG_RUNTIME_DIR") or "/tmp"
-    candidate = Path(base) / f"harnessgym-{os.getuid()}" / f"{key}.sock"
-    if len(str(candidate).encode()) > 100:
-        candidate = Path("/tmp") / f"harnessgym-{os.getuid()}" / f"{key}.sock"
+    from pathlib import Path
+
+    return Path(socket_file(workspace))
+
+
+def socket_file(workspace: str | os.PathLike[str]) -> str:
+    """:func:`socket_path` as a string, from ``os.path`` alone (``mcp call``'s fast path does not import
+    pathlib)."""
+    key = sha256(os.path.realpath(workspace).encode()).hexdigest()[:16]
+    base = os.path.normpath(os.environ.get("XDG_RUNTIME_DIR") or "/tmp")
+    candidate = os.path.join(base, f"harnessgym-{os.getuid()}", f"{key}.sock")
+    if len(candidate.encode()) > 100:
+        candidate = os.path.join("/tmp", f"harnessgym-{os.getuid()}", f"{key}.sock")
     return candidate
 
 
-def private_dir(directory: Path) -> None:
+def private_dir(directory: str | os.PathLike[str]) -> None:
     """Make sure ``directory`` exists, is a real directory of ours and is closed to other users (mode 0700).
 
     The socket directory lives in a shared place (``/tmp``): another local user could create it first, then
     drive our host or put their own socket in its place. Raises ``PermissionError`` when it is not ours.
     """
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
     st = os.lstat(directory)
     if not stat.S_ISDIR(st.st_mode):
         raise PermissionError(f"{directory} is not a directory (a symlink?); remove it")
@@ -142,6 +163,8 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     The one atomic write of the three packages. The temp file has a fresh name (two writers never share one)
     and is removed when anything fails.
     """
+    import tempfile  # here, not at the top: `mcp call` reaches this module and never writes
+
     payload = data.encode("utf-8") if isinstance(data, str) else data
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -152,7 +175,8 @@ def write_atomic(path: Path, data: bytes | str) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:

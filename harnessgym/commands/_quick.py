@@ -10,9 +10,12 @@ options (anything it does not know, or ``--list-tools``, leaves the command to c
 from __future__ import annotations
 
 import json
+import os
 import sys
-from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `mcp call` must not pay for importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["print_result", "try_quick_call"]
 
@@ -71,7 +74,8 @@ def try_quick_call(argv: list[str]) -> int | None:
         return None
     try:
         if isinstance(opts.get("--arguments-file"), str):
-            text = Path(str(opts["--arguments-file"])).read_text()
+            with open(str(opts["--arguments-file"]), encoding="utf-8") as fh:
+                text = fh.read()
         else:
             text = str(opts.get("--arguments", "{}"))
         arguments = json.loads(text)
@@ -82,7 +86,7 @@ def try_quick_call(argv: list[str]) -> int | None:
         return None
     from mcp_host import quick_call
 
-    workspace = Path(str(opts.get("--workspace", "."))).resolve()
+    workspace = os.path.realpath(str(opts.get("--workspace", ".")))
     reply = quick_call(workspace, str(opts["--server"]), str(opts["--tool"]), arguments, timeout=timeout)
     if reply is None:
         return None

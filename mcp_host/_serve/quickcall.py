@@ -10,15 +10,18 @@ outside the standard library.
 
 from __future__ import annotations
 
+import _socket as socket  # not `socket`: its 5 ms of imports; the bare socket does all this needs
 import json
 import os
-import socket
 import time
-from pathlib import Path
-from typing import Any
 
-from mcp_host._paths import private_dir, socket_path
-from mcp_host._wire.jsonrpc import LATEST_VERSION
+from mcp_host._paths import private_dir, socket_file
+from mcp_host._wire import LATEST_VERSION
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `mcp call` must not pay for importing typing
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 __all__ = ["RUN_TAG_VARS", "quick_call", "run_tag_from_env"]
 
@@ -47,16 +50,29 @@ class _Conn:
         self.deadline = deadline
         self.buffer = b""
         self.next_id = 0
+        self.early: dict[int, dict[str, Any]] = {}
+        """Replies that came before the one waited for (pipelined requests may be answered out of order)."""
 
-    def send(self, message: dict[str, Any]) -> None:
-        self.sock.sendall(json.dumps(message, separators=(",", ":")).encode() + b"\n")
+    def send(self, *messages: dict[str, Any]) -> None:
+        """Send ``messages`` in one write (pipelined: the host answers them in order)."""
+        self.sock.sendall(b"".join(json.dumps(m, separators=(",", ":")).encode() + b"\n" for m in messages))
 
-    def request(self, method: str, params: dict[str, Any] | None) -> dict[str, Any] | None:
+    def ask(self, method: str, params: dict[str, Any] | None) -> dict[str, Any]:
+        """A request under the next id, to :meth:`send`; :meth:`answer` waits for its reply."""
         self.next_id += 1
         message: dict[str, Any] = {"jsonrpc": "2.0", "id": self.next_id, "method": method}
         if params is not None:
             message["params"] = params
-        self.send(message)
+        return message
+
+    def request(self, method: str, params: dict[str, Any] | None) -> dict[str, Any] | None:
+        self.send(self.ask(method, params))
+        return self.answer(self.next_id)
+
+    def answer(self, rid: int) -> dict[str, Any] | None:
+        """The reply to request ``rid`` (notifications are skipped); None when none comes."""
+        if rid in self.early:
+            return self.early.pop(rid)
         while True:
             line = self._line()
             if line is None:
@@ -65,8 +81,11 @@ class _Conn:
                 reply = json.loads(line)
             except ValueError:
                 return None
-            if isinstance(reply, dict) and reply.get("id") == self.next_id and "method" not in reply:
-                return reply
+            if isinstance(reply, dict) and "method" not in reply:
+                if reply.get("id") == rid:
+                    return reply
+                if isinstance(reply.get("id"), int):
+                    self.early[reply["id"]] = reply
 
     def _line(self) -> bytes | None:
         while b"\n" not in self.buffer:
@@ -94,20 +113,20 @@ def _owner(tool: dict[str, Any]) -> tuple[str, str]:
 
 
 def quick_call(
-    workspace: Path, server: str, tool: str, arguments: dict[str, Any], *, timeout: float = 120.0
+    workspace: Path | str, server: str, tool: str, arguments: dict[str, Any], *, timeout: float = 120.0
 ) -> dict[str, Any] | None:
     """The JSON-RPC reply of ``tool`` of ``server`` from the workspace's running host; None when the fast path
     cannot answer (no host listening, a tool it does not offer, a reply it cannot read): take the full path."""
-    path = socket_path(workspace)
+    path = socket_file(workspace)
     try:
-        private_dir(path.parent)
+        private_dir(os.path.dirname(path))
     except OSError:
         return None
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.settimeout(min(timeout, 5.0))
         try:
-            sock.connect(str(path))
+            sock.connect(path)
         except OSError:
             return None
         conn = _Conn(sock, time.monotonic() + timeout)
@@ -117,11 +136,15 @@ def quick_call(
             "clientInfo": {"name": "harnessgym-mcp-call", "version": "quick"},
             "_meta": {"harnessgym/run": run_tag_from_env()},
         }
-        reply = conn.request("initialize", params)
+        # One round trip for the handshake and the list: the host answers in order, so the list comes after
+        # the initialize answer (which sets the session's run tag).
+        hello = conn.ask("initialize", params)
+        listed = conn.ask("tools/list", None)
+        conn.send(hello, {"jsonrpc": "2.0", "method": "notifications/initialized"}, listed)
+        reply = conn.answer(hello["id"])
         if reply is None or "error" in reply:
             return None
-        conn.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
-        listing = conn.request("tools/list", None)
+        listing = conn.answer(listed["id"])
         tools = (listing or {}).get("result", {}).get("tools", [])
         names = [t["name"] for t in tools if isinstance(t, dict) and _owner(t) == (server, tool)]
         if not names:

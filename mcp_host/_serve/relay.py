@@ -9,6 +9,8 @@ record; the answer is sent before the record is queued, so recording never delay
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from typing import Any, Literal
 
@@ -16,16 +18,19 @@ from mcp_host._serve.session import Session
 from mcp_host._serve.telemetry import TelemetryWriter
 from mcp_host._supervise.downstream import Downstream
 from mcp_host._wire import jsonrpc
+from mcp_host._wire.fdio import PIPE_BUF
 
 __all__ = ["RelayedCall"]
+
+_MAYBE_ERROR = re.compile(rb'"isError"\s*:\s*true')
+"""Where an ``isError`` answer shows (a key spelled with escapes is caught by looking for ``\\u``)."""
 
 
 class RelayedCall:
     """One client ``tools/call`` in flight at one server (a :class:`mcp_host._supervise.downstream.Waiter`)."""
 
     __slots__ = (
-        "arg_bytes",
-        "arg_keys",
+        "args",
         "client_id",
         "created_at",
         "deadline",
@@ -66,8 +71,29 @@ class RelayedCall:
         self.did = 0
         self.done = False
         self.token: int | None = None
-        self.arg_keys = sorted(args) if isinstance(args, dict) else []
-        self.arg_bytes = len(jsonrpc.dumps(args)) if args is not None else 0
+        self.args = args
+        """Measured (keys, size) only when the line is recorded, after the answer left."""
+
+    def resolve_now(self, raw: bytes) -> bool:
+        """Settle the call from the server's answer ``raw`` right away, in the reader's callback, when that can be
+        done without waiting: a small answer in the usual envelope to a client on a pipe with room. False leaves
+        everything as it was, for :meth:`resolve`. The answer leaves first and its line is queued right after,
+        with no await between (so nothing can run in between, a signal's handler included)."""
+        if self.done or self.session.write_through or len(raw) >= PIPE_BUF:
+            return False  # write_through: its line must be written before the answer leaves (see Session)
+        spliced = jsonrpc.splice_id(raw, self.did, self.client_id)
+        if spliced is None:
+            return False
+        out, result_bytes = spliced
+        if _MAYBE_ERROR.search(raw) or b"\\u" in raw or jsonrpc.is_error_answer(raw):  # else no need to parse
+            status, message = _outcome(json.loads(raw))
+        else:
+            status, message = "completed", None
+        if not self.session.send_now(out):
+            return False
+        self._finish()
+        self._record(status, message, result_bytes)
+        return True
 
     async def resolve(self, msg: dict[str, Any], raw: bytes) -> None:
         if self._finish():
@@ -79,13 +105,7 @@ class RelayedCall:
             msg["id"] = self.client_id
             out = jsonrpc.dumps(msg)
             result_bytes = len(jsonrpc.dumps(msg.get("result", msg.get("error"))))
-        status: Literal["completed", "error"] = "completed"
-        message = None
-        result = msg.get("result")
-        if "error" in msg:
-            status, message = "error", _error_text(msg["error"])
-        elif isinstance(result, dict) and result.get("isError") is True:
-            status, message = "error", _content_text(result)
+        status, message = _outcome(msg)
         # Queued before the answer leaves: a client that exits on the answer may get us killed right after.
         self._record(status, message, result_bytes)
         await self.session.send(out)
@@ -116,15 +136,28 @@ class RelayedCall:
         return False
 
     def _record(self, status: Literal["completed", "error", "timeout"], message: str | None, result_bytes: int) -> None:
-        telemetry = self.telemetry
+        telemetry, args = self.telemetry, self.args
         if telemetry is None:
             return
         telemetry.record_call(
             self.session.tag, created_at=self.created_at, started=self.started, server=self.server.name,
             request_id=self.client_id, method="tools/call", tool_name=self.tool, status=status, message=message,
-            argument_keys=self.arg_keys, argument_bytes=self.arg_bytes, result_bytes=result_bytes,
+            argument_keys=sorted(args) if isinstance(args, dict) else [],
+            argument_bytes=len(jsonrpc.dumps(args)) if args is not None else 0, result_bytes=result_bytes,
             qualified_name=self.qualified, write_through=self.session.write_through,
         )  # fmt: skip
+
+
+def _outcome(msg: Any) -> tuple[Literal["completed", "error"], str | None]:
+    """A server's answer's telemetry status, and what went wrong."""
+    if not isinstance(msg, dict):
+        return "completed", None
+    result = msg.get("result")
+    if "error" in msg:
+        return "error", _error_text(msg["error"])
+    if isinstance(result, dict) and result.get("isError") is True:
+        return "error", _content_text(result)
+    return "completed", None
 
 
 def _error_text(err: Any) -> str:

@@ -94,6 +94,37 @@ class Relaying:
                 write_through=session.write_through,
             )  # fmt: skip
 
+    def _call_now(self, session: Session, body: bytes) -> bool:
+        """Relay a client's ``tools/call`` right away, from its pipe's reader callback, when nothing needs an
+        await: a known tool of a running server with room in its pipe, a fresh id, no progress token. False
+        leaves it, untouched, to :meth:`handle` (which answers errors and starts servers)."""
+        try:
+            msg = json.loads(body)
+        except (ValueError, RecursionError):
+            return False
+        if not isinstance(msg, dict) or msg.get("method") != "tools/call":
+            return False
+        rid, params = msg.get("id"), msg.get("params")
+        if not isinstance(rid, str | int) or isinstance(rid, bool) or not isinstance(params, dict):
+            return False
+        name, arguments, meta = params.get("name"), params.get("arguments"), params.get("_meta")
+        target = self.names.get(name) if isinstance(name, str) else None
+        server = self.servers.get(target[0]) if target else None
+        if target is None or server is None or rid in session.calls:
+            return False
+        if (arguments is not None and not isinstance(arguments, dict)) or (
+            isinstance(meta, dict) and "progressToken" in meta
+        ):
+            return False
+        call = RelayedCall(session, rid, server, target[1], name, arguments, telemetry=self.telemetry,  # type: ignore[arg-type]
+                           progress=self.progress)  # fmt: skip
+        out = dict(params)
+        out["name"] = target[1]
+        if not server.send_now({"jsonrpc": "2.0", "id": 0, "method": "tools/call", "params": out}, call):
+            return False
+        session.calls[rid] = call
+        return True
+
     async def _call_when_ready(self, session: Session, rid: Any, params: dict[str, Any]) -> None:
         await self._wait_ready()
         await self._call(session, rid, params)

@@ -7,6 +7,10 @@ and forwards ``tools/call`` to the owning server under a fresh id, with the tool
 comes back through :class:`mcp_host._serve.relay.RelayedCall`: its id is spliced back without re-encoding
 large results, the client gets it, and one telemetry line is queued. Never in lockstep: any number of calls
 are in flight.
+On a client's pipe the hot path runs in the pipes' reader callbacks, with no task woken: a ``tools/call`` to a
+running server goes out from the client pipe's (:meth:`Router._serve_now`), its small answer back from the
+server pipe's (:meth:`mcp_host._supervise.reading.ServerReading._fast_feed`); anything else, in order, goes
+the async way below.
 
 * ``server/discover`` (the 2026-07-28 probe) gets "method not found", so SDK clients in auto mode fall back
   to ``initialize``.
@@ -47,6 +51,7 @@ from mcp_host._supervise.manifest import ServerSpec
 from mcp_host._supervise.verdicts import recall_framing
 from mcp_host._version import __version__
 from mcp_host._wire import jsonrpc
+from mcp_host._wire.fdio import FdStream
 from mcp_host._wire.framing import DEFAULT_MAX_MESSAGE_BYTES, Decoder, Frame
 
 __all__ = ["LATEST_VERSION", "SUPPORTED_VERSIONS", "TAG_METHOD", "Router"]
@@ -286,6 +291,8 @@ class Router(Relaying):
         """Serve one client until it disconnects."""
         self.sessions.add(session)
         decoder = Decoder(self.max_message_bytes)
+        if isinstance(session.transport, FdStream):  # a pipe: its reader callback sends calls at once
+            session.transport.on_data = lambda data: self._serve_now(session, decoder, data)
         try:
             while True:
                 try:
@@ -293,28 +300,51 @@ class Router(Relaying):
                 except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
                     break
                 self.last_activity = time.monotonic()
-                for item in decoder.feed(chunk):
-                    if isinstance(item, Frame):
-                        if item.body.startswith(TAG_PREFIX) and self._tagged(session, item.body):
-                            continue  # a relay's run tag, not the client's: it must not set the framing
-                        if session.framing is None:
-                            session.framing = item.framing
-                        try:
-                            await self.handle(session, item.body)
-                        except Exception:  # the per-session guard: one bad message never ends the host
-                            log.exception("client %s: a message could not be handled", session.label)
-                            await session.send(jsonrpc.error(None, jsonrpc.INTERNAL_ERROR, "internal error"))
-                    else:
-                        log.warning("client %s sent %s: %r", session.label, item.reason, item.head[:80])
-                        code = jsonrpc.INVALID_REQUEST if item.error is not None else jsonrpc.PARSE_ERROR
-                        rid = leading_id(item.head) if item.error is not None else None
-                        await session.send(jsonrpc.error(rid, code, f"skipped {item.reason}"))
+                session.handling = True
+                try:
+                    await self._serve_items(session, decoder, chunk)
+                finally:
+                    session.handling = False
         finally:
+            if isinstance(session.transport, FdStream):
+                session.transport.on_data = None
             self.sessions.discard(session)
             session.closed = True
             for call in list(session.calls.values()):
                 call.cancelled("the client disconnected")
             self.last_activity = time.monotonic()
+
+    def _serve_now(self, session: Session, decoder: Decoder, data: bytes) -> bool | None:
+        """The client pipe's reader callback (see :attr:`mcp_host._wire.fdio.FdStream.on_data`): a ``tools/call``
+        to a running server goes out here, with no task woken; anything else, in order, to :meth:`serve`."""
+        if session.handling or session.backlog:
+            return None
+        self.last_activity = time.monotonic()
+        items = decoder.feed(data)
+        for i, item in enumerate(items):
+            if not (isinstance(item, Frame) and session.framing is not None and self._call_now(session, item.body)):
+                session.backlog = items[i:]
+                return False
+        return True
+
+    async def _serve_items(self, session: Session, decoder: Decoder, chunk: bytes) -> None:
+        backlog, session.backlog = session.backlog, []
+        for item in [*backlog, *decoder.feed(chunk)]:
+            if isinstance(item, Frame):
+                if item.body.startswith(TAG_PREFIX) and self._tagged(session, item.body):
+                    continue  # a relay's run tag, not the client's: it must not set the framing
+                if session.framing is None:
+                    session.framing = item.framing
+                try:
+                    await self.handle(session, item.body)
+                except Exception:  # the per-session guard: one bad message never ends the host
+                    log.exception("client %s: a message could not be handled", session.label)
+                    await session.send(jsonrpc.error(None, jsonrpc.INTERNAL_ERROR, "internal error"))
+            else:
+                log.warning("client %s sent %s: %r", session.label, item.reason, item.head[:80])
+                code = jsonrpc.INVALID_REQUEST if item.error is not None else jsonrpc.PARSE_ERROR
+                rid = leading_id(item.head) if item.error is not None else None
+                await session.send(jsonrpc.error(rid, code, f"skipped {item.reason}"))
 
     def _tagged(self, session: Session, body: bytes) -> bool:
         """Take the run tag a relay (:mod:`mcp_host._serve.connect`) sends before its client's first message."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import anyio
 
 from mcp_host._serve.telemetry import RunTag
-from mcp_host._wire.framing import WireFraming, encode
+from mcp_host._wire.framing import Frame, Junk, WireFraming, encode
 
 if TYPE_CHECKING:
     from mcp_host._serve.relay import RelayedCall
@@ -51,7 +51,20 @@ class Session:
         self.protocol_version: str | None = None
         self.calls: dict[Any, RelayedCall] = {}
         """In-flight tools/call by the client's request id."""
+        self.handling = False
+        """The session's task is handling messages: the reader callback leaves new ones to it (order kept)."""
+        self.backlog: list[Frame | Junk] = []
+        """Messages the reader callback decoded but could not handle at once, for the session's task."""
         self._lock = anyio.Lock(fast_acquire=True)
+
+    def send_now(self, body: bytes) -> bool:
+        """Send one small message at once, whole or not at all (an atomic non-blocking pipe write, see
+        :meth:`mcp_host._wire.fdio.FdStream.try_send_atomic`); False when it must go through :meth:`send`: a
+        transport without atomic writes (a socket), a send in progress, a full pipe, a large message."""
+        try_send = getattr(self.transport, "try_send_atomic", None)
+        if try_send is None or self.closed or self._lock.locked():
+            return False
+        return bool(try_send(encode(body, self.framing or "newline")))
 
     async def send(self, body: bytes) -> None:
         """Send one message; a client that went away is noted, never raised."""

@@ -5,7 +5,8 @@ Lines carry upstream HarnessGym's fields (never argument values or results, only
 argument keys) plus ``run_id``, ``iteration`` and ``phase``. One writer task per process batches lines and
 appends them with a single ``write`` on an ``O_APPEND`` descriptor under ``fcntl.flock``, so lines from
 concurrent calls, and from other processes (``mcp bridge``, a second host), never interleave or tear.
-A line is queued before its answer leaves and written in the next batch; for ``harnessgym mcp call``
+A line is queued as its answer leaves (before it, or right after it with no await between, on the host's
+reader-callback fast path) and written in the next batch; for ``harnessgym mcp call``
 clients (the host's unix socket) it is written before the answer leaves, since such a client exits on the
 answer and its on-demand daemon may be killed right after.
 

@@ -1,6 +1,11 @@
 """The reading half of a supervised server: its stdout decoded into answers, notifications and its own
 requests, its end (every call still waiting gets the crash at once), and oversized or broken frames. A mixin:
-:class:`~mcp_host._supervise.downstream.Downstream` holds the state it uses."""
+:class:`~mcp_host._supervise.downstream.Downstream` holds the state it uses.
+
+The hot path runs in the pipe's reader callback (:attr:`mcp_host._wire.fdio.FdStream.on_data`), with no task
+woken: a small answer to a relayed call goes back to its client at once
+(:meth:`mcp_host._serve.relay.RelayedCall.resolve_now`). Whatever that cannot settle synchronously (a large
+answer, a notification, a busy client) is left, in order, to the reading task."""
 
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from mcp_host._errors import ServerCrashedError
 from mcp_host._supervise.stderrlog import BoundedLog
 from mcp_host._wire import jsonrpc
 from mcp_host._wire.fdio import FdStream
-from mcp_host._wire.framing import Decoder, Frame, WireFraming
+from mcp_host._wire.framing import Decoder, Frame, Junk, WireFraming
 from mcp_host._wire.waiters import Waiter
 
 if TYPE_CHECKING:
@@ -30,6 +35,7 @@ log = logging.getLogger(__name__)
 
 _UPTIME_RESETS_BACKOFF = 30.0
 _ID_IN_HEAD = re.compile(rb'"id"\s*:\s*(\d+)')
+_RESPONSE = re.compile(rb'\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"id"\s*:\s*(\d{1,18})\s*,\s*"(?:result|error)"\s*:')
 
 
 class ServerReading:
@@ -63,8 +69,45 @@ class ServerReading:
     async def _kill_all(self, proc: anyio.abc.Process, grace: float) -> None:
         raise NotImplementedError
 
+    _backlog: list[Frame | Junk]
+    _handling: bool
+
+    def _fast_feed(self, decoder: Decoder, data: bytes) -> bool | None:
+        """The reader callback's share (see the module docstring): True when every message in ``data`` was
+        settled here, False when the rest waits in the backlog for the task, None when the task must take it all
+        (it is behind, or handling: the order of what a server says is kept)."""
+        if self._handling or self._backlog:
+            return None
+        items = decoder.feed(data)
+        for i, item in enumerate(items):
+            if not (isinstance(item, Frame) and self._answer_now(item)):
+                self._backlog = items[i:]
+                return False
+        return True
+
+    def _answer_now(self, frame: Frame) -> bool:
+        m = _RESPONSE.match(frame.body)
+        if m is None:
+            return False
+        did = int(m.group(1))
+        waiter = self.pending.get(did)
+        resolve_now = getattr(waiter, "resolve_now", None)
+        if resolve_now is None:
+            return False
+        try:
+            done = bool(resolve_now(frame.body))
+        except Exception:  # the per-server guard; the task's path says what went wrong
+            log.exception("server %s: an answer could not be relayed at once", self.name)
+            return False
+        if done:
+            self.rx_framing = frame.framing
+            self.pending.pop(did, None)
+        return done
+
     async def _read(self, proc: anyio.abc.Process, io: FdStream) -> None:
         decoder = Decoder(self.max_message_bytes)
+        self._backlog, self._handling = [], False
+        io.on_data = lambda data: self._fast_feed(decoder, data)
         waiting: list[anyio.CancelScope] = []  # covers only a wait for bytes, never the handling of a message
         exited = False
 
@@ -101,7 +144,15 @@ class ServerReading:
             await self._on_eof(proc)
 
     async def _feed(self, decoder: Decoder, chunk: bytes) -> None:
-        for item in decoder.feed(chunk):
+        self._handling = True
+        try:
+            await self._feed_items(decoder, chunk)
+        finally:
+            self._handling = False
+
+    async def _feed_items(self, decoder: Decoder, chunk: bytes) -> None:
+        backlog, self._backlog = self._backlog, []
+        for item in [*backlog, *decoder.feed(chunk)]:
             if isinstance(item, Frame):
                 self.rx_framing = item.framing
                 try:

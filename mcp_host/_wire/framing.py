@@ -33,6 +33,8 @@ DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 _MAX_HEADER_BYTES = 8192
 _WS = b" \t\r\n"
 _HEADER_LINE = re.compile(rb"content-(?:length|type)[ \t]*:", re.IGNORECASE)
+_PLAIN_HEADER = re.compile(rb"Content-Length: ?(\d{1,12})\r\n\r\n")
+"""The header nearly every Content-Length message carries: read with one match (the general parser does the rest)."""
 _RESYNC = re.compile(rb"\n|content-length[ \t]*:", re.IGNORECASE)
 
 
@@ -141,6 +143,14 @@ class Decoder:
     def _header_block(self, out: list[Frame | Junk]) -> bool:
         self._orphan_body = False
         buf = self._buf
+        plain = _PLAIN_HEADER.match(buf)
+        if plain is not None and int(plain.group(1)) <= self.max_size:
+            start, end = plain.end(), plain.end() + int(plain.group(1))
+            if len(buf) < end:
+                return False
+            out.append(Frame(bytes(buf[start:end]), "content-length"))
+            del buf[:end]
+            return True
         pos = 0
         length: int | None = None
         bad: str | None = None

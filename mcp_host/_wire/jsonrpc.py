@@ -11,6 +11,8 @@ import json
 import re
 from typing import Any
 
+from mcp_host import _wire
+
 __all__ = [
     "INTERNAL_ERROR",
     "INVALID_REQUEST",
@@ -21,14 +23,12 @@ __all__ = [
     "SUPPORTED_VERSIONS",
     "dumps",
     "error",
+    "is_error_answer",
     "result",
     "splice_id",
 ]
 
-SUPPORTED_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
-"""The MCP protocol versions the host speaks, oldest first."""
-LATEST_VERSION = SUPPORTED_VERSIONS[-1]
-"""What harnessgym asks for as a client, and answers to a client asking for a version it does not know."""
+SUPPORTED_VERSIONS, LATEST_VERSION = _wire.SUPPORTED_VERSIONS, _wire.LATEST_VERSION
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -55,6 +55,12 @@ def error(request_id: Any, code: int, message: str, data: Any = None) -> bytes:
 
 def result(request_id: Any, value: Any) -> bytes:
     return dumps({"jsonrpc": "2.0", "id": request_id, "result": value})
+
+
+def is_error_answer(raw: bytes) -> bool:
+    """Whether ``raw``, in the usual envelope (see :func:`splice_id`), is an error answer."""
+    m = _ENVELOPE.match(raw)
+    return m is not None and m.group(2) == b"error"
 
 
 def splice_id(raw: bytes, expected_id: int, new_id: Any) -> tuple[bytes, int] | None:

@@ -27,6 +27,7 @@ async def test_the_host_overhead_benchmark_runs_with_tiny_counts() -> None:
         "--servers",
         "2",
         "--skip-sdk",
+        "--no-upstream",
         "--json",
     ]
     with anyio.fail_after(60):
