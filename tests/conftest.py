@@ -1,4 +1,5 @@
-"""Suite-wide rules: anyio on asyncio, no skips in CI, and no process left behind."""
+"""Suite-wide rules: anyio on asyncio, no skips in CI, no process left behind, and nothing written into the
+repository's own tree (the examples and a ``.harnessgym`` at its root are inputs, copied before any run)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Generator
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +17,42 @@ from mcp_host._supervise.procs import descendants
 # real home): every test, and every process a test starts, uses a temporary one instead.
 _STATE_DIR = tempfile.mkdtemp(prefix="harnessgym-test-state-")
 os.environ["HARNESSGYM_STATE_DIR"] = _STATE_DIR
+
+
+_REPO = Path(__file__).resolve().parent.parent
+_WATCHED = ("examples", ".harnessgym")
+"""Where a test that forgot to copy its input first would write: the examples, and the repository root's own
+``.harnessgym`` (a command run with the repository as its workspace)."""
+
+
+def _tree_listing() -> dict[str, tuple[int, int]]:
+    """Each file's (size, mtime) under the watched folders (bytecode caches aside)."""
+    found: dict[str, tuple[int, int]] = {}
+    for top in _WATCHED:
+        for root, dirs, files in os.walk(_REPO / top):
+            dirs[:] = [d for d in dirs if d not in {"__pycache__", ".pytest_cache"}]
+            for name in files:
+                path = os.path.join(root, name)
+                try:
+                    st = os.lstat(path)
+                except OSError:
+                    continue
+                found[os.path.relpath(path, _REPO)] = (st.st_size, st.st_mtime_ns)
+    return found
+
+
+_LISTING_BEFORE = _tree_listing()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a test wrote, changed or removed a file in the repository's examples or at its root's
+    ``.harnessgym``."""
+    after = _tree_listing()
+    touched = sorted(k for k in after.keys() | _LISTING_BEFORE.keys() if after.get(k) != _LISTING_BEFORE.get(k))
+    if touched:
+        shown = "\n  ".join(touched[:20])
+        print(f"\ntests wrote into the repository's own tree ({len(touched)} files):\n  {shown}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harnessgym.compare.suite_models import SuiteAnalysis, SuiteEffect
+from harnessgym.store.bundle import MCP_MANIFEST_NAMES
 
 __all__ = ["print_suite"]
 
@@ -38,10 +39,14 @@ def effect_line(e: SuiteEffect) -> str:
 
 
 def arm_label(arm: str) -> str:
-    """A short name for an arm: ``-fixer.py`` for ``minus:tool:.harnessgym/tools/fixer.py``."""
+    """A short name for an arm: ``-fixer.py`` for ``minus:tool:.harnessgym/tools/fixer.py``; an MCP server is
+    named by its folder (``-probe`` for ``minus:mcp:.harnessgym/mcp/probe/harnessgym-mcp.json``)."""
     if not arm.startswith("minus:"):
         return arm
-    return "-" + arm.removeprefix("minus:").rsplit("/", 1)[-1]
+    parts = arm.removeprefix("minus:").split("/")
+    if len(parts) > 1 and parts[-1] in MCP_MANIFEST_NAMES:
+        return "-" + parts[-2]
+    return "-" + parts[-1]
 
 
 def _table(title: str, columns: list[str]) -> Table:
