@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from harnessgym.compare.models import CompareReport, GroupSummary, ShiftTest
+from harnessgym.compare.render_suite import arm_label
 from harnessgym.report import plots
 from harnessgym.report.page import Page, Section, Table
 
-__all__ = ["compare_page"]
+__all__ = ["compare_page", "difference_label"]
 
 
 def _pct(value: Any) -> str:
@@ -80,13 +81,30 @@ def _two_group(report: CompareReport, task: str) -> list[Section]:
     return sections
 
 
+def _runner(runner: Any) -> str:
+    return f" ({runner})" if runner else ""
+
+
+def difference_label(d: dict[str, Any]) -> str:
+    """A per-task difference's name in the forest plot: ``alpha · harnessed vs -probe (claude)``."""
+    return f"{d.get('task')} · {d.get('treated')} vs {arm_label(str(d.get('control')))}{_runner(d.get('runner'))}"
+
+
+def _effect_cells(effect: dict[str, Any]) -> list[str]:
+    """The mean difference and its interval: solve rates in points, as everywhere else on the page."""
+    mean = effect.get("mean_difference")
+    if effect.get("measure") == "solve_rate" and isinstance(mean, int | float):
+        return [f"{mean * 100:+.3g} points", _ci(effect.get("ci"), 100)]
+    return [_num(mean), _ci(effect.get("ci"))]
+
+
 def _suite(suite: dict[str, Any]) -> list[Section]:
     sections: list[Section] = []
     diffs = [d for d in suite.get("differences") or [] if isinstance(d, dict)]
     if diffs:
-        rows = [plots.Interval(f"{d.get('task')} · {d.get('treated')} vs {d.get('control')} ({d.get('runner')})",
-                               float(d["solve_rate_difference"]) * 100, float(d["solve_rate_ci"][0]) * 100,
-                               float(d["solve_rate_ci"][1]) * 100) for d in diffs]  # fmt: skip
+        rows = [plots.Interval(difference_label(d), float(d["solve_rate_difference"]) * 100,
+                               float(d["solve_rate_ci"][0]) * 100, float(d["solve_rate_ci"][1]) * 100)
+                for d in diffs]  # fmt: skip
         sections.append(Section(
             "Per-task paired differences in solve rate",
             notes=["Treated minus control per task, in percentage points, with Newcombe's 95% interval."],
@@ -101,7 +119,7 @@ def _suite(suite: dict[str, Any]) -> list[Section]:
         sections.append(Section("Across tasks", table=Table(
             ["measure", "runner", "treated − control", "mean difference", "95% CI", "p", "improved/regressed/same"],
             [[str(e.get("measure")), str(e.get("runner")), f"{e.get('treated')} − {e.get('control')}",
-              _num(e.get("mean_difference")), _ci(e.get("ci")), _num(e.get("p")),
+              *_effect_cells(e), _num(e.get("p")),
               f"{e.get('improved')}/{e.get('regressed')}/{e.get('unchanged')}"] for e in effects])))  # fmt: skip
     arms = [a for a in suite.get("arms") or [] if isinstance(a, dict)]
     if arms:
@@ -130,7 +148,10 @@ def _suite(suite: dict[str, Any]) -> list[Section]:
 
 def compare_page(out: Path, report: CompareReport) -> Page:
     config = report.config
-    task = config.task_path.stem if config.task_path is not None else "task"
+    if config.suite is not None:
+        task = config.suite.name
+    else:
+        task = config.task_path.stem if config.task_path is not None else "task"
     v = report.verdict
     facts = [("Comparison", str(out)), ("Status", report.status), ("Verdict", f"{v.outcome}: {v.headline}"),
              ("Trials", f"{len(report.trials)} of {len(report.order)}"), ("Runner", config.runner)]  # fmt: skip

@@ -14,7 +14,7 @@ from support.loop import VERIFY, config, example_workspace, harnessgym_argv, run
 
 from harnessgym.compare import compare_async
 from harnessgym.compare.models import CompareConfig
-from harnessgym.report.compare import _suite
+from harnessgym.report.compare import _suite, difference_label
 from harnessgym.report.page import Page, to_html
 from mcp_host import ProcResult, run_process
 
@@ -128,15 +128,26 @@ async def test_suite_fields_render_as_forest_plots_and_tables(tmp_path: Path) ->
         "differences": [{"task": t, "runner": "fake", "treated": "harnessed", "control": "plain", "n_treated": 2,
                          "n_control": 2, "solve_rate_treated": 1.0, "solve_rate_control": 0.5,
                          "solve_rate_difference": 0.5, "solve_rate_ci": [-0.2, 0.9], "change": "improved"}
-                        for t in ("a", "b", "c")],
-        "effects": [effect],
+                        for t in ("a", "b", "c")]
+                       + [{"task": "a", "runner": None, "treated": "harnessed",
+                           "control": "minus:mcp:.harnessgym/mcp/probe/harnessgym-mcp.json", "n_treated": 2,
+                           "n_control": 2, "solve_rate_treated": 1.0, "solve_rate_control": 1.0,
+                           "solve_rate_difference": 0.0, "solve_rate_ci": [-0.6, 0.6], "change": "unchanged"}],
+        "effects": [effect, {**effect, "measure": "score", "mean_difference": 0.5, "ci": [0.1, 0.9]}],
         "artifacts": [{"artifact": "skill:x", "runner": "fake", "effect": effect, "suggestion": "keep",
                        "reason": "removing it lost solves"}],
     }  # fmt: skip
     sections = _suite(suite)
     assert [s.heading for s in sections] == ["Per-task paired differences in solve rate", "Across tasks", "Arms",
                                              "Leave-one-out effect of each artifact"]  # fmt: skip
-    assert sections[0].table is not None and len(sections[0].table.rows) == 3
+    assert sections[0].table is not None and len(sections[0].table.rows) == 4
+    # the forest plot names a leave-one-out arm by what it leaves out, and shows no "()" for a missing runner
+    labels = [difference_label(d) for d in suite["differences"]]
+    assert labels[0] == "a · harnessed vs plain (fake)" and labels[-1] == "a · harnessed vs -probe"
+    # across tasks, a solve rate is in points like everywhere else on the page; a score keeps its own unit
+    across = sections[1].table
+    assert across is not None and across.rows[0][3:5] == ["+25 points", "+5 to +45"]
+    assert across.rows[1][3:5] == ["0.5", "+0.1 to +0.9"]
     assert sections[-1].table is not None and sections[-1].table.rows[0][:3] == ["skill:x", "fake", "+25 points"]
     page = tmp_path / "suite.html"
     page.write_text(to_html(Page("suite", sections=sections)))
