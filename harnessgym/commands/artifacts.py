@@ -67,7 +67,9 @@ def list_command(workspace: Path, as_json: bool) -> None:
         table.add_column(column, overflow="fold")
     for e in entries:
         verdict = e.qualification.status if e.qualification else "-"
-        table.add_row(e.id, e.kind, e.state, verdict, str(e.iteration or "-"), e.description)
+        # the iteration that built it when the agent's entry says so, else the one that last qualified it
+        built = e.iteration if e.iteration is not None else (e.qualification.iteration if e.qualification else None)
+        table.add_row(e.id, e.kind, e.state, verdict, "-" if built is None else str(built), e.description)
     stdout_console().print(table)
 
 

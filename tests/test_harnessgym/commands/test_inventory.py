@@ -73,6 +73,9 @@ async def test_artifacts_are_listed_quarantined_requalified_and_promoted_from_th
     ws, _ = await demo(tmp_path)
     ok, out, _ = await cli(tmp_path, "artifacts", "list", "--workspace", str(ws), "--json")
     assert [(a["id"], a["state"]) for a in json.loads(out)] == [(SERVER_ID, "active")]
+    ok, out, _ = await cli(tmp_path, "artifacts", "list", "--workspace", str(ws))
+    [row] = [line.split() for line in out.splitlines() if line.lstrip().startswith("mcp:")]
+    assert row[2:5] == ["active", "passed", "1"], out  # the iteration that qualified it, when the entry names none
     ok, out, _ = await cli(tmp_path, "artifacts", "show", SERVER_ID, "--workspace", str(ws))
     assert json.loads(out)["kind"] == "mcp"
     ok, out, _ = await cli(tmp_path, "artifacts", "quarantine", "--all", "--reason", "flaky", "--workspace", str(ws))
