@@ -25,9 +25,24 @@ _WATCHED = ("examples", ".harnessgym")
 ``.harnessgym`` (a command run with the repository as its workspace)."""
 
 
+_HOME_STATE = (".claude", ".claude.json", ".codex", ".ray")
+"""The real home's agent and Ray state, which no test may write: watched in CI (``HARNESSGYM_NO_SKIP=1``) only,
+since a developer's own agent sessions change them while the suite runs."""
+
+
 def _tree_listing() -> dict[str, tuple[int, int]]:
-    """Each file's (size, mtime) under the watched folders (bytecode caches aside)."""
+    """Each file's (size, mtime) under the watched folders (bytecode caches aside), and in CI the real home's
+    agent and Ray state (each entry's own size and mtime, and that of what is right inside it)."""
     found: dict[str, tuple[int, int]] = {}
+    if os.environ.get("HARNESSGYM_NO_SKIP") == "1":
+        home = Path.home()
+        for name in _HOME_STATE:
+            for path in [home / name, *(sorted((home / name).iterdir()) if (home / name).is_dir() else [])]:
+                try:
+                    st = os.lstat(path)
+                except OSError:
+                    continue
+                found[str(path)] = (st.st_size, st.st_mtime_ns)
     for top in _WATCHED:
         for root, dirs, files in os.walk(_REPO / top):
             dirs[:] = [d for d in dirs if d not in {"__pycache__", ".pytest_cache"}]
@@ -46,12 +61,12 @@ _LISTING_BEFORE = _tree_listing()
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run when a test wrote, changed or removed a file in the repository's examples or at its root's
-    ``.harnessgym``."""
+    ``.harnessgym`` (or, in CI, the real home's agent and Ray state)."""
     after = _tree_listing()
     touched = sorted(k for k in after.keys() | _LISTING_BEFORE.keys() if after.get(k) != _LISTING_BEFORE.get(k))
     if touched:
         shown = "\n  ".join(touched[:20])
-        print(f"\ntests wrote into the repository's own tree ({len(touched)} files):\n  {shown}")
+        print(f"\ntests wrote where no test may ({len(touched)} files):\n  {shown}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

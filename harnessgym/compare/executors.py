@@ -247,12 +247,13 @@ class ProcessExecutor:
         return None
 
 
-def make_executor(name: str, *, ray_address: str | None = None) -> Executor:
-    """The executor called ``name`` (``--executor``); ``ray_address`` is the cluster of ``ray``."""
+def make_executor(name: str, *, ray_address: str | None = None, ray_cpus_per_trial: float = 1.0) -> Executor:
+    """The executor called ``name`` (``--executor``); ``ray_address`` is the cluster of ``ray`` and
+    ``ray_cpus_per_trial`` what each of its tasks reserves."""
     if name == "ray":
         from harnessgym.compare.ray_executor import RayExecutor
 
-        return RayExecutor(ray_address)
+        return RayExecutor(ray_address, cpus_per_trial=ray_cpus_per_trial)
     executors: dict[str, type[LocalExecutor] | type[ProcessExecutor]] = {
         "local": LocalExecutor, "process": ProcessExecutor}  # fmt: skip
     if name not in executors:

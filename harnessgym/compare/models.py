@@ -46,7 +46,7 @@ InvalidKind = Literal["runner_error", "run_error", "runner_failure", "no_attempt
 model, a worker died, a timeout before the agent's first event); retried, never counted as the task failing."""
 SCHEMA_VERSION = 1
 RESUME_INDEPENDENT = frozenset(
-    {"output_dir", "overwrite", "jobs", "max_retries", "budget_usd", "executor", "ray_address"}
+    {"output_dir", "overwrite", "jobs", "max_retries", "budget_usd", "executor", "ray_address", "ray_cpus_per_trial"}
 )
 """Fields that say how a comparison runs, not what it measures: a resumed comparison may change them."""
 
@@ -104,6 +104,9 @@ class CompareConfig(BaseModel):
     """The Ray cluster of ``executor`` ray: ``HOST:PORT`` of its head node (the GCS port, 6379 by default),
     ``ray://HOST:10001`` (Ray Client) or ``auto`` (the cluster started on this machine); default: $RAY_ADDRESS,
     else ``auto``. A cluster that does not answer refuses the comparison before anything is written."""
+    ray_cpus_per_trial: float = Field(default=1.0, gt=0, le=64, json_schema_extra=_RUNNING)
+    """CPUs Ray reserves for each trial of ``executor`` ray (its ``num_cpus``): a trial mostly waits on its model,
+    so a fraction (``0.25``) lets a node run more trials at once; ``--jobs`` still bounds how many are in flight."""
     artifact_source: Path | None = Field(default=None, json_schema_extra={**_TASK, "path": {"exists": True}})
     """A workspace (or its .harnessgym) whose non-quarantined artifacts the harnessed trials get (default: the
     template's own, if it has a registry)."""

@@ -14,6 +14,7 @@ that fails is an ``infra_error``. Cancelling a trial cancels its task (``ray.can
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -28,9 +29,11 @@ from harnessgym.compare.models import TrialRecord
 from harnessgym.errors import ConfigError
 from harnessgym.events import EventHandler
 
-__all__ = ["CONNECT_TIMEOUT_SECONDS", "RayExecutor", "resolve_address"]
+__all__ = ["CONNECT_TIMEOUT_SECONDS", "RAY_TASK_NAME", "RayExecutor", "resolve_address"]
 
 CONNECT_TIMEOUT_SECONDS = 30.0
+RAY_TASK_NAME = "ray_task.json"
+"""In a trial folder of ``executor`` ray: the node the trial ran on and what Ray reserved for it."""
 """How long :meth:`RayExecutor.open` waits for the cluster to answer."""
 _PROBE_SECONDS = 5.0
 _FIELD = "ray_address"
@@ -73,8 +76,12 @@ class RayExecutor:
 
     name = "ray"
 
-    def __init__(self, address: str | None = None, *, connect_timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self, address: str | None = None, *, connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+        cpus_per_trial: float = 1.0,
+    ) -> None:  # fmt: skip
         self.address = resolve_address(address)
+        self.cpus_per_trial = cpus_per_trial
         self.connect_timeout = connect_timeout
         self._ray: Any = None
         self._task: Any = None
@@ -101,7 +108,7 @@ class RayExecutor:
         from harnessgym.compare.ray_worker import run_on_worker
 
         self._ray = ray
-        self._task = ray.remote(num_cpus=1, max_retries=0, retry_exceptions=False)(run_on_worker)
+        self._task = ray.remote(num_cpus=self.cpus_per_trial, max_retries=0, retry_exceptions=False)(run_on_worker)
 
     def _connect(self, ray: Any) -> None:
         if ray.is_initialized():
@@ -150,6 +157,10 @@ class RayExecutor:
             from harnessgym.compare.ray_worker import unpack
 
             await anyio.to_thread.run_sync(unpack, result["trial"], trial_dir)
+        # Where the task ran and what Ray reserved for it, as Ray's answer said (written after the unpack: a
+        # file of that name in the trial folder that came back is replaced).
+        placed = {"node": str(node), "assigned_resources": result.get("resources") or {}}
+        store.write_atomic(trial_dir / RAY_TASK_NAME, json.dumps(placed, indent=2) + "\n")
         if result.get("error"):
             return infra_record(job, trial_dir, f"on Ray node {node}: {result['error']}")
         record = store.read_model(trial_dir / RECORD_NAME, TrialRecord)

@@ -224,17 +224,32 @@ async def _watch(work: Path, worker: int) -> int:
     return 0
 
 
+def _assigned_resources() -> dict[str, float]:
+    """What Ray reserved for the running task (``{}`` outside one: never starts Ray, which asking would)."""
+    try:
+        import ray
+
+        if not ray.is_initialized():
+            return {}
+        context: Any = ray.get_runtime_context()
+        return {str(k): float(v) for k, v in context.get_assigned_resources().items()}
+    except Exception:  # outside a Ray task, or a Ray without the call: nothing to report
+        return {}
+
+
 def run_on_worker(
     job_json: str, template: bytes, bundle: bytes | None, fake: bytes | None, version: str
 ) -> dict[str, Any]:
     """The Ray task: run the trial ``job_json`` describes; returns ``worker_dir`` (where it ran), ``trial`` (the
-    trial folder as a tar), ``error`` (why there is no record, else None) and ``node`` (this host's name)."""
+    trial folder as a tar), ``error`` (why there is no record, else None), ``node`` (this host's name) and
+    ``resources`` (what Ray reserved for this task: ``{"CPU": 1.0}``)."""
     from mcp_host import __version__
 
     node = os.uname().nodename
+    resources = _assigned_resources()
     if version != __version__:
         return {"error": f"the Ray worker on {node} has harnessgym {__version__}, the comparison {version}; install "
-                "the same version on every node", "node": node}  # fmt: skip
+                "the same version on every node", "node": node, "resources": resources}  # fmt: skip
     root = Path(tempfile.gettempdir()) / ROOT_NAME
     root.mkdir(mode=0o700, exist_ok=True)
     anyio.run(_sweep, root)
@@ -249,7 +264,8 @@ def run_on_worker(
         def add(tar: tarfile.TarFile) -> None:
             tar.add(trial_dir, arcname=".", filter=lambda m: None if str(trial_dir / m.name) in secrets else m)
 
-        return {"worker_dir": str(trial_dir), "trial": _tar(add), "error": error, "node": node}
+        return {"worker_dir": str(trial_dir), "trial": _tar(add), "error": error, "node": node,
+                "resources": resources}  # fmt: skip
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -295,7 +295,9 @@ async def compare_async(
     config = _resolved(config)
     out = OutputLayout(config.output_dir)
     setup, identity = _check(config, out)
-    executor: Executor = make_executor(config.executor, ray_address=config.ray_address)
+    executor: Executor = make_executor(
+        config.executor, ray_address=config.ray_address, ray_cpus_per_trial=config.ray_cpus_per_trial
+    )
     await executor.open()
     # One comparison per output folder at a time (the CLI and a serve client could otherwise write the same
     # trials); the OS releases the lock when its holder dies.

@@ -82,8 +82,10 @@ def main(plan_path: str, result_path: str) -> int:
     plan = json.loads(Path(plan_path).read_text())
     # Short (Ray's socket paths must fit in 107 bytes) and private: TMPDIR of the workers too.
     temp = Path(tempfile.mkdtemp(prefix="hg-ray-", dir="/tmp"))
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "TMPDIR": str(temp / "tmp")}
+    # HOME too: Ray keeps state there (~/.ray, an auth token); the real one is neither read nor written.
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "TMPDIR": str(temp / "tmp"), "HOME": str(temp / "home")}
     (temp / "tmp").mkdir()
+    (temp / "home").mkdir()
     result: dict[str, Any] = {"steps": {}}
     try:
         for step in (s for s in plan["steps"] if not s.get("cluster")):

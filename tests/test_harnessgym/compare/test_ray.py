@@ -87,7 +87,8 @@ async def test_trials_run_as_ray_tasks_and_come_back_whole(tmp_path: Path) -> No
     address = f"127.0.0.1:{port}"
     plan = {"port": port, "steps": [
         {"name": "closed", "argv": _compare(out_closed, fake, source, home, f"127.0.0.1:{closed}"), "timeout": 60},
-        {"name": "compare", "cluster": True, "argv": _compare(out, fake, source, home, address), "timeout": 120},
+        {"name": "compare", "cluster": True, "argv": _compare(out, fake, source, home, address,
+                                                              "--ray-cpus-per-trial", "0.5"), "timeout": 120},
         {"name": "killed", "cluster": True, "argv": _compare(out_killed, killer, source, home, address,
                                                              "--max-retries", "1"), "timeout": 120},
         {"name": "cancelled", "cluster": True, "argv": _compare(out_cancelled, sleeper, source, home, address),
@@ -121,6 +122,8 @@ async def test_trials_run_as_ray_tasks_and_come_back_whole(tmp_path: Path) -> No
         transcript = trial.run_dir / "iterations" / "1" / "attempt.transcript.txt"
         assert transcript.is_file() and "[action]" in transcript.read_text()
         assert (trial_dir / "worker.stdout.txt").exists() and (trial_dir / "job.json").is_file()
+        placed = json.loads((trial_dir / "ray_task.json").read_text())  # Ray reserved what --ray-cpus-per-trial said
+        assert placed["assigned_resources"].get("CPU") == 0.5 and placed["node"], placed
         assert (trial_dir / "home" / ".codex" / "config.toml").read_text() == 'model = "y"\n'
         assert not (trial_dir / "home" / ".codex" / "auth.json").exists(), "the worker's credentials came back"
     harnessed, plain = trials["harnessed"], trials["plain"]

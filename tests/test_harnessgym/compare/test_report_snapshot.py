@@ -50,6 +50,7 @@ async def test_a_comparison_of_one_trial_each_is_reported_whole(tmp_path: Path) 
                 "budget_usd": None,
                 "executor": "local",
                 "ray_address": None,
+                "ray_cpus_per_trial": 1.0,
                 "artifact_source": "<tmp>/source",
                 "output_dir": "<tmp>/out",
                 "trials": 1,
