@@ -25,8 +25,8 @@ class Row:
     what: str
     ours: float
     baseline: float
-    target: float
-    """The largest ratio ours / baseline that meets the target."""
+    target: float | None
+    """The largest ratio ours / baseline that meets the target; None for a figure printed to read beside one."""
     unit: str = "s"
     baseline_name: str = ""
 
@@ -35,10 +35,13 @@ class Row:
         return self.ours / self.baseline if self.baseline > 0 else float("inf")
 
     def line(self) -> str:
-        met = "met" if self.ratio <= self.target else "NOT met"
+        if self.target is None:
+            verdict = "(no target)"
+        else:
+            verdict = f"<= {self.target:g}x  {'met' if self.ratio <= self.target else 'NOT met'}"
         return (
             f"{self.what:<58} {fmt(self.ours, self.unit):>10} {fmt(self.baseline, self.unit):>10} "
-            f"{self.ratio:>7.2f}x  <= {self.target:g}x  {met}   ({self.baseline_name})"
+            f"{self.ratio:>7.2f}x  {verdict}   ({self.baseline_name})"
         )
 
 

@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.json:
         result["overhead"] = [
             {"case": row.what, "ours_ms": row.ours, "upstream_ms": row.baseline, "ratio": row.ratio,
-             "target": row.target, "met": row.ratio <= row.target}
+             "target": row.target, "met": row.target is not None and row.ratio <= row.target}
             for row in overhead_rows(result["latency"])
         ]  # fmt: skip
         print(json.dumps(result, indent=2))

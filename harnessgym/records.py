@@ -62,17 +62,24 @@ MAX_JSON_DEPTH = 64
 
 
 def json_too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether parsed JSON nests lists and objects deeper than ``limit`` (checked without recursion)."""
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
+    """Whether parsed JSON nests lists and objects deeper than ``limit`` (anything below depth ``limit``).
+
+    Level by level, without recursion, and only containers are carried to the next level: a registry of a
+    thousand entries is checked on every read."""
+    level: list[Any] = [value] if isinstance(value, dict | list) else []
+    depth = 0
+    while level:
         if depth > limit:
             return True
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return False
+        deeper: list[Any] = []
+        for item in level:
+            children = item.values() if isinstance(item, dict) else item
+            if depth == limit and children:
+                return True  # a child, container or not, would sit at depth limit + 1
+            deeper.extend(c for c in children if isinstance(c, dict | list))
+        level = deeper
+        depth += 1
+    return depth == 0 and limit < 0  # a bare scalar sits at depth 0
 
 
 def utcnow() -> datetime:

@@ -80,7 +80,7 @@ def has_verdict(layout: Layout, entry: ArtifactEntry, verdicts: VerdictStore | N
         return False
     # The verdict files are harnessgym's own (outside the workspace); one unchanged since it was read is not
     # read again: a run asks about every artifact in several phases of every iteration.
-    path = verdicts.dir / "verdicts" / f"artifact-{digest}.json"
+    path = f"{os.fspath(verdicts.dir)}/verdicts/artifact-{digest}.json"  # a str: asked per entry, several times
     try:
         st = os.stat(path, follow_symlinks=False)
         identity: tuple[int, ...] | None = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
@@ -98,7 +98,7 @@ def has_verdict(layout: Layout, entry: ArtifactEntry, verdicts: VerdictStore | N
     return passed_for == entry.id
 
 
-_READ_VERDICTS: dict[Path, tuple[tuple[int, ...], str | None]] = {}
+_READ_VERDICTS: dict[str, tuple[tuple[int, ...], str | None]] = {}
 
 
 def needs_qualification(layout: Layout, registry: Registry) -> tuple[list[ArtifactEntry], list[str]]:

@@ -8,7 +8,7 @@ breaking the loop. Upstream 0.1.1 registries (``version: 1``, quarantine kept in
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
@@ -109,21 +109,22 @@ def _unusable_path(raw: str) -> str | None:
         return "holds a NUL character"
     if len(raw.encode("utf-8", "surrogateescape")) > _MAX_PATH_BYTES:
         return f"is longer than {_MAX_PATH_BYTES} bytes"
-    if any(len(part.encode("utf-8", "surrogateescape")) > _MAX_NAME_BYTES for part in PurePosixPath(raw).parts):
+    if len(raw) > _MAX_NAME_BYTES // 4 and any(  # a name of 63 characters or fewer holds at most 252 bytes
+        len(part.encode("utf-8", "surrogateescape")) > _MAX_NAME_BYTES for part in raw.split("/")
+    ):
         return f"has a name longer than {_MAX_NAME_BYTES} bytes"
     return None
 
 
 def _relative_path(raw: str, workspace: Path) -> str | None:
     """The workspace-relative form of ``raw``, or None when it points outside the workspace."""
-    path = Path(raw)
-    if path.is_absolute():
+    if raw.startswith("/"):
         try:
-            path = path.resolve().relative_to(workspace.resolve())
+            raw = Path(raw).resolve().relative_to(workspace.resolve()).as_posix()
         except (ValueError, OSError, RuntimeError):  # outside, or a symlink loop that leads nowhere
             return None
     parts: list[str] = []
-    for part in PurePosixPath(path.as_posix()).parts:
+    for part in raw.split("/"):  # as a relative PurePosixPath splits it, without building one per entry
         if part in ("", "."):
             continue
         if part == "..":

@@ -20,7 +20,7 @@ import anyio
 from harnessgym.loop.context import RunContext
 from mcp_host import HostUnavailableError, host_dir, host_env, kill_tree, list_tools, open_regular, spawn
 
-__all__ = ["HOST_IDLE_SECONDS", "ensure_host", "host_argv", "stop_host"]
+__all__ = ["HOST_IDLE_SECONDS", "ensure_host", "host_argv", "prestart_host", "stop_host"]
 
 HOST_IDLE_SECONDS = 3600.0
 """A run's host exits after this long without a client, should the run that owns it vanish."""
@@ -36,27 +36,45 @@ def host_argv(workspace: str, idle: float = HOST_IDLE_SECONDS, pass_env: Sequenc
     return argv
 
 
+async def prestart_host(ctx: RunContext) -> None:
+    """Start the workspace's host now, without waiting for it, when a phase is about to qualify an MCP server:
+    its start (the MCP SDK's imports, most of a second on a loaded machine) then overlaps qualification rather
+    than delaying the next session. It serves nothing until an activation lists a server, and picks that up
+    live; the run stops it at the end like any host it started. A failure here is reported by :func:`ensure_host`."""
+    await _start(ctx)
+
+
+async def _start(ctx: RunContext) -> str | None:
+    """Spawn the run's host unless one already serves the workspace; None, or why it could not start."""
+    ws = ctx.layout.workspace
+    if (ctx.host is not None and ctx.host.returncode is None) or await _answers(ctx):
+        return None
+    log = host_dir(ws) / "daemon.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        err = open_regular(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    except OSError:
+        err = os.open(os.devnull, os.O_WRONLY)
+    try:
+        passed = ctx.config.mcp_pass_env  # the user's choice: these reach the host, secret-named or not
+        env = {**host_env({**os.environ, **ctx.env}), **{n: os.environ[n] for n in passed if n in os.environ}}
+        argv = host_argv(str(ws), pass_env=passed)
+        ctx.host = await spawn(argv, cwd=ws, env=env, stdin=None, stdout=None, stderr=err)
+    except OSError as exc:
+        return f"the run's MCP host could not be started: {exc}"
+    finally:
+        os.close(err)
+    return None
+
+
 async def ensure_host(ctx: RunContext) -> str | None:
     """Make sure the workspace's host is up and lists every activated server's tools; None, or what is wrong."""
     if ctx.activation is None or not ctx.activation.mcp_servers:
         return None
     ws = ctx.layout.workspace
-    if (ctx.host is None or ctx.host.returncode is not None) and not await _answers(ctx):
-        log = host_dir(ws) / "daemon.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            err = open_regular(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-        except OSError:
-            err = os.open(os.devnull, os.O_WRONLY)
-        try:
-            passed = ctx.config.mcp_pass_env  # the user's choice: these reach the host, secret-named or not
-            env = {**host_env({**os.environ, **ctx.env}), **{n: os.environ[n] for n in passed if n in os.environ}}
-            argv = host_argv(str(ws), pass_env=passed)
-            ctx.host = await spawn(argv, cwd=ws, env=env, stdin=None, stdout=None, stderr=err)
-        except OSError as exc:
-            return f"the run's MCP host could not be started: {exc}"
-        finally:
-            os.close(err)
+    problem = await _start(ctx)
+    if problem is not None:
+        return problem
     # The host follows the active set by polling it: wait until it offers what was just activated, so the
     # session's first tools/list has it (a server that cannot start is reported after a while instead).
     wanted = {s.name for s in ctx.activation.mcp_servers}

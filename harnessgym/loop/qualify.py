@@ -14,6 +14,7 @@ from harnessgym.artifacts.qualification import (
 from harnessgym.loop import prompting
 from harnessgym.loop.agent import run_agent_phase
 from harnessgym.loop.context import RunContext
+from harnessgym.loop.host import prestart_host
 from harnessgym.records import ArtifactNote, IterationRecord
 
 __all__ = ["activate", "qualify"]
@@ -42,6 +43,8 @@ async def qualify(ctx: RunContext, record: IterationRecord) -> None:
                             for e in candidates]  # fmt: skip
         return
     store.write_registry(ctx.layout, registry)
+    if any(e.kind == "mcp" for e in candidates):
+        await prestart_host(ctx)  # its start overlaps the qualification below
     session = record.phases["build"].session_id if "build" in record.phases else None
     attempt = 1
     while True:

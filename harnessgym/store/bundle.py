@@ -94,10 +94,7 @@ def read_registry(layout: Layout) -> tuple[Registry, list[str]]:
         return Registry(), [] if missing else problems
     registry, more = parse_registry(data, layout.workspace)
     if raw is not None:
-        _PARSED.pop(layout.workspace, None)
-        while len(_PARSED) >= _KEEP_WORKSPACES:  # a long-lived process (serve) meets many workspaces
-            del _PARSED[next(iter(_PARSED))]
-        _PARSED[layout.workspace] = (raw, registry.model_dump_json(), tuple(problems + more))
+        _remember(layout, raw, registry.model_dump_json(), tuple(problems + more))
     return registry, problems + more
 
 
@@ -108,15 +105,67 @@ def write_registry(layout: Layout, registry: Registry) -> None:
         data, _ = load_json(layout.registry, "registry.json", "")
         if not isinstance(data, dict):
             os.replace(layout.registry, layout.registry_unreadable)
-    write_model(layout.registry, registry)
+    text = write_model(layout.registry, registry)
+    if _reads_back_as_written(registry):  # the next read of these bytes needs no parse (phases re-read it)
+        _remember(layout, text.encode("utf-8"), text, ())
+
+
+def _remember(layout: Layout, raw: bytes, parsed: str, problems: tuple[str, ...]) -> None:
+    _PARSED.pop(layout.workspace, None)
+    while len(_PARSED) >= _KEEP_WORKSPACES:  # a long-lived process (serve) meets many workspaces
+        del _PARSED[next(iter(_PARSED))]
+    _PARSED[layout.workspace] = (raw, parsed, problems)
+
+
+def _reads_back_as_written(registry: Registry) -> bool:
+    """Whether :func:`parse_registry` of what :func:`write_registry` wrote gives ``registry`` back, no problem
+    found: what it would change (a second entry of one id, an empty string it reads as none, a path it would
+    normalize, a qualification kept in the metadata) is checked here, and anything else is parsed again."""
+    seen: set[str] = set()
+    for entry in registry.artifacts:
+        if not entry.id or entry.id in seen or entry.created_at == "" or entry.quarantine_reason == "":
+            return False
+        if (entry.qualification is None and "qualification" in entry.metadata) or isinstance(entry.iteration, bool):
+            return False
+        path = entry.path
+        if path != path.strip() or "\0" in path or len(path) > 1024 or path.startswith("/"):
+            return False
+        if any(part in ("", ".", "..") or len(part) > 63 for part in path.split("/")):
+            return False
+        seen.add(entry.id)
+    return True
 
 
 def _artifact_files(root: Path, workspace: Path) -> Iterable[Path]:
-    """Regular files under ``root``; a symlink counts only when it stays inside ``workspace``."""
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
-            if not path.is_symlink() or is_inside(workspace, path):
-                yield path
+    """Regular files under ``root``; a symlink counts only when it stays inside ``workspace``.
+
+    What ``sorted(root.rglob("*"))`` would list, in its order (the order a folder's digest reads them in), from
+    one ``scandir`` per folder: linked folders are not entered, bytecode is left out."""
+    found: list[tuple[tuple[str, ...], str, bool]] = []
+    pending: list[tuple[str, tuple[str, ...]]] = [(os.fspath(root), ())]
+    cache_dir = "__pycache__" in root.parts
+    while pending:
+        folder, parts = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError:
+            continue
+        for entry in entries:
+            names = (*parts, entry.name)
+            try:
+                link = entry.is_symlink()
+                if entry.is_dir() and not link:
+                    pending.append((entry.path, names))
+                usable = entry.is_file()
+            except OSError:
+                continue
+            if usable and not cache_dir and "__pycache__" not in names:
+                if os.path.splitext(entry.name)[1] not in (".pyc", ".pyo"):
+                    found.append((names, entry.path, link))
+    for _, path, link in sorted(found):
+        if not link or is_inside(workspace, Path(path)):
+            yield Path(path)
 
 
 def discover_artifacts(layout: Layout) -> list[tuple[str, str]]:
@@ -146,15 +195,16 @@ def sync_registry(layout: Layout, registry: Registry, iteration: int | None) -> 
     """Add artifact files nobody registered; drop entries whose files are gone. Returns what changed."""
     notes: list[str] = []
     kept: list[ArtifactEntry] = []
+    top = os.fspath(layout.workspace)
     for entry in registry.artifacts:
-        if (layout.workspace / entry.path).exists():
+        if os.path.exists(os.path.join(top, entry.path)):
             kept.append(entry)
         else:
             notes.append(f"artifact {entry.id!r} was deleted ({entry.path} is gone); it left the registry")
     registry.artifacts = kept
     known = {e.path for e in kept} | {str(Path(e.path).parent / "SKILL.md") for e in kept if e.kind == "skill"}
     for kind, rel in discover_artifacts(layout):
-        if rel in known or str(Path(rel).parent) in known:
+        if rel in known or os.path.dirname(rel) in known:
             continue
         parsed, _ = parse_registry({"schema_version": 1, "artifacts": [{"kind": kind, "path": rel}]}, layout.workspace)
         new = parsed.artifacts[0]
@@ -175,7 +225,7 @@ def artifact_root(layout: Layout, entry: ArtifactEntry) -> Path:
 
 
 Identity = tuple[tuple[str, int, int, int, int, int, int], ...]
-_DIGESTS: dict[Path, tuple[Identity, int, str, Identity | None]] = {}
+_DIGESTS: dict[str, tuple[Identity, int, str, Identity | None]] = {}
 """Per artifact root: the identity of every file it held (as harnessgym measured it: name, device, inode,
 size, mode, mtime and ctime), when that was measured, and the digest then read. Never what the workspace says."""
 _RACY_NS = 100_000_000
@@ -207,13 +257,11 @@ def settled(identity: Identity, measured_at: int) -> bool:
     return all(f[6] < measured_at - _RACY_NS for f in identity if f[4] and not stat.S_ISDIR(f[4]))
 
 
-def _plain_file(workspace: Path, root: Path) -> Identity | None:
-    """For a regular file (no link) under folders that are no links, up to ``workspace``: the identity of the
+def _plain_file(top: str, path: str) -> Identity | None:
+    """For a regular file (no link) under folders that are no links, up to ``top`` (the workspace): the identity of the
     file and of every one of those folders, which shows any change that could make it resolve elsewhere (a
     folder swapped for a link, or moved); None for anything else (a link, a folder), checked in full."""
     out = []
-    path = os.fspath(root)
-    top = os.fspath(workspace)
     try:
         st = os.lstat(path)
         if not stat.S_ISREG(st.st_mode):
@@ -241,17 +289,24 @@ def artifact_digest(layout: Layout, entry: ArtifactEntry) -> str | None:
     even one that puts the size and mtime back, and on every ``utime``. A plain file (the common case) also
     keeps the identity of its folders up to the workspace, so a check that it is still inside costs a few
     ``lstat`` calls rather than resolving its path."""
-    root = artifact_root(layout, entry)
-    kept = _DIGESTS.get(root)
+    top = os.fspath(layout.workspace)
+    # A file artifact is named without building a Path: this is asked per entry, several times an iteration.
+    root = artifact_root(layout, entry) if entry.kind in ("skill", "mcp") else None
+    key = os.fspath(root) if root is not None else os.path.join(top, entry.path)
+    kept = _DIGESTS.get(key)
     if kept is not None and kept[3] is not None:
-        plain = _plain_file(layout.workspace, root)
+        plain = _plain_file(top, key)
         if plain is not None and plain == kept[3] and settled(plain[:1], kept[1]):
             return kept[2]
+    root = root if root is not None else Path(key)
     measured_at = time.time_ns()
-    plain = _plain_file(layout.workspace, root)
-    if not is_inside(layout.workspace, root):
+    plain = _plain_file(top, key)
+    if plain is None and not is_inside(layout.workspace, root):  # a plain file is inside: no link on its way
         return None
-    files = [root] if root.is_file() else list(_artifact_files(root, layout.workspace)) if root.is_dir() else []
+    if plain is not None:
+        files = [root]
+    else:
+        files = [root] if root.is_file() else list(_artifact_files(root, layout.workspace)) if root.is_dir() else []
     if not files:
         return None
     identity = files_identity(root, files)
@@ -263,7 +318,7 @@ def artifact_digest(layout: Layout, entry: ArtifactEntry) -> str | None:
             return value
     if len(_DIGESTS) >= _KEEP_DIGESTS:
         _DIGESTS.clear()
-    _DIGESTS[root] = (identity, measured_at, value, plain)
+    _DIGESTS[key] = (identity, measured_at, value, plain)
     return value
 
 

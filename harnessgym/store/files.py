@@ -32,9 +32,9 @@ __all__ = [
 M = TypeVar("M", bound=BaseModel)
 
 
-def write_model(path: Path, model: BaseModel) -> None:
-    """Write a record atomically; a full disk raises :class:`~harnessgym.errors.DiskFullError` naming the file
-    and the space it needed."""
+def write_model(path: Path, model: BaseModel) -> str:
+    """Write a record atomically and return the text written; a full disk raises
+    :class:`~harnessgym.errors.DiskFullError` naming the file and the space it needed."""
     text = model.model_dump_json(indent=2) + "\n"
     try:
         write_atomic(path, text)
@@ -42,6 +42,7 @@ def write_model(path: Path, model: BaseModel) -> None:
         if exc.errno in NO_SPACE_ERRNOS and not isinstance(exc, DiskFullError):
             raise DiskFullError(path, len(text.encode("utf-8", "surrogateescape"))) from exc
         raise
+    return text
 
 
 def read_model(path: Path, model: type[M]) -> M | None:

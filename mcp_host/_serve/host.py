@@ -63,8 +63,9 @@ class HostOptions(BaseModel):
     """Also listen on the workspace's unix socket (for ``harnessgym mcp call``)."""
     idle_timeout: float | None = None
     """Without stdio: exit after this many seconds with no client connected."""
-    poll_interval: float = 0.25
-    """Seconds between checks of the active-set file."""
+    poll_interval: float = 0.05
+    """Seconds between checks of the active-set file (one ``stat``): a host started ahead of an activation
+    serves it this soon after."""
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     """Largest message accepted from a client or a server."""
     health: HealthPolicy = HealthPolicy()

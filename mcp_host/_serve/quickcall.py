@@ -18,6 +18,8 @@ import time
 from mcp_host._paths import private_dir, socket_file
 from mcp_host._wire import LATEST_VERSION
 
+PAIR_META = "harnessgym/pair"  # mcp_host._serve.relaying.PAIR_META, not imported: that module needs anyio
+
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `mcp call` must not pay for importing typing
 if TYPE_CHECKING:
     from pathlib import Path
@@ -136,15 +138,22 @@ def quick_call(
             "clientInfo": {"name": "harnessgym-mcp-call", "version": "quick"},
             "_meta": {"harnessgym/run": run_tag_from_env()},
         }
-        # One round trip for the handshake and the list: the host answers in order, so the list comes after
-        # the initialize answer (which sets the session's run tag).
+        # One round trip for the handshake and the call: the host answers in order (the initialize answer, which
+        # sets the session's run tag, comes first), and the call names its tool by (server, tool), so no list
+        # is needed to find the host's name for it. A pair the host does not know is an error, never a call.
         hello = conn.ask("initialize", params)
-        listed = conn.ask("tools/list", None)
-        conn.send(hello, {"jsonrpc": "2.0", "method": "notifications/initialized"}, listed)
-        reply = conn.answer(hello["id"])
-        if reply is None or "error" in reply:
+        call = conn.ask("tools/call", {"name": f"{server}__{tool}", "arguments": arguments,
+                                       "_meta": {PAIR_META: [server, tool]}})  # fmt: skip
+        conn.send(hello, {"jsonrpc": "2.0", "method": "notifications/initialized"}, call)
+        reply = conn.answer(call["id"])
+        if reply is None:
             return None
-        listing = conn.answer(listed["id"])
+        error = reply.get("error")
+        data = error.get("data") if isinstance(error, dict) else None
+        if not (isinstance(data, dict) and data.get(PAIR_META) == "unknown"):
+            return reply
+        # A host of an older harnessgym, or a tool that is not served: find it in the list, as before.
+        listing = conn.request("tools/list", None)
         tools = (listing or {}).get("result", {}).get("tools", [])
         names = [t["name"] for t in tools if isinstance(t, dict) and _owner(t) == (server, tool)]
         if not names:

@@ -21,11 +21,15 @@ from mcp_host._serve.telemetry import CallStatus, TelemetryWriter
 from mcp_host._supervise.downstream import Downstream
 from mcp_host._wire import jsonrpc
 
-__all__ = ["RESOURCE_NOT_FOUND", "Relaying", "leading_id"]
+__all__ = ["PAIR_META", "RESOURCE_NOT_FOUND", "Relaying", "leading_id"]
 
 log = logging.getLogger(__name__)
 
 RESOURCE_NOT_FOUND = -32002
+PAIR_META = "harnessgym/pair"
+"""A ``tools/call`` may name its tool by ``[server, tool]`` under this ``_meta`` key instead of by the host's
+qualified name: ``harnessgym mcp call`` then needs no ``tools/list`` first. A pair the host does not serve is
+a JSON-RPC error whose ``data`` is ``{PAIR_META: "unknown"}``, never a call."""
 
 
 class Relaying:
@@ -33,6 +37,7 @@ class Relaying:
 
     servers: dict[str, Downstream]
     names: dict[str, tuple[str, str]]
+    pair_names: dict[tuple[str, str], str]
     surfaces: Surfaces
     telemetry: TelemetryWriter | None
     progress: dict[int, tuple[Session, Any]]
@@ -107,10 +112,10 @@ class Relaying:
         rid, params = msg.get("id"), msg.get("params")
         if not isinstance(rid, str | int) or isinstance(rid, bool) or not isinstance(params, dict):
             return False
-        name, arguments, meta = params.get("name"), params.get("arguments"), params.get("_meta")
-        target = self.names.get(name) if isinstance(name, str) else None
+        arguments, meta = params.get("arguments"), params.get("_meta")
+        name, target = self._tool_of(params)
         server = self.servers.get(target[0]) if target else None
-        if target is None or server is None or rid in session.calls:
+        if name is None or target is None or server is None or rid in session.calls:
             return False
         if (arguments is not None and not isinstance(arguments, dict)) or (
             isinstance(meta, dict) and "progressToken" in meta
@@ -118,8 +123,7 @@ class Relaying:
             return False
         call = RelayedCall(session, rid, server, target[1], name, arguments, telemetry=self.telemetry,  # type: ignore[arg-type]
                            progress=self.progress)  # fmt: skip
-        out = dict(params)
-        out["name"] = target[1]
+        out = self._outgoing(params, target[1])
         if not server.send_now({"jsonrpc": "2.0", "id": 0, "method": "tools/call", "params": out}, call):
             return False
         session.calls[rid] = call
@@ -129,13 +133,45 @@ class Relaying:
         await self._wait_ready()
         await self._call(session, rid, params)
 
-    async def _call(self, session: Session, rid: Any, params: dict[str, Any]) -> None:
+    def _tool_of(self, params: dict[str, Any]) -> tuple[str | None, tuple[str, str] | None]:
+        """The qualified name and (server, tool) a ``tools/call`` asks for: by its name, or by the pair it
+        names under :data:`PAIR_META` (which then decides, whatever the name says)."""
+        meta = params.get("_meta")
+        if isinstance(meta, dict) and PAIR_META in meta:
+            pair = meta[PAIR_META]
+            if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
+                return None, None
+            name = self.pair_names.get((pair[0], pair[1]))
+            return name, (pair[0], pair[1]) if name is not None else None
         name = params.get("name")
-        target = self.names.get(name) if isinstance(name, str) else None
+        return (name, self.names.get(name)) if isinstance(name, str) else (None, None)
+
+    @staticmethod
+    def _outgoing(params: dict[str, Any], tool: str) -> dict[str, Any]:
+        """The params the owning server gets: its own tool name, and no pair of ours in ``_meta``."""
+        out = dict(params)
+        out["name"] = tool
+        meta = params.get("_meta")
+        if isinstance(meta, dict) and PAIR_META in meta:
+            rest = {k: v for k, v in meta.items() if k != PAIR_META}
+            if rest:
+                out["_meta"] = rest
+            else:
+                del out["_meta"]
+        return out
+
+    async def _call(self, session: Session, rid: Any, params: dict[str, Any]) -> None:
+        name, target = self._tool_of(params)
         server = self.servers.get(target[0]) if target else None
         if (target is None or server is None) and not self.ready.is_set():
             self._tg.start_soon(self._call_when_ready, session, rid, params)
             return
+        meta = params.get("_meta")
+        if (target is None or server is None) and isinstance(meta, dict) and PAIR_META in meta:
+            message = f"no tool of this host is {meta[PAIR_META]!r} (server, tool)"[:500]
+            await session.send(jsonrpc.error(rid, jsonrpc.INVALID_PARAMS, message, {PAIR_META: "unknown"}))
+            return
+        name = name if name is not None else params.get("name")
         if target is None or server is None:
             text = f"Unknown tool: {name}"
             await session.send(jsonrpc.result(rid, {"content": [{"type": "text", "text": text}], "isError": True}))
@@ -160,14 +196,12 @@ class Relaying:
             progress=self.progress,
         )
         session.calls[rid] = call
-        out = dict(params)
-        out["name"] = target[1]
-        meta = params.get("_meta")
+        out = self._outgoing(params, target[1])
         if isinstance(meta, dict) and "progressToken" in meta:
             self._tokens += 1
             call.token = self._tokens
             self.progress[call.token] = (session, meta["progressToken"])
-            out["_meta"] = {**meta, "progressToken": call.token}
+            out["_meta"] = {**out["_meta"], "progressToken": call.token}
         msg = {"jsonrpc": "2.0", "id": 0, "method": "tools/call", "params": out}
         # A small request to a running server goes out inline (an atomic non-blocking write). Anything else is
         # never awaited here: a server that stops reading its stdin blocks the write, and this session's calls

@@ -111,6 +111,7 @@ class Router(Relaying):
         self.servers: dict[str, Downstream] = {}
         self.order: list[str] = []
         self.names: dict[str, tuple[str, str]] = {}
+        self.pair_names: dict[tuple[str, str], str] = {}
         self.tool_list: list[dict[str, Any]] = []
         self.surfaces = Surfaces(prefix=prefix)
         self.sessions: set[Session] = set()
@@ -178,6 +179,8 @@ class Router(Relaying):
         try:
             await server.ensure_running()
         except ServerError as exc:
+            if server.state == "stopped" or self.servers.get(server.name) is not server:
+                return  # stopped on purpose while it started (the host exiting, the active set changed)
             log.warning("%s%s", exc, "; retrying" if attempts > 1 else "")
             if attempts > 1:
                 self._tg.start_soon(self._start_one, server, attempts - 1)
@@ -198,6 +201,7 @@ class Router(Relaying):
         changed."""
         active = [s for name in self.order if (s := self.servers.get(name)) is not None]
         self.names, self.tool_list = build_catalog([(s.name, s.tools) for s in active], prefix=self.prefix)
+        self.pair_names = {pair: name for name, pair in self.names.items()}
         digest = hashlib.sha256(jsonrpc.dumps(self.tool_list)).hexdigest()
         if digest != self._list_digest:
             changed = bool(self._list_digest)

@@ -107,7 +107,8 @@ def call(rid: object, params: dict) -> None:
     args = params.get("arguments") or {}
     meta = params.get("_meta") or {}
     if name in ("echo", *EXTRA):
-        result = text(json.dumps({"server": NAME, "tool": name, "args": args}))
+        shown = {"server": NAME, "tool": name, "args": args}
+        result = text(json.dumps({**shown, "meta": meta} if meta else shown))
     elif name == "big":
         result = text("x" * int(args.get("size", 1000)))
     elif name == "sleep":

@@ -140,3 +140,39 @@ async def test_a_call_to_a_running_host_is_answered_before_click_or_pydantic_loa
     assert not {"click", "pydantic", "anyio", "mcp"} & loaded(out["quick.err"])
     lines = [json.loads(line) for line in (tmp_path / ".harnessgym" / "mcp_calls.jsonl").read_text().splitlines()]
     assert [(r["run_id"], r["iteration"], r["phase"]) for r in lines] == [("quick-run", 2, "attempt")] * 2
+
+
+async def test_a_quick_call_names_its_tool_by_server_and_tool_and_an_unknown_pair_calls_nothing(
+    tmp_path: Path,
+) -> None:
+    """The fast path sends the handshake and the call at once, naming the tool by (server, tool): a tool whose
+    host name is not ``server__tool`` (here one the host had to rename) is still found, the pair never reaches
+    the server, and a pair the host does not serve is refused without a call (the full path then explains)."""
+    from mcp_host._serve.callclient import call_tool
+    from mcp_host._serve.quickcall import quick_call
+
+    write_active_servers(tmp_path, [load_manifest(make_manifest(tmp_path, "nl", framing="newline"), tmp_path)])
+    calls = tmp_path / ".harnessgym" / "mcp_calls.jsonl"
+    try:
+        with anyio.fail_after(60):
+            await call_tool(tmp_path, "nl", "add_tool", {"name": "odd.name"}, idle_timeout=30)  # starts the daemon
+            reply = None
+            while reply is None:  # the host lists the server's tools again after its list_changed
+                reply = await anyio.to_thread.run_sync(lambda: quick_call(tmp_path, "nl", "odd.name", {"x": 1}))
+                await anyio.sleep(0.05)
+            # the toy server's own name, the tool's own name, and no "meta": the pair was not passed on
+            assert json.loads(reply["result"]["content"][0]["text"]) == {
+                "server": "toy", "tool": "odd.name", "args": {"x": 1}}  # fmt: skip
+            recorded = [json.loads(line) for line in calls.read_text().splitlines()]
+            assert recorded[-1]["tool_name"] == "odd.name" and recorded[-1]["status"] == "completed"
+            before = len(recorded)
+            assert await anyio.to_thread.run_sync(lambda: quick_call(tmp_path, "nl", "missing", {})) is None
+            assert await anyio.to_thread.run_sync(lambda: quick_call(tmp_path, "elsewhere", "echo", {})) is None
+            assert len(calls.read_text().splitlines()) == before
+    finally:
+        for pid in [p for p in _processes_mentioning(str(tmp_path)) if p != os.getpid()]:
+            await kill_tree(pid, grace=1.0)
+            with contextlib.suppress(ChildProcessError):
+                await anyio.to_thread.run_sync(os.waitpid, pid, 0)
+        for pid in marked_processes(tmp_path):
+            await kill_tree(pid, grace=1.0)
