@@ -52,15 +52,19 @@ def activate(
     run_id: str | None = None,
     iteration: int | None = None,
     copy_to: Path | None = None,
+    checked: frozenset[str] = frozenset(),
 ) -> ActivationRecord:
-    """Make exactly the ``active`` artifacts visible; write ``.harnessgym/activation.json`` (and ``copy_to``)."""
+    """Make exactly the ``active`` artifacts visible; write ``.harnessgym/activation.json`` (and ``copy_to``).
+
+    ``checked``: ids whose verdict the caller asked :func:`has_verdict` about a moment ago, in the same step
+    (nothing awaited in between), and found passing; they are not asked again."""
     record = ActivationRecord(run_id=run_id, iteration=iteration)
     active = []
     verdicts = VerdictStore(layout.workspace)
     for entry in registry.artifacts:
         if entry.state != "active":
             continue
-        if has_verdict(layout, entry, verdicts):
+        if entry.id in checked or has_verdict(layout, entry, verdicts):
             active.append(entry)
         else:
             record.warnings.append(

@@ -141,6 +141,11 @@ def _artifact_files(root: Path, workspace: Path) -> Iterable[Path]:
 
     What ``sorted(root.rglob("*"))`` would list, in its order (the order a folder's digest reads them in), from
     one ``scandir`` per folder: linked folders are not entered, bytecode is left out."""
+    return (Path(path) for path, _ in _artifact_names(root, workspace))
+
+
+def _artifact_names(root: Path, workspace: Path) -> list[tuple[str, tuple[str, ...]]]:
+    """:func:`_artifact_files` as (full path, names below ``root``), without a Path per file."""
     found: list[tuple[tuple[str, ...], str, bool]] = []
     pending: list[tuple[str, tuple[str, ...]]] = [(os.fspath(root), ())]
     cache_dir = "__pycache__" in root.parts
@@ -163,9 +168,7 @@ def _artifact_files(root: Path, workspace: Path) -> Iterable[Path]:
             if usable and not cache_dir and "__pycache__" not in names:
                 if os.path.splitext(entry.name)[1] not in (".pyc", ".pyo"):
                     found.append((names, entry.path, link))
-    for _, path, link in sorted(found):
-        if not link or is_inside(workspace, Path(path)):
-            yield Path(path)
+    return [(path, names) for names, path, link in sorted(found) if not link or is_inside(workspace, Path(path))]
 
 
 def discover_artifacts(layout: Layout) -> list[tuple[str, str]]:
@@ -175,19 +178,23 @@ def discover_artifacts(layout: Layout) -> list[tuple[str, str]]:
         root = layout.root / dirname
         if not root.is_dir() or not is_inside(layout.workspace, root):
             continue
-        if kind == "skill":
-            paths = [p for p in _artifact_files(root, layout.workspace) if p.name == "SKILL.md"]
-        elif kind == "mcp":
-            by_dir: dict[Path, Path] = {}
-            for p in _artifact_files(root, layout.workspace):
-                if p.name in MCP_MANIFEST_NAMES:
-                    best = by_dir.get(p.parent)
-                    if best is None or MCP_MANIFEST_NAMES.index(p.name) < MCP_MANIFEST_NAMES.index(best.name):
-                        by_dir[p.parent] = p
-            paths = sorted(by_dir.values())
-        else:
-            paths = list(_artifact_files(root, layout.workspace))
-        found.extend((kind, p.relative_to(layout.workspace).as_posix()) for p in paths)
+        files = _artifact_names(root, layout.workspace)
+        if kind in ("skill", "mcp"):
+            paths = [Path(p) for p, _ in files]
+            if kind == "skill":
+                paths = [p for p in paths if p.name == "SKILL.md"]
+            else:
+                by_dir: dict[Path, Path] = {}
+                for p in paths:
+                    if p.name in MCP_MANIFEST_NAMES:
+                        best = by_dir.get(p.parent)
+                        if best is None or MCP_MANIFEST_NAMES.index(p.name) < MCP_MANIFEST_NAMES.index(best.name):
+                            by_dir[p.parent] = p
+                paths = sorted(by_dir.values())
+            found.extend((kind, p.relative_to(layout.workspace).as_posix()) for p in paths)
+        else:  # one file an artifact, often many: named by strings (``root`` is a plain folder under the workspace)
+            base = root.relative_to(layout.workspace).as_posix()
+            found.extend((kind, "/".join((base, *names))) for _, names in files)
     return found
 
 

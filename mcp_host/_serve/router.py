@@ -179,7 +179,7 @@ class Router(Relaying):
         try:
             await server.ensure_running()
         except ServerError as exc:
-            if server.state == "stopped" or self.servers.get(server.name) is not server:
+            if server.stopping or self.servers.get(server.name) is not server:
                 return  # stopped on purpose while it started (the host exiting, the active set changed)
             log.warning("%s%s", exc, "; retrying" if attempts > 1 else "")
             if attempts > 1:

@@ -238,6 +238,11 @@ class Downstream(ServerReading):
         stderr = ("; stderr tail: " + " | ".join(tail)[-800:]) if tail else ""
         return f"server {self.name!r}{code}: {what}{stderr}"
 
+    @property
+    def stopping(self) -> bool:
+        """Whether :meth:`stop` (or a wedged kill) came since the last start: what fails now was stopped on purpose."""
+        return self._stopping
+
     async def stop(self) -> None:
         """Stop the server and every process it started. Idempotent."""
         self._stopping = True
