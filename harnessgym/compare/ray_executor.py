@@ -32,9 +32,10 @@ from harnessgym.events import EventHandler
 __all__ = ["CONNECT_TIMEOUT_SECONDS", "RAY_TASK_NAME", "RayExecutor", "resolve_address"]
 
 CONNECT_TIMEOUT_SECONDS = 30.0
-RAY_TASK_NAME = "ray_task.json"
-"""In a trial folder of ``executor`` ray: the node the trial ran on and what Ray reserved for it."""
 """How long :meth:`RayExecutor.open` waits for the cluster to answer."""
+RAY_TASK_NAME = "ray_task.json"
+"""In a trial folder of ``executor`` ray: the node the trial ran on (host name and Ray's node id) and what Ray
+reserved for it."""
 _PROBE_SECONDS = 5.0
 _FIELD = "ray_address"
 
@@ -159,7 +160,11 @@ class RayExecutor:
             await anyio.to_thread.run_sync(unpack, result["trial"], trial_dir)
         # Where the task ran and what Ray reserved for it, as Ray's answer said (written after the unpack: a
         # file of that name in the trial folder that came back is replaced).
-        placed = {"node": str(node), "assigned_resources": result.get("resources") or {}}
+        placed = {
+            "node": str(node),
+            "node_id": result.get("node_id"),
+            "assigned_resources": result.get("resources") or {},
+        }
         store.write_atomic(trial_dir / RAY_TASK_NAME, json.dumps(placed, indent=2) + "\n")
         if result.get("error"):
             return infra_record(job, trial_dir, f"on Ray node {node}: {result['error']}")

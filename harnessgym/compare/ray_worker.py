@@ -224,17 +224,19 @@ async def _watch(work: Path, worker: int) -> int:
     return 0
 
 
-def _assigned_resources() -> dict[str, float]:
-    """What Ray reserved for the running task (``{}`` outside one: never starts Ray, which asking would)."""
+def _placement() -> tuple[dict[str, float], str | None]:
+    """What Ray reserved for the running task and the id of the Ray node it runs on (``{}`` and None outside
+    one: never starts Ray, which asking would). Several nodes may share a host name; their ids differ."""
     try:
         import ray
 
         if not ray.is_initialized():
-            return {}
+            return {}, None
         context: Any = ray.get_runtime_context()
-        return {str(k): float(v) for k, v in context.get_assigned_resources().items()}
+        resources = {str(k): float(v) for k, v in context.get_assigned_resources().items()}
+        return resources, str(context.get_node_id())
     except Exception:  # outside a Ray task, or a Ray without the call: nothing to report
-        return {}
+        return {}, None
 
 
 def run_on_worker(
@@ -242,14 +244,14 @@ def run_on_worker(
 ) -> dict[str, Any]:
     """The Ray task: run the trial ``job_json`` describes; returns ``worker_dir`` (where it ran), ``trial`` (the
     trial folder as a tar), ``error`` (why there is no record, else None), ``node`` (this host's name) and
-    ``resources`` (what Ray reserved for this task: ``{"CPU": 1.0}``)."""
+    ``resources`` (what Ray reserved for this task: ``{"CPU": 1.0}``) and ``node_id`` (Ray's id of the node)."""
     from mcp_host import __version__
 
     node = os.uname().nodename
-    resources = _assigned_resources()
+    resources, node_id = _placement()
     if version != __version__:
         return {"error": f"the Ray worker on {node} has harnessgym {__version__}, the comparison {version}; install "
-                "the same version on every node", "node": node, "resources": resources}  # fmt: skip
+                "the same version on every node", "node": node, "resources": resources, "node_id": node_id}  # fmt: skip
     root = Path(tempfile.gettempdir()) / ROOT_NAME
     root.mkdir(mode=0o700, exist_ok=True)
     anyio.run(_sweep, root)
@@ -265,7 +267,7 @@ def run_on_worker(
             tar.add(trial_dir, arcname=".", filter=lambda m: None if str(trial_dir / m.name) in secrets else m)
 
         return {"worker_dir": str(trial_dir), "trial": _tar(add), "error": error, "node": node,
-                "resources": resources}  # fmt: skip
+                "resources": resources, "node_id": node_id}  # fmt: skip
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

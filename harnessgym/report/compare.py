@@ -85,6 +85,11 @@ def _runner(runner: Any) -> str:
     return f" ({runner})" if runner else ""
 
 
+def _or_dash(value: Any) -> str:
+    """A table cell: ``-`` for what is not there (a leave-one-out arm has no runner of its own), never "None"."""
+    return "-" if value is None else str(value)
+
+
 def difference_label(d: dict[str, Any]) -> str:
     """A per-task difference's name in the forest plot: ``alpha · harnessed vs -probe (claude)``."""
     return f"{d.get('task')} · {d.get('treated')} vs {arm_label(str(d.get('control')))}{_runner(d.get('runner'))}"
@@ -110,7 +115,7 @@ def _suite(suite: dict[str, Any]) -> list[Section]:
             notes=["Treated minus control per task, in percentage points, with Newcombe's 95% interval."],
             svg=plots.forest(rows, xlabel="solve rate difference (points)"),
             table=Table(["task", "runner", "treated − control", "difference", "95% CI", "score difference", "change"],
-                        [[str(d.get("task")), str(d.get("runner")), f"{d.get('treated')} − {d.get('control')}",
+                        [[str(d.get("task")), _or_dash(d.get("runner")), f"{d.get('treated')} − {d.get('control')}",
                           f"{float(d['solve_rate_difference']) * 100:+.0f} points", _ci(d.get("solve_rate_ci"), 100),
                           _num(d.get("score_difference")), str(d.get("change"))] for d in diffs]),
         ))  # fmt: skip
@@ -118,14 +123,15 @@ def _suite(suite: dict[str, Any]) -> list[Section]:
     if effects:
         sections.append(Section("Across tasks", table=Table(
             ["measure", "runner", "treated − control", "mean difference", "95% CI", "p", "improved/regressed/same"],
-            [[str(e.get("measure")), str(e.get("runner")), f"{e.get('treated')} − {e.get('control')}",
+            [[str(e.get("measure")), _or_dash(e.get("runner")), f"{e.get('treated')} − {e.get('control')}",
               *_effect_cells(e), _num(e.get("p")),
               f"{e.get('improved')}/{e.get('regressed')}/{e.get('unchanged')}"] for e in effects])))  # fmt: skip
     arms = [a for a in suite.get("arms") or [] if isinstance(a, dict)]
     if arms:
         sections.append(Section("Arms", table=Table(
             ["arm", "runner", "valid", "solved", "solve rate", "tool use", "median attempt", "cost", "cost / solve"],
-            [[str(a.get("arm")), str(a.get("runner")), f"{a.get('n_valid')}/{a.get('n_trials')}", str(a.get("solved")),
+            [[str(a.get("arm")), _or_dash(a.get("runner")), f"{a.get('n_valid')}/{a.get('n_trials')}",
+              str(a.get("solved")),
               _pct(a.get("solve_rate")), _pct(a.get("tool_use_rate")), _num(a.get("median_attempt_seconds"), " s"),
               _num(a.get("cost_usd")), _num(a.get("cost_per_solved_task"))] for a in arms])))  # fmt: skip
     artifacts = [a for a in suite.get("artifacts") or [] if isinstance(a, dict) and isinstance(a.get("effect"), dict)]
@@ -139,7 +145,7 @@ def _suite(suite: dict[str, Any]) -> list[Section]:
                    "it lost solves."],
             svg=plots.forest(rows, xlabel="solve rate lost without it (points)"),
             table=Table(["artifact", "runner", "effect", "95% CI", "suggestion", "why"],
-                        [[str(a.get("artifact")), str(a.get("runner")), f"{r.estimate:+.0f} points",
+                        [[str(a.get("artifact")), _or_dash(a.get("runner")), f"{r.estimate:+.0f} points",
                           f"{r.low:+.0f} to {r.high:+.0f}", str(a.get("suggestion")), str(a.get("reason", ""))]
                          for a, r in zip(artifacts, rows, strict=True)]),
         ))  # fmt: skip

@@ -122,10 +122,13 @@ async def wait_with_progress(ctx: Ctx, job: JobRecord, limit: float) -> None:
     notification, and a heartbeat when nothing happened for a while (long agent phases are silent)."""
     follower, sent = JOBS.follow(job), 0
     with anyio.move_on_after(limit):
-        while follower.running:
+        running = True
+        while running:
+            # Asked before the read: once the worker has ended, one more read takes what it wrote on its way out
+            running = follower.running
             events = await follower.next(HEARTBEAT_SECONDS)
             messages = [e.message for e in events]
-            if not events and follower.running:
+            if not events and running and follower.running:
                 last = follower.last.run_event if follower.last is not None else None
                 where = f"iteration {last.iteration}, {last.phase or last.kind}" if last is not None else "starting"
                 messages = [f"run {job.key} still running ({where})"]

@@ -141,9 +141,11 @@ async def _follow(ctx: Ctx, job: JobRecord, limit: float) -> None:
     and its run's events as progress notifications, and a heartbeat when nothing happened for a while."""
     follower, sent = JOBS.follow(job), 0
     with anyio.move_on_after(limit):
-        while follower.running:
+        running = True
+        while running:
+            running = follower.running  # asked before the read, so what the worker wrote last is read too
             messages = [e.message for e in await follower.next(HEARTBEAT_SECONDS)]
-            if not messages and follower.running:
+            if not messages and running and follower.running:
                 done = len(hg.get_compare(job.folder).trials)
                 planned = planned_count(job.spec.config) if job.spec.action == "compare" else None
                 total = planned if planned is not None else "?"

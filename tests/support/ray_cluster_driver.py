@@ -7,8 +7,10 @@ this program ends is killed with the namespace. The plan::
     {"port": 6390, "steps": [{"name": "...", "argv": [...], "cluster": false, "timeout": 60}, ...]}
 
 Steps without ``cluster`` run before the head starts (an address where nothing listens yet); the others after
-``ray start --head --node-ip-address 127.0.0.1``. RESULT.json gets each step's exit code, output and seconds,
-how long the head took to start, and the processes still running in the namespace after ``ray stop --force``.
+``ray start --head --node-ip-address 127.0.0.1`` (``cpus`` of its own, 2 by default) and, for each of the plan's
+``nodes`` (``[{"cpus": 1}, ...]``), a worker node joined to it: a cluster of several raylets on one loopback.
+RESULT.json gets each step's exit code, output and seconds, how long the head (and each node) took to start, and
+the processes still running in the namespace after ``ray stop --force``.
 """
 
 from __future__ import annotations
@@ -95,6 +97,13 @@ def main(plan_path: str, result_path: str) -> int:
                                 "--disable-usage-stats", "--temp-dir", str(temp / "ray")],
                        "timeout": 60}, env)  # fmt: skip
         result["ray_start"] = start
+        for i, node in enumerate(plan.get("nodes", [])):
+            if start["rc"] != 0:
+                break
+            start = _step({"argv": [RAY, "start", "--address", f"127.0.0.1:{plan['port']}", "--node-ip-address",
+                                    "127.0.0.1", "--num-cpus", str(node.get("cpus", 1)), "--disable-usage-stats"],
+                           "timeout": 60}, env)  # fmt: skip
+            result[f"ray_start_node_{i + 1}"] = start
         if start["rc"] == 0:
             for step in (s for s in plan["steps"] if s.get("cluster")):
                 result["steps"][step["name"]] = _step(step, env)

@@ -1,10 +1,11 @@
 """``compare --executor ray`` on a real Ray cluster the test starts itself, alone in a network and PID namespace
 (Ray advertises only 127.0.0.1 there; whatever is left when the driver ends dies with the namespace).
 
-One cluster serves three comparisons: an address where nothing listens (refused before anything is written),
-a one-task comparison whose trials, transcripts and MCP telemetry come back from the worker, one whose first
-trial kills its Ray worker (an infrastructure error, retried on the cluster, the retry valid), and one stopped
-with Ctrl-C while its first trial runs (the Ray task cancelled, the trial's processes gone)."""
+One cluster of two nodes serves four comparisons: an address where nothing listens (refused before anything is
+written), a one-task comparison whose two trials run side by side, one on each node, with their transcripts and
+MCP telemetry coming back from the workers, one whose first trial kills its Ray worker (an infrastructure error,
+retried on the cluster, the retry valid), and one stopped with Ctrl-C while its first trial runs (the Ray task
+cancelled, the trial's processes gone)."""
 
 from __future__ import annotations
 
@@ -85,10 +86,12 @@ async def test_trials_run_as_ray_tasks_and_come_back_whole(tmp_path: Path) -> No
     out, out_closed, out_killed = tmp_path / "out", tmp_path / "out-closed", tmp_path / "out-killed"
     out_cancelled = tmp_path / "out-cancelled"
     address = f"127.0.0.1:{port}"
-    plan = {"port": port, "steps": [
+    # Two raylets of one CPU each; a trial reserves 0.75 of one, so the two trials running side by side
+    # (--jobs 2) cannot share a node: each node gets one, and ships the trial folder back through Ray.
+    plan = {"port": port, "cpus": 1, "nodes": [{"cpus": 1}], "steps": [
         {"name": "closed", "argv": _compare(out_closed, fake, source, home, f"127.0.0.1:{closed}"), "timeout": 60},
-        {"name": "compare", "cluster": True, "argv": _compare(out, fake, source, home, address,
-                                                              "--ray-cpus-per-trial", "0.5"), "timeout": 120},
+        {"name": "compare", "cluster": True, "argv": _compare(out, fake, source, home, address, "--jobs", "2",
+                                                              "--ray-cpus-per-trial", "0.75"), "timeout": 120},
         {"name": "killed", "cluster": True, "argv": _compare(out_killed, killer, source, home, address,
                                                              "--max-retries", "1"), "timeout": 120},
         {"name": "cancelled", "cluster": True, "argv": _compare(out_cancelled, sleeper, source, home, address),
@@ -100,6 +103,7 @@ async def test_trials_run_as_ray_tasks_and_come_back_whole(tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr_tail
     ran: dict[str, Any] = json.loads((tmp_path / "result.json").read_text())
     assert ran["ray_start"]["rc"] == 0, ran["ray_start"]["stderr"]
+    assert ran["ray_start_node_1"]["rc"] == 0, ran["ray_start_node_1"]["stderr"]
     assert ran["left_running"] == [], "ray stop --force left processes running"
 
     # Nothing listens there: one clear line, a failing exit code, and the output folder never made.
@@ -113,6 +117,7 @@ async def test_trials_run_as_ray_tasks_and_come_back_whole(tmp_path: Path) -> No
     run = ran["steps"]["compare"]
     assert run["rc"] == 0, run["stdout"][-3000:] + run["stderr"][-3000:]
     trials = _records(out)
+    nodes = set()
     for group, trial in trials.items():
         trial_dir = out / group / "trial_1"
         assert trial.valid, trial.invalid_reason
@@ -123,9 +128,11 @@ async def test_trials_run_as_ray_tasks_and_come_back_whole(tmp_path: Path) -> No
         assert transcript.is_file() and "[action]" in transcript.read_text()
         assert (trial_dir / "worker.stdout.txt").exists() and (trial_dir / "job.json").is_file()
         placed = json.loads((trial_dir / "ray_task.json").read_text())  # Ray reserved what --ray-cpus-per-trial said
-        assert placed["assigned_resources"].get("CPU") == 0.5 and placed["node"], placed
+        assert placed["assigned_resources"].get("CPU") == 0.75 and placed["node"], placed
+        nodes.add(placed["node_id"])
         assert (trial_dir / "home" / ".codex" / "config.toml").read_text() == 'model = "y"\n'
         assert not (trial_dir / "home" / ".codex" / "auth.json").exists(), "the worker's credentials came back"
+    assert len(nodes) == 2, f"the two trials ran side by side on one node: {nodes}"
     harnessed, plain = trials["harnessed"], trials["plain"]
     assert (harnessed.solved, plain.solved) == (True, False)
     assert (harnessed.mcp_call_count, harnessed.mcp_tools_called) == (1, ["lines__inspect"])

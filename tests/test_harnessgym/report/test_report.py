@@ -141,6 +141,7 @@ async def test_suite_fields_render_as_forest_plots_and_tables(tmp_path: Path) ->
     assert [s.heading for s in sections] == ["Per-task paired differences in solve rate", "Across tasks", "Arms",
                                              "Leave-one-out effect of each artifact"]  # fmt: skip
     assert sections[0].table is not None and len(sections[0].table.rows) == 4
+    assert sections[0].table.rows[-1][1] == "-"  # a leave-one-out difference has no runner: a dash, not "None"
     # the forest plot names a leave-one-out arm by what it leaves out, and shows no "()" for a missing runner
     labels = [difference_label(d) for d in suite["differences"]]
     assert labels[0] == "a · harnessed vs plain (fake)" and labels[-1] == "a · harnessed vs -probe"
