@@ -68,6 +68,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         shown = "\n  ".join(touched[:20])
         print(f"\ntests wrote where no test may ({len(touched)} files):\n  {shown}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    _sweep_overlays(session)
+
+
+def _sweep_overlays(session: pytest.Session) -> None:
+    """Unmount the clean-copy overlays that runs killed outright in a test left in its folders (a next
+    qualification there would have); the machine's mount table keeps nothing of this session."""
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None or os.geteuid() != 0:
+        return
+    import anyio
+
+    from harnessgym.store.overlay import sweep
+
+    left = anyio.run(sweep, factory.getbasetemp())
+    if left:
+        print(f"\nunmounted {len(left)} clean-copy overlay(s) that killed runs left in the tests' folders")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

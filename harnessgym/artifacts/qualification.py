@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import anyio
 
@@ -35,6 +35,7 @@ from harnessgym.artifacts.skills import check_skill
 from harnessgym.records import utcnow
 from harnessgym.secrecy import seal_environ
 from harnessgym.store.layout import Layout
+from harnessgym.store.overlay import open_clean_copy
 from mcp_host import (
     ManifestError,
     SelfTestSpec,
@@ -241,11 +242,51 @@ async def qualify_in_fresh_copy(
     mcp_pass_env: Sequence[str] = (),
     require_self_tests: bool = False,
 ) -> QualificationReport:
-    """Copy ``template`` to ``dest/workspace``, add the bundle, check ``entries`` there, write the report."""
+    """Make ``dest/workspace`` a clean copy of ``template``, add the bundle, check ``entries`` there, write the
+    report. The clean copy is an overlay of the template where this machine mounts one (nothing copied, the
+    template never written; see :mod:`harnessgym.store.overlay`), else a copy. It is removed after the check,
+    unless the check failed: then it is kept (a real copy) to look into."""
     seal_environ()  # self-tests are agent-written code: they must not read this process's keys from /proc
     fresh = dest / "workspace"
-    store.fresh_copy(template, fresh)
-    store.copy_bundle(layout, fresh)
+    clean = await open_clean_copy(template, fresh, sweep_below=layout.root)
+    status: Literal["passed", "failed", "skipped"] | None = None
+    try:
+        store.copy_bundle(layout, fresh)
+        verdicts = await _check_all(layout, fresh, dest, entries, mcp_pass_env, require_self_tests)
+        if not verdicts:
+            status = "skipped"
+        elif any(v.status == "failed" for v in verdicts):
+            status = "failed"
+        else:
+            status = "passed"
+    finally:
+        with anyio.CancelScope(shield=True):  # never left mounted, even when cancelled
+            await clean.close(keep=status == "failed")
+    assert status is not None  # set unless the check raised
+    report = QualificationReport(
+        run_id=run_id,
+        iteration=iteration,
+        attempt=attempt,
+        status=status,
+        fresh_workspace=fresh if status == "failed" else None,
+        artifacts=verdicts,
+        warnings=[f"{v.artifact_id}: {v.message}" for v in verdicts if v.status == "skipped"],
+        notes=[f"{v.artifact_id}: {mcp_artifacts.NO_SELF_TEST_NOTE}" for v in verdicts
+               if v.status == "passed" and "mcp_self_test:not_configured" in v.checks],
+    )  # fmt: skip
+    store.write_model(dest / "qualification.json", report)
+    return report
+
+
+async def _check_all(
+    layout: Layout,
+    fresh: Path,
+    dest: Path,
+    entries: Sequence[ArtifactEntry],
+    mcp_pass_env: Sequence[str],
+    require_self_tests: bool,
+) -> list[ArtifactVerdict]:
+    """Every entry's verdict, checked in the clean copy ``fresh``."""
     static = [(e, check_artifact(fresh, e)) for e in entries if e.kind != "mcp"]
     verdicts: list[ArtifactVerdict] = [v for _, v in static]
 
@@ -262,29 +303,7 @@ async def qualify_in_fresh_copy(
     verdicts += await mcp_artifacts.qualify_mcp(
         mcp_entries, fresh, layout.workspace, mcp_pass_env, require_self_tests=require_self_tests
     )
-    warnings = [f"{v.artifact_id}: {v.message}" for v in verdicts if v.status == "skipped"]
-    notes = [f"{v.artifact_id}: {mcp_artifacts.NO_SELF_TEST_NOTE}" for v in verdicts
-             if v.status == "passed" and "mcp_self_test:not_configured" in v.checks]  # fmt: skip
-    if not verdicts:
-        status = "skipped"
-    elif any(v.status == "failed" for v in verdicts):
-        status = "failed"
-    else:
-        status = "passed"
-    if status != "failed":  # a clean copy is kept to look into a failure; otherwise it costs a workspace of disk
-        shutil.rmtree(fresh, ignore_errors=True)
-    report = QualificationReport(
-        run_id=run_id,
-        iteration=iteration,
-        attempt=attempt,
-        status=status,
-        fresh_workspace=fresh if status == "failed" else None,
-        artifacts=verdicts,
-        warnings=warnings,
-        notes=notes,
-    )
-    store.write_model(dest / "qualification.json", report)
-    return report
+    return verdicts
 
 
 def apply_verdicts(
