@@ -27,17 +27,20 @@ when to retry and when the budget is spent. An :class:`Executor` decides *where*
   answer), so the comparison is refused before anything is written; :meth:`Executor.aclose` at the end.
 
 Executors here: ``local`` runs trials in this process (concurrent ones share the event loop; each has its own
-workspace and agent home); ``process`` runs each in a fresh ``python -I`` process (what a remote worker does);
+workspace and agent home); ``process`` runs each in a fresh ``python -I`` process (what a remote worker does),
+whose run events come back through ``TRIAL_DIR/events.jsonl`` (:mod:`harnessgym.compare.trial_events`);
 ``ray`` (:mod:`harnessgym.compare.ray_executor`, Ray imported only then) runs each as a task on a Ray cluster.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
+import anyio
 from pydantic import BaseModel, ConfigDict, Field
 
 from harnessgym.artifacts.registry import QualificationReport
@@ -219,6 +222,7 @@ class ProcessExecutor:
 
     async def run(self, job: TrialJob, trial_dir: Path, on_event: EventHandler | None = None) -> TrialRecord:
         from harnessgym import store
+        from harnessgym.compare.trial_events import EVENTS_NAME, deliver, follow_lines
         from harnessgym.jobs.orphans import marker_env
         from mcp_host import run_process
 
@@ -229,8 +233,17 @@ class ProcessExecutor:
         # Marked like a run's children, so that if this process dies (kill -9) the resumed comparison kills the
         # orphaned worker before it runs the trial again in the same folder.
         env = {**os.environ, **marker_env(trial_dir / "workspace", run_id_of(job))}
-        result = await run_process(argv, cwd=trial_dir, env=env, stdout_path=trial_dir / "worker.stdout.txt",
-                                   stderr_path=trial_dir / "worker.stderr.txt")  # fmt: skip
+        events = trial_dir / EVENTS_NAME
+        events.unlink(missing_ok=True)  # a try before this one in the same folder: its events are not this run's
+        done = anyio.Event()
+        async with anyio.create_task_group() as tg:
+            if on_event is not None:  # the worker's events, shown as they come
+                tg.start_soon(follow_lines, events, functools.partial(deliver, on_event), done)
+            try:
+                result = await run_process(argv, cwd=trial_dir, env=env, stdout_path=trial_dir / "worker.stdout.txt",
+                                           stderr_path=trial_dir / "worker.stderr.txt")  # fmt: skip
+            finally:
+                done.set()
         record = store.read_model(trial_dir / RECORD_NAME, TrialRecord)
         if record is not None and record.trial_id == job.trial_id:
             return record

@@ -14,6 +14,7 @@ that fails is an ``infra_error``. Cancelling a trial cancels its task (``ray.can
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -37,6 +38,8 @@ RAY_TASK_NAME = "ray_task.json"
 """In a trial folder of ``executor`` ray: the node the trial ran on (host name and Ray's node id) and what Ray
 reserved for it."""
 _PROBE_SECONDS = 5.0
+_EVENT_POLL_SECONDS = 0.3
+"""How often a running trial's events are fetched from the mailbox for the live display."""
 _FIELD = "ray_address"
 
 
@@ -89,6 +92,8 @@ class RayExecutor:
         self._connected_here = False
         self._payloads: dict[tuple[str, Path], Any] = {}
         self._lock = anyio.Lock()
+        self._box: Any = None
+        """The :class:`~harnessgym.compare.ray_worker.EventBox` actor the trials' events come through."""
 
     async def open(self) -> None:
         try:
@@ -143,16 +148,24 @@ class RayExecutor:
         bundle = await self._payload("bundle", job.bundle_dir, trial_dir) if job.bundle_dir is not None else None
         script = job.runner_options.fake_script
         fake = await anyio.to_thread.run_sync(script.read_bytes) if script is not None and script.is_file() else None
-        ref = self._task.remote(job.model_dump_json(), template, bundle, fake, __version__)
+        box = await self._event_box() if on_event is not None else None
+        ref = self._task.remote(job.model_dump_json(), template, bundle, fake, __version__, box)
         try:
-            result: dict[str, Any] = await ref
+            async with anyio.create_task_group() as tg:
+                if box is not None and on_event is not None:  # the trial's events, shown while it runs
+                    tg.start_soon(self._relay_events, box, job.trial_id, on_event)
+                outcome = await self._outcome(ref)
+                tg.cancel_scope.cancel()
         except anyio.get_cancelled_exc_class():
             ray.cancel(ref, force=True)
             raise
-        except ray.exceptions.RayError as exc:
-            lines = str(exc).strip().splitlines()
+        if box is not None and on_event is not None:  # what came in after the last look
+            await self._take_events(box, job.trial_id, on_event)
+        if isinstance(outcome, ray.exceptions.RayError):
+            lines = str(outcome).strip().splitlines()
             why = next((line for line in lines if line.strip()), "")[:300]
-            return infra_record(job, trial_dir, f"the Ray task of this trial failed ({type(exc).__name__}: {why})")
+            return infra_record(job, trial_dir, f"the Ray task of this trial failed ({type(outcome).__name__}: {why})")
+        result: dict[str, Any] = outcome
         node = result.get("node", "?")
         if result.get("trial") is not None:
             from harnessgym.compare.ray_worker import unpack
@@ -175,7 +188,41 @@ class RayExecutor:
         store.write_model(trial_dir / RECORD_NAME, record)
         return record
 
+    async def _outcome(self, ref: Any) -> Any:
+        """What the task returned, or the Ray error it failed with (returned, not raised)."""
+        try:
+            return await ref
+        except self._ray.exceptions.RayError as exc:
+            return exc
+
+    async def _event_box(self) -> Any:
+        """The comparison's mailbox for run events, started on first use (an actor of no CPU)."""
+        async with self._lock:
+            if self._box is None:
+                from harnessgym.compare.ray_worker import EventBox
+
+                self._box = self._ray.remote(num_cpus=0)(EventBox).remote()
+            return self._box
+
+    async def _take_events(self, box: Any, trial_id: str, on_event: EventHandler) -> None:
+        from harnessgym.compare.trial_events import deliver
+
+        try:
+            lines: list[str] = await box.take.remote(trial_id)
+        except self._ray.exceptions.RayError:
+            return  # the mailbox is gone: the display misses those events, the trial goes on
+        await deliver(on_event, lines)
+
+    async def _relay_events(self, box: Any, trial_id: str, on_event: EventHandler) -> None:
+        while True:
+            await anyio.sleep(_EVENT_POLL_SECONDS)
+            await self._take_events(box, trial_id, on_event)
+
     async def aclose(self) -> None:
+        box, self._box = self._box, None
+        if box is not None and self._ray is not None:
+            with contextlib.suppress(Exception):
+                self._ray.kill(box)
         ray, self._ray, self._payloads = self._ray, None, {}
         if ray is not None and self._connected_here:
             self._connected_here = False

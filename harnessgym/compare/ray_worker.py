@@ -181,9 +181,30 @@ async def _reap(workspace: Path) -> None:
             await kill_tree(pid, grace=0.5)
 
 
-async def _run_trial(job: TrialJob, work: Path, trial_dir: Path) -> str | None:
+class EventBox:
+    """The comparison's mailbox for its trials' run events, a Ray actor of no CPU (``ray.remote(num_cpus=0)``):
+    each Ray worker puts the lines its trial worker writes, the comparison takes them per trial while the trial
+    runs. Bounded: a trial's oldest lines go first when nobody takes them."""
+
+    MAX_LINES = 10_000
+
+    def __init__(self) -> None:
+        self.lines: dict[str, list[str]] = {}
+
+    def put(self, trial_id: str, lines: list[str]) -> None:
+        kept = self.lines.setdefault(trial_id, [])
+        kept.extend(lines)
+        del kept[: max(0, len(kept) - self.MAX_LINES)]
+
+    def take(self, trial_id: str) -> list[str]:
+        return self.lines.pop(trial_id, [])
+
+
+async def _run_trial(job: TrialJob, work: Path, trial_dir: Path, events: Any = None) -> str | None:
     """Run the trial in a fresh interpreter, watched by a process that outlives this worker should it be killed;
-    returns why the trial left no record, or None."""
+    returns why the trial left no record, or None. ``events``: the comparison's :class:`EventBox`, which gets
+    the trial's run events as they are written."""
+    from harnessgym.compare.trial_events import EVENTS_NAME, follow_lines
     from harnessgym.jobs.orphans import marker_env
     from mcp_host import STATE_DIR_VAR, reap, run_process, spawn_detached, wait_exited
 
@@ -195,9 +216,23 @@ async def _run_trial(job: TrialJob, work: Path, trial_dir: Path) -> str | None:
     argv = [sys.executable, "-I", "-m", "harnessgym.compare.trial_worker", str(job_path), str(trial_dir)]
     # Marked like the process executor's worker: what the watcher and the next trial here kill once it is dead.
     env = {**os.environ, STATE_DIR_VAR: str(work / "state"), **marker_env(trial_dir / "workspace", run_id_of(job))}
+
+    def post(lines: list[str]) -> None:
+        try:  # submitted, not waited for: the actor gets one caller's calls in order
+            events.put.remote(job.trial_id, lines)
+        except Exception:  # the display's mailbox is gone: the trial goes on
+            pass
+
+    done = anyio.Event()
     try:
-        result = await run_process(argv, cwd=trial_dir, env=env, stdout_path=trial_dir / "worker.stdout.txt",
-                                   stderr_path=trial_dir / "worker.stderr.txt")  # fmt: skip
+        async with anyio.create_task_group() as tg:
+            if events is not None:
+                tg.start_soon(follow_lines, trial_dir / EVENTS_NAME, post, done)
+            try:
+                result = await run_process(argv, cwd=trial_dir, env=env, stdout_path=trial_dir / "worker.stdout.txt",
+                                           stderr_path=trial_dir / "worker.stderr.txt")  # fmt: skip
+            finally:
+                done.set()
     finally:
         await _reap(trial_dir / "workspace")
         if not reap(first):
@@ -240,11 +275,12 @@ def _placement() -> tuple[dict[str, float], str | None]:
 
 
 def run_on_worker(
-    job_json: str, template: bytes, bundle: bytes | None, fake: bytes | None, version: str
+    job_json: str, template: bytes, bundle: bytes | None, fake: bytes | None, version: str, events: Any = None
 ) -> dict[str, Any]:
     """The Ray task: run the trial ``job_json`` describes; returns ``worker_dir`` (where it ran), ``trial`` (the
     trial folder as a tar), ``error`` (why there is no record, else None), ``node`` (this host's name) and
-    ``resources`` (what Ray reserved for this task: ``{"CPU": 1.0}``) and ``node_id`` (Ray's id of the node)."""
+    ``resources`` (what Ray reserved for this task: ``{"CPU": 1.0}``) and ``node_id`` (Ray's id of the node).
+    ``events``: the comparison's :class:`EventBox`, for the live display, or None."""
     from mcp_host import __version__
 
     node = os.uname().nodename
@@ -260,7 +296,7 @@ def run_on_worker(
         job = _localized(TrialJob.model_validate_json(job_json), work, template, bundle, fake)
         trial_dir = work / "trial"
         trial_dir.mkdir()
-        error = anyio.run(_run_trial, job, work, trial_dir)
+        error = anyio.run(_run_trial, job, work, trial_dir, events)
         secrets = {str(trial_dir / s) for s in LEFT_ON_WORKER}
 
         def add(tar: tarfile.TarFile) -> None:

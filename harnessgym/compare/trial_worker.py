@@ -289,7 +289,12 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -I -m harnessgym.compare.trial_worker JOB.json TRIAL_DIR", file=sys.stderr)
         return 2
     job = TrialJob.model_validate_json(Path(args[0]).read_text(encoding="utf-8"))
-    anyio.run(run_trial_job, job, Path(args[1]))
+    from harnessgym.compare.trial_events import EVENTS_NAME, append_event
+
+    trial_dir = Path(args[1]).absolute()
+    trial_dir.mkdir(parents=True, exist_ok=True)
+    # The run's events, for whoever started this worker to show while it runs (display only)
+    anyio.run(run_trial_job, job, trial_dir, append_event(trial_dir / EVENTS_NAME))
     return 0
 
 

@@ -92,8 +92,13 @@ def _plain(path: Path) -> str | None:
     return full
 
 
+_REFUSED: list[str] = []
+"""Why this machine refused an overlay mount, once said: not asked again in this process (a container
+without the capability, a kernel without overlay)."""
+
+
 async def _mount(template: Path, dest: Path) -> bool:
-    if os.environ.get(MODE_ENV) == "copy" or os.geteuid() != 0 or shutil.which("mount") is None:
+    if os.environ.get(MODE_ENV) == "copy" or os.geteuid() != 0 or _REFUSED or shutil.which("mount") is None:
         return False
     lower, folder = _plain(template), _plain(dest.parent)
     if lower is None or folder is None or not os.path.isdir(lower) or any(c in _UNSAFE for c in dest.name):
@@ -108,6 +113,7 @@ async def _mount(template: Path, dest: Path) -> bool:
     done = await run_process(["mount", "-t", "overlay", "overlay", "-o", options, target], timeout=_MOUNT_SECONDS)
     if done.returncode == 0 and os.path.ismount(target):
         return True
+    _REFUSED.append(done.stderr_tail.strip()[-300:] or f"mount exited {done.returncode}")
     shutil.rmtree(layers, ignore_errors=True)
     os.rmdir(dest)
     return False
@@ -128,11 +134,14 @@ def overlays_below(root: Path) -> list[Path]:
     """harnessgym's own overlay mounts below ``root``, deepest first (from ``/proc/self/mountinfo``): an overlay
     whose upper layer is the ``.NAME.layers/upper`` beside its mount point, and nothing else, whatever ``root``
     resolves to."""
+    plain = _plain(root)
+    if plain is None:
+        return []  # a link on the way: it could name any folder of the machine, so nothing is swept there
     try:
         text = Path("/proc/self/mountinfo").read_text()
     except OSError:
         return []
-    top = os.path.realpath(root).rstrip("/") + "/"
+    top = plain.rstrip("/") + "/"
     found = []
     for line in text.splitlines():
         head, sep, tail = line.partition(" - ")

@@ -16,6 +16,7 @@ from support.loop import EXAMPLE, VERIFY, result, script, step
 from harnessgym.compare.executors import LocalExecutor, ProcessExecutor, TrialJob
 from harnessgym.compare.spec import TaskSpec
 from harnessgym.compare.trial_worker import agent_home_env
+from harnessgym.events import RunEvent
 from harnessgym.records import RunSummary
 from mcp_host import run_process
 from runners import RunnerOptions
@@ -101,13 +102,21 @@ def test_the_agent_home_points_every_cli_at_the_trial_and_leaves_the_users_untou
     assert {p: p.read_bytes() for p in user.rglob("*") if p.is_file() and not p.is_symlink()} == before
 
 
-async def test_local_and_process_executors_record_the_same_trial(tmp_path: Path) -> None:
+async def test_local_and_process_executors_record_the_same_trial_and_stream_the_same_events(tmp_path: Path) -> None:
     fake = script(tmp_path, USE_FIXER)
+    seen: dict[str, list[RunEvent]] = {"local": [], "process": []}
     with anyio.fail_after(90):
-        local = await LocalExecutor().run(job(tmp_path, fake), tmp_path / "local")
-        remote = await ProcessExecutor().run(job(tmp_path, fake), tmp_path / "process")
+        local = await LocalExecutor().run(job(tmp_path, fake), tmp_path / "local", seen["local"].append)
+        # a stale event file from an earlier try in the folder is not this run's
+        (tmp_path / "process").mkdir()
+        (tmp_path / "process" / "events.jsonl").write_text('{"kind": "warning", "message": "old"}\nnot json\n')
+        remote = await ProcessExecutor().run(job(tmp_path, fake), tmp_path / "process", seen["process"].append)
     for record, folder in ((local, tmp_path / "local"), (remote, tmp_path / "process")):
         assert (record.solved, record.valid, record.workspace) == (True, True, folder / "workspace")
+    # the worker's run events came back while it ran, as the local executor hands them over
+    kinds = {name: [e.kind for e in events] for name, events in seen.items()}
+    assert kinds["process"] == kinds["local"] and "agent_action" in kinds["process"], kinds
+    assert kinds["process"][0] == "run_started" and "old" not in [e.message for e in seen["process"]]
 
 
 async def test_a_worker_that_dies_mid_trial_is_an_infra_error_and_leaves_no_process(tmp_path: Path) -> None:
@@ -163,3 +172,20 @@ def test_infrastructure_failures_are_told_from_the_agents(fields: dict[str, obje
     from runners import PhaseOutcome
 
     assert _infra_failure(PhaseOutcome.model_validate({"phase": "attempt", **fields})) is infra
+
+
+async def test_the_process_executor_shows_a_trials_events_while_it_runs(tmp_path: Path) -> None:
+    """The agent waits for a file that only the display writes, on seeing the agent's first tool call: the trial
+    can finish only if its events arrive while it runs, not after."""
+    go = tmp_path / "seen-live"
+    wait = {"do": "wait_for", "path": str(go), "seconds": 25}
+    fake = script(tmp_path, step("attempt", {"do": "run", "argv": ["{python}", "-c", "pass"]}, wait,
+                                 *USE_FIXER["actions"]))  # fmt: skip
+
+    def on_event(event: RunEvent) -> None:
+        if event.kind == "agent_action":
+            go.write_text("x")
+
+    with anyio.fail_after(90):
+        record = await ProcessExecutor().run(job(tmp_path, fake), tmp_path / "trial", on_event)
+    assert go.exists() and (record.solved, record.valid) == (True, True), record.invalid_reason

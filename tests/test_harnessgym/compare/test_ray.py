@@ -133,6 +133,9 @@ async def test_trials_run_as_ray_tasks_and_come_back_whole(tmp_path: Path) -> No
         assert (trial_dir / "home" / ".codex" / "config.toml").read_text() == 'model = "y"\n'
         assert not (trial_dir / "home" / ".codex" / "auth.json").exists(), "the worker's credentials came back"
     assert len(nodes) == 2, f"the two trials ran side by side on one node: {nodes}"
+    # the trials' run events reached the comparison's display while they ran on the workers
+    said = run["stdout"] + run["stderr"]
+    assert "attempt: Bash" in said and "the host served lines__inspect (completed" in said, said[-3000:]
     harnessed, plain = trials["harnessed"], trials["plain"]
     assert (harnessed.solved, plain.solved) == (True, False)
     assert (harnessed.mcp_call_count, harnessed.mcp_tools_called) == (1, ["lines__inspect"])

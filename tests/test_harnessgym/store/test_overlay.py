@@ -88,6 +88,8 @@ async def test_an_overlay_left_by_a_killed_harnessgym_is_unmounted_and_nobody_el
             assert done.returncode == 0, done.stderr_tail
         try:
             assert overlays_below(harness) == ([left] if ROOT else [])
+            (tmp_path / "via-a-link").symlink_to(harness)  # what a .harnessgym made a link resolves to is not swept
+            assert overlays_below(tmp_path / "via-a-link") == []
             # the next qualification in this workspace sweeps before it opens its own
             dest = harness / "runs" / "r2" / "qualification" / "attempt_1" / "workspace"
             clean = await open_clean_copy(template, dest, sweep_below=harness)
