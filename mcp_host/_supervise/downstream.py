@@ -180,6 +180,9 @@ class Downstream(ServerReading):
     async def _start(self) -> None:
         self.state = "starting"
         self._stopping = False
+        # The process before this one (killed as wedged, crashed) is no longer the server's from here on: its
+        # reader, seeing its end while this one starts, must not take this start for a crash of it.
+        self._proc = None
         spec = self.spec
         problem = self.gate(spec) if self.gate is not None else None
         if problem is not None:
