@@ -40,7 +40,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
-import anyio
 from pydantic import BaseModel, ConfigDict, Field
 
 from harnessgym.artifacts.registry import QualificationReport
@@ -222,7 +221,7 @@ class ProcessExecutor:
 
     async def run(self, job: TrialJob, trial_dir: Path, on_event: EventHandler | None = None) -> TrialRecord:
         from harnessgym import store
-        from harnessgym.compare.trial_events import EVENTS_NAME, deliver, follow_lines
+        from harnessgym.compare.trial_events import EVENTS_NAME, deliver, following
         from harnessgym.jobs.orphans import marker_env
         from mcp_host import run_process
 
@@ -235,15 +234,10 @@ class ProcessExecutor:
         env = {**os.environ, **marker_env(trial_dir / "workspace", run_id_of(job))}
         events = trial_dir / EVENTS_NAME
         events.unlink(missing_ok=True)  # a try before this one in the same folder: its events are not this run's
-        done = anyio.Event()
-        async with anyio.create_task_group() as tg:
-            if on_event is not None:  # the worker's events, shown as they come
-                tg.start_soon(follow_lines, events, functools.partial(deliver, on_event), done)
-            try:
-                result = await run_process(argv, cwd=trial_dir, env=env, stdout_path=trial_dir / "worker.stdout.txt",
-                                           stderr_path=trial_dir / "worker.stderr.txt")  # fmt: skip
-            finally:
-                done.set()
+        shown = functools.partial(deliver, on_event) if on_event is not None else None  # the worker's, as they come
+        result = await following(events, shown, functools.partial(
+            run_process, argv, cwd=trial_dir, env=env, stdout_path=trial_dir / "worker.stdout.txt",
+            stderr_path=trial_dir / "worker.stderr.txt"))  # fmt: skip
         record = store.read_model(trial_dir / RECORD_NAME, TrialRecord)
         if record is not None and record.trial_id == job.trial_id:
             return record

@@ -18,6 +18,7 @@ whose folder belongs to a worker no longer alive, and removes the folder.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import shutil
@@ -204,7 +205,7 @@ async def _run_trial(job: TrialJob, work: Path, trial_dir: Path, events: Any = N
     """Run the trial in a fresh interpreter, watched by a process that outlives this worker should it be killed;
     returns why the trial left no record, or None. ``events``: the comparison's :class:`EventBox`, which gets
     the trial's run events as they are written."""
-    from harnessgym.compare.trial_events import EVENTS_NAME, follow_lines
+    from harnessgym.compare.trial_events import EVENTS_NAME, following
     from harnessgym.jobs.orphans import marker_env
     from mcp_host import STATE_DIR_VAR, reap, run_process, spawn_detached, wait_exited
 
@@ -223,16 +224,10 @@ async def _run_trial(job: TrialJob, work: Path, trial_dir: Path, events: Any = N
         except Exception:  # the display's mailbox is gone: the trial goes on
             pass
 
-    done = anyio.Event()
     try:
-        async with anyio.create_task_group() as tg:
-            if events is not None:
-                tg.start_soon(follow_lines, trial_dir / EVENTS_NAME, post, done)
-            try:
-                result = await run_process(argv, cwd=trial_dir, env=env, stdout_path=trial_dir / "worker.stdout.txt",
-                                           stderr_path=trial_dir / "worker.stderr.txt")  # fmt: skip
-            finally:
-                done.set()
+        result = await following(trial_dir / EVENTS_NAME, post if events is not None else None, functools.partial(
+            run_process, argv, cwd=trial_dir, env=env, stdout_path=trial_dir / "worker.stdout.txt",
+            stderr_path=trial_dir / "worker.stderr.txt"))  # fmt: skip
     finally:
         await _reap(trial_dir / "workspace")
         if not reap(first):

@@ -12,20 +12,22 @@ from __future__ import annotations
 import inspect
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import anyio
 from pydantic import ValidationError
 
 from harnessgym.events import EventHandler, RunEvent
 
-__all__ = ["EVENTS_NAME", "append_event", "deliver", "follow_lines", "parse_event"]
+__all__ = ["EVENTS_NAME", "append_event", "deliver", "following", "parse_event"]
 
 EVENTS_NAME = "events.jsonl"
 _MAX_LINE = 64 * 1024
 _MAX_READ = 1 << 20
 _POLL_SECONDS = 0.2
+T = TypeVar("T")
 
 
 def append_event(path: Path) -> Callable[[RunEvent], None]:
@@ -63,7 +65,21 @@ async def deliver(on_event: EventHandler, lines: list[str]) -> None:
             continue
 
 
-async def follow_lines(path: Path, on_lines: Callable[[list[str]], object], done: anyio.Event) -> None:
+async def following(path: Path, on_lines: Callable[[list[str]], object] | None, work: Callable[[], Awaitable[T]]) -> T:
+    """``await work()`` (the trial worker), meanwhile passing the lines appended to ``path`` to ``on_lines``, and
+    those written just before it ended; with ``on_lines`` None, only ``work()``."""
+    done = anyio.Event()
+    async with anyio.create_task_group() as tg:
+        if on_lines is not None:
+            tg.start_soon(_follow_lines, path, on_lines, done)
+        try:
+            result = await work()
+        finally:
+            done.set()
+    return result
+
+
+async def _follow_lines(path: Path, on_lines: Callable[[list[str]], object], done: anyio.Event) -> None:
     """Pass the lines appended to ``path`` to ``on_lines`` as they come, until ``done`` is set, and then once
     more (what was written just before). Only a regular file is read, never through a link; a partial last line
     waits for its end."""

@@ -291,10 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     job = TrialJob.model_validate_json(Path(args[0]).read_text(encoding="utf-8"))
     from harnessgym.compare.trial_events import EVENTS_NAME, append_event
 
-    trial_dir = Path(args[1]).absolute()
-    trial_dir.mkdir(parents=True, exist_ok=True)
+    trial_dir = Path(args[1])  # made by run_trial_job before the run's first event
     # The run's events, for whoever started this worker to show while it runs (display only)
-    anyio.run(run_trial_job, job, trial_dir, append_event(trial_dir / EVENTS_NAME))
+    anyio.run(run_trial_job, job, trial_dir, append_event(trial_dir.absolute() / EVENTS_NAME))
     return 0
 
 

@@ -178,23 +178,20 @@ def discover_artifacts(layout: Layout) -> list[tuple[str, str]]:
         root = layout.root / dirname
         if not root.is_dir() or not is_inside(layout.workspace, root):
             continue
-        files = _artifact_names(root, layout.workspace)
-        if kind in ("skill", "mcp"):
-            paths = [Path(p) for p, _ in files]
-            if kind == "skill":
-                paths = [p for p in paths if p.name == "SKILL.md"]
-            else:
-                by_dir: dict[Path, Path] = {}
-                for p in paths:
-                    if p.name in MCP_MANIFEST_NAMES:
-                        best = by_dir.get(p.parent)
-                        if best is None or MCP_MANIFEST_NAMES.index(p.name) < MCP_MANIFEST_NAMES.index(best.name):
-                            by_dir[p.parent] = p
-                paths = sorted(by_dir.values())
-            found.extend((kind, p.relative_to(layout.workspace).as_posix()) for p in paths)
-        else:  # one file an artifact, often many: named by strings (``root`` is a plain folder under the workspace)
-            base = root.relative_to(layout.workspace).as_posix()
-            found.extend((kind, "/".join((base, *names))) for _, names in files)
+        # Named by strings, without a Path per file: a folder may hold many one-file artifacts.
+        files = [names for _, names in _artifact_names(root, layout.workspace)]
+        if kind == "skill":
+            files = [names for names in files if names[-1] == "SKILL.md"]
+        elif kind == "mcp":
+            by_dir: dict[tuple[str, ...], tuple[str, ...]] = {}
+            for names in files:
+                if names[-1] in MCP_MANIFEST_NAMES:
+                    best = by_dir.get(names[:-1])
+                    if best is None or MCP_MANIFEST_NAMES.index(names[-1]) < MCP_MANIFEST_NAMES.index(best[-1]):
+                        by_dir[names[:-1]] = names
+            files = sorted(by_dir.values())
+        base = root.relative_to(layout.workspace).as_posix()
+        found.extend((kind, "/".join((base, *names))) for names in files)
     return found
 
 

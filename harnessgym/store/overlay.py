@@ -92,13 +92,14 @@ def _plain(path: Path) -> str | None:
     return full
 
 
-_REFUSED: list[str] = []
-"""Why this machine refused an overlay mount, once said: not asked again in this process (a container
-without the capability, a kernel without overlay)."""
+_refused = False
+"""This machine refused an overlay mount once (a container without the capability, a kernel without overlay):
+not asked again in this process."""
 
 
 async def _mount(template: Path, dest: Path) -> bool:
-    if os.environ.get(MODE_ENV) == "copy" or os.geteuid() != 0 or _REFUSED or shutil.which("mount") is None:
+    global _refused
+    if os.environ.get(MODE_ENV) == "copy" or os.geteuid() != 0 or _refused or shutil.which("mount") is None:
         return False
     lower, folder = _plain(template), _plain(dest.parent)
     if lower is None or folder is None or not os.path.isdir(lower) or any(c in _UNSAFE for c in dest.name):
@@ -113,7 +114,7 @@ async def _mount(template: Path, dest: Path) -> bool:
     done = await run_process(["mount", "-t", "overlay", "overlay", "-o", options, target], timeout=_MOUNT_SECONDS)
     if done.returncode == 0 and os.path.ismount(target):
         return True
-    _REFUSED.append(done.stderr_tail.strip()[-300:] or f"mount exited {done.returncode}")
+    _refused = True
     shutil.rmtree(layers, ignore_errors=True)
     os.rmdir(dest)
     return False

@@ -16,9 +16,7 @@ import os
 import time
 
 from mcp_host._paths import private_dir, socket_file
-from mcp_host._wire import LATEST_VERSION
-
-PAIR_META = "harnessgym/pair"  # mcp_host._serve.relaying.PAIR_META, not imported: that module needs anyio
+from mcp_host._wire import LATEST_VERSION, PAIR_META
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: `mcp call` must not pay for importing typing
 if TYPE_CHECKING:
@@ -67,10 +65,6 @@ class _Conn:
             message["params"] = params
         return message
 
-    def request(self, method: str, params: dict[str, Any] | None) -> dict[str, Any] | None:
-        self.send(self.ask(method, params))
-        return self.answer(self.next_id)
-
     def answer(self, rid: int) -> dict[str, Any] | None:
         """The reply to request ``rid`` (notifications are skipped); None when none comes."""
         if rid in self.early:
@@ -106,14 +100,6 @@ class _Conn:
         return line
 
 
-def _owner(tool: dict[str, Any]) -> tuple[str, str]:
-    meta = tool.get("_meta") or {}
-    if isinstance(meta, dict) and "harnessgym/server" in meta:
-        return str(meta["harnessgym/server"]), str(meta.get("harnessgym/tool", ""))
-    server, _, name = str(tool.get("name", "")).partition("__")
-    return server, name
-
-
 def quick_call(
     workspace: Path | str, server: str, tool: str, arguments: dict[str, Any], *, timeout: float = 120.0
 ) -> dict[str, Any] | None:
@@ -146,18 +132,10 @@ def quick_call(
                                        "_meta": {PAIR_META: [server, tool]}})  # fmt: skip
         conn.send(hello, {"jsonrpc": "2.0", "method": "notifications/initialized"}, call)
         reply = conn.answer(call["id"])
-        if reply is None:
-            return None
-        error = reply.get("error")
+        error = reply.get("error") if reply is not None else None
         data = error.get("data") if isinstance(error, dict) else None
-        if not (isinstance(data, dict) and data.get(PAIR_META) == "unknown"):
-            return reply
-        # A host of an older harnessgym, or a tool that is not served: find it in the list, as before.
-        listing = conn.request("tools/list", None)
-        tools = (listing or {}).get("result", {}).get("tools", [])
-        names = [t["name"] for t in tools if isinstance(t, dict) and _owner(t) == (server, tool)]
-        if not names:
-            return None
-        return conn.request("tools/call", {"name": names[0], "arguments": arguments})
+        if reply is None or (isinstance(data, dict) and data.get(PAIR_META) == "unknown"):
+            return None  # the host serves no such tool (its list has none either): the full path says so
+        return reply
     finally:
         sock.close()

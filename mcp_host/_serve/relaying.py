@@ -19,17 +19,13 @@ from mcp_host._serve.session import Session
 from mcp_host._serve.surfaces import Surfaces
 from mcp_host._serve.telemetry import CallStatus, TelemetryWriter
 from mcp_host._supervise.downstream import Downstream
-from mcp_host._wire import jsonrpc
+from mcp_host._wire import PAIR_META, jsonrpc
 
-__all__ = ["PAIR_META", "RESOURCE_NOT_FOUND", "Relaying", "leading_id"]
+__all__ = ["RESOURCE_NOT_FOUND", "Relaying", "leading_id"]
 
 log = logging.getLogger(__name__)
 
 RESOURCE_NOT_FOUND = -32002
-PAIR_META = "harnessgym/pair"
-"""A ``tools/call`` may name its tool by ``[server, tool]`` under this ``_meta`` key instead of by the host's
-qualified name: ``harnessgym mcp call`` then needs no ``tools/list`` first. A pair the host does not serve is
-a JSON-RPC error whose ``data`` is ``{PAIR_META: "unknown"}``, never a call."""
 
 
 class Relaying:
